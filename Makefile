@@ -1,0 +1,64 @@
+# gdlite: `make demo` and `make test` work from a fresh clone; see `make help`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+EXT := gdlite/_C$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+CSOURCES := $(wildcard csrc/core/*.c csrc/core/*.h csrc/core/*.def csrc/py/*.c csrc/py/*.h)
+ASAN_DIR := build/asan
+
+.PHONY: help install build demo test bench asan format format-check lint check-core clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(DEPS): requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(EXT): $(DEPS) $(CSOURCES) setup.py
+	$(PY) setup.py --quiet build_ext --inplace -j 2
+	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
+
+install: $(EXT)  ## create .venv, install dependencies, build gdlite in place
+
+build: $(EXT)  ## rebuild the extension after C changes
+
+demo: install  ## run the main demo
+	$(PY) -m gdlite.demo
+
+test: install  ## run the whole test suite
+	$(PY) -m pytest
+
+bench: install  ## speed against PyTorch and NumPy (medians, ratios)
+	$(PY) benchmarks/bench_core.py
+
+asan: install  ## the suite on an ASan+UBSan build of the extension
+	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
+	GDLITE_SANITIZE=1 $(PY) setup.py --quiet build_ext --build-lib $(ASAN_DIR) \
+		--build-temp $(ASAN_DIR)/tmp -j 2
+	GDLITE_EXT_DIR=$(abspath $(ASAN_DIR))/gdlite \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PY) -m pytest -x
+
+format:  ## format C and Python sources
+	$(VENV)/bin/clang-format -i --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
+	$(VENV)/bin/ruff format gdlite tests benchmarks setup.py
+
+format-check: install  ## fail if anything is not formatted
+	$(VENV)/bin/clang-format --dry-run --Werror --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
+	$(VENV)/bin/ruff format --check gdlite tests benchmarks setup.py
+
+lint: install  ## ruff checks
+	$(VENV)/bin/ruff check gdlite tests benchmarks setup.py
+
+check-core:  ## the core includes no Python or NumPy headers
+	@! grep -rnE 'Python\.h|numpy/' csrc/core && echo "csrc/core is pure C"
+
+clean:  ## remove build products (keeps .venv)
+	rm -rf build gdlite/_C*.so gdlite.egg-info

@@ -1,0 +1,729 @@
+/* Elementwise kernels: casts, copies, binary and unary math, clamp, where.
+ *
+ * Each loop has a contiguous fast path the compiler vectorises, a path for a
+ * broadcast scalar operand, and a general strided path; gd_iterate hands them
+ * the longest runs it can. Bool elements are bytes holding 0 or 1. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef uint8_t gd_bool_t;
+
+/* ---- casts -------------------------------------------------------------- */
+
+#define CAST_LOOP(name, TO, TI, CONV)                                                  \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        (void)ctx;                                                                     \
+        if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
+            TO *o = (TO *)d[0];                                                        \
+            const TI *in = (const TI *)d[1];                                           \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = in[i];                                                          \
+                o[i] = (TO)(CONV);                                                     \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = *(const TI *)(d[1] + i * s[1]);                                 \
+                *(TO *)(d[0] + i * s[0]) = (TO)(CONV);                                 \
+            }                                                                          \
+        }                                                                              \
+    }
+
+#define CAST_FROM(TI, tag, TO_BOOL)                                                    \
+    CAST_LOOP(cast_##tag##_to_b, gd_bool_t, TI, TO_BOOL)                               \
+    CAST_LOOP(cast_##tag##_to_i32, int32_t, TI, x)                                     \
+    CAST_LOOP(cast_##tag##_to_i64, int64_t, TI, x)                                     \
+    CAST_LOOP(cast_##tag##_to_f32, float, TI, x)                                       \
+    CAST_LOOP(cast_##tag##_to_f64, double, TI, x)
+
+CAST_FROM(gd_bool_t, b, x != 0)
+CAST_FROM(int32_t, i32, x != 0)
+CAST_FROM(int64_t, i64, x != 0)
+CAST_LOOP(cast_f32_to_b, gd_bool_t, float, x != 0)
+CAST_LOOP(cast_f32_to_i32, int32_t, float, gd_f2i32(x))
+CAST_LOOP(cast_f32_to_i64, int64_t, float, gd_f2i64(x))
+CAST_LOOP(cast_f32_to_f32, float, float, x)
+CAST_LOOP(cast_f32_to_f64, double, float, x)
+CAST_LOOP(cast_f64_to_b, gd_bool_t, double, x != 0)
+CAST_LOOP(cast_f64_to_i32, int32_t, double, gd_f2i32(x))
+CAST_LOOP(cast_f64_to_i64, int64_t, double, gd_f2i64(x))
+CAST_LOOP(cast_f64_to_f32, float, double, x)
+CAST_LOOP(cast_f64_to_f64, double, double, x)
+
+/* cast_loops[to][from] */
+static const gd_loop_fn cast_loops[GD_DTYPE_COUNT][GD_DTYPE_COUNT] = {
+    {cast_b_to_b, cast_i32_to_b, cast_i64_to_b, cast_f32_to_b, cast_f64_to_b},
+    {cast_b_to_i32, cast_i32_to_i32, cast_i64_to_i32, cast_f32_to_i32, cast_f64_to_i32},
+    {cast_b_to_i64, cast_i32_to_i64, cast_i64_to_i64, cast_f32_to_i64, cast_f64_to_i64},
+    {cast_b_to_f32, cast_i32_to_f32, cast_i64_to_f32, cast_f32_to_f32, cast_f64_to_f32},
+    {cast_b_to_f64, cast_i32_to_f64, cast_i64_to_f64, cast_f32_to_f64, cast_f64_to_f64},
+};
+
+gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src) {
+    int nd;
+    int64_t shape[GD_MAX_DIMS];
+    gd_status st =
+        gd_broadcast_shapes(dst->ndim, dst->shape, src->ndim, src->shape, &nd, shape);
+    if (st)
+        return st;
+    GD_CHECK(nd == dst->ndim && memcmp(shape, dst->shape, sizeof(int64_t) * nd) == 0,
+             GD_ERR_RUNTIME,
+             "The size of tensor a (%lld) must match the size of tensor b (%lld) at "
+             "non-singleton dimension %d",
+             (long long)(dst->ndim ? dst->shape[dst->ndim - 1] : 1),
+             (long long)(src->ndim ? src->shape[src->ndim - 1] : 1),
+             dst->ndim ? dst->ndim - 1 : 0);
+    gd_tensor *tmp = NULL;
+    if (src->storage == dst->storage && src->numel > 1) {
+        /* Overlapping source: read from a snapshot so the result does not
+         * depend on the traversal order. */
+        if ((st = gd_clone(src, &tmp)))
+            return st;
+        src = tmp;
+    }
+    const gd_tensor *ops[2] = {dst, src};
+    gd_iterate(2, ops, dst->ndim, dst->shape, cast_loops[dst->dtype][src->dtype], NULL);
+    gd_tensor_decref(tmp);
+    return GD_OK;
+}
+
+gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+    gd_status st = gd_empty(dtype, t->ndim, t->shape, out);
+    if (st)
+        return st;
+    const gd_tensor *ops[2] = {*out, t};
+    gd_iterate(2, ops, t->ndim, t->shape, cast_loops[dtype][t->dtype], NULL);
+    return GD_OK;
+}
+
+gd_status gd_clone(const gd_tensor *t, gd_tensor **out) {
+    return gd_to_dtype(t, t->dtype, out);
+}
+
+gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
+    if (gd_is_contiguous(t)) {
+        gd_tensor_incref((gd_tensor *)t);
+        *out = (gd_tensor *)t;
+        return GD_OK;
+    }
+    return gd_clone(t, out);
+}
+
+gd_status gd_fill_(gd_tensor *dst, double value) {
+    int64_t zero_shape[1] = {1};
+    gd_tensor *scalar = NULL;
+    gd_status st = gd_empty(GD_FLOAT64, 0, zero_shape, &scalar);
+    if (st)
+        return st;
+    *(double *)scalar->storage->data = value;
+    const gd_tensor *ops[2] = {dst, scalar};
+    gd_iterate(2, ops, dst->ndim, dst->shape, cast_loops[dst->dtype][GD_FLOAT64], NULL);
+    gd_tensor_decref(scalar);
+    return GD_OK;
+}
+
+/* ---- binary ------------------------------------------------------------- */
+
+/* `err` is set by integer division by zero; the caller raises afterwards. */
+#define BINARY_LOOP(name, TO, TI, EXPR)                                                \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        int *err = ctx;                                                                \
+        (void)err;                                                                     \
+        TO *o = (TO *)d[0];                                                            \
+        const TI *pa = (const TI *)d[1], *pb = (const TI *)d[2];                       \
+        if (s[0] == sizeof(TO) && s[1] == sizeof(TI) && s[2] == sizeof(TI)) {          \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI a = pa[i], b = pb[i];                                               \
+                o[i] = (EXPR);                                                         \
+            }                                                                          \
+        } else if (s[0] == sizeof(TO) && s[1] == sizeof(TI) && s[2] == 0) {            \
+            const TI b = *pb;                                                          \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI a = pa[i];                                                          \
+                o[i] = (EXPR);                                                         \
+            }                                                                          \
+        } else if (s[0] == sizeof(TO) && s[1] == 0 && s[2] == sizeof(TI)) {            \
+            const TI a = *pa;                                                          \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI b = pb[i];                                                          \
+                o[i] = (EXPR);                                                         \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI a = *(const TI *)(d[1] + i * s[1]);                                 \
+                TI b = *(const TI *)(d[2] + i * s[2]);                                 \
+                *(TO *)(d[0] + i * s[0]) = (EXPR);                                     \
+            }                                                                          \
+        }                                                                              \
+    }
+
+/* Integer arithmetic wraps (two's complement) as PyTorch's does, without C's
+ * undefined signed overflow. */
+#define WRAP(T, U, x) ((T)(U)(x))
+static inline int64_t floordiv_int(int64_t a, int64_t b, int *err) {
+    if (b == 0) {
+        *err = 1;
+        return 0;
+    }
+    if (b == -1)
+        return (int64_t)(0 - (uint64_t)a);
+    int64_t q = a / b;
+    if (a % b != 0 && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+static inline int64_t remainder_int(int64_t a, int64_t b, int *err) {
+    if (b == 0) {
+        *err = 1;
+        return 0;
+    }
+    if (b == -1)
+        return 0;
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0)))
+        r += b;
+    return r;
+}
+static inline int64_t pow_int(int64_t base, int64_t exp) {
+    if (exp < 0)
+        return base == 1 ? 1 : base == -1 ? ((exp & 1) ? -1 : 1) : 0;
+    uint64_t result = 1, b = (uint64_t)base;
+    while (exp) {
+        if (exp & 1)
+            result *= b;
+        b *= b;
+        exp >>= 1;
+    }
+    return (int64_t)result;
+}
+/* Python's float floor division, as PyTorch computes it. */
+#define FLOAT_FLOORDIV(name, T, FMOD, FLOOR, COPYSIGN)                                 \
+    static inline T name(T a, T b) {                                                   \
+        if (b == 0)                                                                    \
+            return a / b;                                                              \
+        T mod = FMOD(a, b);                                                            \
+        T div = (a - mod) / b;                                                         \
+        if (mod != 0 && ((b < 0) != (mod < 0)))                                        \
+            div -= 1;                                                                  \
+        if (div == 0)                                                                  \
+            return COPYSIGN((T)0, a / b);                                              \
+        T fl = FLOOR(div);                                                             \
+        return div - fl > (T)0.5 ? fl + 1 : fl;                                        \
+    }
+FLOAT_FLOORDIV(floordiv_scalar_f32, float, fmodf, floorf, copysignf)
+FLOAT_FLOORDIV(floordiv_scalar_f64, double, fmod, floor, copysign)
+#define FLOAT_REMAINDER(name, T, FMOD)                                                 \
+    static inline T name(T a, T b) {                                                   \
+        T mod = FMOD(a, b);                                                            \
+        if (mod != 0 && ((b < 0) != (mod < 0)))                                        \
+            mod += b;                                                                  \
+        return mod;                                                                    \
+    }
+FLOAT_REMAINDER(remainder_scalar_f32, float, fmodf)
+FLOAT_REMAINDER(remainder_scalar_f64, double, fmod)
+/* maximum/minimum propagate NaN. */
+#define FMAX(a, b) ((a) != (a) ? (a) : (b) != (b) ? (b) : (a) > (b) ? (a) : (b))
+#define FMIN(a, b) ((a) != (a) ? (a) : (b) != (b) ? (b) : (a) < (b) ? (a) : (b))
+#define IMAX(a, b) ((a) > (b) ? (a) : (b))
+#define IMIN(a, b) ((a) < (b) ? (a) : (b))
+
+#define INT_ARITH(T, U, tag)                                                           \
+    BINARY_LOOP(add_##tag, T, T, WRAP(T, U, (U)a + (U)b))                              \
+    BINARY_LOOP(sub_##tag, T, T, WRAP(T, U, (U)a - (U)b))                              \
+    BINARY_LOOP(mul_##tag, T, T, WRAP(T, U, (U)a *(U)b))                               \
+    BINARY_LOOP(floordiv_##tag, T, T, (T)floordiv_int(a, b, err))                      \
+    BINARY_LOOP(remainder_##tag, T, T, (T)remainder_int(a, b, err))                    \
+    BINARY_LOOP(pow_##tag, T, T, (T)pow_int(a, b))                                     \
+    BINARY_LOOP(maximum_##tag, T, T, IMAX(a, b))                                       \
+    BINARY_LOOP(minimum_##tag, T, T, IMIN(a, b))
+INT_ARITH(int32_t, uint32_t, i32)
+INT_ARITH(int64_t, uint64_t, i64)
+
+#define FLOAT_ARITH(T, tag)                                                            \
+    BINARY_LOOP(add_##tag, T, T, a + b)                                                \
+    BINARY_LOOP(sub_##tag, T, T, a - b)                                                \
+    BINARY_LOOP(mul_##tag, T, T, a *b)                                                 \
+    BINARY_LOOP(div_##tag, T, T, a / b)                                                \
+    BINARY_LOOP(floordiv_##tag, T, T, floordiv_scalar_##tag(a, b))                     \
+    BINARY_LOOP(remainder_##tag, T, T, remainder_scalar_##tag(a, b))                   \
+    BINARY_LOOP(maximum_##tag, T, T, FMAX(a, b))                                       \
+    BINARY_LOOP(minimum_##tag, T, T, FMIN(a, b))
+FLOAT_ARITH(float, f32)
+FLOAT_ARITH(double, f64)
+BINARY_LOOP(powgen_f32, float, float, powf(a, b))
+BINARY_LOOP(powgen_f64, double, double, pow(a, b))
+
+BINARY_LOOP(add_b, gd_bool_t, gd_bool_t, a | b)
+BINARY_LOOP(mul_b, gd_bool_t, gd_bool_t, a &b)
+
+#define COMPARE(T, tag)                                                                \
+    BINARY_LOOP(eq_##tag, gd_bool_t, T, a == b)                                        \
+    BINARY_LOOP(ne_##tag, gd_bool_t, T, a != b)                                        \
+    BINARY_LOOP(lt_##tag, gd_bool_t, T, a < b)                                         \
+    BINARY_LOOP(le_##tag, gd_bool_t, T, a <= b)                                        \
+    BINARY_LOOP(gt_##tag, gd_bool_t, T, a > b)                                         \
+    BINARY_LOOP(ge_##tag, gd_bool_t, T, a >= b)                                        \
+    BINARY_LOOP(and_##tag, gd_bool_t, T, (a != 0) & (b != 0))                          \
+    BINARY_LOOP(or_##tag, gd_bool_t, T, (a != 0) | (b != 0))                           \
+    BINARY_LOOP(xor_##tag, gd_bool_t, T, (a != 0) ^ (b != 0))
+COMPARE(gd_bool_t, b)
+COMPARE(int32_t, i32)
+COMPARE(int64_t, i64)
+COMPARE(float, f32)
+COMPARE(double, f64)
+
+/* PyTorch replaces pow by a cheaper exact form for these scalar exponents;
+ * doing the same keeps results bit-identical. */
+#define POW_LOOP(name, T, SQRT, GENERIC)                                               \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        if (s[2] != 0) {                                                               \
+            GENERIC(d, s, n, ctx);                                                     \
+            return;                                                                    \
+        }                                                                              \
+        T e = *(const T *)d[2];                                                        \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            T x = *(const T *)(d[1] + i * s[1]);                                       \
+            T *o = (T *)(d[0] + i * s[0]);                                             \
+            if (e == 2)                                                                \
+                *o = x * x;                                                            \
+            else if (e == 3)                                                           \
+                *o = x * x * x;                                                        \
+            else if (e == (T)0.5)                                                      \
+                *o = SQRT(x);                                                          \
+            else if (e == (T) - 0.5)                                                   \
+                *o = 1 / SQRT(x);                                                      \
+            else if (e == -1)                                                          \
+                *o = 1 / x;                                                            \
+            else if (e == -2)                                                          \
+                *o = 1 / (x * x);                                                      \
+            else {                                                                     \
+                char *dd[3] = {d[0] + i * s[0], d[1] + i * s[1], d[2]};                \
+                GENERIC(dd, s, 1, ctx);                                                \
+            }                                                                          \
+        }                                                                              \
+    }
+POW_LOOP(pow_f32, float, sqrtf, powgen_f32)
+POW_LOOP(pow_f64, double, sqrt, powgen_f64)
+
+#define ALL_DTYPES(tag) {tag##_b, tag##_i32, tag##_i64, tag##_f32, tag##_f64}
+#define NUMERIC(tag) {NULL, tag##_i32, tag##_i64, tag##_f32, tag##_f64}
+static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
+    [GD_OP_ADD] = ALL_DTYPES(add),
+    [GD_OP_SUB] = NUMERIC(sub),
+    [GD_OP_MUL] = ALL_DTYPES(mul),
+    [GD_OP_DIV] = {NULL, NULL, NULL, div_f32, div_f64},
+    [GD_OP_FLOOR_DIVIDE] = NUMERIC(floordiv),
+    [GD_OP_REMAINDER] = NUMERIC(remainder),
+    [GD_OP_POW] = NUMERIC(pow),
+    [GD_OP_MAXIMUM] = {add_b, maximum_i32, maximum_i64, maximum_f32, maximum_f64},
+    [GD_OP_MINIMUM] = {mul_b, minimum_i32, minimum_i64, minimum_f32, minimum_f64},
+    [GD_OP_EQ] = ALL_DTYPES(eq),
+    [GD_OP_NE] = ALL_DTYPES(ne),
+    [GD_OP_LT] = ALL_DTYPES(lt),
+    [GD_OP_LE] = ALL_DTYPES(le),
+    [GD_OP_GT] = ALL_DTYPES(gt),
+    [GD_OP_GE] = ALL_DTYPES(ge),
+    [GD_OP_LOGICAL_AND] = ALL_DTYPES(and),
+    [GD_OP_LOGICAL_OR] = ALL_DTYPES(or),
+    [GD_OP_LOGICAL_XOR] = ALL_DTYPES(xor),
+};
+
+static const char *const scalar_type_names[GD_DTYPE_COUNT] = {"Bool", "Int", "Long",
+                                                              "Float", "Double"};
+
+const char *gd_dtype_scalar_name(gd_dtype dtype) {
+    return scalar_type_names[dtype];
+}
+
+static bool returns_bool(gd_op op) {
+    return (op >= GD_OP_EQ && op <= GD_OP_LOGICAL_XOR) || op == GD_OP_LOGICAL_NOT;
+}
+
+/* Converts `t` to `dtype` unless it already is; returns a new reference. */
+static gd_status as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+    if (t->dtype == dtype) {
+        gd_tensor_incref((gd_tensor *)t);
+        *out = (gd_tensor *)t;
+        return GD_OK;
+    }
+    return gd_to_dtype(t, dtype, out);
+}
+
+static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
+    GD_CHECK(op < GD_OP_COUNT && gd_op_arity(op) == 2 && op <= GD_OP_LOGICAL_XOR,
+             GD_ERR_RUNTIME, "%s is not a binary elementwise op", gd_op_name(op));
+    if (op == GD_OP_SUB && compute == GD_BOOL)
+        return gd_error(GD_ERR_RUNTIME,
+                        "Subtraction, the `-` operator, with two bool tensors is not "
+                        "supported. Use the `^` or `logical_xor()` operator instead.");
+    *loop = binary_loops[op][compute];
+    GD_CHECK(*loop, GD_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'",
+             gd_op_name(op), scalar_type_names[compute]);
+    return GD_OK;
+}
+
+gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype common,
+                    gd_tensor **out) {
+    int nd, err = 0;
+    int64_t shape[GD_MAX_DIMS];
+    gd_loop_fn loop;
+    gd_tensor *ca = NULL, *cb = NULL;
+    gd_dtype compute = common;
+    gd_status st;
+
+    *out = NULL;
+    if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
+        compute = GD_FLOAT32; /* true division of integers */
+    if ((st = binary_loop_for(op, compute, &loop)))
+        return st;
+    if ((st = gd_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))
+        return st;
+    if ((st = as_dtype(a, compute, &ca)) || (st = as_dtype(b, compute, &cb)))
+        goto done;
+    if ((st = gd_empty(returns_bool(op) ? GD_BOOL : compute, nd, shape, out)))
+        goto done;
+    const gd_tensor *ops[3] = {*out, ca, cb};
+    gd_iterate(3, ops, nd, shape, loop, &err);
+    if (err) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+        st = gd_error(GD_ERR_RUNTIME, "ZeroDivisionError");
+    }
+done:
+    gd_tensor_decref(ca);
+    gd_tensor_decref(cb);
+    return st;
+}
+
+static bool can_cast(gd_dtype from, gd_dtype to) {
+    if (gd_dtype_is_floating(from) && !gd_dtype_is_floating(to))
+        return false;
+    return !(from != GD_BOOL && to == GD_BOOL);
+}
+
+gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common) {
+    int nd, err = 0;
+    int64_t shape[GD_MAX_DIMS];
+    gd_loop_fn loop;
+    gd_tensor *cb = NULL, *result = NULL;
+    gd_dtype compute = common;
+    gd_status st;
+
+    if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
+        compute = GD_FLOAT32;
+    gd_dtype result_dtype = returns_bool(op) ? GD_BOOL : compute;
+    GD_CHECK(can_cast(result_dtype, dst->dtype), GD_ERR_RUNTIME,
+             "result type %s can't be cast to the desired output type %s",
+             scalar_type_names[result_dtype], scalar_type_names[dst->dtype]);
+    if ((st = binary_loop_for(op, compute, &loop)))
+        return st;
+    if ((st =
+             gd_broadcast_shapes(dst->ndim, dst->shape, b->ndim, b->shape, &nd, shape)))
+        return st;
+    if (nd != dst->ndim || memcmp(shape, dst->shape, sizeof(int64_t) * nd) != 0) {
+        char want[256], have[256];
+        size_t lw = 0, lh = 0;
+        for (int d = 0; d < dst->ndim; d++)
+            lh += (size_t)snprintf(have + lh, sizeof have - lh, d ? ", %lld" : "%lld",
+                                   (long long)dst->shape[d]);
+        for (int d = 0; d < nd; d++)
+            lw += (size_t)snprintf(want + lw, sizeof want - lw, d ? ", %lld" : "%lld",
+                                   (long long)shape[d]);
+        have[lh] = want[lw] = '\0';
+        return gd_error(GD_ERR_RUNTIME,
+                        "output with shape [%s] doesn't match the broadcast shape [%s]",
+                        have, want);
+    }
+    if (dst->dtype != result_dtype || (b->storage == dst->storage && b->numel > 1)) {
+        /* Mixed precision or aliasing: compute aside, then store. */
+        if ((st = gd_binary(op, dst, b, common, &result)))
+            return st;
+        st = gd_copy_(dst, result);
+        gd_tensor_decref(result);
+        return st;
+    }
+    if ((st = as_dtype(b, compute, &cb)))
+        return st;
+    const gd_tensor *ops[3] = {dst, dst, cb};
+    gd_iterate(3, ops, nd, shape, loop, &err);
+    gd_tensor_decref(cb);
+    return err ? gd_error(GD_ERR_RUNTIME, "ZeroDivisionError") : GD_OK;
+}
+
+/* ---- unary -------------------------------------------------------------- */
+
+#define UNARY_LOOP(name, TO, TI, EXPR)                                                 \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        (void)ctx;                                                                     \
+        if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
+            TO *o = (TO *)d[0];                                                        \
+            const TI *in = (const TI *)d[1];                                           \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = in[i];                                                          \
+                o[i] = (EXPR);                                                         \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = *(const TI *)(d[1] + i * s[1]);                                 \
+                *(TO *)(d[0] + i * s[0]) = (EXPR);                                     \
+            }                                                                          \
+        }                                                                              \
+    }
+
+#define FLOAT_UNARY(T, tag, F)                                                         \
+    UNARY_LOOP(neg_##tag, T, T, -x)                                                    \
+    UNARY_LOOP(abs_##tag, T, T, F##fabs(x))                                            \
+    UNARY_LOOP(exp_##tag, T, T, F##exp(x))                                             \
+    UNARY_LOOP(log_##tag, T, T, F##log(x))                                             \
+    UNARY_LOOP(log1p_##tag, T, T, F##log1p(x))                                         \
+    UNARY_LOOP(sqrt_##tag, T, T, F##sqrt(x))                                           \
+    UNARY_LOOP(square_##tag, T, T, x *x)                                               \
+    UNARY_LOOP(reciprocal_##tag, T, T, 1 / x)                                          \
+    UNARY_LOOP(sin_##tag, T, T, F##sin(x))                                             \
+    UNARY_LOOP(cos_##tag, T, T, F##cos(x))                                             \
+    UNARY_LOOP(tan_##tag, T, T, F##tan(x))                                             \
+    UNARY_LOOP(sinh_##tag, T, T, F##sinh(x))                                           \
+    UNARY_LOOP(cosh_##tag, T, T, F##cosh(x))                                           \
+    UNARY_LOOP(tanh_##tag, T, T, F##tanh(x))                                           \
+    UNARY_LOOP(sigmoid_##tag, T, T, 1 / (1 + F##exp(-x)))                              \
+    UNARY_LOOP(relu_##tag, T, T, x < 0 ? 0 : x) /* keeps NaN and -0. */                \
+    UNARY_LOOP(sign_##tag, T, T, (T)((0 < x) - (x < 0)))                               \
+    UNARY_LOOP(floor_##tag, T, T, F##floor(x))                                         \
+    UNARY_LOOP(ceil_##tag, T, T, F##ceil(x))                                           \
+    UNARY_LOOP(round_##tag, T, T, F##nearbyint(x))                                     \
+    UNARY_LOOP(not_##tag, gd_bool_t, T, x == 0)
+
+/* libm's float functions carry an `f` suffix; these name both families alike. */
+#define Ffabs fabsf
+#define Fexp expf
+#define Flog logf
+#define Flog1p log1pf
+#define Fsqrt sqrtf
+#define Fsin sinf
+#define Fcos cosf
+#define Ftan tanf
+#define Fsinh sinhf
+#define Fcosh coshf
+#define Ftanh tanhf
+#define Ffloor floorf
+#define Fceil ceilf
+#define Fnearbyint nearbyintf
+#define Dfabs fabs
+#define Dexp exp
+#define Dlog log
+#define Dlog1p log1p
+#define Dsqrt sqrt
+#define Dsin sin
+#define Dcos cos
+#define Dtan tan
+#define Dsinh sinh
+#define Dcosh cosh
+#define Dtanh tanh
+#define Dfloor floor
+#define Dceil ceil
+#define Dnearbyint nearbyint
+FLOAT_UNARY(float, f32, F)
+FLOAT_UNARY(double, f64, D)
+
+#define INT_UNARY(T, U, tag)                                                           \
+    UNARY_LOOP(neg_##tag, T, T, WRAP(T, U, 0 - (U)x))                                  \
+    UNARY_LOOP(abs_##tag, T, T, x < 0 ? WRAP(T, U, 0 - (U)x) : x)                      \
+    UNARY_LOOP(square_##tag, T, T, WRAP(T, U, (U)x *(U)x))                             \
+    UNARY_LOOP(relu_##tag, T, T, x > 0 ? x : 0)                                        \
+    UNARY_LOOP(sign_##tag, T, T, (T)((0 < x) - (x < 0)))                               \
+    UNARY_LOOP(same_##tag, T, T, x)                                                    \
+    UNARY_LOOP(not_##tag, gd_bool_t, T, x == 0)                                        \
+    UNARY_LOOP(bitnot_##tag, T, T, (T) ~(U)x)
+INT_UNARY(int32_t, uint32_t, i32)
+INT_UNARY(int64_t, uint64_t, i64)
+UNARY_LOOP(not_b, gd_bool_t, gd_bool_t, x == 0)
+UNARY_LOOP(same_b, gd_bool_t, gd_bool_t, x)
+UNARY_LOOP(abs_b, gd_bool_t, gd_bool_t, x)
+
+#define FLOAT_ONLY(tag) {NULL, NULL, NULL, tag##_f32, tag##_f64}
+static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
+    [GD_OP_NEG] = {NULL, neg_i32, neg_i64, neg_f32, neg_f64},
+    [GD_OP_ABS] = {abs_b, abs_i32, abs_i64, abs_f32, abs_f64},
+    [GD_OP_EXP] = FLOAT_ONLY(exp),
+    [GD_OP_LOG] = FLOAT_ONLY(log),
+    [GD_OP_LOG1P] = FLOAT_ONLY(log1p),
+    [GD_OP_SQRT] = FLOAT_ONLY(sqrt),
+    [GD_OP_SQUARE] = {NULL, square_i32, square_i64, square_f32, square_f64},
+    [GD_OP_RECIPROCAL] = FLOAT_ONLY(reciprocal),
+    [GD_OP_SIN] = FLOAT_ONLY(sin),
+    [GD_OP_COS] = FLOAT_ONLY(cos),
+    [GD_OP_TAN] = FLOAT_ONLY(tan),
+    [GD_OP_SINH] = FLOAT_ONLY(sinh),
+    [GD_OP_COSH] = FLOAT_ONLY(cosh),
+    [GD_OP_TANH] = FLOAT_ONLY(tanh),
+    [GD_OP_SIGMOID] = FLOAT_ONLY(sigmoid),
+    [GD_OP_RELU] = {NULL, relu_i32, relu_i64, relu_f32, relu_f64},
+    [GD_OP_SIGN] = {same_b, sign_i32, sign_i64, sign_f32, sign_f64},
+    [GD_OP_FLOOR] = {same_b, same_i32, same_i64, floor_f32, floor_f64},
+    [GD_OP_CEIL] = {same_b, same_i32, same_i64, ceil_f32, ceil_f64},
+    [GD_OP_ROUND] = {same_b, same_i32, same_i64, round_f32, round_f64},
+    [GD_OP_LOGICAL_NOT] = ALL_DTYPES(not),
+    [GD_OP_BITWISE_NOT] = {not_b, bitnot_i32, bitnot_i64, NULL, NULL},
+};
+
+/* Ops computed in floating point whatever the input: integers give float32. */
+static bool promotes_to_float(gd_op op) {
+    const gd_loop_fn *row = unary_loops[op];
+    return row[GD_INT64] == NULL && row[GD_FLOAT32] != NULL && op != GD_OP_BITWISE_NOT;
+}
+
+static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
+                               gd_loop_fn *loop) {
+    GD_CHECK(op < GD_OP_COUNT && gd_op_arity(op) == 1, GD_ERR_RUNTIME,
+             "%s is not a unary op", gd_op_name(op));
+    *compute = a->dtype;
+    if (!gd_dtype_is_floating(a->dtype) && promotes_to_float(op))
+        *compute = GD_FLOAT32;
+    if (op == GD_OP_NEG && a->dtype == GD_BOOL)
+        return gd_error(
+            GD_ERR_RUNTIME,
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or "
+            "`logical_not()` operator instead.");
+    *loop = unary_loops[op][*compute];
+    GD_CHECK(*loop, GD_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'",
+             gd_op_name(op), scalar_type_names[*compute]);
+    return GD_OK;
+}
+
+gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
+    gd_dtype compute;
+    gd_loop_fn loop;
+    gd_tensor *ca = NULL;
+    *out = NULL;
+    gd_status st = unary_prepare(op, a, &compute, &loop);
+    if (st || (st = as_dtype(a, compute, &ca)))
+        return st;
+    st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
+    if (!st) {
+        const gd_tensor *ops[2] = {*out, ca};
+        gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
+    }
+    gd_tensor_decref(ca);
+    return st;
+}
+
+gd_status gd_unary_(gd_op op, gd_tensor *a) {
+    gd_dtype compute;
+    gd_loop_fn loop;
+    gd_status st = unary_prepare(op, a, &compute, &loop);
+    if (st)
+        return st;
+    gd_dtype result = op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute;
+    GD_CHECK(result == a->dtype, GD_ERR_RUNTIME,
+             "result type %s can't be cast to the desired output type %s",
+             scalar_type_names[result], scalar_type_names[a->dtype]);
+    const gd_tensor *ops[2] = {a, a};
+    gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
+    return GD_OK;
+}
+
+/* ---- clamp and where ---------------------------------------------------- */
+
+typedef struct {
+    bool has_min, has_max;
+    double min, max;
+} clamp_bounds;
+
+#define CLAMP_LOOP(name, T)                                                            \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        const clamp_bounds *c = ctx;                                                   \
+        T lo = (T)c->min, hi = (T)c->max;                                              \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            T x = *(const T *)(d[1] + i * s[1]);                                       \
+            if (x == x) {                                                              \
+                if (c->has_min && x < lo)                                              \
+                    x = lo;                                                            \
+                if (c->has_max && x > hi)                                              \
+                    x = hi;                                                            \
+            }                                                                          \
+            *(T *)(d[0] + i * s[0]) = x;                                               \
+        }                                                                              \
+    }
+CLAMP_LOOP(clamp_i32, int32_t)
+CLAMP_LOOP(clamp_i64, int64_t)
+CLAMP_LOOP(clamp_f32, float)
+CLAMP_LOOP(clamp_f64, double)
+static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] = {NULL, clamp_i32, clamp_i64,
+                                                       clamp_f32, clamp_f64};
+
+static gd_status clamp_check(const gd_tensor *a, bool has_min, bool has_max) {
+    GD_CHECK(has_min || has_max, GD_ERR_RUNTIME,
+             "torch.clamp: At least one of 'min' or 'max' must not be None");
+    GD_CHECK(clamp_loops[a->dtype], GD_ERR_RUNTIME,
+             "\"clamp_cpu\" not implemented for '%s'", scalar_type_names[a->dtype]);
+    return GD_OK;
+}
+
+gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
+                   double max, gd_tensor **out) {
+    clamp_bounds c = {has_min, has_max, min, max};
+    *out = NULL;
+    gd_status st = clamp_check(a, has_min, has_max);
+    if (st || (st = gd_empty(a->dtype, a->ndim, a->shape, out)))
+        return st;
+    const gd_tensor *ops[2] = {*out, a};
+    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
+    return GD_OK;
+}
+
+gd_status gd_clamp_(gd_tensor *a, bool has_min, double min, bool has_max, double max) {
+    clamp_bounds c = {has_min, has_max, min, max};
+    gd_status st = clamp_check(a, has_min, has_max);
+    if (st)
+        return st;
+    const gd_tensor *ops[2] = {a, a};
+    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
+    return GD_OK;
+}
+
+#define WHERE_LOOP(name, T)                                                            \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        (void)ctx;                                                                     \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            bool c = *(const gd_bool_t *)(d[1] + i * s[1]) != 0;                       \
+            const char *src = c ? d[2] + i * s[2] : d[3] + i * s[3];                   \
+            *(T *)(d[0] + i * s[0]) = *(const T *)src;                                 \
+        }                                                                              \
+    }
+WHERE_LOOP(where_1, uint8_t)
+WHERE_LOOP(where_4, uint32_t)
+WHERE_LOOP(where_8, uint64_t)
+
+gd_status gd_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b,
+                   gd_dtype common, gd_tensor **out) {
+    int n1, n2;
+    int64_t s1[GD_MAX_DIMS], s2[GD_MAX_DIMS];
+    gd_tensor *ca = NULL, *cb = NULL;
+    gd_status st;
+    *out = NULL;
+    GD_CHECK(cond->dtype == GD_BOOL, GD_ERR_RUNTIME,
+             "where expected condition to be a boolean tensor, but got a tensor with "
+             "dtype %s",
+             scalar_type_names[cond->dtype]);
+    if ((st = gd_broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1,
+                                  s1)) ||
+        (st = gd_broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)))
+        return st;
+    if ((st = as_dtype(a, common, &ca)) || (st = as_dtype(b, common, &cb)) ||
+        (st = gd_empty(common, n2, s2, out)))
+        goto done;
+    size_t size = gd_dtype_size(common);
+    const gd_tensor *ops[4] = {*out, cond, ca, cb};
+    gd_iterate(4, ops, n2, s2,
+               size == 1   ? where_1
+               : size == 4 ? where_4
+                           : where_8,
+               NULL);
+done:
+    gd_tensor_decref(ca);
+    gd_tensor_decref(cb);
+    return st;
+}

@@ -1,0 +1,240 @@
+/* Matrix products: torch.matmul's shape rules over one 2-D kernel that calls
+ * BLAS for floating matrices, and the naive loop it is tested against. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One matrix operand: element (i, j) at data + i*rs + j*cs (in elements). */
+typedef struct {
+    const char *data;
+    int64_t rs, cs;
+} mat_ref;
+
+#define NAIVE_MM(name, T, ACC)                                                         \
+    static void name(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, T *c) {    \
+        const T *pa = (const T *)a.data, *pb = (const T *)b.data;                      \
+        for (int64_t i = 0; i < m; i++)                                                \
+            for (int64_t j = 0; j < n; j++) {                                          \
+                ACC acc = 0;                                                           \
+                for (int64_t p = 0; p < k; p++)                                        \
+                    acc +=                                                             \
+                        (ACC)pa[i * a.rs + p * a.cs] * (ACC)pb[p * b.rs + j * b.cs];   \
+                c[i * n + j] = (T)acc;                                                 \
+            }                                                                          \
+    }
+NAIVE_MM(naive_f32, float, float)
+NAIVE_MM(naive_f64, double, double)
+NAIVE_MM(naive_i32, int32_t, uint32_t)
+NAIVE_MM(naive_i64, int64_t, uint64_t)
+
+static void naive_b(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, uint8_t *c) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            uint8_t acc = 0;
+            for (int64_t p = 0; p < k; p++)
+                acc |= a.data[i * a.rs + p * a.cs] & b.data[p * b.rs + j * b.cs];
+            c[i * n + j] = acc;
+        }
+}
+
+static void naive_mm(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b,
+                     char *c) {
+    switch (dt) {
+    case GD_FLOAT32:
+        naive_f32(m, n, k, a, b, (float *)c);
+        break;
+    case GD_FLOAT64:
+        naive_f64(m, n, k, a, b, (double *)c);
+        break;
+    case GD_INT32:
+        naive_i32(m, n, k, a, b, (int32_t *)c);
+        break;
+    case GD_INT64:
+        naive_i64(m, n, k, a, b, (int64_t *)c);
+        break;
+    default:
+        naive_b(m, n, k, a, b, (uint8_t *)c);
+    }
+}
+
+/* BLAS layout of an operand of `rows` x `cols`, or false if it has no unit
+ * stride and must be copied first. */
+static bool blas_layout(mat_ref x, int64_t rows, int64_t cols, enum CBLAS_TRANSPOSE *tr,
+                        int64_t *ld) {
+    if (x.cs == 1 || cols == 1) {
+        *tr = CblasNoTrans;
+        *ld = rows == 1 ? (cols > 1 ? cols : 1) : x.rs;
+        return *ld >= cols && *ld >= 1;
+    }
+    if (x.rs == 1 || rows == 1) {
+        *tr = CblasTrans;
+        *ld = x.cs;
+        return *ld >= rows && *ld >= 1;
+    }
+    return false;
+}
+
+/* Copies a strided matrix into a new row-major buffer the caller frees. */
+static gd_status pack(mat_ref x, int64_t rows, int64_t cols, size_t elsize, char **buf,
+                      mat_ref *packed) {
+    *buf = malloc((size_t)(rows * cols) * elsize + 1);
+    if (!*buf)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            memcpy(*buf + (size_t)(i * cols + j) * elsize,
+                   x.data + (size_t)(i * x.rs + j * x.cs) * elsize, elsize);
+    packed->data = *buf;
+    packed->rs = cols;
+    packed->cs = 1;
+    return GD_OK;
+}
+
+static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
+                       mat_ref b, char *c) {
+    if (!gd_dtype_is_floating(dt) || m * n * k <= GD_SMALL_MATMUL) {
+        naive_mm(dt, m, n, k, a, b, c);
+        return GD_OK;
+    }
+    if (k == 0) {
+        memset(c, 0, (size_t)(m * n) * gd_dtype_size(dt));
+        return GD_OK;
+    }
+    GD_CHECK(m < INT_MAX && n < INT_MAX && k < INT_MAX, GD_ERR_RUNTIME,
+             "matmul: matrix too large for BLAS");
+    char *abuf = NULL, *bbuf = NULL;
+    enum CBLAS_TRANSPOSE ta = CblasNoTrans, tb = CblasNoTrans;
+    int64_t lda = 0, ldb = 0;
+    gd_status st = GD_OK;
+    size_t elsize = gd_dtype_size(dt);
+    if (!blas_layout(a, m, k, &ta, &lda)) {
+        if ((st = pack(a, m, k, elsize, &abuf, &a)))
+            goto done;
+        blas_layout(a, m, k, &ta, &lda);
+    }
+    if (!blas_layout(b, k, n, &tb, &ldb)) {
+        if ((st = pack(b, k, n, elsize, &bbuf, &b)))
+            goto done;
+        blas_layout(b, k, n, &tb, &ldb);
+    }
+    if (dt == GD_FLOAT32)
+        scipy_cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
+                          (const float *)a.data, (int)lda, (const float *)b.data,
+                          (int)ldb, 0.0f, (float *)c, (int)n);
+    else
+        scipy_cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
+                          (const double *)a.data, (int)lda, (const double *)b.data,
+                          (int)ldb, 0.0, (double *)c, (int)n);
+done:
+    free(abuf);
+    free(bbuf);
+    return st;
+}
+
+static const char *cxx_type_name(gd_dtype dt) {
+    static const char *const names[GD_DTYPE_COUNT] = {"bool", "int", "long int",
+                                                      "float", "double"};
+    return names[dt];
+}
+
+gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
+    *out = NULL;
+    GD_CHECK(
+        a->ndim >= 1 && b->ndim >= 1, GD_ERR_RUNTIME,
+        "both arguments to matmul need to be at least 1D, but they are %dD and %dD",
+        a->ndim, b->ndim);
+    GD_CHECK(a->dtype == b->dtype, GD_ERR_RUNTIME,
+             "expected m1 and m2 to have the same dtype, but got: %s != %s",
+             cxx_type_name(a->dtype), cxx_type_name(b->dtype));
+    bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
+    int64_t m = a_vec ? 1 : a->shape[a->ndim - 2], k = a->shape[a->ndim - 1];
+    int64_t kb = b_vec ? b->shape[0] : b->shape[b->ndim - 2];
+    int64_t n = b_vec ? 1 : b->shape[b->ndim - 1];
+    if (k != kb) {
+        if (a_vec && b_vec)
+            return gd_error(GD_ERR_RUNTIME,
+                            "inconsistent tensor size, expected tensor [%lld] and src "
+                            "[%lld] to have the same number of elements, but got %lld "
+                            "and %lld elements respectively",
+                            (long long)k, (long long)kb, (long long)k, (long long)kb);
+        if (b_vec && a->ndim == 2)
+            return gd_error(GD_ERR_RUNTIME,
+                            "size mismatch, got input (%lld), mat (%lldx%lld), vec "
+                            "(%lld)",
+                            (long long)m, (long long)m, (long long)k, (long long)kb);
+        if (a->ndim <= 2 && b->ndim <= 2)
+            return gd_error(GD_ERR_RUNTIME,
+                            "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and "
+                            "%lldx%lld)",
+                            (long long)m, (long long)k, (long long)kb, (long long)n);
+        return gd_error(
+            GD_ERR_RUNTIME,
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            "[%lld, %lld] but got: [%lld, %lld].",
+            (long long)(a->ndim > 2 ? a->shape[0] : 1), (long long)k,
+            (long long)(b->ndim > 2 ? b->shape[0] : 1), (long long)kb);
+    }
+    /* Batch dims broadcast like elementwise shapes. */
+    int na = a_vec ? 0 : a->ndim - 2, nb = b_vec ? 0 : b->ndim - 2;
+    int nbatch;
+    int64_t batch[GD_MAX_DIMS];
+    gd_status st = gd_broadcast_shapes(na, a->shape, nb, b->shape, &nbatch, batch);
+    if (st)
+        return st;
+    int64_t out_shape[GD_MAX_DIMS];
+    int out_ndim = nbatch;
+    memcpy(out_shape, batch, sizeof(int64_t) * (size_t)nbatch);
+    if (!a_vec)
+        out_shape[out_ndim++] = m;
+    if (!b_vec)
+        out_shape[out_ndim++] = n;
+    if ((st = gd_empty(a->dtype, out_ndim, out_shape, out)))
+        return st;
+    int64_t nmat = 1;
+    for (int d = 0; d < nbatch; d++)
+        nmat *= batch[d];
+    size_t elsize = gd_dtype_size(a->dtype);
+    const char *abase = (const char *)a->storage->data, *bbase = b->storage->data;
+    for (int64_t bi = 0; bi < nmat; bi++) {
+        int64_t aoff = a->offset, boff = b->offset, rem = bi;
+        for (int d = nbatch - 1; d >= 0; d--) {
+            int64_t idx = rem % batch[d];
+            rem /= batch[d];
+            int da = d - (nbatch - na), db = d - (nbatch - nb);
+            if (da >= 0 && a->shape[da] != 1)
+                aoff += idx * a->strides[da];
+            if (db >= 0 && b->shape[db] != 1)
+                boff += idx * b->strides[db];
+        }
+        mat_ref ma = {abase + (size_t)aoff * elsize,
+                      a_vec ? 0 : a->strides[a->ndim - 2], a->strides[a->ndim - 1]};
+        mat_ref mb = {bbase + (size_t)boff * elsize,
+                      b_vec ? b->strides[0] : b->strides[b->ndim - 2],
+                      b_vec ? 0 : b->strides[b->ndim - 1]};
+        char *c = gd_data_ptr(*out) + (size_t)(bi * m * n) * elsize;
+        if ((st = mm_2d(a->dtype, m, n, k, ma, mb, c))) {
+            gd_tensor_decref(*out);
+            *out = NULL;
+            return st;
+        }
+    }
+    return GD_OK;
+}
+
+gd_status gd_matmul_reference(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
+    *out = NULL;
+    GD_CHECK(a->ndim == 2 && b->ndim == 2 && a->shape[1] == b->shape[0] &&
+                 a->dtype == b->dtype,
+             GD_ERR_RUNTIME, "matmul_reference expects matching 2-D operands");
+    int64_t shape[2] = {a->shape[0], b->shape[1]};
+    gd_status st = gd_empty(a->dtype, 2, shape, out);
+    if (st)
+        return st;
+    mat_ref ma = {gd_data_ptr(a), a->strides[0], a->strides[1]};
+    mat_ref mb = {gd_data_ptr(b), b->strides[0], b->strides[1]};
+    naive_mm(a->dtype, shape[0], shape[1], a->shape[1], ma, mb, gd_data_ptr(*out));
+    return GD_OK;
+}

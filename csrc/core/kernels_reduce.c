@@ -1,0 +1,395 @@
+/* Reductions: sum, mean, prod, max/min, argmax/argmin, var/std, norm.
+ *
+ * The input is viewed with kept dims first and reduced dims last, made
+ * contiguous when it is not already, and each output element reduces one
+ * contiguous row. Floating sums accumulate pairwise in double, so float32
+ * results are at least as accurate as PyTorch's cascade sums. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    int64_t rows, row_len;
+    gd_tensor *data; /* contiguous, rows x row_len */
+    int out_ndim;
+    int64_t out_shape[GD_MAX_DIMS];
+} reduce_plan;
+
+static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
+                             const int64_t *dims, bool keepdim, reduce_plan *plan) {
+    bool reduced[GD_MAX_DIMS] = {false};
+    int64_t perm[GD_MAX_DIMS];
+    int np = 0;
+    gd_status st;
+    (void)name;
+    memset(plan, 0, sizeof *plan);
+    if (ndims < 0) {
+        for (int d = 0; d < a->ndim; d++)
+            reduced[d] = true;
+    } else {
+        for (int i = 0; i < ndims; i++) {
+            int d;
+            if ((st = gd_wrap_dim(dims[i], a->ndim, &d)))
+                return st;
+            GD_CHECK(a->ndim == 0 || !reduced[d], GD_ERR_RUNTIME,
+                     "dim %d appears multiple times in the list of dims", d);
+            if (a->ndim > 0)
+                reduced[d] = true;
+        }
+    }
+    plan->rows = 1;
+    plan->row_len = 1;
+    for (int d = 0; d < a->ndim; d++) {
+        if (reduced[d])
+            continue;
+        perm[np++] = d;
+        plan->rows *= a->shape[d];
+    }
+    for (int d = 0; d < a->ndim; d++) {
+        if (!reduced[d])
+            continue;
+        perm[np++] = d;
+        plan->row_len *= a->shape[d];
+    }
+    for (int d = 0; d < a->ndim; d++) {
+        if (!reduced[d])
+            plan->out_shape[plan->out_ndim++] = a->shape[d];
+        else if (keepdim)
+            plan->out_shape[plan->out_ndim++] = 1;
+    }
+    gd_tensor *permuted = NULL;
+    if ((st = gd_permute(a, a->ndim, perm, &permuted)))
+        return st;
+    st = gd_contiguous(permuted, &plan->data);
+    gd_tensor_decref(permuted);
+    return st;
+}
+
+/* Pairwise summation over blocks, in double. */
+#define PAIRWISE_SUM(name, T, F)                                                       \
+    static double name(const T *x, int64_t n) {                                        \
+        if (n <= 128) {                                                                \
+            double acc[8] = {0};                                                       \
+            int64_t i = 0;                                                             \
+            for (; i + 8 <= n; i += 8)                                                 \
+                for (int k = 0; k < 8; k++)                                            \
+                    acc[k] += F(x[i + k]);                                             \
+            double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +                       \
+                       ((acc[4] + acc[5]) + (acc[6] + acc[7]));                        \
+            for (; i < n; i++)                                                         \
+                s += F(x[i]);                                                          \
+            return s;                                                                  \
+        }                                                                              \
+        int64_t half = n / 2 / 8 * 8;                                                  \
+        return name(x, half) + name(x + half, n - half);                               \
+    }
+#define AS_DOUBLE(v) ((double)(v))
+#define SQUARE_D(v) ((double)(v) * (double)(v))
+#define ABS_D(v) fabs((double)(v))
+PAIRWISE_SUM(sum_f32, float, AS_DOUBLE)
+PAIRWISE_SUM(sum_f64, double, AS_DOUBLE)
+PAIRWISE_SUM(sumsq_f32, float, SQUARE_D)
+PAIRWISE_SUM(sumsq_f64, double, SQUARE_D)
+PAIRWISE_SUM(sumabs_f32, float, ABS_D)
+PAIRWISE_SUM(sumabs_f64, double, ABS_D)
+
+static double row_sum(const gd_tensor *t, const char *row, int64_t n) {
+    return t->dtype == GD_FLOAT32 ? sum_f32((const float *)row, n)
+                                  : sum_f64((const double *)row, n);
+}
+
+/* Element i of a contiguous row as double / as int64. */
+static double load_f(gd_dtype dt, const char *row, int64_t i) {
+    switch (dt) {
+    case GD_FLOAT32:
+        return ((const float *)row)[i];
+    case GD_FLOAT64:
+        return ((const double *)row)[i];
+    case GD_INT32:
+        return ((const int32_t *)row)[i];
+    case GD_INT64:
+        return (double)((const int64_t *)row)[i];
+    default:
+        return ((const uint8_t *)row)[i];
+    }
+}
+static int64_t load_i(gd_dtype dt, const char *row, int64_t i) {
+    switch (dt) {
+    case GD_INT32:
+        return ((const int32_t *)row)[i];
+    case GD_INT64:
+        return ((const int64_t *)row)[i];
+    default:
+        return ((const uint8_t *)row)[i];
+    }
+}
+
+static void store(gd_tensor *out, int64_t i, double vf, int64_t vi) {
+    char *p = gd_data_ptr(out);
+    switch (out->dtype) {
+    case GD_FLOAT32:
+        ((float *)p)[i] = (float)vf;
+        break;
+    case GD_FLOAT64:
+        ((double *)p)[i] = vf;
+        break;
+    case GD_INT32:
+        ((int32_t *)p)[i] = (int32_t)vi;
+        break;
+    case GD_INT64:
+        ((int64_t *)p)[i] = vi;
+        break;
+    default:
+        ((uint8_t *)p)[i] = (uint8_t)(vi != 0);
+        break;
+    }
+}
+
+/* Index of the max (want_max) or min of a row; NaN wins, first one kept. */
+static int64_t row_arg_extreme(gd_dtype dt, const char *row, int64_t n, bool want_max) {
+    int64_t best = 0;
+    if (gd_dtype_is_floating(dt)) {
+        double bv = load_f(dt, row, 0);
+        for (int64_t i = 1; i < n && bv == bv; i++) {
+            double v = load_f(dt, row, i);
+            if (v != v || (want_max ? v > bv : v < bv)) {
+                bv = v;
+                best = i;
+            }
+        }
+    } else {
+        int64_t bv = load_i(dt, row, 0);
+        for (int64_t i = 1; i < n; i++) {
+            int64_t v = load_i(dt, row, i);
+            if (want_max ? v > bv : v < bv) {
+                bv = v;
+                best = i;
+            }
+        }
+    }
+    return best;
+}
+
+static double row_norm(gd_dtype dt, const char *row, int64_t n, double p) {
+    bool f32 = dt == GD_FLOAT32;
+    if (p == 2)
+        return sqrt(f32 ? sumsq_f32((const float *)row, n)
+                        : sumsq_f64((const double *)row, n));
+    if (p == 1)
+        return f32 ? sumabs_f32((const float *)row, n)
+                   : sumabs_f64((const double *)row, n);
+    if (isinf(p)) {
+        double best = p > 0 ? 0 : INFINITY;
+        for (int64_t i = 0; i < n; i++) {
+            double v = fabs(load_f(dt, row, i));
+            if (v != v)
+                return v;
+            best = p > 0 ? fmax(best, v) : fmin(best, v);
+        }
+        return best;
+    }
+    double acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = fabs(load_f(dt, row, i));
+        acc += p == 0 ? (v != 0) : pow(v, p);
+    }
+    return p == 0 ? acc : pow(acc, 1 / p);
+}
+
+static double row_var(gd_dtype dt, const char *row, int64_t n, double correction) {
+    double mean = (dt == GD_FLOAT32 ? sum_f32((const float *)row, n)
+                                    : sum_f64((const double *)row, n)) /
+                  (double)n;
+    double acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double dlt = load_f(dt, row, i) - mean;
+        acc += dlt * dlt;
+    }
+    /* PyTorch clamps the divisor at zero: inf or nan, never negative. */
+    double dof = fmax(0.0, (double)n - correction);
+    return acc / dof;
+}
+
+static gd_status result_dtype(gd_op op, gd_dtype in, gd_dtype *out) {
+    switch (op) {
+    case GD_OP_SUM:
+    case GD_OP_PROD:
+        *out = gd_dtype_is_floating(in) ? in : GD_INT64;
+        return GD_OK;
+    case GD_OP_MEAN:
+        GD_CHECK(gd_dtype_is_floating(in), GD_ERR_RUNTIME,
+                 "mean(): could not infer output dtype. Input dtype must be either a "
+                 "floating point or complex dtype. Got: %s",
+                 gd_dtype_scalar_name(in));
+        break;
+    case GD_OP_VAR:
+    case GD_OP_STD:
+        GD_CHECK(gd_dtype_is_floating(in), GD_ERR_RUNTIME,
+                 "std and var only support floating point and complex dtypes");
+        break;
+    case GD_OP_NORM:
+        GD_CHECK(gd_dtype_is_floating(in), GD_ERR_RUNTIME,
+                 "linalg.vector_norm: Expected a floating point or complex tensor as "
+                 "input. Got %s",
+                 gd_dtype_scalar_name(in));
+        break;
+    case GD_OP_ARGMAX:
+    case GD_OP_ARGMIN:
+        *out = GD_INT64;
+        return GD_OK;
+    case GD_OP_MAX:
+    case GD_OP_MIN:
+        break;
+    default:
+        return gd_error(GD_ERR_RUNTIME, "%s is not a reduction", gd_op_name(op));
+    }
+    *out = in;
+    return GD_OK;
+}
+
+static bool is_extreme(gd_op op) {
+    return op == GD_OP_MAX || op == GD_OP_MIN || op == GD_OP_ARGMAX ||
+           op == GD_OP_ARGMIN;
+}
+
+gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims,
+                    bool keepdim, double param, gd_tensor **out) {
+    reduce_plan plan;
+    gd_dtype odt = a->dtype;
+    gd_status st;
+    *out = NULL;
+    if ((st = result_dtype(op, a->dtype, &odt)))
+        return st;
+    if (is_extreme(op) && a->numel == 0 && ndims < 0) {
+        const char *name = op == GD_OP_ARGMAX   ? "argmax"
+                           : op == GD_OP_ARGMIN ? "argmin"
+                                                : gd_op_name(op);
+        bool arg = op == GD_OP_ARGMAX || op == GD_OP_ARGMIN;
+        return gd_error(
+            arg ? GD_ERR_INDEX : GD_ERR_RUNTIME,
+            "%s(): Expected reduction dim to be specified for input.numel() "
+            "== 0.%s",
+            name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
+    }
+    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, &plan)))
+        return st;
+    if (is_extreme(op) && plan.row_len == 0 && plan.rows > 0) {
+        st = gd_error(GD_ERR_INDEX,
+                      "%s(): Expected reduction dim to have non-zero size.",
+                      gd_op_name(op));
+        goto done;
+    }
+    if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)))
+        goto done;
+    const gd_tensor *in = plan.data;
+    gd_dtype dt = in->dtype;
+    size_t rowbytes = (size_t)plan.row_len * gd_dtype_size(dt);
+    const char *base = gd_data_ptr(in);
+    int64_t n = plan.row_len;
+    for (int64_t r = 0; r < plan.rows; r++) {
+        const char *row = base + (size_t)r * rowbytes;
+        double vf = 0;
+        int64_t vi = 0;
+        switch (op) {
+        case GD_OP_SUM:
+        case GD_OP_MEAN:
+            if (gd_dtype_is_floating(dt))
+                vf = row_sum(in, row, n) / (op == GD_OP_MEAN ? (double)n : 1.0);
+            else {
+                uint64_t acc = 0; /* wraps like PyTorch's int64 sums */
+                for (int64_t i = 0; i < n; i++)
+                    acc += (uint64_t)load_i(dt, row, i);
+                vi = (int64_t)acc;
+            }
+            break;
+        case GD_OP_PROD:
+            if (gd_dtype_is_floating(dt)) {
+                vf = 1;
+                for (int64_t i = 0; i < n; i++)
+                    vf *= load_f(dt, row, i);
+            } else {
+                uint64_t acc = 1;
+                for (int64_t i = 0; i < n; i++)
+                    acc *= (uint64_t)load_i(dt, row, i);
+                vi = (int64_t)acc;
+            }
+            break;
+        case GD_OP_VAR:
+        case GD_OP_STD:
+            vf = row_var(dt, row, n, param);
+            if (op == GD_OP_STD)
+                vf = sqrt(vf);
+            break;
+        case GD_OP_NORM:
+            vf = row_norm(dt, row, n, param);
+            break;
+        default: { /* max, min, argmax, argmin */
+            bool want_max = op == GD_OP_MAX || op == GD_OP_ARGMAX;
+            int64_t at = row_arg_extreme(dt, row, n, want_max);
+            if (op == GD_OP_ARGMAX || op == GD_OP_ARGMIN) {
+                vi = at;
+            } else {
+                vf = load_f(dt, row, at);
+                vi = gd_dtype_is_floating(dt) ? 0 : load_i(dt, row, at);
+            }
+        }
+        }
+        store(*out, r, vf, vi);
+    }
+done:
+    gd_tensor_decref(plan.data);
+    return st;
+}
+
+gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdim,
+                          gd_tensor **values, gd_tensor **indices) {
+    reduce_plan plan;
+    int d;
+    gd_status st;
+    gd_tensor *vals = NULL, *idx = NULL;
+    if (values)
+        *values = NULL;
+    if (indices)
+        *indices = NULL;
+    GD_CHECK(is_extreme(op), GD_ERR_RUNTIME, "%s is not max/min", gd_op_name(op));
+    if ((st = gd_wrap_dim(dim, a->ndim, &d)))
+        return st;
+    const char *name = op == GD_OP_ARGMAX   ? "argmax"
+                       : op == GD_OP_ARGMIN ? "argmin"
+                                            : gd_op_name(op);
+    GD_CHECK(a->ndim == 0 || a->shape[d] > 0, GD_ERR_INDEX,
+             "%s(): Expected reduction dim %d to have non-zero size.", name, d);
+    int64_t dims[1] = {d};
+    if ((st = plan_reduce(name, a, 1, dims, keepdim, &plan)))
+        return st;
+    if ((values && (st = gd_empty(a->dtype, plan.out_ndim, plan.out_shape, &vals))) ||
+        (indices && (st = gd_empty(GD_INT64, plan.out_ndim, plan.out_shape, &idx))))
+        goto done;
+    bool want_max = op == GD_OP_MAX || op == GD_OP_ARGMAX;
+    gd_dtype dt = a->dtype;
+    size_t rowbytes = (size_t)plan.row_len * gd_dtype_size(dt);
+    const char *base = gd_data_ptr(plan.data);
+    for (int64_t r = 0; r < plan.rows; r++) {
+        const char *row = base + (size_t)r * rowbytes;
+        int64_t at = row_arg_extreme(dt, row, plan.row_len, want_max);
+        if (vals)
+            memcpy(gd_data_ptr(vals) + (size_t)r * gd_dtype_size(dt),
+                   row + (size_t)at * gd_dtype_size(dt), gd_dtype_size(dt));
+        if (idx)
+            ((int64_t *)gd_data_ptr(idx))[r] = at;
+    }
+    if (values) {
+        *values = vals;
+        vals = NULL;
+    }
+    if (indices) {
+        *indices = idx;
+        idx = NULL;
+    }
+done:
+    gd_tensor_decref(vals);
+    gd_tensor_decref(idx);
+    gd_tensor_decref(plan.data);
+    return st;
+}

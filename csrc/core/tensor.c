@@ -1,0 +1,603 @@
+/* Storage and tensor lifetime, shapes, and views by strides. */
+#define _DEFAULT_SOURCE /* madvise */
+#include "gd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+/* ---- storage ------------------------------------------------------------ */
+
+/* Small buffers live in the same block as their storage header: one malloc
+ * per tensor result matters when the tensors are scalars. */
+#define INLINE_DATA_MAX 256
+#define HEADER_SIZE ((sizeof(gd_storage) + 63) / 64 * 64)
+/* Like NumPy: ask for huge pages on large buffers, which makes first-touch
+ * page faults on fresh results far cheaper. */
+#define HUGEPAGE_MIN ((size_t)1 << 22)
+
+static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
+    gd_storage *s;
+    *out = NULL;
+    if (nbytes <= INLINE_DATA_MAX) {
+        s = zero ? calloc(1, HEADER_SIZE + INLINE_DATA_MAX)
+                 : malloc(HEADER_SIZE + INLINE_DATA_MAX);
+        if (!s)
+            return gd_error(GD_ERR_NOMEM, "out of memory allocating %zu bytes", nbytes);
+        s->data = (char *)s + HEADER_SIZE;
+    } else {
+        s = malloc(sizeof *s);
+        if (!s)
+            return gd_error(GD_ERR_NOMEM, "out of memory allocating %zu bytes", nbytes);
+        s->data = zero ? calloc(1, nbytes) : malloc(nbytes);
+        if (!s->data) {
+            free(s);
+            return gd_error(
+                GD_ERR_NOMEM,
+                "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
+                "not enough memory: you tried to allocate %zu bytes.",
+                nbytes);
+        }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        if (nbytes >= HUGEPAGE_MIN) {
+            uintptr_t start = ((uintptr_t)s->data + 4095) & ~(uintptr_t)4095;
+            uintptr_t end = (uintptr_t)s->data + nbytes;
+            if (end > start)
+                madvise((void *)start, end - start, MADV_HUGEPAGE);
+        }
+#endif
+    }
+    s->refcount = 1;
+    s->nbytes = nbytes;
+    s->release = NULL;
+    s->release_context = NULL;
+    *out = s;
+    return GD_OK;
+}
+
+void gd_storage_incref(gd_storage *s) {
+    s->refcount++;
+}
+
+void gd_storage_decref(gd_storage *s) {
+    if (!s || --s->refcount > 0)
+        return;
+    if (s->release)
+        s->release(s->release_context);
+    else if (s->data != (char *)s + HEADER_SIZE)
+        free(s->data);
+    free(s);
+}
+
+/* ---- tensors ------------------------------------------------------------ */
+
+static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+    int64_t stride = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        strides[d] = stride;
+        stride *= shape[d] > 1 ? shape[d] : 1;
+    }
+}
+
+static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
+    int64_t n = 1;
+    GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
+    for (int d = 0; d < ndim; d++) {
+        GD_CHECK(shape[d] >= 0, GD_ERR_RUNTIME,
+                 "Trying to create tensor with negative dimension %lld: [%lld]",
+                 (long long)shape[d], (long long)shape[d]);
+        if (shape[d] != 0 && n > INT64_MAX / shape[d])
+            return gd_error(GD_ERR_RUNTIME, "tensor size overflows int64");
+        n *= shape[d];
+    }
+    *numel = n;
+    return GD_OK;
+}
+
+/* A tensor header taking a new reference to `storage`. */
+static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
+                               const int64_t *shape, const int64_t *strides,
+                               int64_t offset, gd_tensor **out) {
+    int64_t numel;
+    gd_status st = check_shape(ndim, shape, &numel);
+    *out = NULL;
+    if (st)
+        return st;
+    gd_tensor *t = malloc(sizeof *t);
+    if (!t)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    t->refcount = 1;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    t->numel = numel;
+    t->offset = offset;
+    memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (strides)
+        memcpy(t->strides, strides, sizeof(int64_t) * (size_t)ndim);
+    else
+        contiguous_strides(ndim, shape, t->strides);
+    gd_storage_incref(storage);
+    t->storage = storage;
+    t->grad = NULL;
+    t->handle = NULL;
+    *out = t;
+    return GD_OK;
+}
+
+static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
+                            gd_tensor **out) {
+    int64_t numel;
+    gd_storage *s;
+    gd_status st = check_shape(ndim, shape, &numel);
+    *out = NULL;
+    if (st)
+        return st;
+    st = storage_new((size_t)numel * gd_dtype_size(dtype), zero, &s);
+    if (st)
+        return st;
+    st = tensor_header(s, dtype, ndim, shape, NULL, 0, out);
+    gd_storage_decref(s);
+    return st;
+}
+
+gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
+    return tensor_new(dtype, ndim, shape, false, out);
+}
+
+gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
+    return tensor_new(dtype, ndim, shape, true, out);
+}
+
+gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
+                  gd_tensor **out) {
+    gd_status st = tensor_new(dtype, ndim, shape, false, out);
+    if (st)
+        return st;
+    st = gd_fill_(*out, value);
+    if (st) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+gd_status gd_from_memory(void *data, size_t nbytes, gd_dtype dtype, int ndim,
+                         const int64_t *shape, const int64_t *strides, int64_t offset,
+                         gd_release_fn release, void *context, gd_tensor **out) {
+    gd_storage *s = malloc(sizeof *s);
+    *out = NULL;
+    if (!s) {
+        if (release)
+            release(context);
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    }
+    s->refcount = 1;
+    s->data = data;
+    s->nbytes = nbytes;
+    s->release = release;
+    s->release_context = context;
+    gd_status st = tensor_header(s, dtype, ndim, shape, strides, offset, out);
+    gd_storage_decref(s); /* on failure this runs `release` */
+    return st;
+}
+
+void gd_tensor_incref(gd_tensor *t) {
+    t->refcount++;
+}
+
+void gd_tensor_decref(gd_tensor *t) {
+    if (!t || --t->refcount > 0)
+        return;
+    gd_storage_decref(t->storage);
+    free(t);
+}
+
+bool gd_is_contiguous(const gd_tensor *t) {
+    int64_t expected = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->shape[d] == 1)
+            continue;
+        if (t->strides[d] != expected)
+            return t->numel == 0;
+        expected *= t->shape[d];
+    }
+    return true;
+}
+
+static int64_t flat_to_offset(const gd_tensor *t, int64_t index) {
+    int64_t off = t->offset;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        off += (index % t->shape[d]) * t->strides[d];
+        index /= t->shape[d];
+    }
+    return off;
+}
+
+double gd_get_flat(const gd_tensor *t, int64_t index) {
+    const char *p = (const char *)t->storage->data +
+                    (size_t)flat_to_offset(t, index) * gd_dtype_size(t->dtype);
+    switch (t->dtype) {
+    case GD_BOOL:
+        return *(const uint8_t *)p;
+    case GD_INT32:
+        return *(const int32_t *)p;
+    case GD_INT64:
+        return (double)*(const int64_t *)p;
+    case GD_FLOAT32:
+        return *(const float *)p;
+    default:
+        return *(const double *)p;
+    }
+}
+
+int64_t gd_get_flat_int(const gd_tensor *t, int64_t index) {
+    const char *p = (const char *)t->storage->data +
+                    (size_t)flat_to_offset(t, index) * gd_dtype_size(t->dtype);
+    switch (t->dtype) {
+    case GD_BOOL:
+        return *(const uint8_t *)p;
+    case GD_INT32:
+        return *(const int32_t *)p;
+    case GD_INT64:
+        return *(const int64_t *)p;
+    case GD_FLOAT32:
+        return (int64_t)*(const float *)p;
+    default:
+        return (int64_t)*(const double *)p;
+    }
+}
+
+gd_status gd_wrap_dim(int64_t dim, int ndim, int *out) {
+    int64_t n = ndim > 0 ? ndim : 1; /* a 0-d tensor accepts dims -1 and 0 */
+    *out = 0;
+    GD_CHECK(dim >= -n && dim < n, GD_ERR_INDEX,
+             "Dimension out of range (expected to be in range of [%lld, %lld], but got "
+             "%lld)",
+             (long long)-n, (long long)(n - 1), (long long)dim);
+    *out = (int)(dim < 0 ? dim + n : dim);
+    return GD_OK;
+}
+
+gd_status gd_broadcast_shapes(int na, const int64_t *sa, int nb, const int64_t *sb,
+                              int *nout, int64_t *sout) {
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int da = na - 1 - i, db = nb - 1 - i;
+        int64_t a = da >= 0 ? sa[da] : 1, b = db >= 0 ? sb[db] : 1;
+        GD_CHECK(
+            a == b || a == 1 || b == 1, GD_ERR_RUNTIME,
+            "The size of tensor a (%lld) must match the size of tensor b (%lld) at "
+            "non-singleton dimension %d",
+            (long long)a, (long long)b, n - 1 - i);
+        sout[n - 1 - i] = a == 1 ? b : a;
+    }
+    *nout = n;
+    return GD_OK;
+}
+
+/* ---- views -------------------------------------------------------------- */
+
+gd_status gd_as_strided(const gd_tensor *t, int ndim, const int64_t *shape,
+                        const int64_t *strides, int64_t offset, gd_tensor **out) {
+    return tensor_header(t->storage, t->dtype, ndim, shape, strides, offset, out);
+}
+
+gd_status gd_alias(const gd_tensor *t, gd_tensor **out) {
+    return gd_as_strided(t, t->ndim, t->shape, t->strides, t->offset, out);
+}
+
+static void format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    buf[len++] = '[';
+    for (int d = 0; d < ndim && len < cap - 24; d++)
+        len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
+                                (long long)shape[d]);
+    snprintf(buf + len, cap - len, "]");
+}
+
+/* Resolves one -1 in a requested shape against `numel`. */
+static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
+                             int64_t *shape) {
+    int infer = -1;
+    int64_t known = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (req[d] == -1) {
+            GD_CHECK(infer < 0, GD_ERR_RUNTIME, "only one dimension can be inferred");
+            infer = d;
+        } else {
+            GD_CHECK(req[d] >= 0, GD_ERR_RUNTIME, "invalid shape dimension %lld",
+                     (long long)req[d]);
+            known *= req[d];
+        }
+        shape[d] = req[d];
+    }
+    bool ok = infer >= 0 ? (known > 0 && numel % known == 0) : known == numel;
+    if (!ok) {
+        char buf[256];
+        format_shape(buf, sizeof buf, ndim, req);
+        return gd_error(GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld",
+                        buf, (long long)numel);
+    }
+    if (infer >= 0)
+        shape[infer] = numel / known;
+    return GD_OK;
+}
+
+/* Strides that let `shape` view memory laid out as t, or false. Walks the old
+ * dims from the back in chunks of memory-contiguous dims; each chunk must be
+ * covered exactly by a run of new dims. */
+static bool view_strides(const gd_tensor *t, int ndim, const int64_t *shape,
+                         int64_t *strides) {
+    if (t->numel == 0 || t->ndim == 0) {
+        contiguous_strides(ndim, shape, strides);
+        return true;
+    }
+    int view_d = ndim - 1;
+    int64_t chunk_stride = t->strides[t->ndim - 1];
+    int64_t chunk_numel = 1, view_numel = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        chunk_numel *= t->shape[d];
+        bool chunk_ends = d == 0 || (t->shape[d - 1] != 1 &&
+                                     t->strides[d - 1] != chunk_numel * chunk_stride);
+        if (!chunk_ends)
+            continue;
+        while (view_d >= 0 && (view_numel < chunk_numel || shape[view_d] == 1)) {
+            strides[view_d] = view_numel * chunk_stride;
+            view_numel *= shape[view_d];
+            view_d--;
+        }
+        if (view_numel != chunk_numel)
+            return false;
+        if (d > 0) {
+            chunk_stride = t->strides[d - 1];
+            chunk_numel = 1;
+            view_numel = 1;
+        }
+    }
+    return view_d == -1;
+}
+
+gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    *out = NULL;
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    gd_status st = infer_shape(ndim, req, t->numel, shape);
+    if (st)
+        return st;
+    GD_CHECK(
+        view_strides(t, ndim, shape, strides), GD_ERR_RUNTIME,
+        "view size is not compatible with input tensor's size and stride (at least "
+        "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+        "instead.");
+    return gd_as_strided(t, ndim, shape, strides, t->offset, out);
+}
+
+gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
+                     gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    *out = NULL;
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    gd_status st = infer_shape(ndim, req, t->numel, shape);
+    if (st)
+        return st;
+    if (view_strides(t, ndim, shape, strides))
+        return gd_as_strided(t, ndim, shape, strides, t->offset, out);
+    gd_tensor *c = NULL;
+    st = gd_clone(t, &c);
+    if (st)
+        return st;
+    st = gd_view(c, ndim, shape, out);
+    gd_tensor_decref(c);
+    return st;
+}
+
+gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
+                       gd_tensor **out) {
+    int d0 = 0, d1 = 0;
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    gd_status st;
+    *out = NULL;
+    if ((st = gd_wrap_dim(dim0, t->ndim, &d0)) ||
+        (st = gd_wrap_dim(dim1, t->ndim, &d1)))
+        return st;
+    memcpy(shape, t->shape, sizeof shape);
+    memcpy(strides, t->strides, sizeof strides);
+    if (t->ndim > 0) {
+        shape[d0] = t->shape[d1];
+        shape[d1] = t->shape[d0];
+        strides[d0] = t->strides[d1];
+        strides[d1] = t->strides[d0];
+    }
+    return gd_as_strided(t, t->ndim, shape, strides, t->offset, out);
+}
+
+gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
+                     gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    bool seen[GD_MAX_DIMS] = {false};
+    *out = NULL;
+    GD_CHECK(
+        ndim == t->ndim, GD_ERR_RUNTIME,
+        "permute(sparse_coo): number of dimensions in the tensor input does not "
+        "match the length of the desired ordering of dimensions i.e. input.dim() = "
+        "%d is not equal to len(dims) = %d",
+        t->ndim, ndim);
+    for (int i = 0; i < ndim; i++) {
+        int d;
+        gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
+        if (st)
+            return st;
+        GD_CHECK(!seen[d], GD_ERR_RUNTIME,
+                 "permute(): duplicate dims are not allowed.");
+        seen[d] = true;
+        shape[i] = t->shape[d];
+        strides[i] = t->strides[d];
+    }
+    return gd_as_strided(t, ndim, shape, strides, t->offset, out);
+}
+
+gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    char want[256], have[256];
+    *out = NULL;
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim >= t->ndim, GD_ERR_RUNTIME,
+             "expand(torch.FloatTensor{[%d]}, size=[%d]): the number of sizes provided "
+             "(%d) must be greater or equal to the number of dimensions in the tensor "
+             "(%d)",
+             t->ndim, ndim, ndim, t->ndim);
+    for (int i = ndim - 1; i >= 0; i--) {
+        int d = i - (ndim - t->ndim);
+        if (d < 0) {
+            GD_CHECK(
+                req[i] >= 0, GD_ERR_RUNTIME,
+                "The expanded size of the tensor (%lld) isn't allowed in a leading, "
+                "non-existing dimension %d",
+                (long long)req[i], i);
+            shape[i] = req[i];
+            strides[i] = 0;
+            continue;
+        }
+        int64_t size = req[i] == -1 ? t->shape[d] : req[i];
+        if (t->shape[d] == size) {
+            shape[i] = size;
+            strides[i] = t->strides[d];
+        } else if (t->shape[d] == 1 && size >= 0) {
+            shape[i] = size;
+            strides[i] = 0;
+        } else {
+            format_shape(want, sizeof want, ndim, req);
+            format_shape(have, sizeof have, t->ndim, t->shape);
+            return gd_error(
+                GD_ERR_RUNTIME,
+                "The expanded size of the tensor (%lld) must match the "
+                "existing size (%lld) at non-singleton dimension %d.  Target "
+                "sizes: %s.  Tensor sizes: %s",
+                (long long)size, (long long)t->shape[d], i, want, have);
+        }
+    }
+    return gd_as_strided(t, ndim, shape, strides, t->offset, out);
+}
+
+gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
+                     gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    bool drop[GD_MAX_DIMS] = {false};
+    int n = 0;
+    *out = NULL;
+    for (int i = 0; i < ndims; i++) {
+        int d;
+        gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
+        if (st)
+            return st;
+        if (t->ndim > 0)
+            drop[d] = t->shape[d] == 1;
+    }
+    for (int d = 0; d < t->ndim; d++) {
+        if (ndims < 0 ? t->shape[d] == 1 : drop[d])
+            continue;
+        shape[n] = t->shape[d];
+        strides[n++] = t->strides[d];
+    }
+    return gd_as_strided(t, n, shape, strides, t->offset, out);
+}
+
+gd_status gd_unsqueeze(const gd_tensor *t, int64_t dim, gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    int d;
+    *out = NULL;
+    gd_status st = gd_wrap_dim(dim, t->ndim + 1, &d);
+    if (st)
+        return st;
+    GD_CHECK(t->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions");
+    for (int i = 0, j = 0; i <= t->ndim; i++) {
+        if (i == d) {
+            shape[i] = 1;
+            strides[i] = d < t->ndim ? t->strides[d] * t->shape[d] : 1;
+        } else {
+            shape[i] = t->shape[j];
+            strides[i] = t->strides[j++];
+        }
+    }
+    return gd_as_strided(t, t->ndim + 1, shape, strides, t->offset, out);
+}
+
+gd_status gd_flatten(const gd_tensor *t, int64_t start, int64_t end, gd_tensor **out) {
+    int s, e;
+    gd_status st;
+    int64_t shape[GD_MAX_DIMS];
+    int n = 0;
+    *out = NULL;
+    if ((st = gd_wrap_dim(start, t->ndim, &s)) || (st = gd_wrap_dim(end, t->ndim, &e)))
+        return st;
+    GD_CHECK(s <= e, GD_ERR_RUNTIME,
+             "flatten() has invalid args: start_dim cannot come after end_dim");
+    if (t->ndim == 0) {
+        shape[0] = 1;
+        return gd_reshape(t, 1, shape, out);
+    }
+    for (int d = 0; d < s; d++)
+        shape[n++] = t->shape[d];
+    int64_t merged = 1;
+    for (int d = s; d <= e; d++)
+        merged *= t->shape[d];
+    shape[n++] = merged;
+    for (int d = e + 1; d < t->ndim; d++)
+        shape[n++] = t->shape[d];
+    return gd_reshape(t, n, shape, out);
+}
+
+gd_status gd_select(const gd_tensor *t, int64_t dim, int64_t index, gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    int d, n = 0;
+    *out = NULL;
+    GD_CHECK(t->ndim > 0, GD_ERR_INDEX,
+             "select() cannot be applied to a 0-dim tensor.");
+    gd_status st = gd_wrap_dim(dim, t->ndim, &d);
+    if (st)
+        return st;
+    int64_t size = t->shape[d];
+    GD_CHECK(index >= -size && index < size, GD_ERR_INDEX,
+             "index %lld is out of bounds for dimension %d with size %lld",
+             (long long)index, d, (long long)size);
+    if (index < 0)
+        index += size;
+    for (int i = 0; i < t->ndim; i++) {
+        if (i == d)
+            continue;
+        shape[n] = t->shape[i];
+        strides[n++] = t->strides[i];
+    }
+    return gd_as_strided(t, n, shape, strides, t->offset + index * t->strides[d], out);
+}
+
+gd_status gd_slice(const gd_tensor *t, int64_t dim, int64_t start, int64_t stop,
+                   int64_t step, gd_tensor **out) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    int d;
+    *out = NULL;
+    GD_CHECK(step > 0, GD_ERR_VALUE, "step must be greater than zero");
+    gd_status st = gd_wrap_dim(dim, t->ndim, &d);
+    if (st)
+        return st;
+    int64_t size = t->shape[d];
+    if (start < 0)
+        start = start + size < 0 ? 0 : start + size;
+    if (stop < 0)
+        stop = stop + size < 0 ? 0 : stop + size;
+    if (start > size)
+        start = size;
+    if (stop > size)
+        stop = size;
+    int64_t len = stop > start ? (stop - start + step - 1) / step : 0;
+    memcpy(shape, t->shape, sizeof shape);
+    memcpy(strides, t->strides, sizeof strides);
+    shape[d] = len;
+    strides[d] = t->strides[d] * step;
+    return gd_as_strided(t, t->ndim, shape, strides, t->offset + start * t->strides[d],
+                         out);
+}

@@ -1,0 +1,89 @@
+/* Shared declarations of the CPython binding (csrc/py). */
+#ifndef GDPY_BINDING_H
+#define GDPY_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL gdlite_ARRAY_API
+#ifndef GDPY_IMPORTS_ARRAY
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include "gd.h"
+
+/* A Python tensor holds exactly one core reference. */
+typedef struct {
+    PyObject_HEAD gd_tensor *t;
+    PyObject *weakreflist;
+} TensorObject;
+
+typedef struct {
+    PyObject_HEAD gd_dtype dtype;
+} DtypeObject;
+
+extern PyTypeObject gdpy_TensorBase_Type;
+extern PyTypeObject gdpy_Dtype_Type;
+
+/* Module state that the Python package registers at import. */
+struct gdpy_globals {
+    PyTypeObject *tensor_class;       /* gdlite.Tensor, the type of every result */
+    PyObject *dtypes[GD_DTYPE_COUNT]; /* the dtype singletons */
+    PyObject *advanced_getitem;       /* gdlite._indexing.getitem */
+    PyObject *advanced_setitem;       /* gdlite._indexing.setitem */
+};
+extern struct gdpy_globals gdpy;
+
+/* errors.c: raises the exception for a failed core call; returns NULL. */
+PyObject *gdpy_raise(gd_status st);
+int gdpy_raise_int(gd_status st); /* same, returns -1 */
+
+/* tensor_type.c */
+PyObject *gdpy_wrap(gd_tensor *t); /* steals t; NULL t means "raise" */
+/* Raises for a failed status, else wraps *out (a new reference, stolen). */
+PyObject *gdpy_result(gd_status st, gd_tensor **out);
+static inline int gdpy_is_tensor(PyObject *o) {
+    return PyObject_TypeCheck(o, &gdpy_TensorBase_Type);
+}
+static inline gd_tensor *gdpy_tensor(PyObject *o) {
+    return ((TensorObject *)o)->t;
+}
+
+/* convert.c */
+int gdpy_dtype_from_object(PyObject *o, gd_dtype *out); /* dtype object -> gd_dtype */
+/* Shape from ints, a tuple/list of ints, or a Size; -1 allowed when allow_neg. */
+int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape);
+PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape);
+/* A NumPy array sharing the tensor's memory; base keeps `owner` alive. */
+PyObject *gdpy_to_numpy(PyObject *owner);
+/* Zero-copy tensor over a NumPy array (kept alive by the storage). */
+gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out);
+
+/* An operand of a binary op: a tensor or a Python number. */
+typedef struct {
+    gd_tensor *t;   /* tensor operand (borrowed or owned) */
+    bool owned;     /* t must be released */
+    int priority;   /* 2: tensor with dims, 1: 0-d tensor, 0: Python number */
+    gd_dtype dtype; /* tensor dtype, or the number's category default */
+    double fvalue;
+    int64_t ivalue;
+    /* A Python number materialised as a 0-d tensor without heap allocation. */
+    gd_storage stack_storage;
+    gd_tensor stack_tensor;
+    double stack_data;
+} gdpy_operand;
+
+/* 1: parsed, 0: not an operand type (NotImplemented), -1: error set. */
+int gdpy_operand_parse(PyObject *o, gdpy_operand *op);
+void gdpy_operand_release(gdpy_operand *op);
+/* PyTorch's result_type over operands of different priorities. */
+gd_dtype gdpy_result_type(const gdpy_operand *ops, int n);
+/* The operand as a tensor: Python numbers become a 0-d tensor of `dtype`. */
+gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype);
+
+/* Big kernels run without the GIL. */
+#define GDPY_NOGIL_MIN 65536
+
+#endif

@@ -1,0 +1,318 @@
+/* Python and NumPy values to core tensors and back: dtypes, shapes, zero-copy
+ * NumPy sharing, and the operands of arithmetic with PyTorch's promotion. */
+#include "binding.h"
+
+#include <string.h>
+
+int gdpy_dtype_from_object(PyObject *o, gd_dtype *out) {
+    if (PyObject_TypeCheck(o, &gdpy_Dtype_Type)) {
+        *out = ((DtypeObject *)o)->dtype;
+        return 0;
+    }
+    /* PyTorch accepts Python's own types as dtypes. */
+    if (o == (PyObject *)&PyFloat_Type) {
+        *out = GD_FLOAT64;
+        return 0;
+    }
+    if (o == (PyObject *)&PyLong_Type) {
+        *out = GD_INT64;
+        return 0;
+    }
+    if (o == (PyObject *)&PyBool_Type) {
+        *out = GD_BOOL;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "dtype must be a gdlite.dtype, got %.200s",
+                 Py_TYPE(o)->tp_name);
+    return -1;
+}
+
+static int parse_dim_value(PyObject *item, int64_t *out) {
+    if (PyFloat_Check(item)) {
+        PyErr_Format(PyExc_TypeError,
+                     "expected a sequence of integers or a single integer, got '%S'",
+                     item);
+        return -1;
+    }
+    Py_ssize_t v = PyNumber_AsSsize_t(item, PyExc_OverflowError);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape) {
+    PyObject *seq = args;
+    /* f(2, 3) arrives as (2, 3); f((2, 3)) and f([2, 3]) as ((2, 3),). */
+    if (PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 1 &&
+        (PyTuple_Check(PyTuple_GET_ITEM(args, 0)) ||
+         PyList_Check(PyTuple_GET_ITEM(args, 0))))
+        seq = PyTuple_GET_ITEM(args, 0);
+    PyObject *fast = PySequence_Fast(seq, "shape must be a sequence of integers");
+    if (!fast)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > GD_MAX_DIMS) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_RuntimeError,
+                     "gdlite supports at most %d dimensions, got %zd", GD_MAX_DIMS, n);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (parse_dim_value(PySequence_Fast_GET_ITEM(fast, i), &shape[i]) < 0) {
+            Py_DECREF(fast);
+            return -1;
+        }
+    }
+    Py_DECREF(fast);
+    *ndim = (int)n;
+    return 0;
+}
+
+PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape) {
+    PyObject *tup = PyTuple_New(ndim);
+    if (!tup)
+        return NULL;
+    for (int d = 0; d < ndim; d++) {
+        PyObject *v = PyLong_FromLongLong(shape[d]);
+        if (!v) {
+            Py_DECREF(tup);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tup, d, v);
+    }
+    return tup;
+}
+
+static const int npy_types[GD_DTYPE_COUNT] = {NPY_BOOL, NPY_INT32, NPY_INT64,
+                                              NPY_FLOAT32, NPY_FLOAT64};
+
+PyObject *gdpy_to_numpy(PyObject *owner) {
+    gd_tensor *t = gdpy_tensor(owner);
+    npy_intp dims[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    size_t elsize = gd_dtype_size(t->dtype);
+    for (int d = 0; d < t->ndim; d++) {
+        dims[d] = (npy_intp)t->shape[d];
+        strides[d] = (npy_intp)(t->strides[d] * (int64_t)elsize);
+    }
+    PyArray_Descr *descr = PyArray_DescrFromType(npy_types[t->dtype]);
+    if (!descr)
+        return NULL;
+    PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, t->ndim, dims, strides,
+                                         gd_data_ptr(t), NPY_ARRAY_WRITEABLE, NULL);
+    if (!arr)
+        return NULL;
+    Py_INCREF(owner);
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* Storage release for NumPy-backed memory; may run on any thread. */
+static void release_numpy(void *context) {
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_DECREF((PyObject *)context);
+    PyGILState_Release(g);
+}
+
+static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
+    if (!PyArray_ISNBO(descr->byteorder))
+        return -1;
+    switch (descr->type_num) {
+    case NPY_BOOL:
+        *out = GD_BOOL;
+        return 0;
+    case NPY_FLOAT32:
+        *out = GD_FLOAT32;
+        return 0;
+    case NPY_FLOAT64:
+        *out = GD_FLOAT64;
+        return 0;
+    default:
+        break;
+    }
+    if (PyDataType_ISSIGNED(descr) && PyDataType_ISINTEGER(descr)) {
+        if (PyDataType_ELSIZE(descr) == 8) {
+            *out = GD_INT64;
+            return 0;
+        }
+        if (PyDataType_ELSIZE(descr) == 4) {
+            *out = GD_INT32;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
+    gd_dtype dtype;
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    int nd = PyArray_NDIM(arr);
+    *out = NULL;
+    if (dtype_from_numpy(PyArray_DESCR(arr), &dtype) < 0)
+        return gd_error(GD_ERR_TYPE,
+                        "can't convert np.ndarray of type numpy.%s. The only supported "
+                        "types are: float64, float32, int64, int32, and bool.",
+                        PyArray_DESCR(arr)->typeobj->tp_name);
+    GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "gdlite supports at most %d dimensions",
+             GD_MAX_DIMS);
+    int64_t elsize = (int64_t)gd_dtype_size(dtype), extent = 1;
+    for (int d = 0; d < nd; d++) {
+        shape[d] = PyArray_DIM(arr, d);
+        int64_t s = PyArray_STRIDE(arr, d);
+        GD_CHECK(
+            s >= 0, GD_ERR_VALUE,
+            "At least one stride in the given numpy array is negative, and tensors "
+            "with negative strides are not currently supported. (You can probably "
+            "work around this by making a copy of your array  with array.copy().) ");
+        GD_CHECK(s % elsize == 0, GD_ERR_VALUE,
+                 "given numpy array strides not a multiple of the element byte size. "
+                 "Copy the numpy array to reallocate the memory.");
+        strides[d] = s / elsize;
+        extent += (shape[d] - 1) * strides[d];
+    }
+    for (int d = 0; d < nd; d++)
+        if (shape[d] == 0)
+            extent = 0;
+    Py_INCREF(arr);
+    return gd_from_memory(PyArray_DATA(arr), (size_t)(extent * elsize), dtype, nd,
+                          shape, strides, 0, release_numpy, arr, out);
+}
+
+/* ---- operands ----------------------------------------------------------- */
+
+static int parse_number(PyObject *o, gdpy_operand *op) {
+    if (PyBool_Check(o)) {
+        op->dtype = GD_BOOL;
+        op->ivalue = o == Py_True;
+        op->fvalue = (double)op->ivalue;
+        return 1;
+    }
+    if (PyLong_Check(o)) {
+        int overflow = 0;
+        op->ivalue = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow || (op->ivalue == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+            return -1;
+        }
+        op->dtype = GD_INT64;
+        op->fvalue = (double)op->ivalue;
+        return 1;
+    }
+    if (PyFloat_Check(o)) {
+        op->dtype = GD_FLOAT32; /* the default dtype stands for Python floats */
+        op->fvalue = PyFloat_AS_DOUBLE(o);
+        return 1;
+    }
+    return 0;
+}
+
+int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
+    op->t = NULL;
+    op->owned = false;
+    op->fvalue = 0;
+    op->ivalue = 0;
+    if (gdpy_is_tensor(o)) {
+        op->t = gdpy_tensor(o);
+        op->priority = op->t->ndim > 0 ? 2 : 1;
+        op->dtype = op->t->dtype;
+        return 1;
+    }
+    op->priority = 0;
+    int r = parse_number(o, op);
+    if (r != 0)
+        return r;
+    if (PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) ||
+        PyArray_IsScalar(o, Floating)) {
+        PyObject *num = PyArray_IsScalar(o, Floating) ? PyNumber_Float(o)
+                        : PyArray_IsScalar(o, Bool)
+                            ? PyBool_FromLong(PyObject_IsTrue(o))
+                            : PyNumber_Long(o);
+        if (!num)
+            return -1;
+        r = parse_number(num, op);
+        Py_DECREF(num);
+        return r;
+    }
+    if (PyArray_Check(o)) {
+        gd_status st = gdpy_from_numpy((PyArrayObject *)o, &op->t);
+        if (st) {
+            gdpy_raise(st);
+            return -1;
+        }
+        op->owned = true;
+        op->priority = op->t->ndim > 0 ? 2 : 1;
+        op->dtype = op->t->dtype;
+        return 1;
+    }
+    return 0;
+}
+
+void gdpy_operand_release(gdpy_operand *op) {
+    if (op->owned)
+        gd_tensor_decref(op->t);
+    op->t = NULL;
+    op->owned = false;
+}
+
+/* PyTorch's combine_categories: a higher-priority result keeps its dtype
+ * unless the lower one is of a higher kind (bool < integer < floating). */
+static int combine(int higher, int lower) {
+    if (higher < 0)
+        return lower;
+    if (lower < 0 || gd_dtype_is_floating((gd_dtype)higher))
+        return higher;
+    if (higher == GD_BOOL || gd_dtype_is_floating((gd_dtype)lower))
+        return gd_promote_types((gd_dtype)higher, (gd_dtype)lower);
+    return higher;
+}
+
+gd_dtype gdpy_result_type(const gdpy_operand *ops, int n) {
+    int by_priority[3] = {-1, -1, -1};
+    for (int i = 0; i < n; i++) {
+        int *slot = &by_priority[ops[i].priority];
+        *slot = *slot < 0 ? (int)ops[i].dtype
+                          : (int)gd_promote_types((gd_dtype)*slot, ops[i].dtype);
+    }
+    return (gd_dtype)combine(by_priority[2], combine(by_priority[1], by_priority[0]));
+}
+
+gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
+    if (op->t)
+        return op->t;
+    /* Lives in the operand: the core borrows it for one call and never keeps
+     * a reference, so its refcount never reaches zero. */
+    gd_storage *s = &op->stack_storage;
+    s->refcount = 1;
+    s->data = &op->stack_data;
+    s->nbytes = sizeof op->stack_data;
+    s->release = NULL;
+    s->release_context = NULL;
+    gd_tensor *t = &op->stack_tensor;
+    memset(t, 0, sizeof *t);
+    t->refcount = 1;
+    t->dtype = dtype;
+    t->numel = 1;
+    t->storage = s;
+    bool from_float = op->dtype == GD_FLOAT32;
+    switch (dtype) {
+    case GD_BOOL:
+        *(uint8_t *)s->data = from_float ? op->fvalue != 0 : op->ivalue != 0;
+        break;
+    case GD_INT32:
+        *(int32_t *)s->data = (int32_t)op->ivalue;
+        break;
+    case GD_INT64:
+        *(int64_t *)s->data = op->ivalue;
+        break;
+    case GD_FLOAT32:
+        *(float *)s->data = from_float ? (float)op->fvalue : (float)op->ivalue;
+        break;
+    default:
+        *(double *)s->data = from_float ? op->fvalue : (double)op->ivalue;
+    }
+    return t;
+}

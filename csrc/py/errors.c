@@ -1,0 +1,32 @@
+/* Core status codes to Python exceptions, with PyTorch's exception types. */
+#include "binding.h"
+
+PyObject *gdpy_raise(gd_status st) {
+    PyObject *type;
+    switch (st) {
+    case GD_ERR_INDEX:
+        type = PyExc_IndexError;
+        break;
+    case GD_ERR_VALUE:
+        type = PyExc_ValueError;
+        break;
+    case GD_ERR_TYPE:
+        type = PyExc_TypeError;
+        break;
+    case GD_ERR_NOMEM:
+        type = PyExc_MemoryError;
+        break;
+    case GD_ERR_NOTIMPL:
+        type = PyExc_NotImplementedError;
+        break;
+    default:
+        type = PyExc_RuntimeError;
+    }
+    PyErr_SetString(type, gd_last_error());
+    return NULL;
+}
+
+int gdpy_raise_int(gd_status st) {
+    gdpy_raise(st);
+    return -1;
+}

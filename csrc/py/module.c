@@ -1,0 +1,179 @@
+/* Module initialisation: the dtype objects, the Tensor base type, and the
+ * one globals struct the Python package fills in at import. */
+#define GDPY_IMPORTS_ARRAY
+#include "binding.h"
+
+struct gdpy_globals gdpy;
+
+/* ---- dtype objects ------------------------------------------------------ */
+
+static PyObject *dtype_repr(PyObject *self) {
+    return PyUnicode_FromFormat("gdlite.%s",
+                                gd_dtype_name(((DtypeObject *)self)->dtype));
+}
+
+static PyObject *dtype_is_floating_point(PyObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(gd_dtype_is_floating(((DtypeObject *)self)->dtype));
+}
+
+static PyObject *dtype_itemsize(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromSize_t(gd_dtype_size(((DtypeObject *)self)->dtype));
+}
+
+static PyObject *dtype_is_signed(PyObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(((DtypeObject *)self)->dtype != GD_BOOL);
+}
+
+static PyObject *dtype_code(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLong(((DtypeObject *)self)->dtype);
+}
+
+static PyObject *dtype_reduce(PyObject *self, PyObject *unused) {
+    (void)unused;
+    /* Pickled as the module attribute of the same name: singletons stay so. */
+    return PyUnicode_FromString(gd_dtype_name(((DtypeObject *)self)->dtype));
+}
+
+static PyGetSetDef dtype_getset[] = {
+    {"is_floating_point", dtype_is_floating_point, NULL, "floating kind?", NULL},
+    {"itemsize", dtype_itemsize, NULL, "bytes per element", NULL},
+    {"is_signed", dtype_is_signed, NULL, "signed kind?", NULL},
+    {"_code", dtype_code, NULL, "the core's dtype number", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef dtype_methods[] = {
+    {"__reduce__", dtype_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject gdpy_Dtype_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite.dtype",
+    .tp_basicsize = sizeof(DtypeObject),
+    .tp_repr = dtype_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The element type of a tensor (gdlite.float32, gdlite.int64, ...).",
+    .tp_getset = dtype_getset,
+    .tp_methods = dtype_methods,
+};
+
+/* ---- registration from Python ------------------------------------------ */
+
+static PyObject *set_tensor_class(PyObject *mod, PyObject *cls) {
+    (void)mod;
+    if (!PyType_Check(cls) ||
+        !PyType_IsSubtype((PyTypeObject *)cls, &gdpy_TensorBase_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a subclass of TensorBase");
+        return NULL;
+    }
+    Py_XSETREF(gdpy.tensor_class, (PyTypeObject *)Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
+static PyObject *set_indexing_hooks(PyObject *mod, PyObject *args) {
+    (void)mod;
+    PyObject *get, *set;
+    if (!PyArg_ParseTuple(args, "OO", &get, &set))
+        return NULL;
+    Py_XSETREF(gdpy.advanced_getitem, Py_NewRef(get));
+    Py_XSETREF(gdpy.advanced_setitem, Py_NewRef(set));
+    Py_RETURN_NONE;
+}
+
+extern PyMethodDef gdpy_functions[];
+
+static PyMethodDef registration_methods[] = {
+    {"_set_tensor_class", set_tensor_class, METH_O,
+     "Registers the Python Tensor class that results are created as."},
+    {"_set_indexing_hooks", set_indexing_hooks, METH_VARARGS,
+     "Registers the Python functions behind advanced indexing."},
+    {NULL, NULL, 0, NULL},
+};
+
+static void free_module(void *mod) {
+    (void)mod;
+    Py_CLEAR(gdpy.tensor_class);
+    Py_CLEAR(gdpy.advanced_getitem);
+    Py_CLEAR(gdpy.advanced_setitem);
+    for (int i = 0; i < GD_DTYPE_COUNT; i++)
+        Py_CLEAR(gdpy.dtypes[i]);
+}
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "gdlite._C",
+    .m_doc = "gdlite's C core: tensors, kernels and the generator.",
+    .m_size = -1,
+    .m_methods = registration_methods,
+    .m_free = free_module,
+};
+
+static int add_ops_table(PyObject *mod) {
+    PyObject *ops = PyDict_New();
+    if (!ops)
+        return -1;
+    for (int op = 0; op < GD_OP_COUNT; op++) {
+        PyObject *v = PyLong_FromLong(op);
+        if (!v || PyDict_SetItemString(ops, gd_op_name((gd_op)op), v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(ops);
+            return -1;
+        }
+        Py_DECREF(v);
+    }
+    int r = PyModule_AddObjectRef(mod, "ops", ops);
+    Py_DECREF(ops);
+    return r;
+}
+
+static int add_grad_fn_names(PyObject *mod) {
+    PyObject *names = PyTuple_New(GD_OP_COUNT);
+    if (!names)
+        return -1;
+    for (int op = 0; op < GD_OP_COUNT; op++) {
+        PyObject *s = PyUnicode_FromString(gd_op_grad_fn_name((gd_op)op));
+        if (!s) {
+            Py_DECREF(names);
+            return -1;
+        }
+        PyTuple_SET_ITEM(names, op, s);
+    }
+    int r = PyModule_AddObjectRef(mod, "grad_fn_names", names);
+    Py_DECREF(names);
+    return r;
+}
+
+PyMODINIT_FUNC PyInit__C(void); /* the one exported symbol */
+
+PyMODINIT_FUNC PyInit__C(void) {
+    import_array();
+    if (PyType_Ready(&gdpy_Dtype_Type) < 0 || PyType_Ready(&gdpy_TensorBase_Type) < 0)
+        return NULL;
+    PyObject *mod = PyModule_Create(&module_def);
+    if (!mod)
+        return NULL;
+    if (PyModule_AddFunctions(mod, gdpy_functions) < 0)
+        goto fail;
+    for (int i = 0; i < GD_DTYPE_COUNT; i++) {
+        DtypeObject *d = PyObject_New(DtypeObject, &gdpy_Dtype_Type);
+        if (!d)
+            goto fail;
+        d->dtype = (gd_dtype)i;
+        gdpy.dtypes[i] = (PyObject *)d;
+        if (PyModule_AddObjectRef(mod, gd_dtype_name((gd_dtype)i), (PyObject *)d) < 0)
+            goto fail;
+    }
+    if (PyModule_AddObjectRef(mod, "TensorBase", (PyObject *)&gdpy_TensorBase_Type) <
+            0 ||
+        PyModule_AddObjectRef(mod, "dtype", (PyObject *)&gdpy_Dtype_Type) < 0 ||
+        add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0)
+        goto fail;
+    return mod;
+fail:
+    Py_DECREF(mod);
+    return NULL;
+}

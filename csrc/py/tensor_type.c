@@ -1,0 +1,664 @@
+/* The Tensor base type: lifetime, attributes, arithmetic slots, indexing and
+ * the few methods that must be fast. The torch-shaped methods with keyword
+ * arguments live in the Python subclass gdlite.Tensor. */
+#include "binding.h"
+
+#include <math.h>
+
+PyObject *gdpy_result(gd_status st, gd_tensor **out) {
+    /* Takes `out` by address: reading it after the call that fills it. */
+    return st ? gdpy_raise(st) : gdpy_wrap(*out);
+}
+
+PyObject *gdpy_wrap(gd_tensor *t) {
+    if (!t)
+        return NULL;
+    PyTypeObject *cls = gdpy.tensor_class ? gdpy.tensor_class : &gdpy_TensorBase_Type;
+    TensorObject *obj = (TensorObject *)cls->tp_alloc(cls, 0);
+    if (!obj) {
+        gd_tensor_decref(t);
+        return NULL;
+    }
+    obj->t = t;
+    return (PyObject *)obj;
+}
+
+static void tensor_dealloc(PyObject *self) {
+    TensorObject *obj = (TensorObject *)self;
+    PyObject_GC_UnTrack(self);
+    if (obj->weakreflist)
+        PyObject_ClearWeakRefs(self);
+    gd_tensor_decref(obj->t);
+    obj->t = NULL;
+    /* A Python subclass's dealloc releases its heap type after this. */
+    Py_TYPE(self)->tp_free(self);
+}
+
+static int tensor_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    /* Direct construction gives an empty float32 tensor; the Python class
+     * handles torch.Tensor(data) forms before calling this. */
+    int64_t shape[1] = {0};
+    gd_tensor *t = NULL;
+    gd_status st = gd_empty(GD_FLOAT32, 1, shape, &t);
+    if (st)
+        return gdpy_raise(st);
+    TensorObject *obj = (TensorObject *)type->tp_alloc(type, 0);
+    if (!obj) {
+        gd_tensor_decref(t);
+        return NULL;
+    }
+    obj->t = t;
+    return (PyObject *)obj;
+}
+
+/* ---- binary and unary arithmetic --------------------------------------- */
+
+static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
+    gdpy_operand ops[2];
+    int r = gdpy_operand_parse(x, &ops[0]);
+    if (r <= 0)
+        return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    r = gdpy_operand_parse(y, &ops[1]);
+    if (r <= 0) {
+        gdpy_operand_release(&ops[0]);
+        return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    }
+    gd_dtype common = gdpy_result_type(ops, 2);
+    gd_tensor *out = NULL;
+    gd_status st;
+    if (op == GD_OP_POW && !gd_dtype_is_floating(common) && ops[1].priority == 0 &&
+        ops[1].ivalue < 0) {
+        st = gd_error(GD_ERR_RUNTIME,
+                      "Integers to negative integer powers are not allowed.");
+    } else {
+        gd_tensor *a = gdpy_operand_tensor(&ops[0], common);
+        gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
+        if (a->numel + b->numel >= GDPY_NOGIL_MIN) {
+            Py_BEGIN_ALLOW_THREADS st = gd_binary(op, a, b, common, &out);
+            Py_END_ALLOW_THREADS
+        } else {
+            st = gd_binary(op, a, b, common, &out);
+        }
+    }
+    gdpy_operand_release(&ops[0]);
+    gdpy_operand_release(&ops[1]);
+    return gdpy_result(st, &out);
+}
+
+static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
+    gdpy_operand ops[2];
+    if (!gdpy_is_tensor(self))
+        Py_RETURN_NOTIMPLEMENTED;
+    gdpy_operand_parse(self, &ops[0]);
+    int r = gdpy_operand_parse(y, &ops[1]);
+    if (r <= 0)
+        return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    gd_dtype common = gdpy_result_type(ops, 2);
+    gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
+    gd_status st;
+    if (ops[0].t->numel >= GDPY_NOGIL_MIN) {
+        Py_BEGIN_ALLOW_THREADS st = gd_binary_(op, ops[0].t, b, common);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = gd_binary_(op, ops[0].t, b, common);
+    }
+    gdpy_operand_release(&ops[1]);
+    if (st)
+        return gdpy_raise(st);
+    return Py_NewRef(self);
+}
+
+#define BINARY_SLOT(name, op)                                                          \
+    static PyObject *name(PyObject *x, PyObject *y) {                                  \
+        return binary_op(op, x, y);                                                    \
+    }
+#define INPLACE_SLOT(name, op)                                                         \
+    static PyObject *name(PyObject *x, PyObject *y) {                                  \
+        return inplace_op(op, x, y);                                                   \
+    }
+BINARY_SLOT(tensor_add, GD_OP_ADD)
+BINARY_SLOT(tensor_sub, GD_OP_SUB)
+BINARY_SLOT(tensor_mul, GD_OP_MUL)
+BINARY_SLOT(tensor_truediv, GD_OP_DIV)
+BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE)
+BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER)
+BINARY_SLOT(tensor_and, GD_OP_LOGICAL_AND)
+BINARY_SLOT(tensor_or, GD_OP_LOGICAL_OR)
+BINARY_SLOT(tensor_xor, GD_OP_LOGICAL_XOR)
+INPLACE_SLOT(tensor_iadd, GD_OP_ADD)
+INPLACE_SLOT(tensor_isub, GD_OP_SUB)
+INPLACE_SLOT(tensor_imul, GD_OP_MUL)
+INPLACE_SLOT(tensor_itruediv, GD_OP_DIV)
+INPLACE_SLOT(tensor_ifloordiv, GD_OP_FLOOR_DIVIDE)
+INPLACE_SLOT(tensor_iremainder, GD_OP_REMAINDER)
+
+static PyObject *tensor_pow(PyObject *x, PyObject *y, PyObject *mod) {
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return binary_op(GD_OP_POW, x, y);
+}
+
+static PyObject *tensor_ipow(PyObject *x, PyObject *y, PyObject *mod) {
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return inplace_op(GD_OP_POW, x, y);
+}
+
+static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
+    gdpy_operand ops[2];
+    int r = gdpy_operand_parse(x, &ops[0]);
+    if (r <= 0)
+        return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    r = gdpy_operand_parse(y, &ops[1]);
+    if (r <= 0 || !ops[0].t || !ops[1].t) {
+        gdpy_operand_release(&ops[0]);
+        if (r > 0)
+            gdpy_operand_release(&ops[1]);
+        return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    }
+    gd_tensor *out = NULL;
+    gd_status st;
+    Py_BEGIN_ALLOW_THREADS st = gd_matmul(ops[0].t, ops[1].t, &out);
+    Py_END_ALLOW_THREADS gdpy_operand_release(&ops[0]);
+    gdpy_operand_release(&ops[1]);
+    return gdpy_result(st, &out);
+}
+
+static PyObject *unary_slot(gd_op op, PyObject *self) {
+    gd_tensor *out = NULL;
+    return gdpy_result(gd_unary(op, gdpy_tensor(self), &out), &out);
+}
+static PyObject *tensor_neg(PyObject *self) {
+    return unary_slot(GD_OP_NEG, self);
+}
+static PyObject *tensor_abs(PyObject *self) {
+    return unary_slot(GD_OP_ABS, self);
+}
+static PyObject *tensor_invert(PyObject *self) {
+    return unary_slot(GD_OP_BITWISE_NOT, self);
+}
+static PyObject *tensor_pos(PyObject *self) {
+    return Py_NewRef(self);
+}
+
+/* ---- conversions to Python numbers ------------------------------------- */
+
+static int check_single(gd_tensor *t, const char *what) {
+    if (t->numel == 1)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError,
+                 "a Tensor with %lld elements cannot be converted to %s",
+                 (long long)t->numel, what);
+    return -1;
+}
+
+static PyObject *scalar_value(gd_tensor *t) {
+    switch (t->dtype) {
+    case GD_BOOL:
+        return PyBool_FromLong((long)gd_get_flat_int(t, 0));
+    case GD_INT32:
+    case GD_INT64:
+        return PyLong_FromLongLong(gd_get_flat_int(t, 0));
+    default:
+        return PyFloat_FromDouble(gd_get_flat(t, 0));
+    }
+}
+
+static PyObject *tensor_item(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *t = gdpy_tensor(self);
+    if (check_single(t, "Scalar") < 0)
+        return NULL;
+    return scalar_value(t);
+}
+
+static PyObject *tensor_float(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (check_single(t, "Scalar") < 0)
+        return NULL;
+    return PyFloat_FromDouble(gd_get_flat(t, 0));
+}
+
+static PyObject *tensor_int(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (check_single(t, "Scalar") < 0)
+        return NULL;
+    if (gd_dtype_is_floating(t->dtype)) {
+        PyObject *f = PyFloat_FromDouble(gd_get_flat(t, 0));
+        if (!f)
+            return NULL;
+        PyObject *i = PyNumber_Long(f);
+        Py_DECREF(f);
+        return i;
+    }
+    return PyLong_FromLongLong(gd_get_flat_int(t, 0));
+}
+
+static PyObject *tensor_index(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (t->numel != 1 || !gd_dtype_is_integral(t->dtype, true)) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "only integer tensors of a single element can be converted to an "
+            "index");
+        return NULL;
+    }
+    return PyLong_FromLongLong(gd_get_flat_int(t, 0));
+}
+
+static int tensor_bool(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (t->numel != 1) {
+        PyErr_Format(PyExc_RuntimeError, "Boolean value of Tensor with %s is ambiguous",
+                     t->numel == 0 ? "no values" : "more than one value");
+        return -1;
+    }
+    return gd_get_flat(t, 0) != 0;
+}
+
+static PyNumberMethods tensor_as_number = {
+    .nb_add = tensor_add,
+    .nb_subtract = tensor_sub,
+    .nb_multiply = tensor_mul,
+    .nb_remainder = tensor_remainder,
+    .nb_power = tensor_pow,
+    .nb_negative = tensor_neg,
+    .nb_positive = tensor_pos,
+    .nb_absolute = tensor_abs,
+    .nb_bool = tensor_bool,
+    .nb_invert = tensor_invert,
+    .nb_and = tensor_and,
+    .nb_xor = tensor_xor,
+    .nb_or = tensor_or,
+    .nb_int = tensor_int,
+    .nb_float = tensor_float,
+    .nb_inplace_add = tensor_iadd,
+    .nb_inplace_subtract = tensor_isub,
+    .nb_inplace_multiply = tensor_imul,
+    .nb_inplace_remainder = tensor_iremainder,
+    .nb_inplace_power = tensor_ipow,
+    .nb_floor_divide = tensor_floordiv,
+    .nb_true_divide = tensor_truediv,
+    .nb_inplace_floor_divide = tensor_ifloordiv,
+    .nb_inplace_true_divide = tensor_itruediv,
+    .nb_index = tensor_index,
+    .nb_matrix_multiply = tensor_matmul,
+};
+
+static PyObject *tensor_richcompare(PyObject *self, PyObject *other, int cmp) {
+    static const gd_op ops[] = {[Py_LT] = GD_OP_LT, [Py_LE] = GD_OP_LE,
+                                [Py_EQ] = GD_OP_EQ, [Py_NE] = GD_OP_NE,
+                                [Py_GT] = GD_OP_GT, [Py_GE] = GD_OP_GE};
+    return binary_op(ops[cmp], self, other);
+}
+
+/* ---- indexing ----------------------------------------------------------- */
+
+static bool is_basic_item(PyObject *o) {
+    return (PyLong_CheckExact(o)) || PySlice_Check(o) || o == Py_None ||
+           o == Py_Ellipsis;
+}
+
+/* Applies ints, slices, None and one Ellipsis as a view. */
+static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
+                       gd_tensor **out) {
+    int consuming = 0, ellipses = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (items[i] == Py_Ellipsis)
+            ellipses++;
+        else if (items[i] != Py_None)
+            consuming++;
+    }
+    *out = NULL;
+    if (ellipses > 1) {
+        PyErr_SetString(PyExc_IndexError,
+                        "an index can only have a single ellipsis ('...')");
+        return -1;
+    }
+    if (consuming > t->ndim) {
+        if (t->ndim == 0)
+            PyErr_SetString(PyExc_IndexError,
+                            "invalid index of a 0-dim tensor. Use `tensor.item()` in "
+                            "Python or `tensor.item<T>()` in C++ to convert a 0-dim "
+                            "tensor to a number");
+        else
+            PyErr_Format(PyExc_IndexError,
+                         "too many indices for tensor of dimension %d", t->ndim);
+        return -1;
+    }
+    gd_tensor *cur = NULL, *next = NULL;
+    gd_status st = gd_alias(t, &cur);
+    if (st)
+        return gdpy_raise_int(st);
+    int64_t d = 0;
+    for (Py_ssize_t i = 0; i < n && !st; i++) {
+        PyObject *item = items[i];
+        if (item == Py_Ellipsis) {
+            d += t->ndim - consuming;
+            continue;
+        }
+        if (item == Py_None) {
+            st = gd_unsqueeze(cur, d++, &next);
+        } else if (PyLong_CheckExact(item)) {
+            int overflow = 0;
+            long long v = PyLong_AsLongLongAndOverflow(item, &overflow);
+            if (overflow) {
+                gd_tensor_decref(cur);
+                PyErr_SetString(PyExc_IndexError, "index out of range");
+                return -1;
+            }
+            st = gd_select(cur, d, v, &next);
+        } else {
+            Py_ssize_t start, stop, step;
+            if (PySlice_Unpack(item, &start, &stop, &step) < 0) {
+                gd_tensor_decref(cur);
+                return -1;
+            }
+            if (step <= 0) {
+                gd_tensor_decref(cur);
+                PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
+                return -1;
+            }
+            st = gd_slice(cur, d++, start, stop, step, &next);
+        }
+        gd_tensor_decref(cur);
+        cur = next;
+        next = NULL;
+    }
+    if (st) {
+        gd_tensor_decref(cur);
+        return gdpy_raise_int(st);
+    }
+    *out = cur;
+    return 0;
+}
+
+/* Index items as an array; 0 if the index needs the advanced path. */
+static int index_items(PyObject *idx, PyObject *const **items, Py_ssize_t *n,
+                       PyObject **holder) {
+    *holder = NULL;
+    if (PyTuple_Check(idx)) {
+        *items = &PyTuple_GET_ITEM(idx, 0);
+        *n = PyTuple_GET_SIZE(idx);
+    } else {
+        *holder = idx;
+        *items = holder;
+        *n = 1;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++)
+        if (!is_basic_item((*items)[i]))
+            return 0;
+    return 1;
+}
+
+static PyObject *tensor_getitem(PyObject *self, PyObject *idx) {
+    PyObject *const *items;
+    PyObject *holder;
+    Py_ssize_t n;
+    if (!index_items(idx, &items, &n, &holder)) {
+        if (!gdpy.advanced_getitem) {
+            PyErr_SetString(PyExc_IndexError, "advanced indexing is unavailable");
+            return NULL;
+        }
+        return PyObject_CallFunctionObjArgs(gdpy.advanced_getitem, self, idx, NULL);
+    }
+    gd_tensor *out = NULL;
+    if (basic_index(gdpy_tensor(self), items, n, &out) < 0)
+        return NULL;
+    return gdpy_wrap(out);
+}
+
+static int assign(gd_tensor *dst, PyObject *value) {
+    gdpy_operand v;
+    int r = gdpy_operand_parse(value, &v);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        PyErr_Format(PyExc_TypeError, "can't assign a %.200s to a %s tensor",
+                     Py_TYPE(value)->tp_name, gd_dtype_name(dst->dtype));
+        return -1;
+    }
+    gd_status st;
+    if (!v.t) {
+        st = gd_copy_(
+            dst, gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype));
+    } else {
+        int nd;
+        int64_t shape[GD_MAX_DIMS];
+        st = gd_broadcast_shapes(dst->ndim, dst->shape, v.t->ndim, v.t->shape, &nd,
+                                 shape);
+        bool fits = !st && nd == dst->ndim;
+        for (int d = 0; fits && d < nd; d++)
+            fits = shape[d] == dst->shape[d];
+        if (!fits) {
+            PyObject *vs = gdpy_shape_tuple(v.t->ndim, v.t->shape);
+            PyObject *ds = gdpy_shape_tuple(dst->ndim, dst->shape);
+            PyObject *vl = vs ? PySequence_List(vs) : NULL;
+            PyObject *dl = ds ? PySequence_List(ds) : NULL;
+            if (vl && dl)
+                PyErr_Format(
+                    PyExc_RuntimeError,
+                    "shape mismatch: value tensor of shape %R cannot be broadcast "
+                    "to indexing result of shape %R",
+                    vl, dl);
+            Py_XDECREF(vs);
+            Py_XDECREF(ds);
+            Py_XDECREF(vl);
+            Py_XDECREF(dl);
+            gdpy_operand_release(&v);
+            return -1;
+        }
+        st = gd_copy_(dst, v.t);
+    }
+    gdpy_operand_release(&v);
+    return st ? gdpy_raise_int(st) : 0;
+}
+
+static int tensor_setitem(PyObject *self, PyObject *idx, PyObject *value) {
+    PyObject *const *items;
+    PyObject *holder;
+    Py_ssize_t n;
+    if (!value) {
+        PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
+        return -1;
+    }
+    if (!index_items(idx, &items, &n, &holder) ||
+        !(gdpy_is_tensor(value) || PyFloat_Check(value) || PyLong_Check(value) ||
+          PyArray_Check(value) || PyArray_IsScalar(value, Generic))) {
+        if (!gdpy.advanced_setitem) {
+            PyErr_SetString(PyExc_IndexError, "advanced indexing is unavailable");
+            return -1;
+        }
+        PyObject *r =
+            PyObject_CallFunctionObjArgs(gdpy.advanced_setitem, self, idx, value, NULL);
+        Py_XDECREF(r);
+        return r ? 0 : -1;
+    }
+    gd_tensor *view = NULL;
+    if (basic_index(gdpy_tensor(self), items, n, &view) < 0)
+        return -1;
+    int r = assign(view, value);
+    gd_tensor_decref(view);
+    return r;
+}
+
+static Py_ssize_t tensor_len(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (t->ndim == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d tensor");
+        return -1;
+    }
+    return (Py_ssize_t)t->shape[0];
+}
+
+static PyMappingMethods tensor_as_mapping = {
+    .mp_length = tensor_len,
+    .mp_subscript = tensor_getitem,
+    .mp_ass_subscript = tensor_setitem,
+};
+
+/* ---- attributes --------------------------------------------------------- */
+
+static PyObject *get_shape_tuple(PyObject *self, void *closure) {
+    (void)closure;
+    gd_tensor *t = gdpy_tensor(self);
+    return gdpy_shape_tuple(t->ndim, t->shape);
+}
+
+static PyObject *get_dtype(PyObject *self, void *closure) {
+    (void)closure;
+    return Py_NewRef(gdpy.dtypes[gdpy_tensor(self)->dtype]);
+}
+
+static PyObject *get_ndim(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLong(gdpy_tensor(self)->ndim);
+}
+
+static PyObject *get_data(PyObject *self, void *closure) {
+    (void)closure;
+    gd_tensor *out = NULL;
+    return gdpy_result(gd_alias(gdpy_tensor(self), &out), &out);
+}
+
+static int set_data(PyObject *self, PyObject *value, void *closure) {
+    (void)closure;
+    if (!value || !gdpy_is_tensor(value)) {
+        PyErr_SetString(PyExc_TypeError, "data must be a Tensor");
+        return -1;
+    }
+    gd_tensor *alias = NULL;
+    gd_status st = gd_alias(gdpy_tensor(value), &alias);
+    if (st)
+        return gdpy_raise_int(st);
+    TensorObject *obj = (TensorObject *)self;
+    gd_tensor *old = obj->t;
+    obj->t = alias;
+    gd_tensor_decref(old);
+    return 0;
+}
+
+static PyGetSetDef tensor_getset[] = {
+    {"_shape", get_shape_tuple, NULL, "the shape as a tuple", NULL},
+    {"dtype", get_dtype, NULL, "the element type", NULL},
+    {"ndim", get_ndim, NULL, "number of dimensions", NULL},
+    {"data", get_data, set_data, "the tensor's values, detached", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ---- methods ------------------------------------------------------------ */
+
+static PyObject *tensor_numpy_method(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return gdpy_to_numpy(self);
+}
+
+static PyObject *tensor_dim(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromLong(gdpy_tensor(self)->ndim);
+}
+
+static PyObject *tensor_numel(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromLongLong(gdpy_tensor(self)->numel);
+}
+
+static PyObject *tensor_is_contiguous(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyBool_FromLong(gd_is_contiguous(gdpy_tensor(self)));
+}
+
+static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *t = gdpy_tensor(self);
+    if (gd_is_contiguous(t))
+        return Py_NewRef(self);
+    gd_tensor *out = NULL;
+    return gdpy_result(gd_clone(t, &out), &out);
+}
+
+static PyObject *tensor_clone(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *out = NULL;
+    return gdpy_result(gd_clone(gdpy_tensor(self), &out), &out);
+}
+
+static PyObject *tensor_strides(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *t = gdpy_tensor(self);
+    return gdpy_shape_tuple(t->ndim, t->strides);
+}
+
+static PyObject *tensor_storage_offset(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromLongLong(gdpy_tensor(self)->offset);
+}
+
+static PyObject *tensor_data_ptr(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromVoidPtr(gd_data_ptr(gdpy_tensor(self)));
+}
+
+static PyObject *tensor_element_size(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSize_t(gd_dtype_size(gdpy_tensor(self)->dtype));
+}
+
+static PyObject *tensor_shares_storage(PyObject *self, PyObject *other) {
+    if (!gdpy_is_tensor(other)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Tensor");
+        return NULL;
+    }
+    return PyBool_FromLong(gdpy_tensor(self)->storage == gdpy_tensor(other)->storage);
+}
+
+/* Tensors hash by identity, as PyTorch's do (== is elementwise). */
+static Py_hash_t tensor_hash(PyObject *self) {
+    return _Py_HashPointer(self);
+}
+
+static PyMethodDef tensor_methods[] = {
+    {"numpy", tensor_numpy_method, METH_NOARGS,
+     "A NumPy array sharing this tensor's memory (no autograd checks)."},
+    {"item", tensor_item, METH_NOARGS, "The value of a one-element tensor."},
+    {"dim", tensor_dim, METH_NOARGS, "Number of dimensions."},
+    {"ndimension", tensor_dim, METH_NOARGS, "Number of dimensions."},
+    {"numel", tensor_numel, METH_NOARGS, "Number of elements."},
+    {"nelement", tensor_numel, METH_NOARGS, "Number of elements."},
+    {"is_contiguous", tensor_is_contiguous, METH_NOARGS, "Row-major and dense?"},
+    {"contiguous", tensor_contiguous, METH_NOARGS,
+     "This tensor if contiguous, else a contiguous copy."},
+    {"_clone", tensor_clone, METH_NOARGS, "A contiguous copy."},
+    {"_strides", tensor_strides, METH_NOARGS, "Strides in elements."},
+    {"storage_offset", tensor_storage_offset, METH_NOARGS,
+     "Offset of the first element in the storage, in elements."},
+    {"data_ptr", tensor_data_ptr, METH_NOARGS, "Address of the first element."},
+    {"element_size", tensor_element_size, METH_NOARGS, "Bytes per element."},
+    {"_shares_storage", tensor_shares_storage, METH_O,
+     "Whether both tensors view the same storage."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject gdpy_TensorBase_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C.TensorBase",
+    .tp_basicsize = sizeof(TensorObject),
+    .tp_dealloc = tensor_dealloc,
+    .tp_as_number = &tensor_as_number,
+    .tp_as_mapping = &tensor_as_mapping,
+    .tp_hash = tensor_hash,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The C base of gdlite.Tensor.",
+    .tp_traverse = tensor_traverse,
+    .tp_richcompare = tensor_richcompare,
+    .tp_weaklistoffset = offsetof(TensorObject, weakreflist),
+    .tp_methods = tensor_methods,
+    .tp_getset = tensor_getset,
+    .tp_new = tensor_new,
+};

@@ -1,0 +1,109 @@
+"""gdlite: a small, fast, exact gradient-descent library with PyTorch's API.
+
+>>> import gdlite as torch
+>>> x = torch.arange(4.0)
+>>> (x * x).sum()
+tensor(14.)
+"""
+
+import os as _os
+
+import scipy_openblas32 as _openblas  # noqa: F401 - loads the BLAS that _C links
+
+if _os.environ.get("GDLITE_EXT_DIR"):
+    # `make asan` builds a sanitized _C elsewhere; it is found first.
+    __path__.insert(0, _os.environ["GDLITE_EXT_DIR"])
+
+from . import _C, _functional, cuda
+from . import _indexing as _indexing  # noqa: F401 - registers advanced indexing
+from ._creation import (
+    Generator,
+    arange,
+    as_tensor,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_default_dtype,
+    initial_seed,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._functional import (
+    add,
+    all,
+    allclose,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    bmm,
+    cat,
+    clamp,
+    div,
+    dot,
+    equal,
+    is_tensor,
+    isfinite,
+    isinf,
+    isnan,
+    matmul,
+    max,
+    mean,
+    meshgrid,
+    min,
+    mm,
+    mv,
+    norm,
+    numel,
+    prod,
+    round,
+    stack,
+    std,
+    sub,
+    sum,
+    var,
+    where,
+)
+from ._legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from ._tensor import Tensor
+from ._tensor_str import get_printoptions, printoptions, set_printoptions
+from ._types import Size, device, return_types
+
+dtype = _C.dtype
+float32 = float = _C.float32
+float64 = double = _C.float64
+int64 = long = _C.int64
+int32 = int = _C.int32
+bool = _C.bool
+
+# Elementwise functions under their torch names (exp, log, mul, eq, ...).
+globals().update(
+    {
+        name: op
+        for name, (op, _) in {**_functional.UNARY, **_functional.BINARY}.items()
+        if name not in ("add", "sub", "div")
+    }
+)
+clip = clamp
+concat = cat
+divide = true_divide = div
+multiply = _functional.BINARY["mul"][0]
+subtract = sub
+absolute = _functional.UNARY["abs"][0]
+
+__version__ = "0.1.0"

@@ -1,0 +1,466 @@
+"""Tensor operations in PyTorch's signatures.
+
+Each function takes the tensor first, so the same object serves as
+``gdlite.exp(t)`` and as the method ``t.exp()``. Argument handling lives here;
+the work is one call into the C core.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from . import _C
+from ._types import return_types
+
+OPS = _C.ops
+
+_UNARY = (
+    "neg abs exp log log1p sqrt square reciprocal sin cos tan sinh cosh tanh "
+    "sigmoid relu sign floor ceil logical_not bitwise_not"
+).split()
+_BINARY = (
+    "add sub mul div floor_divide remainder pow maximum minimum eq ne lt le gt ge "
+    "logical_and logical_or logical_xor"
+).split()
+
+
+def _dims(dim: Any) -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(int(d) for d in dim)
+    return (int(dim),)
+
+
+# ---- elementwise ------------------------------------------------------------
+
+
+def _make_unary(name: str) -> Any:
+    code = OPS[name]
+
+    def op(input: Any) -> Any:
+        return _C.unary(code, input)
+
+    def op_(self: Any) -> Any:
+        _C.unary_(code, self)
+        return self
+
+    op.__name__, op_.__name__ = name, name + "_"
+    op.__doc__ = f"Elementwise {name}: ``gdlite.{name}(t)`` or ``t.{name}()``."
+    op_.__doc__ = f"In-place {name}; returns the tensor."
+    return op, op_
+
+
+def _make_binary(name: str) -> Any:
+    code = OPS[name]
+
+    def op(input: Any, other: Any) -> Any:
+        return _C.binary(code, input, other)
+
+    def op_(self: Any, other: Any) -> Any:
+        _C.binary_(code, self, other)
+        return self
+
+    op.__name__, op_.__name__ = name, name + "_"
+    op.__doc__ = f"Elementwise {name} with broadcasting and type promotion."
+    op_.__doc__ = f"In-place {name}; returns the tensor."
+    return op, op_
+
+
+UNARY = {name: _make_unary(name) for name in _UNARY}
+BINARY = {name: _make_binary(name) for name in _BINARY}
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """``input + alpha * other``, broadcast. Example: ``gdlite.add(a, b, alpha=2)``."""
+    if alpha != 1:
+        other = _C.binary(OPS["mul"], other, alpha)
+    return _C.binary(OPS["add"], input, other)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """``input - alpha * other``, broadcast."""
+    if alpha != 1:
+        other = _C.binary(OPS["mul"], other, alpha)
+    return _C.binary(OPS["sub"], input, other)
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
+    """True division; ``rounding_mode`` 'floor' or 'trunc' rounds the quotient."""
+    if rounding_mode is None:
+        return _C.binary(OPS["div"], input, other)
+    if rounding_mode == "floor":
+        return _C.binary(OPS["floor_divide"], input, other)
+    if rounding_mode == "trunc":
+        q = _C.binary(OPS["div"], input, other)
+        q = sign(q) * floor(abs(q))
+        dtype = _C.binary(OPS["add"], input, other).dtype
+        return q if dtype.is_floating_point else q.to(dtype)
+    raise ValueError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """In-place ``self += alpha * other``; returns self."""
+    if alpha != 1:
+        other = _C.binary(OPS["mul"], other, alpha)
+    _C.binary_(OPS["add"], self, other)
+    return self
+
+
+def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
+    """In-place ``self -= alpha * other``; returns self."""
+    if alpha != 1:
+        other = _C.binary(OPS["mul"], other, alpha)
+    _C.binary_(OPS["sub"], self, other)
+    return self
+
+
+def div_(self: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
+    """In-place division; returns self."""
+    if rounding_mode is None:
+        _C.binary_(OPS["div"], self, other)
+    else:
+        self.copy_(div(self, other, rounding_mode=rounding_mode))
+    return self
+
+
+def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001 - torch's name
+    """Rounds half to even, optionally at ``decimals`` places."""
+    if decimals == 0:
+        return _C.unary(OPS["round"], input)
+    scale = 10.0**decimals
+    return _C.unary(OPS["round"], input * scale) / scale
+
+
+def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """Limits values to ``[min, max]``; either bound may be None. Alias: ``clip``."""
+    if min is None and max is None:
+        raise RuntimeError(
+            "torch.clamp: At least one of 'min' or 'max' must not be None"
+        )
+    dtype = input.dtype
+    for bound in (min, max):
+        if bound is not None:
+            dtype = _C.binary(OPS["add"], _C.full((), 0, dtype), bound).dtype
+    if dtype != input.dtype:
+        input = _C.to_dtype(input, dtype)
+    return _C.clamp(input, min, max, False)
+
+
+def clamp_(self: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """In-place clamp; returns self."""
+    _C.clamp(self, min, max, True)
+    return self
+
+
+def where(condition: Any, input: Any, other: Any) -> Any:
+    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    return _C.where(condition, input, other)
+
+
+def isnan(input: Any) -> Any:
+    """Bool tensor: which elements are NaN."""
+    return input != input
+
+
+def isinf(input: Any) -> Any:
+    """Bool tensor: which elements are +inf or -inf."""
+    return abs(input) == math.inf
+
+
+def isfinite(input: Any) -> Any:
+    """Bool tensor: which elements are neither NaN nor infinite."""
+    return (input == input) & (abs(input) != math.inf)
+
+
+def sign(input: Any) -> Any:
+    """-1, 0 or 1 by the sign of each element."""
+    return _C.unary(OPS["sign"], input)
+
+
+def floor(input: Any) -> Any:
+    """Largest integer not above each element."""
+    return _C.unary(OPS["floor"], input)
+
+
+# ---- reductions -------------------------------------------------------------
+
+
+def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) -> Any:
+    dims = _dims(dim)
+    if dims == ():
+        dims = None
+    return _C.reduce(OPS[name], input, dims, keepdim, param)
+
+
+def sum(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:  # noqa: A001
+    """Sum over all elements or over ``dim`` (int or tuple)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _reduce("sum", input, dim, keepdim)
+
+
+def mean(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:
+    """Mean over all elements or over ``dim``; floating dtypes only."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _reduce("mean", input, dim, keepdim)
+
+
+def prod(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:
+    """Product over all elements or along one ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _reduce("prod", input, dim, keepdim)
+
+
+def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
+    if dim is None:
+        return _reduce(name, input, None, False)
+    if not isinstance(dim, int) and hasattr(dim, "dtype"):
+        # max(a, b): elementwise, as PyTorch's overload
+        return _C.binary(OPS["maximum" if name == "max" else "minimum"], input, dim)
+    values, indices = _C.reduce_index(OPS[name], input, int(dim), keepdim)
+    return getattr(return_types, name)(values, indices)
+
+
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Largest element; with ``dim``, (values, indices) along it."""
+    return _extreme("max", input, dim, keepdim)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Smallest element; with ``dim``, (values, indices) along it."""
+    return _extreme("min", input, dim, keepdim)
+
+
+def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+    """Largest values over ``dim`` (all dims by default)."""
+    return _reduce("max", input, dim, keepdim)
+
+
+def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+    """Smallest values over ``dim`` (all dims by default)."""
+    return _reduce("min", input, dim, keepdim)
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Index of the largest element (flat, or along ``dim``)."""
+    if dim is None:
+        out = _reduce("argmax", input, None, False)
+        return out.reshape([1] * input.dim()) if keepdim else out
+    return _C.reduce_index(OPS["argmax"], input, int(dim), keepdim)[1]
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Index of the smallest element (flat, or along ``dim``)."""
+    if dim is None:
+        out = _reduce("argmin", input, None, False)
+        return out.reshape([1] * input.dim()) if keepdim else out
+    return _C.reduce_index(OPS["argmin"], input, int(dim), keepdim)[1]
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def var(
+    input: Any,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Any:
+    """Variance (unbiased by default: ``correction=1``)."""
+    if isinstance(dim, bool):  # var(unbiased) positional form
+        dim, unbiased = None, dim
+    return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
+
+
+def std(
+    input: Any,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Any:
+    """Standard deviation (unbiased by default: ``correction=1``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+    """Vector p-norm (2 by default; 'fro', 1, inf, -inf, 0 and other p)."""
+    if p == "fro" or p is None:
+        p = 2.0
+    if isinstance(p, str):
+        raise RuntimeError(f"gdlite.norm: p='{p}' is not supported")
+    return _reduce("norm", input, dim, keepdim, float(p))
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """True where any element (over ``dim``) is nonzero."""
+    return _reduce("sum", input != 0, dim, keepdim) > 0
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """True where every element (over ``dim``) is nonzero."""
+    return _reduce("sum", input == 0, dim, keepdim) == 0
+
+
+# ---- linear algebra ---------------------------------------------------------
+
+
+def matmul(input: Any, other: Any) -> Any:
+    """Matrix product with PyTorch's 1-D, 2-D and batched broadcasting rules."""
+    return _C.matmul(input, other)
+
+
+def mm(input: Any, mat2: Any) -> Any:
+    """Product of two matrices."""
+    if input.dim() != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return _C.matmul(input, mat2)
+
+
+def mv(input: Any, vec: Any) -> Any:
+    """Matrix times vector."""
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}"
+        )
+    return _C.matmul(input, vec)
+
+
+def dot(input: Any, tensor: Any) -> Any:
+    """Inner product of two 1-D tensors."""
+    if input.dim() != 1 or tensor.dim() != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors"
+        )
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{_scalar_name(input.dtype)} and {_scalar_name(tensor.dtype)}"
+        )
+    return _C.matmul(input, tensor)
+
+
+def bmm(input: Any, mat2: Any) -> Any:
+    """Batched product of two 3-D tensors."""
+    if input.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: "
+            f"[{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    return _C.matmul(input, mat2)
+
+
+def _scalar_name(dtype: Any) -> str:
+    return {
+        "float32": "Float",
+        "float64": "Double",
+        "int64": "Long",
+        "int32": "Int",
+    }.get(repr(dtype).removeprefix("gdlite."), "Bool")
+
+
+# ---- joining ----------------------------------------------------------------
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
+    """Concatenates along an existing dimension. Alias: ``concat``."""
+    return _C.cat(tensors, dim)
+
+
+def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
+    """Stacks equal-shaped tensors along a new dimension."""
+    return _C.stack(tensors, dim)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Any, ...]:
+    """Coordinate grids from 1-D tensors ('ij' by default, or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the "
+            "indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(
+            f"torch.meshgrid: indexing must be one of 'xy' or 'ij', but received: "
+            f"{indexing}"
+        )
+    swap = indexing == "xy" and len(tensors) >= 2
+    ts = list(tensors)
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = [t.numel() for t in ts]
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = -1
+        grids.append(t.reshape(view).expand(shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+# ---- comparisons of whole tensors --------------------------------------------
+
+
+def allclose(
+    input: Any,
+    other: Any,
+    rtol: float = 1e-05,
+    atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> bool:
+    """Whether every ``|input - other| <= atol + rtol * |other|``."""
+    close = abs(input - other) <= atol + rtol * abs(other)
+    if equal_nan:
+        close = close | (isnan(input) & isnan(other))
+    return bool(all(close))
+
+
+def equal(input: Any, other: Any) -> bool:
+    """Same shape and same values."""
+    return bool(tuple(input.shape) == tuple(other.shape) and all(input == other))
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a gdlite tensor."""
+    return isinstance(obj, _C.TensorBase)
+
+
+def numel(input: Any) -> int:
+    """Number of elements of ``input``."""
+    return input.numel()

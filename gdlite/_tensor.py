@@ -1,0 +1,348 @@
+"""gdlite.Tensor: the torch-shaped tensor class over the C base type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _C, _tensor_str
+from . import _functional as F
+from ._types import CPU, Size
+from ._types import device as _device
+
+_DTYPE_NAMES = {
+    _C.float32: "float32",
+    _C.float64: "float64",
+    _C.int64: "int64",
+    _C.int32: "int32",
+    _C.bool: "bool",
+}
+_LEGACY_NAMES = {
+    _C.float32: "FloatTensor",
+    _C.float64: "DoubleTensor",
+    _C.int64: "LongTensor",
+    _C.int32: "IntTensor",
+    _C.bool: "BoolTensor",
+}
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+class Tensor(_C.TensorBase):
+    """A strided n-dimensional array of one dtype, with PyTorch's API.
+
+    >>> t = gdlite.tensor([[1., 2.], [3., 4.]])
+    >>> (t @ t).sum()
+    tensor(54.)
+    """
+
+    __array_priority__ = 1000
+
+    def __new__(cls, *args: Any) -> Tensor:
+        # torch.Tensor(data) copies data as float32; Tensor(2, 3) is uninitialised.
+        from ._creation import tensor
+
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=_C.float32)
+        if args:
+            return _C.full(_shape_args(args), None, _C.float32)
+        return _C.TensorBase.__new__(cls)
+
+    # ---- attributes ---------------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        """The size of each dimension."""
+        return Size(self._shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return Size(self._shape)
+        return self._shape[self._wrap(dim)]
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Element strides, or the stride of one dimension."""
+        strides = self._strides()
+        return strides if dim is None else strides[self._wrap(dim)]
+
+    def _wrap(self, dim: int) -> int:
+        n = self.ndim or 1
+        if not -n <= dim < n:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                f"but got {dim})"
+            )
+        return dim % n if self.ndim else 0
+
+    @property
+    def device(self) -> _device:
+        """Always the CPU."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - torch's name
+        """All dimensions reversed."""
+        return _C.view("permute", self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    # ---- conversion ---------------------------------------------------------
+
+    def tolist(self) -> Any:
+        """Nested Python lists (or a number for a 0-d tensor)."""
+        return self.numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __array_wrap__(
+        self, array: np.ndarray, context: Any = None, return_scalar: bool = False
+    ) -> Any:
+        if return_scalar or array.ndim == 0 and context is not None:
+            return array[()]
+        return _C.from_numpy(np.ascontiguousarray(array))
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Converted to a dtype (or another tensor's dtype); devices: 'cpu' only."""
+        dtype = kwargs.pop("dtype", None)
+        if "device" in kwargs:
+            _device(kwargs.pop("device"))
+        want_copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, _C.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None and not isinstance(a, bool):
+                _device(a)
+        if dtype is None or dtype == self.dtype:
+            return self.clone() if want_copy else self
+        return _C.to_dtype(self, dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _device("cuda")
+        return self
+
+    def float(self) -> Tensor:
+        """As float32."""
+        return self.to(_C.float32)
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return self.to(_C.float64)
+
+    def long(self) -> Tensor:
+        """As int64."""
+        return self.to(_C.int64)
+
+    def int(self) -> Tensor:
+        """As int32."""
+        return self.to(_C.int32)
+
+    def bool(self) -> Tensor:
+        """As bool."""
+        return self.to(_C.bool)
+
+    def type(self, dtype: Any = None) -> Any:
+        """The legacy type name, or a copy converted to ``dtype``."""
+        if dtype is None:
+            return "gdlite." + _LEGACY_NAMES[self.dtype]
+        if isinstance(dtype, str):
+            name = dtype.split(".")[-1]
+            matches = [d for d, n in _LEGACY_NAMES.items() if n == name]
+            if not matches:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = matches[0]
+        dtype = getattr(dtype, "dtype", dtype)
+        return self.to(dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory."""
+        return self._clone()
+
+    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
+        from ._creation import tensor
+
+        return tensor(data, dtype=self.dtype if dtype is None else dtype)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        out = self.clone()
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild, (np.array(self.numpy()),))
+
+    # ---- printing -----------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return _tensor_str.tensor_repr(self.numpy(), _DTYPE_NAMES[self.dtype])
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return _tensor_str.format_tensor(self.numpy(), _DTYPE_NAMES[self.dtype], spec)
+
+    # ---- iteration ----------------------------------------------------------
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __contains__(self, element: Any) -> bool:
+        return bool(F.any(self == element))
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """Slices along ``dim``, as views."""
+        d = self._wrap(dim)
+        return tuple(_C.select(self, d, i) for i in range(self._shape[d]))
+
+    # ---- views --------------------------------------------------------------
+
+    def view(self, *shape: Any) -> Tensor:
+        """The same memory with another shape (-1 infers one dimension)."""
+        return _C.view("view", self, _shape_args(shape))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other._shape)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Another shape: a view when strides allow, else a copy."""
+        return _C.view("reshape", self, _shape_args(shape))
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other._shape)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Size-1 dimensions repeated without copying (-1 keeps a size)."""
+        return _C.view("expand", self, _shape_args(sizes))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other._shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Dimensions reordered."""
+        return _C.view("permute", self, _shape_args(dims))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Two dimensions swapped."""
+        return _C.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dimensions."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return _C.transpose(self, 0, -1) if self.ndim == 2 else self.view(self._shape)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Size-1 dimensions removed (all, or the given ones)."""
+        if dim is None:
+            return _C.squeeze_all(self)
+        return _C.view(
+            "squeeze", self, dim if isinstance(dim, (tuple, list)) else (dim,)
+        )
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A size-1 dimension inserted at ``dim``."""
+        return _C.unsqueeze(self, dim)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dimensions ``start_dim..end_dim`` merged into one."""
+        return _C.flatten(self, start_dim, end_dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        d = self._wrap(dim)
+        return _C.slice(self, d, start, start + length, 1)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _C.select(self, dim, index)
+
+    # ---- in-place -----------------------------------------------------------
+
+    def zero_(self) -> Tensor:
+        """Sets every element to zero; returns self."""
+        _C.fill_(self, 0.0)
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        """Sets every element to ``value``; returns self."""
+        if hasattr(value, "item"):
+            value = value.item()
+        _C.fill_(self, float(value))
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copies ``src`` (broadcast, converted) into self; returns self."""
+        if not isinstance(src, Tensor):
+            from ._creation import tensor
+
+            src = tensor(src)
+        _C.copy_(self, src)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fills with uniform draws in [a, b); returns self."""
+        _C.random_fill("uniform", self, float(a), float(b))
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fills with normal draws; returns self."""
+        _C.random_fill("normal", self, float(mean), float(std))
+        return self
+
+    def random_(self) -> Tensor:
+        """Fills an int64 tensor with draws in [0, 2**63); returns self."""
+        _C.random_fill("random64", self)
+        return self
+
+
+def _rebuild(array: np.ndarray) -> Tensor:
+    return _C.from_numpy(array)
+
+
+def _attach_methods() -> None:
+    """Operations defined once in _functional become Tensor methods too."""
+    for name, (op, op_) in {**F.UNARY, **F.BINARY}.items():
+        setattr(Tensor, name, op)
+        setattr(Tensor, name + "_", op_)
+    for name in (
+        "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod max min amax amin "
+        "argmax argmin var std norm any all matmul mm mv dot bmm isnan isinf isfinite"
+    ).split():
+        setattr(Tensor, name, getattr(F, name))
+    Tensor.clip, Tensor.clip_ = F.clamp, F.clamp_
+    Tensor.absolute = F.UNARY["abs"][0]
+    Tensor.multiply, Tensor.subtract, Tensor.divide = Tensor.mul, Tensor.sub, Tensor.div
+    Tensor.true_divide = Tensor.div
+    Tensor.greater, Tensor.less = Tensor.gt, Tensor.lt
+    Tensor.equal = lambda self, other: bool(
+        self.shape == other.shape and F.all(self == other)
+    )
+    Tensor.where = lambda self, condition, other: F.where(condition, self, other)
+
+
+_attach_methods()
+_C._set_tensor_class(Tensor)

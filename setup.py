@@ -1,0 +1,62 @@
+"""Builds gdlite._C: the C core (csrc/core) and its CPython binding (csrc/py).
+
+Matmul links the OpenBLAS that scipy-openblas32 ships (the one NumPy's wheels
+use); the package imports scipy_openblas32 before _C so the library is loaded.
+Set GDLITE_SANITIZE=1 for an ASan+UBSan build.
+"""
+
+import os
+from glob import glob
+
+import numpy
+import scipy_openblas32
+from setuptools import Extension, setup
+
+warnings = [
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wshadow",
+    "-Wstrict-prototypes",
+    "-Wmissing-prototypes",
+    # Exact results: no contraction of a*b+c behind the source's back.
+    "-ffp-contract=off",
+    "-fno-strict-aliasing",
+]
+# Python.h and NumPy's headers trip some of the stricter warnings.
+binding_relaxed = ["-Wno-missing-field-initializers", "-Wno-cast-function-type"]
+sanitize = os.environ.get("GDLITE_SANITIZE") == "1"
+extra_compile = warnings + binding_relaxed + ["-O2"]
+extra_link = [f"-Wl,-rpath,{scipy_openblas32.get_lib_dir()}"]
+if sanitize:
+    extra_compile += [
+        "-O1",
+        "-g",
+        "-fno-omit-frame-pointer",
+        "-fsanitize=address,undefined",
+    ]
+    extra_link += ["-fsanitize=address,undefined"]
+
+sources = sorted(glob("csrc/core/*.c")) + sorted(glob("csrc/py/*.c"))
+
+setup(
+    ext_modules=[
+        Extension(
+            "gdlite._C",
+            sources=sources,
+            include_dirs=[
+                "csrc/core",
+                "csrc/py",
+                numpy.get_include(),
+                scipy_openblas32.get_include_dir(),
+            ],
+            library_dirs=[scipy_openblas32.get_lib_dir()],
+            libraries=[scipy_openblas32.get_library()],
+            define_macros=[("BLAS_SYMBOL_PREFIX", "scipy_")],
+            extra_compile_args=extra_compile,
+            extra_link_args=extra_link,
+            depends=sorted(glob("csrc/*/*.h")) + ["csrc/core/ops.def"],
+        )
+    ],
+)
