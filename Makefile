@@ -6,6 +6,8 @@ DEPS := $(VENV)/.deps-installed
 EXT := gdlite/_C$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 CSOURCES := $(wildcard csrc/core/*.c csrc/core/*.h csrc/core/*.def csrc/py/*.c csrc/py/*.h)
 ASAN_DIR := build/asan
+BLAS_INC = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_include_dir())")
+BLAS_LIB = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_lib_dir())")
 
 .PHONY: help install build demo test bench asan format format-check lint check-core clean
 
@@ -37,8 +39,13 @@ test: install  ## run the whole test suite
 bench: install  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_core.py
 
-asan: install  ## the suite on an ASan+UBSan build of the extension
+asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
+	gcc -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-Icsrc/core -I$(BLAS_INC) csrc/core/*.c tests/c/test_core.c \
+		-L$(BLAS_LIB) -lscipy_openblas -Wl,-rpath,$(BLAS_LIB) -lm -o $(ASAN_DIR)/test_core
+	ASAN_OPTIONS=detect_leaks=1 $(ASAN_DIR)/test_core
 	GDLITE_SANITIZE=1 $(PY) setup.py --quiet build_ext --build-lib $(ASAN_DIR) \
 		--build-temp $(ASAN_DIR)/tmp -j 2
 	GDLITE_EXT_DIR=$(abspath $(ASAN_DIR))/gdlite \

@@ -27,7 +27,7 @@ warnings = [
 # Python.h and NumPy's headers trip some of the stricter warnings.
 binding_relaxed = ["-Wno-missing-field-initializers", "-Wno-cast-function-type"]
 sanitize = os.environ.get("GDLITE_SANITIZE") == "1"
-extra_compile = warnings + binding_relaxed + ["-O2"]
+extra_compile = warnings + binding_relaxed + ["-O3"]
 extra_link = [f"-Wl,-rpath,{scipy_openblas32.get_lib_dir()}"]
 if sanitize:
     extra_compile += [

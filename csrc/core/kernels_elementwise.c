@@ -368,7 +368,7 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
                     gd_tensor **out) {
     int nd, err = 0;
     int64_t shape[GD_MAX_DIMS];
-    gd_loop_fn loop;
+    gd_loop_fn loop = NULL;
     gd_tensor *ca = NULL, *cb = NULL;
     gd_dtype compute = common;
     gd_status st;
@@ -406,7 +406,7 @@ static bool can_cast(gd_dtype from, gd_dtype to) {
 gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common) {
     int nd, err = 0;
     int64_t shape[GD_MAX_DIMS];
-    gd_loop_fn loop;
+    gd_loop_fn loop = NULL;
     gd_tensor *cb = NULL, *result = NULL;
     gd_dtype compute = common;
     gd_status st;
@@ -594,8 +594,8 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
 }
 
 gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
-    gd_dtype compute;
-    gd_loop_fn loop;
+    gd_dtype compute = a->dtype;
+    gd_loop_fn loop = NULL;
     gd_tensor *ca = NULL;
     *out = NULL;
     gd_status st = unary_prepare(op, a, &compute, &loop);
@@ -611,8 +611,8 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
 }
 
 gd_status gd_unary_(gd_op op, gd_tensor *a) {
-    gd_dtype compute;
-    gd_loop_fn loop;
+    gd_dtype compute = a->dtype;
+    gd_loop_fn loop = NULL;
     gd_status st = unary_prepare(op, a, &compute, &loop);
     if (st)
         return st;

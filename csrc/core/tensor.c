@@ -102,7 +102,7 @@ static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
 static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
                                const int64_t *shape, const int64_t *strides,
                                int64_t offset, gd_tensor **out) {
-    int64_t numel;
+    int64_t numel = 0;
     gd_status st = check_shape(ndim, shape, &numel);
     *out = NULL;
     if (st)
@@ -130,7 +130,7 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
 
 static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
                             gd_tensor **out) {
-    int64_t numel;
+    int64_t numel = 0;
     gd_storage *s;
     gd_status st = check_shape(ndim, shape, &numel);
     *out = NULL;
