@@ -380,9 +380,21 @@ def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Any:
 def normal(
     mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None
 ) -> Any:
-    """Normal draws: ``normal(mean, std, size)`` with numbers."""
+    """Normal draws: ``normal(mean, std, size)`` with numbers, or elementwise
+    means and deviations from tensors (``normal(mean_t, std_t)``)."""
+    from ._tensor import Tensor
+
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        # PyTorch draws N(0, 1) of the output shape, then scales and shifts.
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = _C.binary(_C.ops["add"], mean, std).shape if size is None else size
+        out = _C.full(tuple(shape), None, ref.dtype if dtype is None else dtype)
+        _C.random_fill("normal", out, 0.0, 1.0)
+        _C.binary_(_C.ops["mul"], out, std)
+        _C.binary_(_C.ops["add"], out, mean)
+        return out
     if size is None:
-        raise NotImplementedError("gdlite.normal needs a size with number mean and std")
+        raise TypeError("normal() with number mean and std needs a size")
     out = _C.full(tuple(size), None, float32 if dtype is None else dtype)
     _C.random_fill("normal", out, float(mean), float(std))
     return out

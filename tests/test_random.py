@@ -355,3 +355,20 @@ def test_course_numbers():
     np.testing.assert_allclose(
         gd.zeros(2).uniform_(-1, 1).numpy(), [0.5152632, -0.4413782], rtol=0, atol=1e-7
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.normal(m.arange(4.0), 2.0),
+        lambda m: m.normal(m.zeros(20), m.ones(20) * 0.5),
+        lambda m: m.normal(1.0, m.full((3,), 2.0)),
+        lambda m: m.normal(m.zeros(2, 17, dtype=m.float64), 3.0),
+    ],
+)
+def test_normal_with_tensor_mean_or_std(make):
+    seed(3)
+    got = make(gd)
+    seed(3)
+    want = make(torch)
+    assert_same(got, want)
