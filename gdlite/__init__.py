@@ -14,7 +14,7 @@ if _os.environ.get("GDLITE_EXT_DIR"):
     # `make asan` builds a sanitized _C elsewhere; it is found first.
     __path__.insert(0, _os.environ["GDLITE_EXT_DIR"])
 
-from . import _C, _functional, cuda
+from . import _C, _functional, autograd, cuda
 from . import _indexing as _indexing  # noqa: F401 - registers advanced indexing
 from ._creation import (
     Generator,
@@ -78,6 +78,13 @@ from ._functional import (
     sum,
     var,
     where,
+)
+from ._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
 )
 from ._legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from ._tensor import Tensor

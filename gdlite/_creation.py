@@ -33,9 +33,10 @@ def _check_device(device: Any) -> None:
         _device(device)
 
 
-def _check_grad(requires_grad: bool) -> None:
+def _with_grad(t: Any, requires_grad: bool) -> Any:
     if requires_grad:
-        raise NotImplementedError("gdlite: requires_grad=True needs autograd support")
+        t.requires_grad = True
+    return t
 
 
 def _numpy_dtype_of(arr: np.ndarray) -> Any:
@@ -112,13 +113,11 @@ def tensor(
             if isinstance(data, int)
             else float32
         )
-        return _C.full((), data, dtype or inferred)
+        return _with_grad(_C.full((), data, dtype or inferred), requires_grad)
     arr, inferred = _as_array(data)
     target = dtype if dtype is not None else inferred
     copy = np.array(arr, dtype=_NP_DTYPES[target], order="C", copy=True)
-    out = _C.from_numpy(copy)
-    _check_grad(requires_grad)
-    return out
+    return _with_grad(_C.from_numpy(copy), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
@@ -167,8 +166,7 @@ def _filled(
 ) -> Any:
     _check_device(device)
     out = _C.full(_size_args(size), value, float32 if dtype is None else dtype)
-    _check_grad(rg)
-    return out
+    return _with_grad(out, rg)
 
 
 def zeros(
@@ -271,9 +269,7 @@ def arange(
         dtype = (
             int64 if all(isinstance(v, int) for v in (start, end, step)) else float32
         )
-    out = _C.arange(start, end, step, dtype)
-    _check_grad(requires_grad)
-    return out
+    return _with_grad(_C.arange(start, end, step, dtype), requires_grad)
 
 
 def linspace(
@@ -293,8 +289,7 @@ def linspace(
         int(steps),
         float32 if dtype is None else dtype,
     )
-    _check_grad(requires_grad)
-    return out
+    return _with_grad(out, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None) -> Any:
@@ -344,8 +339,7 @@ def rand(
     """Uniform draws in [0, 1)."""
     out = _filled(size, None, dtype, device, False)
     _C.random_fill("uniform", out, 0.0, 1.0)
-    _check_grad(requires_grad)
-    return out
+    return _with_grad(out, requires_grad)
 
 
 def randn(
@@ -354,8 +348,7 @@ def randn(
     """Standard normal draws."""
     out = _filled(size, None, dtype, device, False)
     _C.random_fill("normal", out, 0.0, 1.0)
-    _check_grad(requires_grad)
-    return out
+    return _with_grad(out, requires_grad)
 
 
 def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None) -> Any:

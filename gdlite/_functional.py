@@ -192,11 +192,23 @@ def floor(input: Any) -> Any:
 # ---- reductions -------------------------------------------------------------
 
 
+# Node names PyTorch gives a reduction along given dims (the all-dims form
+# keeps the op table's name).
+_DIM_NODE_NAMES = {
+    "sum": "SumBackward1",
+    "mean": "MeanBackward1",
+    "prod": "ProdBackward1",
+    "max": "AmaxBackward0",
+    "min": "AminBackward0",
+}
+
+
 def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) -> Any:
     dims = _dims(dim)
     if dims == ():
         dims = None
-    return _C.reduce(OPS[name], input, dims, keepdim, param)
+    node = None if dims is None else _DIM_NODE_NAMES.get(name)
+    return _C.reduce(OPS[name], input, dims, keepdim, param, node)
 
 
 def sum(

@@ -101,7 +101,7 @@ class Tensor(_C.TensorBase):
 
     def tolist(self) -> Any:
         """Nested Python lists (or a number for a 0-d tensor)."""
-        return self.numpy().tolist()
+        return self._numpy().tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self.numpy()
@@ -186,22 +186,68 @@ class Tensor(_C.TensorBase):
         return tensor(data, dtype=self.dtype if dtype is None else dtype)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
-        out = self.clone()
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        out = self.detach().clone()
+        out.requires_grad = self.requires_grad
+        if self.grad is not None:
+            out.grad = self.grad.detach().clone()
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol: int) -> Any:
-        return (_rebuild, (np.array(self.numpy()),))
+        return (_rebuild, (np.array(self._numpy()), self.requires_grad))
 
     # ---- printing -----------------------------------------------------------
 
     def __repr__(self) -> str:
-        return _tensor_str.tensor_repr(self.numpy(), _DTYPE_NAMES[self.dtype])
+        fn = self.grad_fn
+        return _tensor_str.tensor_repr(
+            self._numpy(),
+            _DTYPE_NAMES[self.dtype],
+            requires_grad=self.requires_grad,
+            grad_fn_name=None if fn is None else fn.name(),
+        )
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        return _tensor_str.format_tensor(self.numpy(), _DTYPE_NAMES[self.dtype], spec)
+        return _tensor_str.format_tensor(self._numpy(), _DTYPE_NAMES[self.dtype], spec)
+
+    # ---- autograd -----------------------------------------------------------
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulates d(self)/d(leaf) into each leaf's ``.grad``.
+
+        >>> x = gdlite.tensor(2.0, requires_grad=True)
+        >>> (x ** 2).backward()
+        >>> x.grad
+        tensor(4.)
+        """
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Sets ``requires_grad`` on a leaf; returns self."""
+        self.requires_grad = requires_grad
+        return self
+
+    def register_hook(self, hook: Any) -> _RemovableHandle:
+        """Calls ``hook(grad)`` when this tensor's gradient is computed; a
+        returned tensor replaces the gradient."""
+        return _RemovableHandle(self, self._add_hook(hook))
 
     # ---- iteration ----------------------------------------------------------
 
@@ -255,7 +301,9 @@ class Tensor(_C.TensorBase):
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return _C.transpose(self, 0, -1) if self.ndim == 2 else self.view(self._shape)
+        if self.ndim < 2:
+            return self.view(self._shape)
+        return _C.transpose(self, 0, 1, "TBackward0")
 
     def squeeze(self, dim: Any = None) -> Tensor:
         """Size-1 dimensions removed (all, or the given ones)."""
@@ -271,7 +319,18 @@ class Tensor(_C.TensorBase):
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Dimensions ``start_dim..end_dim`` merged into one."""
-        return _C.flatten(self, start_dim, end_dim)
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = self._wrap(start_dim), self._wrap(end_dim)
+        if start > end:
+            raise RuntimeError(
+                "flatten() has invalid args: start_dim cannot come after end_dim"
+            )
+        shape = self._shape
+        merged = 1
+        for s in shape[start : end + 1]:
+            merged *= s
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         d = self._wrap(dim)
@@ -319,8 +378,31 @@ class Tensor(_C.TensorBase):
         return self
 
 
-def _rebuild(array: np.ndarray) -> Tensor:
-    return _C.from_numpy(array)
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, tensor: Tensor, hook_id: int) -> None:
+        import weakref
+
+        self._tensor = weakref.ref(tensor)
+        self.id = hook_id
+
+    def remove(self) -> None:
+        t = self._tensor()
+        if t is not None:
+            t._remove_hook(self.id)
+
+    def __enter__(self) -> _RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _rebuild(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    out = _C.from_numpy(array)
+    out.requires_grad = requires_grad
+    return out
 
 
 def _attach_methods() -> None:

@@ -46,17 +46,17 @@ gd_dtype gd_promote_types(gd_dtype a, gd_dtype b) {
 }
 
 static const char *const op_names[] = {
-#define GD_OP(id, name, arity, grad_fn) name,
+#define GD_OP(id, name, arity, grad_fn, backward) name,
 #include "ops.def"
 #undef GD_OP
 };
 static const char *const op_grad_fn_names[] = {
-#define GD_OP(id, name, arity, grad_fn) grad_fn,
+#define GD_OP(id, name, arity, grad_fn, backward) grad_fn,
 #include "ops.def"
 #undef GD_OP
 };
 static const int op_arities[] = {
-#define GD_OP(id, name, arity, grad_fn) arity,
+#define GD_OP(id, name, arity, grad_fn, backward) arity,
 #include "ops.def"
 #undef GD_OP
 };

@@ -41,12 +41,13 @@
 
 typedef enum {
     GD_OK = 0,
-    GD_ERR_RUNTIME = -1, /* shape, dtype, autograd errors: RuntimeError */
-    GD_ERR_INDEX = -2,   /* bad dims and indices: IndexError */
-    GD_ERR_VALUE = -3,   /* bad values: ValueError */
-    GD_ERR_TYPE = -4,    /* wrong argument kinds: TypeError */
-    GD_ERR_NOMEM = -5,   /* allocation failed: MemoryError */
-    GD_ERR_NOTIMPL = -6, /* NotImplementedError */
+    GD_ERR_RUNTIME = -1,  /* shape, dtype, autograd errors: RuntimeError */
+    GD_ERR_INDEX = -2,    /* bad dims and indices: IndexError */
+    GD_ERR_VALUE = -3,    /* bad values: ValueError */
+    GD_ERR_TYPE = -4,     /* wrong argument kinds: TypeError */
+    GD_ERR_NOMEM = -5,    /* allocation failed: MemoryError */
+    GD_ERR_NOTIMPL = -6,  /* NotImplementedError */
+    GD_ERR_EXTERNAL = -7, /* a callback failed and reported its own error */
 } gd_status;
 
 /* Records `code` with a printf-style message for this thread; returns `code`. */
@@ -98,9 +99,12 @@ typedef struct gd_storage {
      * and release(release_context) runs when the last reference goes. */
     gd_release_fn release;
     void *release_context;
+    /* Bumped by every in-place write: saved tensors remember it, so backward
+     * notices data changed under it. Views share it with their base. */
+    int64_t version;
 } gd_storage;
 
-struct gd_autograd_meta; /* defined by the autograd engine */
+typedef struct gd_autograd_meta gd_autograd_meta; /* see the autograd section */
 
 typedef struct gd_tensor {
     int64_t refcount;
@@ -110,9 +114,13 @@ typedef struct gd_tensor {
     int64_t offset; /* in elements, into storage */
     int64_t shape[GD_MAX_DIMS];
     int64_t strides[GD_MAX_DIMS];
-    gd_storage *storage;           /* owned reference */
-    struct gd_autograd_meta *grad; /* owned; NULL while autograd never saw it */
-    void *handle;                  /* borrowed back-pointer for the binding */
+    gd_storage *storage;        /* owned reference */
+    gd_autograd_meta *autograd; /* owned; NULL while autograd never saw it */
+    void *handle;               /* borrowed back-pointer for the binding */
+    /* Writes through this tensor leave storage->version alone (`.data`). */
+    bool untracked_version;
+    /* Header and data live on a caller's stack for one call: copy to keep. */
+    bool on_stack;
 } gd_tensor;
 
 void gd_tensor_incref(gd_tensor *t);
@@ -172,7 +180,7 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out);
 /* ---- the op table ------------------------------------------------------- */
 
 typedef enum {
-#define GD_OP(id, name, arity, grad_fn) GD_OP_##id,
+#define GD_OP(id, name, arity, grad_fn, backward) GD_OP_##id,
 #include "ops.def"
 #undef GD_OP
     GD_OP_COUNT
@@ -237,6 +245,9 @@ gd_status gd_stack(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out);
 gd_status gd_take(const gd_tensor *a, const gd_tensor *index, gd_tensor **out);
 /* a.flat[index[i]] = values[i] (values broadcast to index's shape). */
 gd_status gd_put_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values);
+/* a.flat[index[i]] += values.flat[i] for a contiguous floating `a`; repeated
+ * positions add up (the backward of gathering). */
+gd_status gd_index_add_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values);
 
 /* ---- sequences (arange, linspace) --------------------------------------- */
 
@@ -253,6 +264,120 @@ void gd_fill_arange_int64(int64_t *out, int64_t n, int64_t start, int64_t step);
 /* Fills a contiguous buffer of `dtype` with linspace values as PyTorch computes them.
  */
 void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double end);
+
+/* ---- autograd ------------------------------------------------------------ */
+
+/*
+ * Reverse-mode differentiation with PyTorch's semantics. gd_call runs an op
+ * and, when grad mode is on and an input requires grad, records a gd_node
+ * that knows how to differentiate it. The graph is a DAG owned from the
+ * outputs down: a tensor owns its grad_fn, a node owns the nodes of its
+ * inputs and the tensors it saved, never its output (it saves an alias of
+ * the output's data instead). A leaf that requires grad is reached through
+ * its AccumulateGrad node, which owns the leaf.
+ */
+typedef struct gd_node gd_node;
+
+/* Hooks run on the gradient flowing into a tensor; they may replace it
+ * (*replacement, a new reference) or leave it (NULL). */
+typedef gd_status (*gd_hook_fn)(void *context, gd_tensor *grad,
+                                gd_tensor **replacement);
+typedef struct gd_hook {
+    gd_hook_fn fn;
+    gd_release_fn release; /* frees context when the hook goes */
+    void *context;
+    int64_t id;
+    struct gd_hook *next;
+} gd_hook;
+
+struct gd_autograd_meta {
+    bool requires_grad;   /* for leaves, the user's flag */
+    bool retains_grad;    /* non-leaf whose grad is kept (retain_grad) */
+    bool is_view_of_leaf; /* a view of a leaf that requires grad */
+    bool is_view;         /* a view of a tensor that requires grad */
+    gd_tensor *grad;      /* leaf: the accumulated gradient (owned) */
+    gd_node *grad_fn;     /* owned; NULL for leaves */
+    gd_node *accumulator; /* borrowed: the leaf's AccumulateGrad while it lives */
+    gd_hook *hooks;       /* leaf hooks (a non-leaf's live on its grad_fn) */
+};
+
+/* Everything an op needs besides its input tensors. */
+typedef struct gd_op_args {
+    gd_dtype dtype;            /* binary/where: the common dtype; to: the target */
+    int ndims;                 /* entries of dims (-1: none given) */
+    int64_t dims[GD_MAX_DIMS]; /* reduced dims, a shape, a permutation */
+    int64_t strides[GD_MAX_DIMS];
+    int64_t i[4]; /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
+                     step); cat dim */
+    bool keepdim;
+    double param; /* var/std correction, norm p */
+    bool has_min, has_max;
+    double min, max;  /* clamp bounds */
+    const char *name; /* grad_fn name when not the op's default, or NULL */
+} gd_op_args;
+
+/* An args struct with nothing set. */
+void gd_op_args_init(gd_op_args *args);
+
+/* Grad mode (thread-local, on by default): no_grad/enable_grad. */
+bool gd_grad_enabled(void);
+void gd_set_grad_enabled(bool enabled);
+
+/* Does this tensor take part in differentiation? */
+bool gd_requires_grad(const gd_tensor *t);
+bool gd_is_leaf(const gd_tensor *t);
+/* requires_grad_(flag) with PyTorch's checks (floating leaves only). */
+gd_status gd_set_requires_grad(gd_tensor *t, bool flag);
+gd_status gd_autograd_meta_get(gd_tensor *t, gd_autograd_meta **out); /* creates */
+void gd_autograd_meta_free(gd_autograd_meta *meta);
+
+/* Runs `op` on `inputs` (outs[0] the result; outs[1] the indices of max/min
+ * along a dim) and records its node when gradients are needed. Inputs may be
+ * borrowed stack tensors only when none of them requires grad. */
+gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args,
+                  gd_tensor **outs);
+/* In place: dst = op(dst, inputs...) with PyTorch's checks for leaves, and
+ * dst's history moved onto the new node. `n` counts dst as input 0. */
+gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args);
+/* Marks an in-place write through t (no-op for `.data` aliases). */
+static inline void gd_bump_version(gd_tensor *t) {
+    if (!t->untracked_version)
+        t->storage->version++;
+}
+
+/* The node behind a non-leaf tensor (borrowed), or NULL. */
+gd_node *gd_grad_fn(const gd_tensor *t);
+/* A leaf's AccumulateGrad node (new reference), created on first use. */
+gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out);
+void gd_node_incref(gd_node *node);
+void gd_node_decref(gd_node *node);
+const char *gd_node_name(const gd_node *node);
+int gd_node_num_inputs(const gd_node *node);
+gd_node *gd_node_next(const gd_node *node, int i); /* borrowed, may be NULL */
+gd_tensor *gd_node_variable(const gd_node *node);  /* AccumulateGrad's leaf */
+/* Non-leaf hooks and retained gradients live on the grad_fn. */
+gd_tensor *gd_node_retained_grad(const gd_node *node); /* borrowed */
+void gd_node_retain_grad(gd_node *node); /* keep the output's grad from now on */
+void gd_node_set_retained_grad(gd_node *node, gd_tensor *grad); /* takes a ref */
+gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
+                      int64_t *id);
+void gd_remove_hook(gd_tensor *t, int64_t id);
+
+/* The leaf's gradient (borrowed, may be NULL); setting takes a reference. */
+gd_tensor *gd_get_grad(const gd_tensor *t);
+gd_status gd_set_grad(gd_tensor *t, gd_tensor *grad);
+
+/* backward() from `n` roots with their seed gradients (NULL: ones for a
+ * one-element root). With `inputs` (n_inputs > 0) gradients are returned in
+ * grads_out (new references, NULL when unused) instead of accumulated. */
+gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
+                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
+                      bool allow_unused, gd_tensor **grads_out);
+
+/* detach_: t stops tracking history and becomes a leaf. */
+gd_status gd_detach_(gd_tensor *t);
+/* t.data = src: t takes src's storage, shape and dtype, keeping its autograd. */
+gd_status gd_set_data(gd_tensor *t, const gd_tensor *src);
 
 /* ---- random numbers: PyTorch's CPU streams ------------------------------ */
 

@@ -27,6 +27,63 @@ static inline int32_t gd_f2i32(double x) {
     return (x != x || x >= 2147483648.0 || x < -2147483648.0) ? INT32_MIN : (int32_t)x;
 }
 
+/* ---- autograd internals (autograd.c, backward.c) ---------------------- */
+
+/* A tensor a node keeps for its backward rule, with the storage version it
+ * had when saved. */
+typedef struct {
+    gd_tensor *t; /* owned: the input itself, or an alias of the output's data */
+    int64_t version;
+    const char *producer; /* name of the node that made it, or NULL for a leaf */
+} gd_saved;
+
+#define GD_NODE_MAX_SAVED 3
+
+typedef struct {
+    gd_node *node; /* owned; NULL when this input needs no gradient */
+    int ndim;
+    int64_t shape[GD_MAX_DIMS];
+    gd_dtype dtype;
+} gd_input_meta;
+
+struct gd_node {
+    int64_t refcount;
+    gd_op op;
+    const char *name;
+    uint64_t seq; /* creation order: later nodes run first, as in PyTorch */
+    gd_op_args args;
+    gd_saved saved[GD_NODE_MAX_SAVED];
+    int n_saved;
+    bool saved_freed;
+    gd_tensor *variable;      /* AccumulateGrad: the leaf (owned) */
+    gd_tensor *retained_grad; /* owned: the output's grad under retain_grad() */
+    gd_hook *hooks;           /* run on the output's gradient */
+    bool retains_grad;        /* keep the output's gradient in retained_grad */
+    int out_ndim;
+    int64_t out_shape[GD_MAX_DIMS];
+    gd_dtype out_dtype;
+    /* engine scratch, reset after each backward */
+    int64_t deps;
+    gd_tensor *buffer;
+    int capture;
+    bool visited, needed, run_rule;
+    int n_inputs;
+    gd_input_meta inputs[]; /* n_inputs entries */
+};
+
+/* A backward rule: fills grad_inputs[i] (new references) for each input i
+ * whose node->inputs[i].node is set; the engine reduces broadcast shapes and
+ * casts dtypes afterwards. */
+typedef gd_status (*gd_backward_fn)(gd_node *node, gd_tensor *grad,
+                                    gd_tensor **grad_inputs);
+gd_backward_fn gd_backward_rule(gd_op op);
+/* A saved tensor for use by a rule, with the version check (borrowed). */
+gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out);
+/* Drops the saved tensors once backward no longer needs them. */
+void gd_node_release_saved(gd_node *node);
+/* The node a gradient for t flows into (new reference), or NULL. */
+gd_status gd_edge_of(gd_tensor *t, gd_node **out);
+
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
 

@@ -159,3 +159,29 @@ done:
     gd_tensor_decref(vals);
     return st;
 }
+
+gd_status gd_index_add_(gd_tensor *dst, const gd_tensor *index, const gd_tensor *src) {
+    gd_tensor *vals = NULL;
+    gd_status st;
+    GD_CHECK(gd_is_contiguous(dst) && gd_dtype_is_floating(dst->dtype), GD_ERR_RUNTIME,
+             "index_add_ expects a contiguous floating destination");
+    if ((st = check_index(dst, index)) || (st = gd_to_dtype(src, dst->dtype, &vals)))
+        return st;
+    GD_CHECK(vals->numel == index->numel, GD_ERR_RUNTIME,
+             "index_add_: %lld values for %lld positions", (long long)vals->numel,
+             (long long)index->numel);
+    const int64_t *ix = (const int64_t *)gd_data_ptr(index);
+    if (dst->dtype == GD_FLOAT32) {
+        float *d = (float *)gd_data_ptr(dst);
+        const float *v = (const float *)gd_data_ptr(vals);
+        for (int64_t i = 0; i < index->numel; i++)
+            d[ix[i]] += v[i];
+    } else {
+        double *d = (double *)gd_data_ptr(dst);
+        const double *v = (const double *)gd_data_ptr(vals);
+        for (int64_t i = 0; i < index->numel; i++)
+            d[ix[i]] += v[i];
+    }
+    gd_tensor_decref(vals);
+    return GD_OK;
+}

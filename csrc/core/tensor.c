@@ -54,6 +54,7 @@ static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
     s->nbytes = nbytes;
     s->release = NULL;
     s->release_context = NULL;
+    s->version = 0;
     *out = s;
     return GD_OK;
 }
@@ -122,8 +123,10 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
         contiguous_strides(ndim, shape, t->strides);
     gd_storage_incref(storage);
     t->storage = storage;
-    t->grad = NULL;
+    t->autograd = NULL;
     t->handle = NULL;
+    t->untracked_version = false;
+    t->on_stack = false;
     *out = t;
     return GD_OK;
 }
@@ -180,6 +183,7 @@ gd_status gd_from_memory(void *data, size_t nbytes, gd_dtype dtype, int ndim,
     s->nbytes = nbytes;
     s->release = release;
     s->release_context = context;
+    s->version = 0;
     gd_status st = tensor_header(s, dtype, ndim, shape, strides, offset, out);
     gd_storage_decref(s); /* on failure this runs `release` */
     return st;
@@ -192,6 +196,7 @@ void gd_tensor_incref(gd_tensor *t) {
 void gd_tensor_decref(gd_tensor *t) {
     if (!t || --t->refcount > 0)
         return;
+    gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
     free(t);
 }

@@ -26,6 +26,7 @@ typedef struct {
 
 extern PyTypeObject gdpy_TensorBase_Type;
 extern PyTypeObject gdpy_Dtype_Type;
+extern PyTypeObject gdpy_Node_Type;
 
 /* Module state that the Python package registers at import. */
 struct gdpy_globals {
@@ -44,6 +45,31 @@ int gdpy_raise_int(gd_status st); /* same, returns -1 */
 PyObject *gdpy_wrap(gd_tensor *t); /* steals t; NULL t means "raise" */
 /* Raises for a failed status, else wraps *out (a new reference, stolen). */
 PyObject *gdpy_result(gd_status st, gd_tensor **out);
+/* The Python object already wrapping t if there is one, else a new one
+ * (borrows t: takes its own reference). */
+PyObject *gdpy_wrap_existing(gd_tensor *t);
+/* Runs a recorded op; outs[0] wrapped (outs[1], if any, left to the caller).
+ * The GIL is released for big inputs. */
+gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
+                    gd_tensor **outs);
+
+/* autograd_bind.c: Tensor attributes and methods, module functions */
+PyObject *gdpy_get_requires_grad(PyObject *self, void *closure);
+int gdpy_set_requires_grad(PyObject *self, PyObject *value, void *closure);
+PyObject *gdpy_get_grad(PyObject *self, void *closure);
+int gdpy_set_grad(PyObject *self, PyObject *value, void *closure);
+PyObject *gdpy_get_grad_fn(PyObject *self, void *closure);
+PyObject *gdpy_get_is_leaf(PyObject *self, void *closure);
+PyObject *gdpy_get_retains_grad(PyObject *self, void *closure);
+PyObject *gdpy_get_version(PyObject *self, void *closure);
+PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused);
+PyObject *gdpy_detach(PyObject *self, PyObject *unused);
+PyObject *gdpy_detach_(PyObject *self, PyObject *unused);
+PyObject *gdpy_add_hook(PyObject *self, PyObject *fn);
+PyObject *gdpy_remove_hook(PyObject *self, PyObject *id);
+extern PyMethodDef gdpy_autograd_functions[];
+/* tensor_type.c: matmul with its node named after the operand shapes */
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b);
 static inline int gdpy_is_tensor(PyObject *o) {
     return PyObject_TypeCheck(o, &gdpy_TensorBase_Type);
 }

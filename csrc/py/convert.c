@@ -291,9 +291,11 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     s->nbytes = sizeof op->stack_data;
     s->release = NULL;
     s->release_context = NULL;
+    s->version = 0;
     gd_tensor *t = &op->stack_tensor;
     memset(t, 0, sizeof *t);
     t->refcount = 1;
+    t->on_stack = true;
     t->dtype = dtype;
     t->numel = 1;
     t->storage = s;

@@ -3,6 +3,8 @@
 
 PyObject *gdpy_raise(gd_status st) {
     PyObject *type;
+    if (st == GD_ERR_EXTERNAL && PyErr_Occurred())
+        return NULL; /* a Python callback (a hook) raised: keep its exception */
     switch (st) {
     case GD_ERR_INDEX:
         type = PyExc_IndexError;

@@ -47,91 +47,95 @@ static int shape_arg(PyObject *o, void *out) {
     return r == 0;
 }
 
+/* Runs a recorded op and wraps its result. */
+static PyObject *call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
+    gd_tensor *outs[2] = {NULL, NULL};
+    return gdpy_result(gdpy_call(op, n, in, args, outs), &outs[0]);
+}
+
+/* Runs an in-place op (dst = in[0]) and returns None. */
+static PyObject *call_(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
+    gd_status st;
+    if (in[0]->numel < GDPY_NOGIL_MIN) {
+        st = gd_call_(op, n, in, args);
+    } else {
+        Py_BEGIN_ALLOW_THREADS st = gd_call_(op, n, in, args);
+        Py_END_ALLOW_THREADS
+    }
+    if (st)
+        return gdpy_raise(st);
+    Py_RETURN_NONE;
+}
+
+static int parse_operands(PyObject *x, PyObject *y, gdpy_operand *ops,
+                          const char *name) {
+    int r = gdpy_operand_parse(x, &ops[0]);
+    if (r > 0 && (r = gdpy_operand_parse(y, &ops[1])) <= 0)
+        gdpy_operand_release(&ops[0]);
+    if (r == 0)
+        PyErr_Format(PyExc_TypeError, "%s(): expected Tensor or Number operands", name);
+    return r > 0 ? 0 : -1;
+}
+
 /* ---- elementwise -------------------------------------------------------- */
 
 static PyObject *fn_binary(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
     PyObject *x, *y;
-    if (!PyArg_ParseTuple(args, "O&OO", op_arg, &op, &x, &y))
-        return NULL;
     gdpy_operand ops[2];
-    int r = gdpy_operand_parse(x, &ops[0]);
-    if (r <= 0)
-        goto not_operand;
-    r = gdpy_operand_parse(y, &ops[1]);
-    if (r <= 0) {
-        gdpy_operand_release(&ops[0]);
-        goto not_operand;
-    }
-    gd_dtype common = gdpy_result_type(ops, 2);
-    gd_tensor *out = NULL;
-    gd_tensor *a = gdpy_operand_tensor(&ops[0], common);
-    gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
-    gd_status st;
-    Py_BEGIN_ALLOW_THREADS st = gd_binary(op, a, b, common, &out);
-    Py_END_ALLOW_THREADS gdpy_operand_release(&ops[0]);
+    if (!PyArg_ParseTuple(args, "O&OO", op_arg, &op, &x, &y) ||
+        parse_operands(x, y, ops, gd_op_name(op)) < 0)
+        return NULL;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.dtype = gdpy_result_type(ops, 2);
+    gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
+                        gdpy_operand_tensor(&ops[1], a.dtype)};
+    PyObject *result = call(op, 2, in, &a);
+    gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
-    return gdpy_result(st, &out);
-not_operand:
-    if (r == 0)
-        PyErr_Format(PyExc_TypeError,
-                     "%s(): expected Tensor or Number operands, got %.200s",
-                     gd_op_name(op), Py_TYPE(r == 0 ? y : x)->tp_name);
-    return NULL;
+    return result;
 }
 
 static PyObject *fn_binary_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    gd_tensor *dst;
-    PyObject *y;
-    if (!PyArg_ParseTuple(args, "O&O&O", op_arg, &op, tensor_arg, &dst, &y))
-        return NULL;
+    PyObject *self, *y;
     gdpy_operand ops[2];
-    int r = gdpy_operand_parse(y, &ops[1]);
-    if (r <= 0) {
-        if (r == 0)
-            PyErr_Format(PyExc_TypeError,
-                         "%s_(): expected Tensor or Number, got %.200s", gd_op_name(op),
-                         Py_TYPE(y)->tp_name);
+    if (!PyArg_ParseTuple(args, "O&OO", op_arg, &op, &self, &y))
+        return NULL;
+    if (!gdpy_is_tensor(self)) {
+        PyErr_SetString(PyExc_TypeError, "in-place op on a non-Tensor");
         return NULL;
     }
-    ops[0].t = dst;
-    ops[0].owned = false;
-    ops[0].priority = dst->ndim > 0 ? 2 : 1;
-    ops[0].dtype = dst->dtype;
-    gd_dtype common = gdpy_result_type(ops, 2);
-    gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
-    gd_status st;
-    Py_BEGIN_ALLOW_THREADS st = gd_binary_(op, dst, b, common);
-    Py_END_ALLOW_THREADS gdpy_operand_release(&ops[1]);
-    if (st)
-        return gdpy_raise(st);
-    Py_RETURN_NONE;
+    if (parse_operands(self, y, ops, gd_op_name(op)) < 0)
+        return NULL;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.dtype = gdpy_result_type(ops, 2);
+    gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], a.dtype)};
+    PyObject *result = call_(op, 2, in, &a);
+    gdpy_operand_release(&ops[1]);
+    return result;
 }
 
 static PyObject *fn_unary(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    gd_tensor *a, *out = NULL;
-    gd_status st;
-    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &a))
+    gd_tensor *in[1];
+    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &in[0]))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS st = gd_unary(op, a, &out);
-    Py_END_ALLOW_THREADS return gdpy_result(st, &out);
+    return call(op, 1, in, NULL);
 }
 
 static PyObject *fn_unary_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    gd_tensor *a;
-    gd_status st;
-    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &a))
+    gd_tensor *in[1];
+    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &in[0]))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS st = gd_unary_(op, a);
-    Py_END_ALLOW_THREADS if (st) return gdpy_raise(st);
-    Py_RETURN_NONE;
+    return call_(op, 1, in, NULL);
 }
 
 /* Optional bound: None, or a number. */
@@ -155,83 +159,62 @@ static int bound_arg(PyObject *o, bool *has, double *v) {
 
 static PyObject *fn_clamp(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
+    gd_tensor *in[1];
     PyObject *lo, *hi;
     int inplace;
-    bool has_lo, has_hi;
-    double vlo = 0, vhi = 0;
-    if (!PyArg_ParseTuple(args, "O&OOp", tensor_arg, &a, &lo, &hi, &inplace))
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&OOp", tensor_arg, &in[0], &lo, &hi, &inplace) ||
+        bound_arg(lo, &a.has_min, &a.min) < 0 || bound_arg(hi, &a.has_max, &a.max) < 0)
         return NULL;
-    if (bound_arg(lo, &has_lo, &vlo) < 0 || bound_arg(hi, &has_hi, &vhi) < 0)
-        return NULL;
-    if (inplace) {
-        gd_status st = gd_clamp_(a, has_lo, vlo, has_hi, vhi);
-        if (st)
-            return gdpy_raise(st);
-        Py_RETURN_NONE;
-    }
-    return gdpy_result(gd_clamp(a, has_lo, vlo, has_hi, vhi, &out), &out);
+    return inplace ? call_(GD_OP_CLAMP, 1, in, &a) : call(GD_OP_CLAMP, 1, in, &a);
 }
 
 static PyObject *fn_where(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *cond;
     PyObject *x, *y;
-    if (!PyArg_ParseTuple(args, "O&OO", tensor_arg, &cond, &x, &y))
-        return NULL;
     gdpy_operand ops[2];
-    int r = gdpy_operand_parse(x, &ops[0]);
-    if (r <= 0) {
-        if (r == 0)
-            PyErr_SetString(PyExc_TypeError, "where(): expected Tensor or Number");
+    if (!PyArg_ParseTuple(args, "O&OO", tensor_arg, &cond, &x, &y) ||
+        parse_operands(x, y, ops, "where") < 0)
         return NULL;
-    }
-    r = gdpy_operand_parse(y, &ops[1]);
-    if (r <= 0) {
-        gdpy_operand_release(&ops[0]);
-        if (r == 0)
-            PyErr_SetString(PyExc_TypeError, "where(): expected Tensor or Number");
-        return NULL;
-    }
-    gd_dtype common = gdpy_result_type(ops, 2);
-    gd_tensor *out = NULL;
-    gd_status st = gd_where(cond, gdpy_operand_tensor(&ops[0], common),
-                            gdpy_operand_tensor(&ops[1], common), common, &out);
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.dtype = gdpy_result_type(ops, 2);
+    gd_tensor *in[3] = {cond, gdpy_operand_tensor(&ops[0], a.dtype),
+                        gdpy_operand_tensor(&ops[1], a.dtype)};
+    PyObject *result = call(GD_OP_WHERE, 3, in, &a);
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
-    return gdpy_result(st, &out);
+    return result;
 }
 
 static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
-    gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &a, dtype_arg, &dt))
+    gd_tensor *in[1];
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], dtype_arg, &a.dtype))
         return NULL;
-    return gdpy_result(gd_to_dtype(a, dt, &out), &out);
+    return call(GD_OP_TO_DTYPE, 1, in, &a);
 }
 
 static PyObject *fn_copy_(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *dst, *src;
-    gd_status st;
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &dst, tensor_arg, &src))
+    gd_tensor *in[2];
+    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], tensor_arg, &in[1]))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS st = gd_copy_(dst, src);
-    Py_END_ALLOW_THREADS if (st) return gdpy_raise(st);
-    Py_RETURN_NONE;
+    return call_(GD_OP_COPY, 2, in, NULL);
 }
 
 static PyObject *fn_fill_(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *dst;
-    double v;
-    if (!PyArg_ParseTuple(args, "O&d", tensor_arg, &dst, &v))
+    gd_tensor *in[1];
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&d", tensor_arg, &in[0], &a.param))
         return NULL;
-    gd_status st = gd_fill_(dst, v);
-    if (st)
-        return gdpy_raise(st);
-    Py_RETURN_NONE;
+    return call_(GD_OP_FILL, 1, in, &a);
 }
 
 /* ---- reductions and linear algebra -------------------------------------- */
@@ -239,35 +222,46 @@ static PyObject *fn_fill_(PyObject *mod, PyObject *args) {
 static PyObject *fn_reduce(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    gd_tensor *a, *out = NULL;
+    gd_tensor *in[1];
     PyObject *dims_obj;
     int keepdim;
-    double param;
-    shape_arg_t dims = {-1, {0}};
-    gd_status st;
-    if (!PyArg_ParseTuple(args, "O&O&Opd", op_arg, &op, tensor_arg, &a, &dims_obj,
-                          &keepdim, &param))
+    const char *name = NULL;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&O&Opd|z", op_arg, &op, tensor_arg, &in[0], &dims_obj,
+                          &keepdim, &a.param, &name))
         return NULL;
-    if (dims_obj != Py_None && !shape_arg(dims_obj, &dims))
-        return NULL;
-    Py_BEGIN_ALLOW_THREADS st =
-        gd_reduce(op, a, dims.ndim, dims.v, keepdim, param, &out);
-    Py_END_ALLOW_THREADS return gdpy_result(st, &out);
+    if (dims_obj != Py_None) {
+        shape_arg_t dims;
+        if (!shape_arg(dims_obj, &dims))
+            return NULL;
+        a.ndims = dims.ndim;
+        memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
+    }
+    a.keepdim = keepdim;
+    a.name = name;
+    return call(op, 1, in, &a);
 }
 
 static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    gd_tensor *a, *values = NULL, *indices = NULL;
+    gd_tensor *in[1], *outs[2] = {NULL, NULL};
     long long dim;
     int keepdim;
-    if (!PyArg_ParseTuple(args, "O&O&Lp", op_arg, &op, tensor_arg, &a, &dim, &keepdim))
+    if (!PyArg_ParseTuple(args, "O&O&Lp", op_arg, &op, tensor_arg, &in[0], &dim,
+                          &keepdim))
         return NULL;
-    gd_status st = gd_reduce_index(op, a, dim, keepdim, &values, &indices);
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.i[0] = dim;
+    a.keepdim = keepdim;
+    gd_op which = op == GD_OP_MAX || op == GD_OP_ARGMAX ? GD_OP_MAX_DIM : GD_OP_MIN_DIM;
+    gd_status st = gdpy_call(which, 1, in, &a, outs);
     if (st)
         return gdpy_raise(st);
-    PyObject *v = gdpy_wrap(values);
-    PyObject *i = v ? gdpy_wrap(indices) : (gd_tensor_decref(indices), NULL);
+    PyObject *v = gdpy_wrap(outs[0]);
+    PyObject *i = v ? gdpy_wrap(outs[1]) : (gd_tensor_decref(outs[1]), NULL);
     if (!v || !i) {
         Py_XDECREF(v);
         return NULL;
@@ -279,90 +273,105 @@ static PyObject *fn_matmul(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *a, *b, *out = NULL;
     int reference = 0;
-    gd_status st;
     if (!PyArg_ParseTuple(args, "O&O&|p", tensor_arg, &a, tensor_arg, &b, &reference))
         return NULL;
-    Py_BEGIN_ALLOW_THREADS st =
-        reference ? gd_matmul_reference(a, b, &out) : gd_matmul(a, b, &out);
-    Py_END_ALLOW_THREADS return gdpy_result(st, &out);
+    if (reference)
+        return gdpy_result(gd_matmul_reference(a, b, &out), &out);
+    return gdpy_matmul(a, b);
 }
 
 /* ---- views -------------------------------------------------------------- */
 
 static PyObject *fn_view(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
+    gd_tensor *in[1];
     shape_arg_t s;
     const char *kind;
-    if (!PyArg_ParseTuple(args, "sO&O&", &kind, tensor_arg, &a, shape_arg, &s))
+    gd_op op;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "sO&O&", &kind, tensor_arg, &in[0], shape_arg, &s))
         return NULL;
-    gd_status st;
-    if (strcmp(kind, "view") == 0)
-        st = gd_view(a, s.ndim, s.v, &out);
-    else if (strcmp(kind, "reshape") == 0)
-        st = gd_reshape(a, s.ndim, s.v, &out);
-    else if (strcmp(kind, "expand") == 0)
-        st = gd_expand(a, s.ndim, s.v, &out);
-    else if (strcmp(kind, "permute") == 0)
-        st = gd_permute(a, s.ndim, s.v, &out);
-    else if (strcmp(kind, "squeeze") == 0)
-        st = gd_squeeze(a, s.ndim, s.v, &out);
-    else
-        st = gd_error(GD_ERR_VALUE, "unknown view kind %s", kind);
-    return gdpy_result(st, &out);
+    a.ndims = s.ndim;
+    memcpy(a.dims, s.v, sizeof(int64_t) * (size_t)s.ndim);
+    if (strcmp(kind, "view") == 0) {
+        op = GD_OP_VIEW;
+    } else if (strcmp(kind, "reshape") == 0) {
+        op = GD_OP_VIEW;
+        a.i[0] = 1;
+    } else if (strcmp(kind, "expand") == 0) {
+        op = GD_OP_EXPAND;
+    } else if (strcmp(kind, "permute") == 0) {
+        op = GD_OP_PERMUTE;
+    } else if (strcmp(kind, "squeeze") == 0) {
+        op = GD_OP_SQUEEZE;
+        a.name = "SqueezeBackward1";
+    } else {
+        return gdpy_raise(gd_error(GD_ERR_VALUE, "unknown view kind %s", kind));
+    }
+    return call(op, 1, in, &a);
 }
 
 static PyObject *fn_squeeze_all(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&", tensor_arg, &a))
+    gd_tensor *in[1];
+    if (!PyArg_ParseTuple(args, "O&", tensor_arg, &in[0]))
         return NULL;
-    return gdpy_result(gd_squeeze(a, -1, NULL, &out), &out);
+    return call(GD_OP_SQUEEZE, 1, in, NULL);
 }
 
 static PyObject *fn_transpose(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
+    gd_tensor *in[1];
     long long d0, d1;
-    if (!PyArg_ParseTuple(args, "O&LL", tensor_arg, &a, &d0, &d1))
+    const char *name = NULL;
+    if (!PyArg_ParseTuple(args, "O&LL|z", tensor_arg, &in[0], &d0, &d1, &name))
         return NULL;
-    return gdpy_result(gd_transpose(a, d0, d1, &out), &out);
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.i[0] = d0;
+    a.i[1] = d1;
+    a.name = name;
+    return call(GD_OP_TRANSPOSE, 1, in, &a);
 }
 
 static PyObject *fn_unsqueeze(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
-    long long d;
-    if (!PyArg_ParseTuple(args, "O&L", tensor_arg, &a, &d))
+    gd_tensor *in[1];
+    long long dim;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&L", tensor_arg, &in[0], &dim))
         return NULL;
-    return gdpy_result(gd_unsqueeze(a, d, &out), &out);
-}
-
-static PyObject *fn_flatten(PyObject *mod, PyObject *args) {
-    (void)mod;
-    gd_tensor *a, *out = NULL;
-    long long s, e;
-    if (!PyArg_ParseTuple(args, "O&LL", tensor_arg, &a, &s, &e))
-        return NULL;
-    return gdpy_result(gd_flatten(a, s, e, &out), &out);
+    a.i[0] = dim;
+    return call(GD_OP_UNSQUEEZE, 1, in, &a);
 }
 
 static PyObject *fn_select(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
-    long long d, i;
-    if (!PyArg_ParseTuple(args, "O&LL", tensor_arg, &a, &d, &i))
+    gd_tensor *in[1];
+    long long dim, index;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&LL", tensor_arg, &in[0], &dim, &index))
         return NULL;
-    return gdpy_result(gd_select(a, d, i, &out), &out);
+    a.i[0] = dim;
+    a.i[1] = index;
+    return call(GD_OP_SELECT, 1, in, &a);
 }
 
 static PyObject *fn_slice(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *out = NULL;
-    long long d, start, stop, step;
-    if (!PyArg_ParseTuple(args, "O&LLLL", tensor_arg, &a, &d, &start, &stop, &step))
+    gd_tensor *in[1];
+    long long v[4];
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&LLLL", tensor_arg, &in[0], &v[0], &v[1], &v[2],
+                          &v[3]))
         return NULL;
-    return gdpy_result(gd_slice(a, d, start, stop, step, &out), &out);
+    for (int k = 0; k < 4; k++)
+        a.i[k] = v[k];
+    return call(GD_OP_SLICE, 1, in, &a);
 }
 
 static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
@@ -397,6 +406,9 @@ static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
                         "as_strided: view would reach outside the tensor's storage");
         return NULL;
     }
+    if (gd_requires_grad(a) && gd_grad_enabled())
+        return gdpy_raise(
+            gd_error(GD_ERR_NOTIMPL, "gdlite does not differentiate as_strided"));
     return gdpy_result(gd_as_strided(a, shape.ndim, shape.v, strides.v, offset, &out),
                        &out);
 }
@@ -428,6 +440,9 @@ static int tensor_list(PyObject *seq, const char *name, gd_tensor **ts, int *n) 
         }
         common = gd_promote_types(common, gdpy_tensor(o)->dtype);
     }
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.dtype = common;
     for (Py_ssize_t i = 0; i < len; i++) {
         gd_tensor *t = gdpy_tensor(PySequence_Fast_GET_ITEM(fast, i));
         gd_status st = GD_OK;
@@ -435,7 +450,9 @@ static int tensor_list(PyObject *seq, const char *name, gd_tensor **ts, int *n) 
             gd_tensor_incref(t);
             ts[i] = t;
         } else {
-            st = gd_to_dtype(t, common, &ts[i]);
+            gd_tensor *outs[2];
+            st = gd_call(GD_OP_TO_DTYPE, 1, &t, &a, outs);
+            ts[i] = outs[0];
         }
         if (st) {
             for (Py_ssize_t j = 0; j < i; j++)
@@ -451,17 +468,20 @@ static int tensor_list(PyObject *seq, const char *name, gd_tensor **ts, int *n) 
 
 static PyObject *join(PyObject *args, bool stack) {
     PyObject *seq;
-    long long dim;
-    gd_tensor *ts[256], *out = NULL;
+    gd_tensor *ts[256];
     int n = 0;
+    long long dim;
+    gd_op_args a;
+    gd_op_args_init(&a);
     if (!PyArg_ParseTuple(args, "OL", &seq, &dim))
         return NULL;
+    a.i[0] = dim;
     if (tensor_list(seq, stack ? "stack" : "cat", ts, &n) < 0)
         return NULL;
-    gd_status st = stack ? gd_stack(n, ts, dim, &out) : gd_cat(n, ts, dim, &out);
+    PyObject *result = call(stack ? GD_OP_STACK : GD_OP_CAT, n, ts, &a);
     for (int i = 0; i < n; i++)
         gd_tensor_decref(ts[i]);
-    return gdpy_result(st, &out);
+    return result;
 }
 
 static PyObject *fn_cat(PyObject *mod, PyObject *args) {
@@ -476,22 +496,19 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
 
 static PyObject *fn_take(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *index, *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &a, tensor_arg, &index))
+    gd_tensor *in[2];
+    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], tensor_arg, &in[1]))
         return NULL;
-    return gdpy_result(gd_take(a, index, &out), &out);
+    return call(GD_OP_TAKE, 2, in, NULL);
 }
 
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *a, *index, *values;
-    if (!PyArg_ParseTuple(args, "O&O&O&", tensor_arg, &a, tensor_arg, &index,
-                          tensor_arg, &values))
+    gd_tensor *in[3];
+    if (!PyArg_ParseTuple(args, "O&O&O&", tensor_arg, &in[0], tensor_arg, &in[1],
+                          tensor_arg, &in[2]))
         return NULL;
-    gd_status st = gd_put_(a, index, values);
-    if (st)
-        return gdpy_raise(st);
-    Py_RETURN_NONE;
+    return call_(GD_OP_PUT, 3, in, NULL);
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -726,6 +743,7 @@ static PyObject *fn_random_fill(PyObject *mod, PyObject *args) {
     }
     if (st)
         return gdpy_raise(st);
+    gd_bump_version(t);
     Py_RETURN_NONE;
 }
 
@@ -792,7 +810,6 @@ PyMethodDef gdpy_functions[] = {
     {"squeeze_all", fn_squeeze_all, METH_VARARGS, "squeeze_all(a)"},
     {"transpose", fn_transpose, METH_VARARGS, "transpose(a, d0, d1)"},
     {"unsqueeze", fn_unsqueeze, METH_VARARGS, "unsqueeze(a, dim)"},
-    {"flatten", fn_flatten, METH_VARARGS, "flatten(a, start, end)"},
     {"select", fn_select, METH_VARARGS, "select(a, dim, index)"},
     {"slice", fn_slice, METH_VARARGS, "slice(a, dim, start, stop, step)"},
     {"as_strided", fn_as_strided, METH_VARARGS,

@@ -151,12 +151,14 @@ PyMODINIT_FUNC PyInit__C(void); /* the one exported symbol */
 
 PyMODINIT_FUNC PyInit__C(void) {
     import_array();
-    if (PyType_Ready(&gdpy_Dtype_Type) < 0 || PyType_Ready(&gdpy_TensorBase_Type) < 0)
+    if (PyType_Ready(&gdpy_Dtype_Type) < 0 || PyType_Ready(&gdpy_TensorBase_Type) < 0 ||
+        PyType_Ready(&gdpy_Node_Type) < 0)
         return NULL;
     PyObject *mod = PyModule_Create(&module_def);
     if (!mod)
         return NULL;
-    if (PyModule_AddFunctions(mod, gdpy_functions) < 0)
+    if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0)
         goto fail;
     for (int i = 0; i < GD_DTYPE_COUNT; i++) {
         DtypeObject *d = PyObject_New(DtypeObject, &gdpy_Dtype_Type);
@@ -170,6 +172,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (PyModule_AddObjectRef(mod, "TensorBase", (PyObject *)&gdpy_TensorBase_Type) <
             0 ||
         PyModule_AddObjectRef(mod, "dtype", (PyObject *)&gdpy_Dtype_Type) < 0 ||
+        PyModule_AddObjectRef(mod, "Node", (PyObject *)&gdpy_Node_Type) < 0 ||
         add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0)
         goto fail;
     return mod;

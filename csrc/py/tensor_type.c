@@ -4,6 +4,7 @@
 #include "binding.h"
 
 #include <math.h>
+#include <string.h>
 
 PyObject *gdpy_result(gd_status st, gd_tensor **out) {
     /* Takes `out` by address: reading it after the call that fills it. */
@@ -20,7 +21,34 @@ PyObject *gdpy_wrap(gd_tensor *t) {
         return NULL;
     }
     obj->t = t;
+    if (!t->handle)
+        t->handle = obj;
     return (PyObject *)obj;
+}
+
+PyObject *gdpy_wrap_existing(gd_tensor *t) {
+    if (t->handle)
+        return Py_NewRef((PyObject *)t->handle);
+    gd_tensor_incref(t);
+    return gdpy_wrap(t);
+}
+
+gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
+                    gd_tensor **outs) {
+    int64_t work = 0;
+    for (int i = 0; i < n; i++)
+        work += in[i]->numel;
+    if (work < GDPY_NOGIL_MIN)
+        return gd_call(op, n, in, args, outs);
+    gd_status st;
+    Py_BEGIN_ALLOW_THREADS st = gd_call(op, n, in, args, outs);
+    Py_END_ALLOW_THREADS return st;
+}
+
+static PyObject *call_result(gd_op op, int n, gd_tensor *const *in,
+                             const gd_op_args *args) {
+    gd_tensor *outs[2] = {NULL, NULL};
+    return gdpy_result(gdpy_call(op, n, in, args, outs), &outs[0]);
 }
 
 static void tensor_dealloc(PyObject *self) {
@@ -28,6 +56,8 @@ static void tensor_dealloc(PyObject *self) {
     PyObject_GC_UnTrack(self);
     if (obj->weakreflist)
         PyObject_ClearWeakRefs(self);
+    if (obj->t && obj->t->handle == self)
+        obj->t->handle = NULL;
     gd_tensor_decref(obj->t);
     obj->t = NULL;
     /* A Python subclass's dealloc releases its heap type after this. */
@@ -60,6 +90,18 @@ static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
 
 /* ---- binary and unary arithmetic --------------------------------------- */
 
+/* PyTorch names some nodes by the operand kinds: 1 - x is RsubBackward1,
+ * x ** 2 is PowBackward0 and 2 ** x is PowBackward2. */
+static const char *variant_name(gd_op op, const gdpy_operand *ops) {
+    if (op == GD_OP_SUB && ops[0].priority == 0)
+        return "RsubBackward1";
+    if (op == GD_OP_POW && ops[1].priority == 0)
+        return "PowBackward0";
+    if (op == GD_OP_POW && ops[0].priority == 0)
+        return "PowBackward2";
+    return NULL;
+}
+
 static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
     gdpy_operand ops[2];
     int r = gdpy_operand_parse(x, &ops[0]);
@@ -70,26 +112,23 @@ static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
         gdpy_operand_release(&ops[0]);
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     }
-    gd_dtype common = gdpy_result_type(ops, 2);
-    gd_tensor *out = NULL;
-    gd_status st;
-    if (op == GD_OP_POW && !gd_dtype_is_floating(common) && ops[1].priority == 0 &&
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.dtype = gdpy_result_type(ops, 2);
+    args.name = variant_name(op, ops);
+    PyObject *result;
+    if (op == GD_OP_POW && !gd_dtype_is_floating(args.dtype) && ops[1].priority == 0 &&
         ops[1].ivalue < 0) {
-        st = gd_error(GD_ERR_RUNTIME,
-                      "Integers to negative integer powers are not allowed.");
+        result = gdpy_raise(gd_error(
+            GD_ERR_RUNTIME, "Integers to negative integer powers are not allowed."));
     } else {
-        gd_tensor *a = gdpy_operand_tensor(&ops[0], common);
-        gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
-        if (a->numel + b->numel >= GDPY_NOGIL_MIN) {
-            Py_BEGIN_ALLOW_THREADS st = gd_binary(op, a, b, common, &out);
-            Py_END_ALLOW_THREADS
-        } else {
-            st = gd_binary(op, a, b, common, &out);
-        }
+        gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], args.dtype),
+                            gdpy_operand_tensor(&ops[1], args.dtype)};
+        result = call_result(op, 2, in, &args);
     }
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
-    return gdpy_result(st, &out);
+    return result;
 }
 
 static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
@@ -100,14 +139,16 @@ static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
     int r = gdpy_operand_parse(y, &ops[1]);
     if (r <= 0)
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
-    gd_dtype common = gdpy_result_type(ops, 2);
-    gd_tensor *b = gdpy_operand_tensor(&ops[1], common);
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.dtype = gdpy_result_type(ops, 2);
+    gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], args.dtype)};
     gd_status st;
     if (ops[0].t->numel >= GDPY_NOGIL_MIN) {
-        Py_BEGIN_ALLOW_THREADS st = gd_binary_(op, ops[0].t, b, common);
+        Py_BEGIN_ALLOW_THREADS st = gd_call_(op, 2, in, &args);
         Py_END_ALLOW_THREADS
     } else {
-        st = gd_binary_(op, ops[0].t, b, common);
+        st = gd_call_(op, 2, in, &args);
     }
     gdpy_operand_release(&ops[1]);
     if (st)
@@ -151,6 +192,27 @@ static PyObject *tensor_ipow(PyObject *x, PyObject *y, PyObject *mod) {
     return inplace_op(GD_OP_POW, x, y);
 }
 
+/* matmul's node names follow the shapes, as PyTorch's decomposition does. */
+static const char *matmul_name(const gd_tensor *a, const gd_tensor *b) {
+    if (a->ndim == 1 && b->ndim == 1)
+        return "DotBackward0";
+    if (a->ndim == 2 && b->ndim == 1)
+        return "MvBackward0";
+    if (a->ndim == 1 && b->ndim == 2)
+        return "SqueezeBackward4";
+    if (a->ndim == 2 && b->ndim == 2)
+        return "MmBackward0";
+    return "UnsafeViewBackward0";
+}
+
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b) {
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.name = matmul_name(a, b);
+    gd_tensor *in[2] = {a, b};
+    return call_result(GD_OP_MATMUL, 2, in, &args);
+}
+
 static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
     gdpy_operand ops[2];
     int r = gdpy_operand_parse(x, &ops[0]);
@@ -163,17 +225,15 @@ static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
             gdpy_operand_release(&ops[1]);
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     }
-    gd_tensor *out = NULL;
-    gd_status st;
-    Py_BEGIN_ALLOW_THREADS st = gd_matmul(ops[0].t, ops[1].t, &out);
-    Py_END_ALLOW_THREADS gdpy_operand_release(&ops[0]);
+    PyObject *result = gdpy_matmul(ops[0].t, ops[1].t);
+    gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
-    return gdpy_result(st, &out);
+    return result;
 }
 
 static PyObject *unary_slot(gd_op op, PyObject *self) {
-    gd_tensor *out = NULL;
-    return gdpy_result(gd_unary(op, gdpy_tensor(self), &out), &out);
+    gd_tensor *in[1] = {gdpy_tensor(self)};
+    return call_result(op, 1, in, NULL);
 }
 static PyObject *tensor_neg(PyObject *self) {
     return unary_slot(GD_OP_NEG, self);
@@ -333,19 +393,24 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                          "too many indices for tensor of dimension %d", t->ndim);
         return -1;
     }
-    gd_tensor *cur = NULL, *next = NULL;
-    gd_status st = gd_alias(t, &cur);
-    if (st)
-        return gdpy_raise_int(st);
+    /* Each step is a recorded view, so gradients flow through indexing. */
+    gd_tensor *cur = t, *next = NULL, *outs[2];
+    gd_status st = GD_OK;
+    gd_op_args args;
+    gd_tensor_incref(cur);
     int64_t d = 0;
+    bool stepped = false;
     for (Py_ssize_t i = 0; i < n && !st; i++) {
         PyObject *item = items[i];
         if (item == Py_Ellipsis) {
             d += t->ndim - consuming;
             continue;
         }
+        gd_op_args_init(&args);
+        gd_op op;
         if (item == Py_None) {
-            st = gd_unsqueeze(cur, d++, &next);
+            op = GD_OP_UNSQUEEZE;
+            args.i[0] = d++;
         } else if (PyLong_CheckExact(item)) {
             int overflow = 0;
             long long v = PyLong_AsLongLongAndOverflow(item, &overflow);
@@ -354,7 +419,9 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                 PyErr_SetString(PyExc_IndexError, "index out of range");
                 return -1;
             }
-            st = gd_select(cur, d, v, &next);
+            op = GD_OP_SELECT;
+            args.i[0] = d;
+            args.i[1] = v;
         } else {
             Py_ssize_t start, stop, step;
             if (PySlice_Unpack(item, &start, &stop, &step) < 0) {
@@ -366,11 +433,25 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                 PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
                 return -1;
             }
-            st = gd_slice(cur, d++, start, stop, step, &next);
+            op = GD_OP_SLICE;
+            args.i[0] = d++;
+            args.i[1] = start;
+            args.i[2] = stop;
+            args.i[3] = step;
         }
+        st = gd_call(op, 1, &cur, &args, outs);
+        next = outs[0];
         gd_tensor_decref(cur);
         cur = next;
-        next = NULL;
+        stepped = true;
+    }
+    if (!st && !stepped) { /* t[...] and t[()] give a view of the whole tensor */
+        gd_op_args_init(&args);
+        args.ndims = cur->ndim;
+        memcpy(args.dims, cur->shape, sizeof(int64_t) * (size_t)cur->ndim);
+        st = gd_call(GD_OP_VIEW, 1, &cur, &args, outs);
+        gd_tensor_decref(cur);
+        cur = outs[0];
     }
     if (st) {
         gd_tensor_decref(cur);
@@ -457,6 +538,8 @@ static int assign(gd_tensor *dst, PyObject *value) {
         }
         st = gd_copy_(dst, v.t);
     }
+    if (!st)
+        gd_bump_version(dst);
     gdpy_operand_release(&v);
     return st ? gdpy_raise_int(st) : 0;
 }
@@ -469,7 +552,11 @@ static int tensor_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
         return -1;
     }
-    if (!index_items(idx, &items, &n, &holder) ||
+    /* With gradients to track, assignment is recorded as index_put. */
+    bool tracked = gd_grad_enabled() &&
+                   (gd_requires_grad(gdpy_tensor(self)) ||
+                    (gdpy_is_tensor(value) && gd_requires_grad(gdpy_tensor(value))));
+    if (tracked || !index_items(idx, &items, &n, &holder) ||
         !(gdpy_is_tensor(value) || PyFloat_Check(value) || PyLong_Check(value) ||
           PyArray_Check(value) || PyArray_IsScalar(value, Generic))) {
         if (!gdpy.advanced_setitem) {
@@ -525,7 +612,10 @@ static PyObject *get_ndim(PyObject *self, void *closure) {
 static PyObject *get_data(PyObject *self, void *closure) {
     (void)closure;
     gd_tensor *out = NULL;
-    return gdpy_result(gd_alias(gdpy_tensor(self), &out), &out);
+    gd_status st = gd_alias(gdpy_tensor(self), &out);
+    if (!st)
+        out->untracked_version = true; /* .data writes escape version checks */
+    return gdpy_result(st, &out);
 }
 
 static int set_data(PyObject *self, PyObject *value, void *closure) {
@@ -534,15 +624,8 @@ static int set_data(PyObject *self, PyObject *value, void *closure) {
         PyErr_SetString(PyExc_TypeError, "data must be a Tensor");
         return -1;
     }
-    gd_tensor *alias = NULL;
-    gd_status st = gd_alias(gdpy_tensor(value), &alias);
-    if (st)
-        return gdpy_raise_int(st);
-    TensorObject *obj = (TensorObject *)self;
-    gd_tensor *old = obj->t;
-    obj->t = alias;
-    gd_tensor_decref(old);
-    return 0;
+    gd_status st = gd_set_data(gdpy_tensor(self), gdpy_tensor(value));
+    return st ? gdpy_raise_int(st) : 0;
 }
 
 static PyGetSetDef tensor_getset[] = {
@@ -550,12 +633,33 @@ static PyGetSetDef tensor_getset[] = {
     {"dtype", get_dtype, NULL, "the element type", NULL},
     {"ndim", get_ndim, NULL, "number of dimensions", NULL},
     {"data", get_data, set_data, "the tensor's values, detached", NULL},
+    {"requires_grad", gdpy_get_requires_grad, gdpy_set_requires_grad,
+     "whether gradients are computed for this tensor", NULL},
+    {"grad", gdpy_get_grad, gdpy_set_grad, "the gradient accumulated by backward()",
+     NULL},
+    {"grad_fn", gdpy_get_grad_fn, NULL, "the node that made this tensor, or None",
+     NULL},
+    {"is_leaf", gdpy_get_is_leaf, NULL, "made by the user rather than by an op", NULL},
+    {"retains_grad", gdpy_get_retains_grad, NULL, "set by retain_grad()", NULL},
+    {"_version", gdpy_get_version, NULL, "count of in-place writes to the storage",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 /* ---- methods ------------------------------------------------------------ */
 
 static PyObject *tensor_numpy_method(PyObject *self, PyObject *unused) {
+    (void)unused;
+    if (gd_requires_grad(gdpy_tensor(self))) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Can't call numpy() on Tensor that requires grad. Use "
+                        "tensor.detach().numpy() instead.");
+        return NULL;
+    }
+    return gdpy_to_numpy(self);
+}
+
+static PyObject *tensor_numpy_view(PyObject *self, PyObject *unused) {
     (void)unused;
     return gdpy_to_numpy(self);
 }
@@ -580,14 +684,13 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
     gd_tensor *t = gdpy_tensor(self);
     if (gd_is_contiguous(t))
         return Py_NewRef(self);
-    gd_tensor *out = NULL;
-    return gdpy_result(gd_clone(t, &out), &out);
+    return call_result(GD_OP_CLONE, 1, &t, NULL);
 }
 
 static PyObject *tensor_clone(PyObject *self, PyObject *unused) {
     (void)unused;
-    gd_tensor *out = NULL;
-    return gdpy_result(gd_clone(gdpy_tensor(self), &out), &out);
+    gd_tensor *in[1] = {gdpy_tensor(self)};
+    return call_result(GD_OP_CLONE, 1, in, NULL);
 }
 
 static PyObject *tensor_strides(PyObject *self, PyObject *unused) {
@@ -627,7 +730,16 @@ static Py_hash_t tensor_hash(PyObject *self) {
 static PyMethodDef tensor_methods[] = {
     {"numpy", tensor_numpy_method, METH_NOARGS,
      "A NumPy array sharing this tensor's memory (no autograd checks)."},
+    {"_numpy", tensor_numpy_view, METH_NOARGS,
+     "A NumPy array sharing this tensor's memory, even if it requires grad."},
     {"item", tensor_item, METH_NOARGS, "The value of a one-element tensor."},
+    {"retain_grad", gdpy_retain_grad, METH_NOARGS,
+     "Keep this non-leaf tensor's gradient in .grad during backward()."},
+    {"detach", gdpy_detach, METH_NOARGS,
+     "A new leaf sharing this tensor's data (and version counter)."},
+    {"detach_", gdpy_detach_, METH_NOARGS, "Stop recording history; becomes a leaf."},
+    {"_add_hook", gdpy_add_hook, METH_O, "Adds a gradient hook; returns its id."},
+    {"_remove_hook", gdpy_remove_hook, METH_O, "Removes a gradient hook by id."},
     {"dim", tensor_dim, METH_NOARGS, "Number of dimensions."},
     {"ndimension", tensor_dim, METH_NOARGS, "Number of dimensions."},
     {"numel", tensor_numel, METH_NOARGS, "Number of elements."},

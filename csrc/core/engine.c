@@ -1,0 +1,400 @@
+/* The backward engine: walks the graph from the roots without recursion,
+ * runs each node once all its consumers have delivered their gradients
+ * (later-created nodes first, as PyTorch orders them), sums gradients back to
+ * each input's shape and dtype, and accumulates into leaves. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gd_node **v;
+    int64_t n, cap;
+} node_list;
+
+static gd_status list_push(node_list *l, gd_node *x) {
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 64;
+        gd_node **v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v)
+            return gd_error(GD_ERR_NOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return GD_OK;
+}
+
+/* Max-heap on the creation sequence number. */
+static gd_status heap_push(node_list *h, gd_node *x) {
+    gd_status st = list_push(h, x);
+    if (st)
+        return st;
+    for (int64_t i = h->n - 1; i > 0;) {
+        int64_t parent = (i - 1) / 2;
+        if (h->v[parent]->seq >= h->v[i]->seq)
+            break;
+        gd_node *tmp = h->v[parent];
+        h->v[parent] = h->v[i];
+        h->v[i] = tmp;
+        i = parent;
+    }
+    return GD_OK;
+}
+
+static gd_node *heap_pop(node_list *h) {
+    gd_node *top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    for (int64_t i = 0;;) {
+        int64_t l = 2 * i + 1, r = l + 1, big = i;
+        if (l < h->n && h->v[l]->seq > h->v[big]->seq)
+            big = l;
+        if (r < h->n && h->v[r]->seq > h->v[big]->seq)
+            big = r;
+        if (big == i)
+            break;
+        gd_node *tmp = h->v[big];
+        h->v[big] = h->v[i];
+        h->v[i] = tmp;
+        i = big;
+    }
+    return top;
+}
+
+static void shape_text(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = (size_t)snprintf(buf, cap, "gdlite.Size([");
+    for (int d = 0; d < ndim && len < cap - 24; d++)
+        len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
+                                (long long)shape[d]);
+    snprintf(buf + len, cap - len, "])");
+}
+
+/* The gradient of an input, summed over broadcast dims and cast to the
+ * input's dtype (new reference). */
+static gd_status reduce_to(gd_node *node, int i, gd_tensor *g, gd_tensor **out) {
+    const gd_input_meta *m = &node->inputs[i];
+    gd_tensor *cur = g, *next = NULL;
+    gd_status st = GD_OK;
+    gd_tensor_incref(g);
+    bool same = cur->ndim == m->ndim &&
+                memcmp(cur->shape, m->shape, sizeof(int64_t) * (size_t)m->ndim) == 0;
+    if (!same) {
+        int lead = cur->ndim - m->ndim, nd = 0;
+        int64_t dims[GD_MAX_DIMS];
+        for (int d = 0; d < cur->ndim && lead >= 0; d++)
+            if (d < lead || (m->shape[d - lead] == 1 && cur->shape[d] != 1))
+                dims[nd++] = d;
+        if (nd > 0) {
+            st = gd_reduce(GD_OP_SUM, cur, nd, dims, true, 0, &next);
+            gd_tensor_decref(cur);
+            cur = next;
+        }
+        if (!st) {
+            st = gd_reshape(cur, m->ndim, m->shape, &next);
+            gd_tensor_decref(cur);
+            cur = next;
+        }
+        if (st) {
+            char want[256];
+            shape_text(want, sizeof want, m->ndim, m->shape);
+            return gd_error(GD_ERR_RUNTIME,
+                            "Function %s returned an invalid gradient at index %d - "
+                            "expected shape %s",
+                            node->name, i, want);
+        }
+    }
+    if (cur->dtype != m->dtype) {
+        st = gd_to_dtype(cur, m->dtype, &next);
+        gd_tensor_decref(cur);
+        cur = st ? NULL : next;
+    }
+    *out = cur;
+    return st;
+}
+
+/* buffer += g, keeping the first gradient as it came. */
+static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
+    if (!*buffer) {
+        gd_tensor_incref(g);
+        *buffer = g;
+        return GD_OK;
+    }
+    gd_tensor *sum = NULL;
+    gd_status st = gd_binary(GD_OP_ADD, *buffer, g,
+                             gd_promote_types((*buffer)->dtype, g->dtype), &sum);
+    if (st)
+        return st;
+    gd_tensor_decref(*buffer);
+    *buffer = sum;
+    return GD_OK;
+}
+
+static gd_status run_hooks(gd_hook *h, gd_tensor **grad) {
+    for (; h; h = h->next) {
+        gd_tensor *replacement = NULL;
+        gd_status st = h->fn(h->context, *grad, &replacement);
+        if (st)
+            return st;
+        if (replacement) {
+            gd_tensor_decref(*grad);
+            *grad = replacement;
+        }
+    }
+    return GD_OK;
+}
+
+/* A gradient to keep: taken over when nothing else can see it, else copied. */
+static gd_status keep(gd_tensor *g, gd_tensor **out) {
+    bool private = g->refcount == 1 && g->storage->refcount == 1 && !g->autograd &&
+                   !g->on_stack && gd_is_contiguous(g);
+    if (private) {
+        gd_tensor_incref(g);
+        *out = g;
+        return GD_OK;
+    }
+    return gd_clone(g, out);
+}
+
+/* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). */
+static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
+    if (!*slot)
+        return keep(g, slot);
+    gd_status st = gd_binary_(GD_OP_ADD, *slot, g, (*slot)->dtype);
+    if (!st)
+        gd_bump_version(*slot);
+    return st;
+}
+
+typedef struct {
+    bool capture_mode, retain_graph;
+    gd_tensor **grads_out;
+} run_state;
+
+static gd_status run_node(gd_node *node, const run_state *rs) {
+    gd_tensor *g = node->buffer, *gi_local[8], **gi = gi_local;
+    gd_status st = GD_OK;
+    node->buffer = NULL;
+    if (!g)
+        goto release;
+    if (node->op == GD_OP_ACCUMULATE_GRAD) {
+        gd_tensor *leaf = node->variable;
+        if (leaf->autograd && (st = run_hooks(leaf->autograd->hooks, &g)))
+            goto release;
+        if (node->capture) {
+            gd_tensor_incref(g);
+            rs->grads_out[node->capture - 1] = g;
+        } else if (!rs->capture_mode) {
+            gd_autograd_meta *meta = NULL;
+            if (!(st = gd_autograd_meta_get(leaf, &meta)))
+                st = accumulate_into(&meta->grad, g);
+        }
+        goto release;
+    }
+    if ((st = run_hooks(node->hooks, &g)))
+        goto release;
+    if (node->retains_grad && !rs->capture_mode &&
+        (st = accumulate_into(&node->retained_grad, g)))
+        goto release;
+    if (node->capture && !rs->grads_out[node->capture - 1]) {
+        gd_tensor_incref(g);
+        rs->grads_out[node->capture - 1] = g;
+    }
+    if (rs->capture_mode && !node->run_rule)
+        goto release;
+    if (node->n_inputs > 8 && !(gi = calloc((size_t)node->n_inputs, sizeof *gi))) {
+        st = gd_error(GD_ERR_NOMEM, "out of memory");
+        goto release;
+    }
+    memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
+    st = gd_backward_rule(node->op)(node, g, gi);
+    for (int i = 0; i < node->n_inputs && !st; i++) {
+        gd_node *next = node->inputs[i].node;
+        if (!next || !gi[i] || (rs->capture_mode && !next->needed))
+            continue;
+        gd_tensor *reduced = NULL;
+        if (!(st = reduce_to(node, i, gi[i], &reduced)))
+            st = add_into(&next->buffer, reduced);
+        gd_tensor_decref(reduced);
+    }
+    for (int i = 0; i < node->n_inputs; i++)
+        gd_tensor_decref(gi[i]);
+    if (gi != gi_local)
+        free(gi);
+release:
+    gd_tensor_decref(g);
+    if (!rs->retain_graph)
+        gd_node_release_saved(node);
+    return st;
+}
+
+/* Marks the nodes on a path to a captured input: consumers are ordered
+ * before producers (Kahn's algorithm on the consumer counts), then walked
+ * backwards so each node sees its inputs' marks. */
+static gd_status mark_needed(node_list *all) {
+    node_list order = {0};
+    gd_status st = GD_OK;
+    int64_t *deps = malloc(sizeof *deps * (size_t)(all->n ? all->n : 1));
+    if (!deps)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < all->n && !st; k++) {
+        gd_node *x = all->v[k];
+        deps[k] = x->deps;
+        x->needed = x->run_rule = false;
+        if (x->deps == 0)
+            st = list_push(&order, x);
+    }
+    for (int64_t head = 0; head < order.n && !st; head++) {
+        gd_node *x = order.v[head];
+        for (int i = 0; i < x->n_inputs && !st; i++) {
+            gd_node *nx = x->inputs[i].node;
+            if (nx && --nx->deps == 0)
+                st = list_push(&order, nx);
+        }
+    }
+    for (int64_t k = 0; k < all->n; k++)
+        all->v[k]->deps = deps[k];
+    for (int64_t k = order.n - 1; k >= 0; k--) {
+        gd_node *x = order.v[k];
+        for (int i = 0; i < x->n_inputs; i++)
+            x->run_rule |= x->inputs[i].node && x->inputs[i].node->needed;
+        x->needed = x->run_rule || x->capture;
+    }
+    free(deps);
+    free(order.v);
+    return st;
+}
+
+static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **out) {
+    *out = NULL;
+    if (!seed) {
+        GD_CHECK(root->numel == 1, GD_ERR_RUNTIME,
+                 "grad can be implicitly created only for scalar outputs");
+        return gd_full(root->dtype, root->ndim, root->shape, 1.0, out);
+    }
+    bool same =
+        seed->ndim == root->ndim &&
+        memcmp(seed->shape, root->shape, sizeof(int64_t) * (size_t)root->ndim) == 0;
+    if (!same) {
+        char a[256], b[256];
+        shape_text(a, sizeof a, seed->ndim, seed->shape);
+        shape_text(b, sizeof b, root->ndim, root->shape);
+        return gd_error(GD_ERR_RUNTIME,
+                        "Mismatch in shape: grad_output[%d] has a shape of %s and "
+                        "output[%d] has a shape of %s.",
+                        i, a, i, b);
+    }
+    if (seed->dtype != root->dtype)
+        return gd_to_dtype(seed, root->dtype, out);
+    gd_tensor_incref(seed);
+    *out = seed;
+    return GD_OK;
+}
+
+gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
+                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
+                      bool allow_unused, gd_tensor **grads_out) {
+    node_list all = {0}, stack = {0}, heap = {0}, held = {0};
+    run_state rs = {n_inputs > 0, retain_graph, grads_out};
+    gd_status st = GD_OK;
+    for (int j = 0; j < n_inputs; j++)
+        grads_out[j] = NULL;
+    /* Roots and captured inputs, each holding a node reference in `held`. */
+    for (int i = 0; i < n + n_inputs && !st; i++) {
+        bool is_root = i < n;
+        gd_tensor *t = is_root ? roots[i] : inputs[i - n];
+        gd_node *node = NULL;
+        if (!gd_requires_grad(t)) {
+            st = is_root
+                     ? gd_error(GD_ERR_RUNTIME,
+                                "element %d of tensors does not require grad and "
+                                "does not have a grad_fn",
+                                i)
+                     : gd_error(GD_ERR_RUNTIME,
+                                "One of the differentiated Tensors does not require "
+                                "grad");
+            break;
+        }
+        if ((st = gd_edge_of(t, &node)))
+            break;
+        if ((st = list_push(&held, node))) {
+            gd_node_decref(node);
+            break;
+        }
+        if (!is_root)
+            node->capture = i - n + 1;
+    }
+    /* Discover the graph; count each node's consumers. */
+    for (int64_t k = 0; k < (int64_t)n && !st; k++) {
+        gd_node *r = held.v[k];
+        if (r->visited)
+            continue;
+        r->visited = true;
+        if (!(st = list_push(&all, r)))
+            st = list_push(&stack, r);
+    }
+    while (stack.n > 0 && !st) {
+        gd_node *x = stack.v[--stack.n];
+        for (int i = 0; i < x->n_inputs && !st; i++) {
+            gd_node *nx = x->inputs[i].node;
+            if (!nx)
+                continue;
+            nx->deps++;
+            if (!nx->visited) {
+                nx->visited = true;
+                if (!(st = list_push(&all, nx)))
+                    st = list_push(&stack, nx);
+            }
+        }
+    }
+    if (!st && rs.capture_mode)
+        st = mark_needed(&all);
+    for (int i = 0; i < n && !st; i++) {
+        gd_tensor *seed = NULL;
+        if (!(st = seed_for(roots[i], seeds ? seeds[i] : NULL, i, &seed)))
+            st = add_into(&held.v[i]->buffer, seed);
+        gd_tensor_decref(seed);
+    }
+    for (int64_t k = 0; k < all.n && !st; k++)
+        if (all.v[k]->deps == 0)
+            st = heap_push(&heap, all.v[k]);
+    while (heap.n > 0 && !st) {
+        gd_node *x = heap_pop(&heap);
+        st = run_node(x, &rs);
+        for (int i = 0; i < x->n_inputs && !st; i++) {
+            gd_node *nx = x->inputs[i].node;
+            if (nx && --nx->deps == 0)
+                st = heap_push(&heap, nx);
+        }
+    }
+    for (int j = 0; j < n_inputs && !st; j++)
+        if (!grads_out[j] && !allow_unused)
+            st = gd_error(
+                GD_ERR_RUNTIME,
+                "The differentiated Tensor at index %d appears to not have been "
+                "used in the graph. Set allow_unused=True if this is the desired "
+                "behavior.",
+                j);
+    for (int64_t k = 0; k < all.n; k++) {
+        gd_node *x = all.v[k];
+        x->deps = 0;
+        x->visited = x->needed = x->run_rule = false;
+        x->capture = 0;
+        gd_tensor_decref(x->buffer);
+        x->buffer = NULL;
+    }
+    for (int64_t k = 0; k < held.n; k++) {
+        held.v[k]->capture = 0;
+        gd_node_decref(held.v[k]);
+    }
+    if (st)
+        for (int j = 0; j < n_inputs; j++) {
+            gd_tensor_decref(grads_out[j]);
+            grads_out[j] = NULL;
+        }
+    free(all.v);
+    free(stack.v);
+    free(heap.v);
+    free(held.v);
+    return st;
+}

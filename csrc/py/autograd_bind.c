@@ -1,0 +1,384 @@
+/* The autograd surface of the binding: Tensor attributes (requires_grad,
+ * grad, grad_fn, is_leaf, ...), hooks, the Node type behind grad_fn, grad
+ * mode and the backward entry points. */
+#include "binding.h"
+
+/* ---- Node objects ------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD gd_node *node;
+} NodeObject;
+
+static PyObject *wrap_node(gd_node *node) {
+    if (!node)
+        Py_RETURN_NONE;
+    NodeObject *obj = PyObject_New(NodeObject, &gdpy_Node_Type);
+    if (!obj)
+        return NULL;
+    gd_node_incref(node);
+    obj->node = node;
+    return (PyObject *)obj;
+}
+
+static void node_dealloc(PyObject *self) {
+    gd_node_decref(((NodeObject *)self)->node);
+    PyObject_Free(self);
+}
+
+static PyObject *node_repr(PyObject *self) {
+    return PyUnicode_FromFormat("<%s object at %p>",
+                                gd_node_name(((NodeObject *)self)->node), self);
+}
+
+static PyObject *node_name(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyUnicode_FromString(gd_node_name(((NodeObject *)self)->node));
+}
+
+static PyObject *node_next_functions(PyObject *self, void *closure) {
+    (void)closure;
+    gd_node *node = ((NodeObject *)self)->node;
+    int n = gd_node_num_inputs(node);
+    PyObject *tup = PyTuple_New(n);
+    for (int i = 0; tup && i < n; i++) {
+        PyObject *next = wrap_node(gd_node_next(node, i));
+        PyObject *pair = next ? Py_BuildValue("(Ni)", next, 0) : NULL;
+        if (!pair) {
+            Py_CLEAR(tup);
+            break;
+        }
+        PyTuple_SET_ITEM(tup, i, pair);
+    }
+    return tup;
+}
+
+static PyObject *node_variable(PyObject *self, void *closure) {
+    (void)closure;
+    gd_tensor *t = gd_node_variable(((NodeObject *)self)->node);
+    if (!t) {
+        PyErr_SetString(PyExc_AttributeError,
+                        "only AccumulateGrad nodes have a variable");
+        return NULL;
+    }
+    return gdpy_wrap_existing(t);
+}
+
+static PyObject *node_richcompare(PyObject *a, PyObject *b, int op) {
+    if (!PyObject_TypeCheck(b, &gdpy_Node_Type) || (op != Py_EQ && op != Py_NE))
+        Py_RETURN_NOTIMPLEMENTED;
+    bool same = ((NodeObject *)a)->node == ((NodeObject *)b)->node;
+    return PyBool_FromLong(op == Py_EQ ? same : !same);
+}
+
+static Py_hash_t node_hash(PyObject *self) {
+    return _Py_HashPointer(((NodeObject *)self)->node);
+}
+
+static PyMethodDef node_methods[] = {
+    {"name", node_name, METH_NOARGS, "The node's name, e.g. 'MulBackward0'."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef node_getset[] = {
+    {"next_functions", node_next_functions, NULL,
+     "(node, 0) pairs for each input; None where no gradient flows", NULL},
+    {"variable", node_variable, NULL, "the leaf an AccumulateGrad node feeds", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject gdpy_Node_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C.Node",
+    .tp_basicsize = sizeof(NodeObject),
+    .tp_dealloc = node_dealloc,
+    .tp_repr = node_repr,
+    .tp_hash = node_hash,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A node of the autograd graph (a tensor's grad_fn).",
+    .tp_richcompare = node_richcompare,
+    .tp_methods = node_methods,
+    .tp_getset = node_getset,
+};
+
+/* ---- tensor attributes -------------------------------------------------- */
+
+PyObject *gdpy_get_requires_grad(PyObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(gd_requires_grad(gdpy_tensor(self)));
+}
+
+int gdpy_set_requires_grad(PyObject *self, PyObject *value, void *closure) {
+    (void)closure;
+    if (!value) {
+        PyErr_SetString(PyExc_TypeError, "can't delete requires_grad");
+        return -1;
+    }
+    int flag = PyObject_IsTrue(value);
+    if (flag < 0)
+        return -1;
+    gd_status st = gd_set_requires_grad(gdpy_tensor(self), flag);
+    return st ? gdpy_raise_int(st) : 0;
+}
+
+static const char non_leaf_grad_warning[] =
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+    ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+    "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+    "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+    "access "
+    "the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more "
+    "information.";
+
+PyObject *gdpy_get_grad(PyObject *self, void *closure) {
+    (void)closure;
+    gd_tensor *t = gdpy_tensor(self);
+    gd_node *fn = gd_grad_fn(t);
+    gd_tensor *grad;
+    if (fn) {
+        if (!t->autograd->retains_grad &&
+            PyErr_WarnEx(PyExc_UserWarning, non_leaf_grad_warning, 1) < 0)
+            return NULL;
+        grad = gd_node_retained_grad(fn);
+    } else {
+        grad = gd_get_grad(t);
+    }
+    if (!grad)
+        Py_RETURN_NONE;
+    return gdpy_wrap_existing(grad);
+}
+
+int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
+    (void)closure;
+    gd_tensor *t = gdpy_tensor(self), *grad = NULL;
+    if (value && value != Py_None) {
+        if (!gdpy_is_tensor(value)) {
+            PyErr_Format(
+                PyExc_TypeError,
+                "assigned grad expected to be a Tensor or None but got grad of "
+                "type %.200s",
+                Py_TYPE(value)->tp_name);
+            return -1;
+        }
+        grad = gdpy_tensor(value);
+    }
+    gd_node *fn = gd_grad_fn(t);
+    if (fn) {
+        gd_node_set_retained_grad(fn, grad);
+        return 0;
+    }
+    gd_status st = gd_set_grad(t, grad);
+    return st ? gdpy_raise_int(st) : 0;
+}
+
+PyObject *gdpy_get_grad_fn(PyObject *self, void *closure) {
+    (void)closure;
+    return wrap_node(gd_grad_fn(gdpy_tensor(self)));
+}
+
+PyObject *gdpy_get_is_leaf(PyObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(gd_is_leaf(gdpy_tensor(self)));
+}
+
+PyObject *gdpy_get_retains_grad(PyObject *self, void *closure) {
+    (void)closure;
+    gd_tensor *t = gdpy_tensor(self);
+    return PyBool_FromLong(t->autograd && t->autograd->retains_grad);
+}
+
+PyObject *gdpy_get_version(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLongLong(gdpy_tensor(self)->storage->version);
+}
+
+/* ---- tensor methods ----------------------------------------------------- */
+
+PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *t = gdpy_tensor(self);
+    if (!gd_requires_grad(t)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "can't retain_grad on Tensor that has requires_grad=False");
+        return NULL;
+    }
+    gd_node *fn = gd_grad_fn(t);
+    if (fn) { /* leaves keep their grad anyway */
+        t->autograd->retains_grad = true;
+        gd_node_retain_grad(fn);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *gdpy_detach(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_tensor *out = NULL;
+    return gdpy_result(gd_alias(gdpy_tensor(self), &out), &out);
+}
+
+PyObject *gdpy_detach_(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_status st = gd_detach_(gdpy_tensor(self));
+    return st ? gdpy_raise(st) : Py_NewRef(self);
+}
+
+static gd_status call_python_hook(void *context, gd_tensor *grad,
+                                  gd_tensor **replacement) {
+    PyGILState_STATE g = PyGILState_Ensure();
+    gd_status st = GD_OK;
+    gd_tensor_incref(grad);
+    PyObject *arg = gdpy_wrap(grad);
+    PyObject *r = arg ? PyObject_CallOneArg((PyObject *)context, arg) : NULL;
+    Py_XDECREF(arg);
+    if (!r) {
+        st = GD_ERR_EXTERNAL;
+    } else if (r != Py_None) {
+        if (gdpy_is_tensor(r)) {
+            *replacement = gdpy_tensor(r);
+            gd_tensor_incref(*replacement);
+        } else {
+            PyErr_Format(PyExc_TypeError,
+                         "hook returned %.200s; expected a Tensor or None",
+                         Py_TYPE(r)->tp_name);
+            st = GD_ERR_EXTERNAL;
+        }
+    }
+    Py_XDECREF(r);
+    PyGILState_Release(g);
+    return st;
+}
+
+static void release_python_hook(void *context) {
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_DECREF((PyObject *)context);
+    PyGILState_Release(g);
+}
+
+PyObject *gdpy_add_hook(PyObject *self, PyObject *fn) {
+    int64_t id = 0;
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "hook must be callable");
+        return NULL;
+    }
+    Py_INCREF(fn);
+    gd_status st =
+        gd_add_hook(gdpy_tensor(self), call_python_hook, release_python_hook, fn, &id);
+    return st ? gdpy_raise(st) : PyLong_FromLongLong(id);
+}
+
+PyObject *gdpy_remove_hook(PyObject *self, PyObject *id) {
+    long long v = PyLong_AsLongLong(id);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    gd_remove_hook(gdpy_tensor(self), v);
+    Py_RETURN_NONE;
+}
+
+/* ---- module functions --------------------------------------------------- */
+
+static PyObject *fn_is_grad_enabled(PyObject *mod, PyObject *unused) {
+    (void)mod;
+    (void)unused;
+    return PyBool_FromLong(gd_grad_enabled());
+}
+
+static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
+    (void)mod;
+    int on = PyObject_IsTrue(flag);
+    if (on < 0)
+        return NULL;
+    gd_set_grad_enabled(on);
+    Py_RETURN_NONE;
+}
+
+/* Tensors (new references in `out`) from a sequence; None allowed if `nullable`. */
+static int tensor_seq(PyObject *seq, const char *what, bool nullable, gd_tensor ***out,
+                      int *n) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (!fast)
+        return -1;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
+    gd_tensor **ts = PyMem_Calloc((size_t)(len ? len : 1), sizeof *ts);
+    if (!ts) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
+        if (o == Py_None && nullable)
+            continue;
+        if (!gdpy_is_tensor(o)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected Tensors, got %.200s", what,
+                         Py_TYPE(o)->tp_name);
+            PyMem_Free(ts);
+            Py_DECREF(fast);
+            return -1;
+        }
+        ts[i] = gdpy_tensor(o);
+    }
+    Py_DECREF(fast);
+    *out = ts;
+    *n = (int)len;
+    return 0;
+}
+
+static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
+    (void)mod;
+    PyObject *roots_obj, *seeds_obj, *inputs_obj;
+    int retain = 0, allow_unused = 0;
+    if (!PyArg_ParseTuple(args, "OOpOp", &roots_obj, &seeds_obj, &retain, &inputs_obj,
+                          &allow_unused))
+        return NULL;
+    gd_tensor **roots = NULL, **seeds = NULL, **inputs = NULL, **grads = NULL;
+    int n = 0, n_seeds = 0, n_inputs = 0;
+    PyObject *result = NULL;
+    if (tensor_seq(roots_obj, "backward roots", false, &roots, &n) < 0 ||
+        tensor_seq(seeds_obj, "grad_tensors", true, &seeds, &n_seeds) < 0 ||
+        (inputs_obj != Py_None &&
+         tensor_seq(inputs_obj, "inputs", false, &inputs, &n_inputs) < 0))
+        goto done;
+    if (n_seeds != n) {
+        PyErr_Format(PyExc_RuntimeError, "got %d tensors and %d gradients", n, n_seeds);
+        goto done;
+    }
+    grads = PyMem_Calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *grads);
+    if (!grads) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    gd_status st =
+        gd_backward(n, roots, seeds, retain, n_inputs, inputs, allow_unused, grads);
+    if (st) {
+        gdpy_raise(st);
+        goto done;
+    }
+    if (inputs_obj == Py_None) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    result = PyTuple_New(n_inputs);
+    for (int j = 0; result && j < n_inputs; j++) {
+        PyObject *g = grads[j] ? gdpy_wrap(grads[j]) : Py_NewRef(Py_None);
+        grads[j] = NULL;
+        if (!g)
+            Py_CLEAR(result);
+        else
+            PyTuple_SET_ITEM(result, j, g);
+    }
+done:
+    for (int j = 0; grads && j < n_inputs; j++)
+        gd_tensor_decref(grads[j]);
+    PyMem_Free(grads);
+    PyMem_Free(roots);
+    PyMem_Free(seeds);
+    PyMem_Free(inputs);
+    return result;
+}
+
+PyMethodDef gdpy_autograd_functions[] = {
+    {"is_grad_enabled", fn_is_grad_enabled, METH_NOARGS,
+     "Is grad mode on (this thread)?"},
+    {"set_grad_enabled", fn_set_grad_enabled, METH_O, "Turns grad mode on or off."},
+    {"run_backward", fn_run_backward, METH_VARARGS,
+     "run_backward(roots, grads, retain_graph, inputs|None, allow_unused)"},
+    {NULL, NULL, 0, NULL},
+};

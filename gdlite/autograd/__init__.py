@@ -1,0 +1,93 @@
+"""gdlite.autograd: gradients of outputs with respect to inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _C
+from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "GradcheckError",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "inference_mode",
+    "no_grad",
+    "set_grad_enabled",
+]
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, _C.TensorBase):
+        return (x,)
+    return tuple(x)
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulates gradients of ``tensors`` into the leaves' ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if create_graph:
+        raise NotImplementedError(
+            "gdlite does not build graphs of gradients: create_graph=True is not "
+            "supported"
+        )
+    retain = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        _C.run_backward(tensors, grads, bool(retain), None, False)
+        return
+    inputs = _as_tuple(inputs)
+    results = _C.run_backward(tensors, grads, bool(retain), inputs, True)
+    for leaf, g in zip(inputs, results):
+        if g is not None:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Any, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching
+    ``.grad``.
+
+    >>> x = gdlite.tensor(3.0, requires_grad=True)
+    >>> gdlite.autograd.grad(x * x, x)
+    (tensor(6.),)
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "gdlite does not build graphs of gradients: create_graph=True is not "
+            "supported"
+        )
+    if is_grads_batched:
+        raise NotImplementedError("gdlite does not support is_grads_batched=True")
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    unused_ok = bool(allow_unused) or materialize_grads
+    result = _C.run_backward(outputs, grads, bool(retain), inputs_t, unused_ok)
+    if materialize_grads:
+        from .._creation import zeros_like
+
+        result = tuple(
+            zeros_like(x) if g is None else g for x, g in zip(inputs_t, result)
+        )
+    return result
