@@ -49,7 +49,7 @@ def backward(
         return
     inputs = _as_tuple(inputs)
     results = _C.run_backward(tensors, grads, bool(retain), inputs, True)
-    for leaf, g in zip(inputs, results):
+    for leaf, g in zip(inputs, results, strict=True):
         if g is not None:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
@@ -88,6 +88,7 @@ def grad(
         from .._creation import zeros_like
 
         result = tuple(
-            zeros_like(x) if g is None else g for x, g in zip(inputs_t, result)
+            zeros_like(x) if g is None else g
+            for x, g in zip(inputs_t, result, strict=True)
         )
     return result

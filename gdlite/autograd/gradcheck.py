@@ -88,16 +88,16 @@ def gradcheck(
     for i, t in tensors:
         if t.dtype != _C.float64:
             warnings.warn(
-                f"Input #{i} requires gradient and is not a double precision floating "
-                "point or complex. This check will likely fail if all the inputs are not "
-                "of double precision floating point or complex. ",
+                f"Input #{i} requires gradient and is not a double precision "
+                "floating point or complex. This check will likely fail if all the "
+                "inputs are not of double precision floating point or complex. ",
                 UserWarning,
                 stacklevel=2,
             )
     for i, _ in tensors:
         numerical = _numerical(func, inputs, i, eps)
         analytical = _analytical(func, inputs, i)
-        for j, (num, ana) in enumerate(zip(numerical, analytical)):
+        for j, (num, ana) in enumerate(zip(numerical, analytical, strict=True)):
             if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 if not raise_exception:
                     return False
