@@ -8,19 +8,11 @@ from typing import Any
 import numpy as np
 
 from . import _C
+from ._data import NP_DTYPES, as_dtype, dtype_of_array, infer_dtype
 from ._types import device as _device
 
 float32, float64, int64, int32 = _C.float32, _C.float64, _C.int64, _C.int32
 bool_ = _C.bool
-
-_NP_DTYPES = {
-    float32: np.float32,
-    float64: np.float64,
-    int64: np.int64,
-    int32: np.int32,
-    bool_: np.bool_,
-}
-_FROM_NP = {np.dtype(v): k for k, v in _NP_DTYPES.items()}
 
 
 def get_default_dtype() -> Any:
@@ -35,64 +27,21 @@ def _check_device(device: Any) -> None:
 
 def _with_grad(t: Any, requires_grad: bool) -> Any:
     if requires_grad:
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         t.requires_grad = True
     return t
 
 
-def _numpy_dtype_of(arr: np.ndarray) -> Any:
-    try:
-        return _FROM_NP[arr.dtype.newbyteorder("=")]
-    except KeyError:
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. "
-            "The only "
-            "supported types are: float64, float32, int64, int32, and bool."
-        ) from None
-
-
-def _infer_python_dtype(arr: np.ndarray) -> Any:
-    """PyTorch's inference for Python data: floats give the default dtype."""
-    kind = arr.dtype.kind
-    if kind == "f":
-        return float32
-    if kind in "iu":
-        return int64
-    if kind == "b":
-        return bool_
-    if kind == "O":
-        raise RuntimeError("Overflow when unpacking long")
-    raise TypeError(f"new(): invalid data type '{type(arr.flat[0]).__name__}'")
-
-
-def _as_array(data: Any) -> tuple[np.ndarray, Any]:
-    """Data as a NumPy array plus the dtype PyTorch would infer for it."""
-    from ._tensor import Tensor
-
-    if isinstance(data, Tensor):
-        return data.detach().numpy() if hasattr(
-            data, "detach"
-        ) else data.numpy(), data.dtype
-    if isinstance(data, np.ndarray):
-        return data, _numpy_dtype_of(data)
-    if isinstance(data, np.generic):
-        arr = np.asarray(data)
-        return arr, _numpy_dtype_of(arr)
-    try:
-        arr = np.array(data)
-    except ValueError as exc:
-        raise ValueError(f"expected sequence of equal lengths ({exc})") from None
-    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
-        raise TypeError(f"new(): invalid data type '{type(arr.flat[0]).__name__}'")
-    holds_tensors = _holds_tensor(data)
-    return arr, (_numpy_dtype_of(arr) if holds_tensors else _infer_python_dtype(arr))
-
-
-def _holds_tensor(data: Any) -> bool:
-    from ._tensor import Tensor
-
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return isinstance(data, Tensor)
+def _as_array(data: Any) -> tuple[Any, Any]:
+    """Data as an array-like plus the dtype PyTorch would infer for it."""
+    if isinstance(data, _C.TensorBase):
+        return data.detach().numpy(), data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data, dtype_of_array(data)
+    return data, infer_dtype(data)
 
 
 def tensor(
@@ -105,37 +54,37 @@ def tensor(
             [3., 4.]])
     """
     _check_device(device)
-    if isinstance(data, (bool, int, float)) and not isinstance(data, np.generic):
-        inferred = (
-            bool_
-            if isinstance(data, bool)
-            else int64
-            if isinstance(data, int)
-            else float32
-        )
+    dtype = None if dtype is None else as_dtype(dtype)
+    if type(data) in (bool, int, float):  # the common scalar case, without NumPy
+        inferred = infer_dtype(data)
         return _with_grad(_C.full((), data, dtype or inferred), requires_grad)
     arr, inferred = _as_array(data)
     target = dtype if dtype is not None else inferred
-    copy = np.array(arr, dtype=_NP_DTYPES[target], order="C", copy=True)
+    copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
     return _with_grad(_C.from_numpy(copy), requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
     """``data`` as a tensor, sharing memory with an ndarray or tensor when it can."""
-    from ._tensor import Tensor
-
     _check_device(device)
-    if isinstance(data, Tensor):
+    dtype = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, _C.TensorBase):
         return data if dtype is None or dtype == data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (
-        dtype is None or _NP_DTYPES[dtype] == data.dtype
+        dtype is None or NP_DTYPES[dtype] == data.dtype
     ):
-        return from_numpy(data)
+        return _from_numpy(data, stacklevel=3)
     return tensor(data, dtype=dtype)
 
 
 def from_numpy(ndarray: np.ndarray) -> Any:
     """A tensor sharing ``ndarray``'s memory: writes show on both sides."""
+    return _from_numpy(ndarray, stacklevel=3)
+
+
+def _from_numpy(ndarray: np.ndarray, stacklevel: int) -> Any:
+    if isinstance(ndarray, np.ndarray):
+        dtype_of_array(ndarray)  # PyTorch's errors for unsupported arrays
     if isinstance(ndarray, np.ndarray) and not ndarray.flags.writeable:
         warnings.warn(
             "The given NumPy array is not writable, and PyTorch does not support "
@@ -144,28 +93,34 @@ def from_numpy(ndarray: np.ndarray) -> Any:
             "make it writable before converting it to a tensor. This type of warning "
             "will be suppressed for the rest of this program.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     return _C.from_numpy(ndarray)
 
 
-def _size_args(size: tuple[Any, ...]) -> tuple[int, ...]:
+def _size_args(size: tuple[Any, ...], name: str = "zeros") -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
         if isinstance(s, float):
             raise TypeError(
-                "zeros(): argument 'size' must be tuple of ints, but found element of "
-                "type float"
+                f"{name}(): argument 'size' must be tuple of ints, but found "
+                "element of type float"
             )
-    return tuple(int(s) for s in size)
+        if not hasattr(s, "__index__"):
+            raise TypeError(
+                f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                f"{type(s).__name__}"
+            )
+    return tuple(s.__index__() for s in size)
 
 
 def _filled(
-    size: tuple[Any, ...], value: Any, dtype: Any, device: Any, rg: bool
+    size: tuple[Any, ...], value: Any, dtype: Any, device: Any, rg: bool, name: str
 ) -> Any:
     _check_device(device)
-    out = _C.full(_size_args(size), value, float32 if dtype is None else dtype)
+    dtype = float32 if dtype is None else as_dtype(dtype)
+    out = _C.full(_size_args(size, name), value, dtype)
     return _with_grad(out, rg)
 
 
@@ -173,21 +128,21 @@ def zeros(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
     """A tensor of zeros: ``gdlite.zeros(2, 3)`` or ``gdlite.zeros((2, 3))``."""
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(size, 0, dtype, device, requires_grad, "zeros")
 
 
 def ones(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
     """A tensor of ones."""
-    return _filled(size, 1, dtype, device, requires_grad)
+    return _filled(size, 1, dtype, device, requires_grad, "ones")
 
 
 def empty(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
     """An uninitialised tensor."""
-    return _filled(size, None, dtype, device, requires_grad)
+    return _filled(size, None, dtype, device, requires_grad, "empty")
 
 
 def full(
@@ -211,37 +166,47 @@ def full(
         dtype,
         device,
         requires_grad,
+        "full",
     )
 
 
-def _like(t: Any, value: Any, dtype: Any) -> Any:
-    return _C.full(tuple(t.shape), value, t.dtype if dtype is None else dtype)
+def _like(t: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
+    _check_device(device)
+    dtype = t.dtype if dtype is None else as_dtype(dtype)
+    return _with_grad(_C.full(tuple(t.shape), value, dtype), requires_grad)
 
 
-def zeros_like(input: Any, *, dtype: Any = None, device: Any = None) -> Any:
+def zeros_like(
+    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
     """Zeros with ``input``'s shape and dtype."""
-    _check_device(device)
-    return _like(input, 0, dtype)
+    return _like(input, 0, dtype, device, requires_grad)
 
 
-def ones_like(input: Any, *, dtype: Any = None, device: Any = None) -> Any:
+def ones_like(
+    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
     """Ones with ``input``'s shape and dtype."""
-    _check_device(device)
-    return _like(input, 1, dtype)
+    return _like(input, 1, dtype, device, requires_grad)
 
 
 def full_like(
-    input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None
+    input: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """``fill_value`` with ``input``'s shape and dtype."""
-    _check_device(device)
-    return _like(input, fill_value, dtype)
+    return _like(input, fill_value, dtype, device, requires_grad)
 
 
-def empty_like(input: Any, *, dtype: Any = None, device: Any = None) -> Any:
+def empty_like(
+    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Any:
     """Uninitialised, with ``input``'s shape and dtype."""
-    _check_device(device)
-    return _like(input, None, dtype)
+    return _like(input, None, dtype, device, requires_grad)
 
 
 def _number(x: Any) -> Any:
@@ -292,15 +257,22 @@ def linspace(
     return _with_grad(out, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None) -> Any:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """The identity matrix (``n`` x ``m``)."""
     _check_device(device)
     m = n if m is None else m
-    out = _C.full((n, m), 0, float32 if dtype is None else dtype)
+    out = _C.full((n, m), 0, float32 if dtype is None else as_dtype(dtype))
     k = n if n < m else m
     if k:
         _C.as_strided(out, (k,), (m + 1,), 0).fill_(1)
-    return out
+    return _with_grad(out, requires_grad)
 
 
 # ---- random -----------------------------------------------------------------
@@ -337,7 +309,7 @@ def rand(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
     """Uniform draws in [0, 1)."""
-    out = _filled(size, None, dtype, device, False)
+    out = _filled(size, None, dtype, device, False, "rand")
     _C.random_fill("uniform", out, 0.0, 1.0)
     return _with_grad(out, requires_grad)
 
@@ -346,7 +318,7 @@ def randn(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Any:
     """Standard normal draws."""
-    out = _filled(size, None, dtype, device, False)
+    out = _filled(size, None, dtype, device, False, "randn")
     _C.random_fill("normal", out, 0.0, 1.0)
     return _with_grad(out, requires_grad)
 

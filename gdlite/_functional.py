@@ -7,6 +7,7 @@ the work is one call into the C core.
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from . import _C
 from ._types import return_types
 
 OPS = _C.ops
+builtins_any = builtins.any  # this module defines its own any()
 
 _UNARY = (
     "neg abs exp log log1p sqrt square reciprocal sin cos tan sinh cosh tanh "
@@ -23,7 +25,7 @@ _UNARY = (
 ).split()
 _BINARY = (
     "add sub mul div floor_divide remainder pow maximum minimum eq ne lt le gt ge "
-    "logical_and logical_or logical_xor"
+    "logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor"
 ).split()
 
 
@@ -74,59 +76,73 @@ UNARY = {name: _make_unary(name) for name in _UNARY}
 BINARY = {name: _make_binary(name) for name in _BINARY}
 
 
+def _scaled(input: Any, other: Any, alpha: Any) -> Any:
+    """alpha * other in the dtype the sum will have, as PyTorch scales."""
+    if alpha == 1:
+        return other
+    dtype = _C.binary(OPS["add"], input, other).dtype
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point "
+            "number."
+        )
+    if not isinstance(other, _C.TensorBase):
+        return other * alpha
+    return _C.binary(OPS["mul"], _C.to_dtype(other, dtype), _C.full((), alpha, dtype))
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input + alpha * other``, broadcast. Example: ``gdlite.add(a, b, alpha=2)``."""
-    if alpha != 1:
-        other = _C.binary(OPS["mul"], other, alpha)
-    return _C.binary(OPS["add"], input, other)
+    return _C.binary(OPS["add"], input, _scaled(input, other, alpha))
+
+
+def _has_bool(*operands: Any) -> bool:
+    return builtins_any(
+        isinstance(x, bool) or getattr(x, "dtype", None) == _C.bool for x in operands
+    )
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input - alpha * other``, broadcast."""
-    if alpha != 1:
-        other = _C.binary(OPS["mul"], other, alpha)
-    return _C.binary(OPS["sub"], input, other)
+    if _has_bool(input, other):  # refused with PyTorch's message, before scaling
+        return _C.binary(OPS["sub"], input, other)
+    return _C.binary(OPS["sub"], input, _scaled(input, other, alpha))
+
+
+_ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
+
+
+def _rounding_op(rounding_mode: str | None) -> int:
+    if rounding_mode not in _ROUNDING:
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+            f"found '{rounding_mode}'"
+        )
+    return OPS[_ROUNDING[rounding_mode]]
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
     """True division; ``rounding_mode`` 'floor' or 'trunc' rounds the quotient."""
-    if rounding_mode is None:
-        return _C.binary(OPS["div"], input, other)
-    if rounding_mode == "floor":
-        return _C.binary(OPS["floor_divide"], input, other)
-    if rounding_mode == "trunc":
-        q = _C.binary(OPS["div"], input, other)
-        q = sign(q) * floor(abs(q))
-        dtype = _C.binary(OPS["add"], input, other).dtype
-        return q if dtype.is_floating_point else q.to(dtype)
-    raise ValueError(
-        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-        f"'{rounding_mode}'"
-    )
+    return _C.binary(_rounding_op(rounding_mode), input, other)
 
 
 def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self += alpha * other``; returns self."""
-    if alpha != 1:
-        other = _C.binary(OPS["mul"], other, alpha)
-    _C.binary_(OPS["add"], self, other)
+    _C.binary_(OPS["add"], self, _scaled(self, other, alpha))
     return self
 
 
 def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self -= alpha * other``; returns self."""
-    if alpha != 1:
-        other = _C.binary(OPS["mul"], other, alpha)
+    if not _has_bool(self, other):
+        other = _scaled(self, other, alpha)
     _C.binary_(OPS["sub"], self, other)
     return self
 
 
 def div_(self: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
     """In-place division; returns self."""
-    if rounding_mode is None:
-        _C.binary_(OPS["div"], self, other)
-    else:
-        self.copy_(div(self, other, rounding_mode=rounding_mode))
+    _C.binary_(_rounding_op(rounding_mode), self, other)
     return self
 
 
@@ -138,24 +154,54 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001 - torch's name
     return _C.unary(OPS["round"], input * scale) / scale
 
 
-def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
-    """Limits values to ``[min, max]``; either bound may be None. Alias: ``clip``."""
-    if min is None and max is None:
-        raise RuntimeError(
-            "torch.clamp: At least one of 'min' or 'max' must not be None"
-        )
+_CXX_NAMES = {"bool": "bool", "int32": "int", "int64": "long int", "float32": "float"}
+
+
+def _clamp_dtype(input: Any, min: Any, max: Any) -> Any:  # noqa: A002
     dtype = input.dtype
     for bound in (min, max):
         if bound is not None:
             dtype = _C.binary(OPS["add"], _C.full((), 0, dtype), bound).dtype
+    return dtype
+
+
+def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """Limits values to ``[min, max]``; either bound may be None or a tensor.
+    Alias: ``clip``."""
+    if min is None and max is None:
+        raise RuntimeError(
+            "torch.clamp: At least one of 'min' or 'max' must not be None"
+        )
+    if any_tensor_bound(min, max):
+        # Elementwise bounds: max(input, min) then min(., max), NaN kept.
+        out = input
+        if min is not None:
+            out = _C.binary(OPS["maximum"], out, min)
+        if max is not None:
+            out = _C.binary(OPS["minimum"], out, max)
+        return out
+    dtype = _clamp_dtype(input, min, max)
     if dtype != input.dtype:
         input = _C.to_dtype(input, dtype)
     return _C.clamp(input, min, max, False)
 
 
+def any_tensor_bound(*bounds: Any) -> bool:
+    return builtins_any(isinstance(b, _C.TensorBase) and b.numel() != 1 for b in bounds)
+
+
 def clamp_(self: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """In-place clamp; returns self."""
-    _C.clamp(self, min, max, True)
+    dtype = _clamp_dtype(self, min, max)
+    if dtype != self.dtype:
+        raise RuntimeError(
+            f"result type {_scalar_name(dtype)} can't be cast to the desired output "
+            f"type {_CXX_NAMES.get(repr(self.dtype).removeprefix('gdlite.'), 'double')}"
+        )
+    if any_tensor_bound(min, max):
+        self.copy_(clamp(self, min, max))
+    else:
+        _C.clamp(self, min, max, True)
     return self
 
 
@@ -225,6 +271,11 @@ def mean(
 ) -> Any:
     """Mean over all elements or over ``dim``; floating dtypes only."""
     if dtype is not None:
+        if not dtype.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype. Got: {_scalar_name(dtype)}"
+            )
         input = input.to(dtype)
     return _reduce("mean", input, dim, keepdim)
 
@@ -238,12 +289,36 @@ def prod(
     return _reduce("prod", input, dim, keepdim)
 
 
+def _check_nonempty(name: str, input: Any, dim: Any) -> None:
+    """PyTorch's errors for max-like reductions over nothing."""
+    if input.numel() != 0:
+        return
+    if dim is None or dim == ():
+        if name in ("argmax", "argmin"):
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for "
+                "input.numel() == 0."
+            )
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+        if input.ndim and input.shape[d] == 0:
+            # max(dim) and argmax name the dim wrapped; amax/amin as given.
+            shown = d if name in ("amax", "amin") else d % input.ndim
+            raise IndexError(
+                f"{name}(): Expected reduction dim {shown} to have non-zero size."
+            )
+
+
 def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
-    if dim is None:
-        return _reduce(name, input, None, False)
-    if not isinstance(dim, int) and hasattr(dim, "dtype"):
+    if dim is not None and not isinstance(dim, int) and hasattr(dim, "dtype"):
         # max(a, b): elementwise, as PyTorch's overload
         return _C.binary(OPS["maximum" if name == "max" else "minimum"], input, dim)
+    _check_nonempty(name, input, dim)
+    if dim is None:
+        return _reduce(name, input, None, False)
     values, indices = _C.reduce_index(OPS[name], input, int(dim), keepdim)
     return getattr(return_types, name)(values, indices)
 
@@ -260,28 +335,34 @@ def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A00
 
 def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
     """Largest values over ``dim`` (all dims by default)."""
+    _check_nonempty("amax", input, dim)
     return _reduce("max", input, dim, keepdim)
 
 
 def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
     """Smallest values over ``dim`` (all dims by default)."""
+    _check_nonempty("amin", input, dim)
     return _reduce("min", input, dim, keepdim)
+
+
+def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
+    if input.dtype == _C.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    _check_nonempty(name, input, dim)
+    if dim is None:
+        out = _reduce(name, input, None, False)
+        return out.reshape([1] * input.dim()) if keepdim else out
+    return _C.reduce_index(OPS[name], input, int(dim), keepdim)[1]
 
 
 def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
     """Index of the largest element (flat, or along ``dim``)."""
-    if dim is None:
-        out = _reduce("argmax", input, None, False)
-        return out.reshape([1] * input.dim()) if keepdim else out
-    return _C.reduce_index(OPS["argmax"], input, int(dim), keepdim)[1]
+    return _arg_extreme("argmax", input, dim, keepdim)
 
 
 def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
     """Index of the smallest element (flat, or along ``dim``)."""
-    if dim is None:
-        out = _reduce("argmin", input, None, False)
-        return out.reshape([1] * input.dim()) if keepdim else out
-    return _C.reduce_index(OPS["argmin"], input, int(dim), keepdim)[1]
+    return _arg_extreme("argmin", input, dim, keepdim)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -369,11 +450,6 @@ def dot(input: Any, tensor: Any) -> Any:
         raise RuntimeError(
             f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors"
         )
-    if input.dtype != tensor.dtype:
-        raise RuntimeError(
-            "dot : expected both vectors to have same dtype, but found "
-            f"{_scalar_name(input.dtype)} and {_scalar_name(tensor.dtype)}"
-        )
     return _C.matmul(input, tensor)
 
 
@@ -389,7 +465,7 @@ def bmm(input: Any, mat2: Any) -> Any:
             f"[{input.shape[0]}, {input.shape[2]}] but got: "
             f"[{mat2.shape[0]}, {mat2.shape[1]}]."
         )
-    return _C.matmul(input, mat2)
+    return _C.matmul(input, mat2, False, "BmmBackward0")
 
 
 def _scalar_name(dtype: Any) -> str:
@@ -411,6 +487,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
     """Stacks equal-shaped tensors along a new dimension."""
+    if len(tensors) == 0:
+        raise RuntimeError("stack expects a non-empty TensorList")
     return _C.stack(tensors, dim)
 
 
@@ -427,10 +505,18 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Any, ...]:
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(
-            f"torch.meshgrid: indexing must be one of 'xy' or 'ij', but received: "
+        raise RuntimeError(
+            'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
             f"{indexing}"
         )
+    for t in tensors:
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if t.dim() > 1:
+            raise RuntimeError(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                f"{t!r}"
+            )
     swap = indexing == "xy" and len(tensors) >= 2
     ts = list(tensors)
     if swap:

@@ -20,8 +20,9 @@ class _LegacyTensorType(type):
 
     def __call__(cls, *args: Any) -> Any:
         from ._creation import tensor
+        from ._types import Size
 
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             return tensor(args[0], dtype=cls.dtype)
         size = tuple(args[0]) if len(args) == 1 and isinstance(args[0], tuple) else args
         return _C.full(size or (0,), None, cls.dtype)

@@ -47,7 +47,7 @@ class Tensor(_C.TensorBase):
         # torch.Tensor(data) copies data as float32; Tensor(2, 3) is uninitialised.
         from ._creation import tensor
 
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             return tensor(args[0], dtype=_C.float32)
         if args:
             return _C.full(_shape_args(args), None, _C.float32)
@@ -64,6 +64,10 @@ class Tensor(_C.TensorBase):
         """The shape, or the size of one dimension."""
         if dim is None:
             return Size(self._shape)
+        if self.ndim == 0:
+            raise IndexError(
+                f"Dimension specified as {dim} but tensor has no dimensions"
+            )
         return self._shape[self._wrap(dim)]
 
     def stride(self, dim: int | None = None) -> Any:
@@ -237,11 +241,6 @@ class Tensor(_C.TensorBase):
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Sets ``requires_grad`` on a leaf; returns self."""
-        self.requires_grad = requires_grad
-        return self
-
     def register_hook(self, hook: Any) -> _RemovableHandle:
         """Calls ``hook(grad)`` when this tensor's gradient is computed; a
         returned tensor replaces the gradient."""
@@ -331,7 +330,24 @@ class Tensor(_C.TensorBase):
         return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` elements of dimension ``dim`` from ``start``, as a view."""
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
         d = self._wrap(dim)
+        size = self._shape[d]
+        if not -size <= start <= size:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-size}, {size}], "
+                f"but got {start})"
+            )
+        if start < 0:
+            start += size
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        if start + length > size:
+            raise RuntimeError(
+                f"start ({start}) + length ({length}) exceeds dimension size ({size})."
+            )
         return _C.slice(self, d, start, start + length, 1)
 
     def select(self, dim: int, index: int) -> Tensor:
@@ -425,4 +441,6 @@ def _attach_methods() -> None:
 
 
 _attach_methods()
+# Printed and pickled as gdlite.Tensor, its public name.
+Tensor.__module__ = "gdlite"
 _C._set_tensor_class(Tensor)

@@ -304,6 +304,10 @@ static void remove_from(gd_hook **list, int64_t id) {
     }
 }
 
+void gd_remove_hook_node(gd_hook *h) {
+    free_hooks(h);
+}
+
 void gd_remove_hook(gd_tensor *t, int64_t id) {
     if (!t->autograd)
         return;
@@ -396,6 +400,7 @@ static gd_status save(gd_node *node, gd_tensor *t, bool is_output) {
         return st;
     s->version = t->storage->version;
     s->producer = is_output ? node->name : (gd_grad_fn(t) ? gd_grad_fn(t)->name : NULL);
+    s->is_output = is_output;
     node->n_saved++;
     return GD_OK;
 }
@@ -478,7 +483,8 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
                         gd_tensor **outs) {
     gd_node *node;
     gd_autograd_meta *meta = NULL;
-    gd_status st = node_new(op, n, &node);
+    int n_edges = args && args->n_edges > 0 && args->n_edges < n ? args->n_edges : n;
+    gd_status st = node_new(op, n_edges, &node);
     if (st)
         return st;
     if (args) {
@@ -486,7 +492,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         if (args->name)
             node->name = args->name;
     }
-    for (int i = 0; i < n && !st; i++) {
+    for (int i = 0; i < n_edges && !st; i++) {
         gd_input_meta *m = &node->inputs[i];
         m->ndim = in[i]->ndim;
         memcpy(m->shape, in[i]->shape, sizeof(int64_t) * (size_t)in[i]->ndim);
@@ -603,6 +609,34 @@ static gd_status inplace_result(gd_op op, int n, gd_tensor *const *in,
     }
 }
 
+gd_status gd_check_writable(const gd_tensor *t) {
+    for (int d = 0; d < t->ndim && t->numel > 0; d++)
+        GD_CHECK(
+            t->strides[d] != 0 || t->shape[d] <= 1, GD_ERR_RUNTIME,
+            "unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before "
+            "performing the operation.");
+    return GD_OK;
+}
+
+/* After an in-place op wrote its result into dst, the node's saved output
+ * is dst itself: later in-place writes to dst must fail its version check. */
+static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
+    for (int i = 0; i < node->n_saved; i++) {
+        gd_saved *s = &node->saved[i];
+        if (!s->is_output)
+            continue;
+        gd_tensor *alias = NULL;
+        gd_status st = gd_alias(dst, &alias);
+        if (st)
+            return st;
+        gd_tensor_decref(s->t);
+        s->t = alias;
+        s->version = dst->storage->version;
+    }
+    return GD_OK;
+}
+
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
     gd_op_args defaults;
     gd_tensor *dst = inputs[0];
@@ -610,6 +644,9 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         gd_op_args_init(&defaults);
         args = &defaults;
     }
+    gd_status check = gd_check_writable(dst);
+    if (check)
+        return check;
     if (gd_grad_enabled() && gd_requires_grad(dst)) {
         gd_autograd_meta *m = dst->autograd;
         GD_CHECK(!gd_is_leaf(dst), GD_ERR_RUNTIME,
@@ -649,7 +686,8 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         goto done;
     gd_bump_version(dst);
     gd_autograd_meta *dm = NULL;
-    if ((st = gd_autograd_meta_get(dst, &dm)))
+    if ((st = gd_autograd_meta_get(dst, &dm)) ||
+        (st = save_dst_as_output(result->autograd->grad_fn, dst)))
         goto done;
     gd_node_decref(dm->grad_fn);
     dm->grad_fn = result->autograd->grad_fn;
@@ -662,12 +700,6 @@ done:
 
 /* ---- saved tensors ------------------------------------------------------ */
 
-static void type_name(gd_dtype dt, char *buf, size_t cap) {
-    static const char *const names[GD_DTYPE_COUNT] = {
-        "BoolTensor", "IntTensor", "LongTensor", "FloatTensor", "DoubleTensor"};
-    snprintf(buf, cap, "gdlite.%s", names[dt]);
-}
-
 gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
     *out = NULL;
     GD_CHECK(
@@ -679,9 +711,8 @@ gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
         "second time or if you need to access saved tensors after calling backward.");
     gd_saved *s = &node->saved[i];
     if (s->t->storage->version != s->version) {
-        char tname[64], shape[256], producer[128] = "";
+        char shape[256], producer[128] = "";
         size_t len = 0;
-        type_name(s->t->dtype, tname, sizeof tname);
         len += (size_t)snprintf(shape, sizeof shape, "[");
         for (int d = 0; d < s->t->ndim && len < sizeof shape - 24; d++)
             len += (size_t)snprintf(shape + len, sizeof shape - len,
@@ -697,10 +728,10 @@ gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
         return gd_error(
             GD_ERR_RUNTIME,
             "one of the variables needed for gradient computation has been "
-            "modified by an inplace operation: [%s %s]%s is at version %lld; "
+            "modified by an inplace operation: [gdlite.%s %s]%s is at version %lld; "
             "expected version %lld instead.",
-            tname, shape, producer, (long long)s->t->storage->version,
-            (long long)s->version);
+            gd_dtype_legacy_name(s->t->dtype), shape, producer,
+            (long long)s->t->storage->version, (long long)s->version);
     }
     *out = s->t;
     return GD_OK;

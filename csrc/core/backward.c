@@ -47,7 +47,7 @@ static void give(rule_ctx *c, gd_tensor *t, gd_tensor **slot) {
     *slot = t;
 }
 
-#define NEED(i) (node->inputs[(i)].node != NULL)
+#define NEED(i) ((i) < node->n_inputs && node->inputs[(i)].node != NULL)
 
 static gd_tensor *saved(rule_ctx *c, gd_node *node, int i) {
     gd_tensor *t = NULL;

@@ -32,6 +32,12 @@ const char *gd_dtype_name(gd_dtype dtype) {
     return dtype_names[dtype];
 }
 
+const char *gd_dtype_legacy_name(gd_dtype dtype) {
+    static const char *const names[GD_DTYPE_COUNT] = {
+        "BoolTensor", "IntTensor", "LongTensor", "FloatTensor", "DoubleTensor"};
+    return names[dtype];
+}
+
 bool gd_dtype_is_floating(gd_dtype dtype) {
     return dtype == GD_FLOAT32 || dtype == GD_FLOAT64;
 }

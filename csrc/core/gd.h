@@ -80,6 +80,8 @@ typedef enum {
 
 size_t gd_dtype_size(gd_dtype dtype);
 const char *gd_dtype_name(gd_dtype dtype); /* "float32", "int64", ... */
+/* The legacy tensor type name: "FloatTensor", "LongTensor", ... */
+const char *gd_dtype_legacy_name(gd_dtype dtype);
 /* PyTorch's scalar type name used in its messages: "Float", "Long", ... */
 const char *gd_dtype_scalar_name(gd_dtype dtype);
 bool gd_dtype_is_floating(gd_dtype dtype);
@@ -314,6 +316,9 @@ typedef struct gd_op_args {
     bool has_min, has_max;
     double min, max;  /* clamp bounds */
     const char *name; /* grad_fn name when not the op's default, or NULL */
+    /* > 0: only the first n_edges inputs get gradients (a Python number
+     * operand is no input of PyTorch's node) */
+    int n_edges;
 } gd_op_args;
 
 /* An args struct with nothing set. */
@@ -339,6 +344,9 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
 /* In place: dst = op(dst, inputs...) with PyTorch's checks for leaves, and
  * dst's history moved onto the new node. `n` counts dst as input 0. */
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args);
+/* PyTorch refuses writes into a tensor whose elements share memory (an
+ * expanded tensor): the result would depend on the order of the writes. */
+gd_status gd_check_writable(const gd_tensor *t);
 /* Marks an in-place write through t (no-op for `.data` aliases). */
 static inline void gd_bump_version(gd_tensor *t) {
     if (!t->untracked_version)
@@ -362,6 +370,8 @@ void gd_node_set_retained_grad(gd_node *node, gd_tensor *grad); /* takes a ref *
 gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
                       int64_t *id);
 void gd_remove_hook(gd_tensor *t, int64_t id);
+/* Frees one hook already unlinked from its list (runs its release). */
+void gd_remove_hook_node(gd_hook *h);
 
 /* The leaf's gradient (borrowed, may be NULL); setting takes a reference. */
 gd_tensor *gd_get_grad(const gd_tensor *t);

@@ -35,6 +35,7 @@ typedef struct {
     gd_tensor *t; /* owned: the input itself, or an alias of the output's data */
     int64_t version;
     const char *producer; /* name of the node that made it, or NULL for a leaf */
+    bool is_output;       /* the node's own output */
 } gd_saved;
 
 #define GD_NODE_MAX_SAVED 3

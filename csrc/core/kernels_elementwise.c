@@ -174,6 +174,13 @@ static inline int64_t floordiv_int(int64_t a, int64_t b, int *err) {
         q--;
     return q;
 }
+static inline int64_t truncdiv_int(int64_t a, int64_t b, int *err) {
+    if (b == 0) {
+        *err = 1;
+        return 0;
+    }
+    return b == -1 ? (int64_t)(0 - (uint64_t)a) : a / b;
+}
 static inline int64_t remainder_int(int64_t a, int64_t b, int *err) {
     if (b == 0) {
         *err = 1;
@@ -234,6 +241,10 @@ FLOAT_REMAINDER(remainder_scalar_f64, double, fmod)
     BINARY_LOOP(sub_##tag, T, T, WRAP(T, U, (U)a - (U)b))                              \
     BINARY_LOOP(mul_##tag, T, T, WRAP(T, U, (U)a *(U)b))                               \
     BINARY_LOOP(floordiv_##tag, T, T, (T)floordiv_int(a, b, err))                      \
+    BINARY_LOOP(truncdiv_##tag, T, T, (T)truncdiv_int(a, b, err))                      \
+    BINARY_LOOP(bitand_##tag, T, T, a &b)                                              \
+    BINARY_LOOP(bitor_##tag, T, T, a | b)                                              \
+    BINARY_LOOP(bitxor_##tag, T, T, a ^ b)                                             \
     BINARY_LOOP(remainder_##tag, T, T, (T)remainder_int(a, b, err))                    \
     BINARY_LOOP(pow_##tag, T, T, (T)pow_int(a, b))                                     \
     BINARY_LOOP(maximum_##tag, T, T, IMAX(a, b))                                       \
@@ -247,9 +258,12 @@ INT_ARITH(int64_t, uint64_t, i64)
     BINARY_LOOP(mul_##tag, T, T, a *b)                                                 \
     BINARY_LOOP(div_##tag, T, T, a / b)                                                \
     BINARY_LOOP(floordiv_##tag, T, T, floordiv_scalar_##tag(a, b))                     \
+    BINARY_LOOP(truncdiv_##tag, T, T, TRUNC_##tag(a / b))                              \
     BINARY_LOOP(remainder_##tag, T, T, remainder_scalar_##tag(a, b))                   \
     BINARY_LOOP(maximum_##tag, T, T, FMAX(a, b))                                       \
     BINARY_LOOP(minimum_##tag, T, T, FMIN(a, b))
+#define TRUNC_f32 truncf
+#define TRUNC_f64 trunc
 FLOAT_ARITH(float, f32)
 FLOAT_ARITH(double, f64)
 BINARY_LOOP(powgen_f32, float, float, powf(a, b))
@@ -257,6 +271,7 @@ BINARY_LOOP(powgen_f64, double, double, pow(a, b))
 
 BINARY_LOOP(add_b, gd_bool_t, gd_bool_t, a | b)
 BINARY_LOOP(mul_b, gd_bool_t, gd_bool_t, a &b)
+BINARY_LOOP(bitxor_b, gd_bool_t, gd_bool_t, a ^ b)
 
 #define COMPARE(T, tag)                                                                \
     BINARY_LOOP(eq_##tag, gd_bool_t, T, a == b)                                        \
@@ -317,6 +332,10 @@ static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_FLOOR_DIVIDE] = NUMERIC(floordiv),
     [GD_OP_REMAINDER] = NUMERIC(remainder),
     [GD_OP_POW] = NUMERIC(pow),
+    [GD_OP_TRUNC_DIVIDE] = NUMERIC(truncdiv),
+    [GD_OP_BITWISE_AND] = {mul_b, bitand_i32, bitand_i64, NULL, NULL},
+    [GD_OP_BITWISE_OR] = {add_b, bitor_i32, bitor_i64, NULL, NULL},
+    [GD_OP_BITWISE_XOR] = {bitxor_b, bitxor_i32, bitxor_i64, NULL, NULL},
     [GD_OP_MAXIMUM] = {add_b, maximum_i32, maximum_i64, maximum_f32, maximum_f64},
     [GD_OP_MINIMUM] = {mul_b, minimum_i32, minimum_i64, minimum_f32, minimum_f64},
     [GD_OP_EQ] = ALL_DTYPES(eq),
@@ -359,8 +378,8 @@ static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
                         "Subtraction, the `-` operator, with two bool tensors is not "
                         "supported. Use the `^` or `logical_xor()` operator instead.");
     *loop = binary_loops[op][compute];
-    GD_CHECK(*loop, GD_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'",
-             gd_op_name(op), scalar_type_names[compute]);
+    GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s%s\" not implemented for '%s'", gd_op_name(op),
+             op == GD_OP_POW ? "" : "_cpu", scalar_type_names[compute]);
     return GD_OK;
 }
 
@@ -540,12 +559,11 @@ INT_UNARY(int32_t, uint32_t, i32)
 INT_UNARY(int64_t, uint64_t, i64)
 UNARY_LOOP(not_b, gd_bool_t, gd_bool_t, x == 0)
 UNARY_LOOP(same_b, gd_bool_t, gd_bool_t, x)
-UNARY_LOOP(abs_b, gd_bool_t, gd_bool_t, x)
 
 #define FLOAT_ONLY(tag) {NULL, NULL, NULL, tag##_f32, tag##_f64}
 static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_NEG] = {NULL, neg_i32, neg_i64, neg_f32, neg_f64},
-    [GD_OP_ABS] = {abs_b, abs_i32, abs_i64, abs_f32, abs_f64},
+    [GD_OP_ABS] = {NULL, abs_i32, abs_i64, abs_f32, abs_f64},
     [GD_OP_EXP] = FLOAT_ONLY(exp),
     [GD_OP_LOG] = FLOAT_ONLY(log),
     [GD_OP_LOG1P] = FLOAT_ONLY(log1p),
@@ -561,9 +579,9 @@ static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_SIGMOID] = FLOAT_ONLY(sigmoid),
     [GD_OP_RELU] = {NULL, relu_i32, relu_i64, relu_f32, relu_f64},
     [GD_OP_SIGN] = {same_b, sign_i32, sign_i64, sign_f32, sign_f64},
-    [GD_OP_FLOOR] = {same_b, same_i32, same_i64, floor_f32, floor_f64},
-    [GD_OP_CEIL] = {same_b, same_i32, same_i64, ceil_f32, ceil_f64},
-    [GD_OP_ROUND] = {same_b, same_i32, same_i64, round_f32, round_f64},
+    [GD_OP_FLOOR] = {NULL, same_i32, same_i64, floor_f32, floor_f64},
+    [GD_OP_CEIL] = {NULL, same_i32, same_i64, ceil_f32, ceil_f64},
+    [GD_OP_ROUND] = {NULL, same_i32, same_i64, round_f32, round_f64},
     [GD_OP_LOGICAL_NOT] = ALL_DTYPES(not),
     [GD_OP_BITWISE_NOT] = {not_b, bitnot_i32, bitnot_i64, NULL, NULL},
 };
@@ -581,6 +599,10 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
     *compute = a->dtype;
     if (!gd_dtype_is_floating(a->dtype) && promotes_to_float(op))
         *compute = GD_FLOAT32;
+    if (op == GD_OP_SQUARE && a->dtype == GD_BOOL)
+        *compute = GD_INT64; /* square is pow(x, 2), which promotes bools */
+    if (op == GD_OP_RELU && a->dtype == GD_BOOL)
+        return gd_error(GD_ERR_RUNTIME, "Boolean inputs not supported for relu");
     if (op == GD_OP_NEG && a->dtype == GD_BOOL)
         return gd_error(
             GD_ERR_RUNTIME,
@@ -588,7 +610,7 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
             "If you are trying to invert a mask, use the `~` or "
             "`logical_not()` operator instead.");
     *loop = unary_loops[op][*compute];
-    GD_CHECK(*loop, GD_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'",
+    GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s_cpu\" not implemented for '%s'",
              gd_op_name(op), scalar_type_names[*compute]);
     return GD_OK;
 }
@@ -613,6 +635,15 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
 gd_status gd_unary_(gd_op op, gd_tensor *a) {
     gd_dtype compute = a->dtype;
     gd_loop_fn loop = NULL;
+    if (op == GD_OP_LOGICAL_NOT && a->dtype != GD_BOOL) {
+        /* logical_not_ keeps the tensor's dtype: 0 and 1 of it */
+        gd_tensor *result = NULL;
+        gd_status st = gd_unary(op, a, &result);
+        if (!st)
+            st = gd_copy_(a, result);
+        gd_tensor_decref(result);
+        return st;
+    }
     gd_status st = unary_prepare(op, a, &compute, &loop);
     if (st)
         return st;
@@ -657,7 +688,7 @@ static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] = {NULL, clamp_i32, clamp_i6
 static gd_status clamp_check(const gd_tensor *a, bool has_min, bool has_max) {
     GD_CHECK(has_min || has_max, GD_ERR_RUNTIME,
              "torch.clamp: At least one of 'min' or 'max' must not be None");
-    GD_CHECK(clamp_loops[a->dtype], GD_ERR_RUNTIME,
+    GD_CHECK(clamp_loops[a->dtype], GD_ERR_NOTIMPL,
              "\"clamp_cpu\" not implemented for '%s'", scalar_type_names[a->dtype]);
     return GD_OK;
 }

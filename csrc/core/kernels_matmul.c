@@ -146,9 +146,30 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
         a->ndim >= 1 && b->ndim >= 1, GD_ERR_RUNTIME,
         "both arguments to matmul need to be at least 1D, but they are %dD and %dD",
         a->ndim, b->ndim);
-    GD_CHECK(a->dtype == b->dtype, GD_ERR_RUNTIME,
-             "expected m1 and m2 to have the same dtype, but got: %s != %s",
-             cxx_type_name(a->dtype), cxx_type_name(b->dtype));
+    if (a->dtype != b->dtype) { /* PyTorch's wording depends on the shapes */
+        if (a->ndim == 1 && b->ndim == 1)
+            return gd_error(
+                GD_ERR_RUNTIME,
+                "dot : expected both vectors to have same dtype, but found %s "
+                "and %s",
+                gd_dtype_scalar_name(a->dtype), gd_dtype_scalar_name(b->dtype));
+        if (a->ndim == 2 && b->ndim == 1)
+            return gd_error(
+                GD_ERR_RUNTIME,
+                "addmv input tensors must have the same dtype, but got %s, %s, "
+                "and %s",
+                gd_dtype_scalar_name(b->dtype), gd_dtype_scalar_name(a->dtype),
+                gd_dtype_scalar_name(b->dtype));
+        if (a->ndim <= 2 && b->ndim <= 2)
+            return gd_error(
+                GD_ERR_RUNTIME,
+                "expected m1 and m2 to have the same dtype, but got: %s != %s",
+                cxx_type_name(a->dtype), cxx_type_name(b->dtype));
+        return gd_error(GD_ERR_RUNTIME, "expected scalar type %s but found %s",
+                        gd_dtype_scalar_name(a->dtype), gd_dtype_scalar_name(b->dtype));
+    }
+    GD_CHECK(a->dtype != GD_BOOL, GD_ERR_NOTIMPL, "\"%s\" not implemented for 'Bool'",
+             a->ndim == 1 && b->ndim == 1 ? "dot" : "addmm_impl_cpu_");
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
     int64_t m = a_vec ? 1 : a->shape[a->ndim - 2], k = a->shape[a->ndim - 1];
     int64_t kb = b_vec ? b->shape[0] : b->shape[b->ndim - 2];

@@ -83,14 +83,27 @@ static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
     }
 }
 
+static void format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    buf[len++] = '[';
+    for (int d = 0; d < ndim && len < cap - 24; d++)
+        len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
+                                (long long)shape[d]);
+    snprintf(buf + len, cap - len, "]");
+}
+
 static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
     int64_t n = 1;
     GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
              "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++) {
-        GD_CHECK(shape[d] >= 0, GD_ERR_RUNTIME,
-                 "Trying to create tensor with negative dimension %lld: [%lld]",
-                 (long long)shape[d], (long long)shape[d]);
+        if (shape[d] < 0) {
+            char buf[256];
+            format_shape(buf, sizeof buf, ndim, shape);
+            return gd_error(GD_ERR_RUNTIME,
+                            "Trying to create tensor with negative dimension %lld: %s",
+                            (long long)shape[d], buf);
+        }
         if (shape[d] != 0 && n > INT64_MAX / shape[d])
             return gd_error(GD_ERR_RUNTIME, "tensor size overflows int64");
         n *= shape[d];
@@ -295,38 +308,33 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out) {
     return gd_as_strided(t, t->ndim, t->shape, t->strides, t->offset, out);
 }
 
-static void format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
-    size_t len = 0;
-    buf[len++] = '[';
-    for (int d = 0; d < ndim && len < cap - 24; d++)
-        len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
-                                (long long)shape[d]);
-    snprintf(buf + len, cap - len, "]");
-}
-
 /* Resolves one -1 in a requested shape against `numel`. */
 static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
                              int64_t *shape) {
     int infer = -1;
     int64_t known = 1;
+    char buf[256];
+    format_shape(buf, sizeof buf, ndim, req);
     for (int d = 0; d < ndim; d++) {
         if (req[d] == -1) {
             GD_CHECK(infer < 0, GD_ERR_RUNTIME, "only one dimension can be inferred");
             infer = d;
         } else {
-            GD_CHECK(req[d] >= 0, GD_ERR_RUNTIME, "invalid shape dimension %lld",
-                     (long long)req[d]);
+            GD_CHECK(req[d] >= 0, GD_ERR_RUNTIME,
+                     "invalid shape dimension %lld at index %d of shape %s",
+                     (long long)req[d], d, buf);
             known *= req[d];
         }
         shape[d] = req[d];
     }
+    GD_CHECK(
+        infer < 0 || known > 0 || numel > 0, GD_ERR_RUNTIME,
+        "cannot reshape tensor of 0 elements into shape %s because the unspecified "
+        "dimension size -1 can be any value and is ambiguous",
+        buf);
     bool ok = infer >= 0 ? (known > 0 && numel % known == 0) : known == numel;
-    if (!ok) {
-        char buf[256];
-        format_shape(buf, sizeof buf, ndim, req);
-        return gd_error(GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld",
-                        buf, (long long)numel);
-    }
+    GD_CHECK(ok, GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld", buf,
+             (long long)numel);
     if (infer >= 0)
         shape[infer] = numel / known;
     return GD_OK;
@@ -450,11 +458,16 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
     char want[256], have[256];
     *out = NULL;
     GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
-    GD_CHECK(ndim >= t->ndim, GD_ERR_RUNTIME,
-             "expand(torch.FloatTensor{[%d]}, size=[%d]): the number of sizes provided "
-             "(%d) must be greater or equal to the number of dimensions in the tensor "
-             "(%d)",
-             t->ndim, ndim, ndim, t->ndim);
+    if (ndim < t->ndim) {
+        format_shape(want, sizeof want, ndim, req);
+        format_shape(have, sizeof have, t->ndim, t->shape);
+        return gd_error(
+            GD_ERR_RUNTIME,
+            "expand(gdlite.%s{%s}, size=%s): the number of sizes provided (%d) "
+            "must be greater or equal to the number of dimensions in the "
+            "tensor (%d)",
+            gd_dtype_legacy_name(t->dtype), have, want, ndim, t->ndim);
+    }
     for (int i = ndim - 1; i >= 0; i--) {
         int d = i - (ndim - t->ndim);
         if (d < 0) {
@@ -566,9 +579,14 @@ gd_status gd_select(const gd_tensor *t, int64_t dim, int64_t index, gd_tensor **
     if (st)
         return st;
     int64_t size = t->shape[d];
-    GD_CHECK(index >= -size && index < size, GD_ERR_INDEX,
-             "index %lld is out of bounds for dimension %d with size %lld",
-             (long long)index, d, (long long)size);
+    if (index < -size || index >= size) {
+        char buf[256];
+        format_shape(buf, sizeof buf, t->ndim, t->shape);
+        return gd_error(GD_ERR_INDEX,
+                        "select(): index %lld out of range for tensor of size %s at "
+                        "dimension %d",
+                        (long long)index, buf, d);
+    }
     if (index < 0)
         index += size;
     for (int i = 0; i < t->ndim; i++) {

@@ -115,8 +115,31 @@ int gdpy_set_requires_grad(PyObject *self, PyObject *value, void *closure) {
     int flag = PyObject_IsTrue(value);
     if (flag < 0)
         return -1;
-    gd_status st = gd_set_requires_grad(gdpy_tensor(self), flag);
+    gd_tensor *t = gdpy_tensor(self);
+    /* The attribute is stricter than requires_grad_(): any change on a
+     * non-leaf is refused, and its dtype message names complex too. */
+    if (!gd_is_leaf(t))
+        return gdpy_raise_int(gd_set_requires_grad(t, false));
+    if (flag && !gd_dtype_is_floating(t->dtype)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "only Tensors of floating point and complex "
+                        "dtype can require gradients");
+        return -1;
+    }
+    gd_status st = gd_set_requires_grad(t, flag);
     return st ? gdpy_raise_int(st) : 0;
+}
+
+PyObject *gdpy_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    int flag = 1;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "requires_grad_() takes at most 1 argument");
+        return NULL;
+    }
+    if (nargs == 1 && (flag = PyObject_IsTrue(args[0])) < 0)
+        return NULL;
+    gd_status st = gd_set_requires_grad(gdpy_tensor(self), flag);
+    return st ? gdpy_raise(st) : Py_NewRef(self);
 }
 
 static const char non_leaf_grad_warning[] =
@@ -250,6 +273,24 @@ static void release_python_hook(void *context) {
     PyGILState_STATE g = PyGILState_Ensure();
     Py_DECREF((PyObject *)context);
     PyGILState_Release(g);
+}
+
+bool gdpy_is_python_hook(const gd_hook *h) {
+    return h->fn == call_python_hook;
+}
+
+void gdpy_clear_python_hooks(gd_tensor *t) {
+    gd_hook **p = &t->autograd->hooks;
+    while (*p) {
+        gd_hook *h = *p;
+        if (!gdpy_is_python_hook(h)) {
+            p = &h->next;
+            continue;
+        }
+        *p = h->next;
+        h->next = NULL;
+        gd_remove_hook_node(h);
+    }
 }
 
 PyObject *gdpy_add_hook(PyObject *self, PyObject *fn) {

@@ -63,13 +63,16 @@ PyObject *gdpy_get_is_leaf(PyObject *self, void *closure);
 PyObject *gdpy_get_retains_grad(PyObject *self, void *closure);
 PyObject *gdpy_get_version(PyObject *self, void *closure);
 PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused);
+PyObject *gdpy_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *gdpy_detach(PyObject *self, PyObject *unused);
 PyObject *gdpy_detach_(PyObject *self, PyObject *unused);
 PyObject *gdpy_add_hook(PyObject *self, PyObject *fn);
+bool gdpy_is_python_hook(const gd_hook *h);
+void gdpy_clear_python_hooks(gd_tensor *t); /* drops a leaf's Python hooks */
 PyObject *gdpy_remove_hook(PyObject *self, PyObject *id);
 extern PyMethodDef gdpy_autograd_functions[];
 /* tensor_type.c: matmul with its node named after the operand shapes */
-PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b);
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name);
 static inline int gdpy_is_tensor(PyObject *o) {
     return PyObject_TypeCheck(o, &gdpy_TensorBase_Type);
 }
@@ -106,6 +109,9 @@ int gdpy_operand_parse(PyObject *o, gdpy_operand *op);
 void gdpy_operand_release(gdpy_operand *op);
 /* PyTorch's result_type over operands of different priorities. */
 gd_dtype gdpy_result_type(const gdpy_operand *ops, int n);
+/* The args of a binary op on two operands: the promoted dtype, the node's
+ * name, and PyTorch's refusals (bool subtraction, ints to negative powers). */
+int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args);
 /* The operand as a tensor: Python numbers become a 0-d tensor of `dtype`. */
 gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype);
 

@@ -153,7 +153,7 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
     *out = NULL;
     if (dtype_from_numpy(PyArray_DESCR(arr), &dtype) < 0)
         return gd_error(GD_ERR_TYPE,
-                        "can't convert np.ndarray of type numpy.%s. The only supported "
+                        "can't convert np.ndarray of type %s. The only supported "
                         "types are: float64, float32, int64, int32, and bool.",
                         PyArray_DESCR(arr)->typeobj->tp_name);
     GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "gdlite supports at most %d dimensions",
@@ -317,4 +317,54 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
         *(double *)s->data = from_float ? op->fvalue : (double)op->ivalue;
     }
     return t;
+}
+
+/* PyTorch names some nodes after the operand kinds (1 - x is RsubBackward1,
+ * x ** 2 is PowBackward0, 2 ** x PowBackward2) and leaves a Python number
+ * exponent or divisor out of the node's inputs. */
+static void name_variant(gd_op op, const gdpy_operand *ops, gd_op_args *args) {
+    bool number_left = ops[0].priority == 0, number_right = ops[1].priority == 0;
+    if (op == GD_OP_SUB && number_left) {
+        args->name = "RsubBackward1";
+    } else if (op == GD_OP_POW && number_right) {
+        args->name = "PowBackward0";
+        args->n_edges = 1;
+    } else if (op == GD_OP_POW && number_left) {
+        args->name = "PowBackward2";
+    } else if (op == GD_OP_REMAINDER) {
+        args->name = number_right ? "RemainderBackward0" : "RemainderBackward1";
+        args->n_edges = number_right ? 1 : 0;
+    }
+}
+
+int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
+    gd_op_args_init(args);
+    args->dtype = gdpy_result_type(ops, 2);
+    if (*op == GD_OP_SUB && (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL)) {
+        bool both = ops[0].dtype == GD_BOOL && ops[1].dtype == GD_BOOL;
+        PyErr_SetString(
+            PyExc_RuntimeError,
+            both ? "Subtraction, the `-` operator, with two bool tensors is "
+                   "not supported. Use the `^` or `logical_xor()` operator "
+                   "instead."
+                 : "Subtraction, the `-` operator, with a bool tensor is not "
+                   "supported. If you are trying to invert a mask, use the "
+                   "`~` or `logical_not()` operator instead.");
+        return -1;
+    }
+    if (*op == GD_OP_POW && gd_dtype_is_integral(args->dtype, false) &&
+        ops[1].priority == 0 && ops[1].dtype != GD_FLOAT32 && ops[1].ivalue < 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Integers to negative integer powers are not allowed.");
+        return -1;
+    }
+    if (*op == GD_OP_POW && args->dtype == GD_BOOL && ops[1].priority == 0 &&
+        (ops[1].fvalue == 0 || ops[1].fvalue == 1)) {
+        /* PyTorch answers x ** 1 with x and x ** 0 with ones, even for bools
+         * (whose pow kernel it lacks): x & 1 and x >= 0 give the same. */
+        *op = ops[1].fvalue == 1 ? GD_OP_MUL : GD_OP_GE;
+        return 0;
+    }
+    name_variant(*op, ops, args);
+    return 0;
 }

@@ -88,11 +88,12 @@ static PyObject *fn_binary(PyObject *mod, PyObject *args) {
         parse_operands(x, y, ops, gd_op_name(op)) < 0)
         return NULL;
     gd_op_args a;
-    gd_op_args_init(&a);
-    a.dtype = gdpy_result_type(ops, 2);
-    gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
-                        gdpy_operand_tensor(&ops[1], a.dtype)};
-    PyObject *result = call(op, 2, in, &a);
+    PyObject *result = NULL;
+    if (gdpy_binary_args(&op, ops, &a) == 0) {
+        gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
+                            gdpy_operand_tensor(&ops[1], a.dtype)};
+        result = call(op, 2, in, &a);
+    }
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
     return result;
@@ -112,10 +113,11 @@ static PyObject *fn_binary_(PyObject *mod, PyObject *args) {
     if (parse_operands(self, y, ops, gd_op_name(op)) < 0)
         return NULL;
     gd_op_args a;
-    gd_op_args_init(&a);
-    a.dtype = gdpy_result_type(ops, 2);
-    gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], a.dtype)};
-    PyObject *result = call_(op, 2, in, &a);
+    PyObject *result = NULL;
+    if (gdpy_binary_args(&op, ops, &a) == 0) {
+        gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], a.dtype)};
+        result = call_(op, 2, in, &a);
+    }
     gdpy_operand_release(&ops[1]);
     return result;
 }
@@ -257,6 +259,7 @@ static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
     a.i[0] = dim;
     a.keepdim = keepdim;
     gd_op which = op == GD_OP_MAX || op == GD_OP_ARGMAX ? GD_OP_MAX_DIM : GD_OP_MIN_DIM;
+    a.i[1] = op; /* named in error messages */
     gd_status st = gdpy_call(which, 1, in, &a, outs);
     if (st)
         return gdpy_raise(st);
@@ -273,11 +276,13 @@ static PyObject *fn_matmul(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *a, *b, *out = NULL;
     int reference = 0;
-    if (!PyArg_ParseTuple(args, "O&O&|p", tensor_arg, &a, tensor_arg, &b, &reference))
+    const char *name = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&|pz", tensor_arg, &a, tensor_arg, &b, &reference,
+                          &name))
         return NULL;
     if (reference)
         return gdpy_result(gd_matmul_reference(a, b, &out), &out);
-    return gdpy_matmul(a, b);
+    return gdpy_matmul(a, b, name);
 }
 
 /* ---- views -------------------------------------------------------------- */

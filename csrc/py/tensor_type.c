@@ -64,8 +64,22 @@ static void tensor_dealloc(PyObject *self) {
     Py_TYPE(self)->tp_free(self);
 }
 
+/* Python hooks can refer back to their tensor: the collector must see them
+ * to break such cycles. */
 static int tensor_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(self));
+    gd_tensor *t = gdpy_tensor(self);
+    if (t && t->autograd)
+        for (gd_hook *h = t->autograd->hooks; h; h = h->next)
+            if (gdpy_is_python_hook(h))
+                Py_VISIT((PyObject *)h->context);
+    return 0;
+}
+
+static int tensor_clear(PyObject *self) {
+    gd_tensor *t = gdpy_tensor(self);
+    if (t && t->autograd)
+        gdpy_clear_python_hooks(t);
     return 0;
 }
 
@@ -90,18 +104,6 @@ static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
 
 /* ---- binary and unary arithmetic --------------------------------------- */
 
-/* PyTorch names some nodes by the operand kinds: 1 - x is RsubBackward1,
- * x ** 2 is PowBackward0 and 2 ** x is PowBackward2. */
-static const char *variant_name(gd_op op, const gdpy_operand *ops) {
-    if (op == GD_OP_SUB && ops[0].priority == 0)
-        return "RsubBackward1";
-    if (op == GD_OP_POW && ops[1].priority == 0)
-        return "PowBackward0";
-    if (op == GD_OP_POW && ops[0].priority == 0)
-        return "PowBackward2";
-    return NULL;
-}
-
 static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
     gdpy_operand ops[2];
     int r = gdpy_operand_parse(x, &ops[0]);
@@ -113,15 +115,8 @@ static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     }
     gd_op_args args;
-    gd_op_args_init(&args);
-    args.dtype = gdpy_result_type(ops, 2);
-    args.name = variant_name(op, ops);
-    PyObject *result;
-    if (op == GD_OP_POW && !gd_dtype_is_floating(args.dtype) && ops[1].priority == 0 &&
-        ops[1].ivalue < 0) {
-        result = gdpy_raise(gd_error(
-            GD_ERR_RUNTIME, "Integers to negative integer powers are not allowed."));
-    } else {
+    PyObject *result = NULL;
+    if (gdpy_binary_args(&op, ops, &args) == 0) {
         gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], args.dtype),
                             gdpy_operand_tensor(&ops[1], args.dtype)};
         result = call_result(op, 2, in, &args);
@@ -140,8 +135,10 @@ static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
     if (r <= 0)
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gd_op_args args;
-    gd_op_args_init(&args);
-    args.dtype = gdpy_result_type(ops, 2);
+    if (gdpy_binary_args(&op, ops, &args) < 0) {
+        gdpy_operand_release(&ops[1]);
+        return NULL;
+    }
     gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], args.dtype)};
     gd_status st;
     if (ops[0].t->numel >= GDPY_NOGIL_MIN) {
@@ -170,9 +167,9 @@ BINARY_SLOT(tensor_mul, GD_OP_MUL)
 BINARY_SLOT(tensor_truediv, GD_OP_DIV)
 BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE)
 BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER)
-BINARY_SLOT(tensor_and, GD_OP_LOGICAL_AND)
-BINARY_SLOT(tensor_or, GD_OP_LOGICAL_OR)
-BINARY_SLOT(tensor_xor, GD_OP_LOGICAL_XOR)
+BINARY_SLOT(tensor_and, GD_OP_BITWISE_AND)
+BINARY_SLOT(tensor_or, GD_OP_BITWISE_OR)
+BINARY_SLOT(tensor_xor, GD_OP_BITWISE_XOR)
 INPLACE_SLOT(tensor_iadd, GD_OP_ADD)
 INPLACE_SLOT(tensor_isub, GD_OP_SUB)
 INPLACE_SLOT(tensor_imul, GD_OP_MUL)
@@ -205,10 +202,10 @@ static const char *matmul_name(const gd_tensor *a, const gd_tensor *b) {
     return "UnsafeViewBackward0";
 }
 
-PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b) {
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name) {
     gd_op_args args;
     gd_op_args_init(&args);
-    args.name = matmul_name(a, b);
+    args.name = name ? name : matmul_name(a, b);
     gd_tensor *in[2] = {a, b};
     return call_result(GD_OP_MATMUL, 2, in, &args);
 }
@@ -225,7 +222,7 @@ static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
             gdpy_operand_release(&ops[1]);
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     }
-    PyObject *result = gdpy_matmul(ops[0].t, ops[1].t);
+    PyObject *result = gdpy_matmul(ops[0].t, ops[1].t, NULL);
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
     return result;
@@ -242,6 +239,11 @@ static PyObject *tensor_abs(PyObject *self) {
     return unary_slot(GD_OP_ABS, self);
 }
 static PyObject *tensor_invert(PyObject *self) {
+    if (gd_dtype_is_floating(gdpy_tensor(self)->dtype)) {
+        PyErr_SetString(PyExc_TypeError, "~ (operator.invert) is only implemented on "
+                                         "integer and Boolean-type tensors");
+        return NULL;
+    }
     return unary_slot(GD_OP_BITWISE_NOT, self);
 }
 static PyObject *tensor_pos(PyObject *self) {
@@ -279,16 +281,25 @@ static PyObject *tensor_item(PyObject *self, PyObject *unused) {
     return scalar_value(t);
 }
 
+/* float(t) and int(t) use Python's conversion message, item() PyTorch's. */
+static int check_python_scalar(gd_tensor *t) {
+    if (t->numel == 1)
+        return 0;
+    PyErr_SetString(PyExc_ValueError,
+                    "only one element tensors can be converted to Python scalars");
+    return -1;
+}
+
 static PyObject *tensor_float(PyObject *self) {
     gd_tensor *t = gdpy_tensor(self);
-    if (check_single(t, "Scalar") < 0)
+    if (check_python_scalar(t) < 0)
         return NULL;
     return PyFloat_FromDouble(gd_get_flat(t, 0));
 }
 
 static PyObject *tensor_int(PyObject *self) {
     gd_tensor *t = gdpy_tensor(self);
-    if (check_single(t, "Scalar") < 0)
+    if (check_python_scalar(t) < 0)
         return NULL;
     if (gd_dtype_is_floating(t->dtype)) {
         PyObject *f = PyFloat_FromDouble(gd_get_flat(t, 0));
@@ -361,9 +372,19 @@ static PyObject *tensor_richcompare(PyObject *self, PyObject *other, int cmp) {
 
 /* ---- indexing ----------------------------------------------------------- */
 
+/* Integers index by selecting (a view), whether Python ints, NumPy integer
+ * scalars or 0-d integer tensors, as in PyTorch. */
+static bool is_integer_item(PyObject *o) {
+    if (PyLong_CheckExact(o) || PyArray_IsScalar(o, Integer))
+        return true;
+    if (!gdpy_is_tensor(o))
+        return false;
+    gd_tensor *t = gdpy_tensor(o);
+    return t->ndim == 0 && gd_dtype_is_integral(t->dtype, false);
+}
+
 static bool is_basic_item(PyObject *o) {
-    return (PyLong_CheckExact(o)) || PySlice_Check(o) || o == Py_None ||
-           o == Py_Ellipsis;
+    return is_integer_item(o) || PySlice_Check(o) || o == Py_None || o == Py_Ellipsis;
 }
 
 /* Applies ints, slices, None and one Ellipsis as a view. */
@@ -383,7 +404,16 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
         return -1;
     }
     if (consuming > t->ndim) {
-        if (t->ndim == 0)
+        bool slice_first = false;
+        for (Py_ssize_t i = 0; i < n && !slice_first; i++)
+            if (items[i] != Py_None && items[i] != Py_Ellipsis) {
+                slice_first = PySlice_Check(items[i]);
+                break;
+            }
+        if (t->ndim == 0 && slice_first)
+            PyErr_SetString(PyExc_IndexError,
+                            "slice() cannot be applied to a 0-dim tensor.");
+        else if (t->ndim == 0)
             PyErr_SetString(PyExc_IndexError,
                             "invalid index of a 0-dim tensor. Use `tensor.item()` in "
                             "Python or `tensor.item<T>()` in C++ to convert a 0-dim "
@@ -398,25 +428,39 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
     gd_status st = GD_OK;
     gd_op_args args;
     gd_tensor_incref(cur);
-    int64_t d = 0;
+    int64_t d = 0, real = 0; /* dim in the view so far; dim PyTorch reports */
     bool stepped = false;
     for (Py_ssize_t i = 0; i < n && !st; i++) {
         PyObject *item = items[i];
         if (item == Py_Ellipsis) {
             d += t->ndim - consuming;
+            real += t->ndim - consuming;
             continue;
         }
+        real++;
         gd_op_args_init(&args);
         gd_op op;
         if (item == Py_None) {
             op = GD_OP_UNSQUEEZE;
             args.i[0] = d++;
-        } else if (PyLong_CheckExact(item)) {
+        } else if (is_integer_item(item)) {
+            PyObject *as_int = PyNumber_Index(item);
             int overflow = 0;
-            long long v = PyLong_AsLongLongAndOverflow(item, &overflow);
-            if (overflow) {
+            long long v = as_int ? PyLong_AsLongLongAndOverflow(as_int, &overflow) : -1;
+            Py_XDECREF(as_int);
+            if (!as_int || overflow) {
                 gd_tensor_decref(cur);
-                PyErr_SetString(PyExc_IndexError, "index out of range");
+                if (overflow)
+                    PyErr_SetString(PyExc_IndexError, "index out of range");
+                return -1;
+            }
+            int64_t size = cur->shape[d];
+            if (v < -size || v >= size) {
+                gd_tensor_decref(cur);
+                PyErr_Format(
+                    PyExc_IndexError,
+                    "index %lld is out of bounds for dimension %lld with size %lld", v,
+                    (long long)(real - 1), (long long)size);
                 return -1;
             }
             op = GD_OP_SELECT;
@@ -502,8 +546,8 @@ static int assign(gd_tensor *dst, PyObject *value) {
     if (r < 0)
         return -1;
     if (r == 0) {
-        PyErr_Format(PyExc_TypeError, "can't assign a %.200s to a %s tensor",
-                     Py_TYPE(value)->tp_name, gd_dtype_name(dst->dtype));
+        PyErr_Format(PyExc_TypeError, "can't assign a %.200s to a gdlite.%s",
+                     Py_TYPE(value)->tp_name, gd_dtype_legacy_name(dst->dtype));
         return -1;
     }
     gd_status st;
@@ -511,32 +555,19 @@ static int assign(gd_tensor *dst, PyObject *value) {
         st = gd_copy_(
             dst, gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype));
     } else {
-        int nd;
-        int64_t shape[GD_MAX_DIMS];
-        st = gd_broadcast_shapes(dst->ndim, dst->shape, v.t->ndim, v.t->shape, &nd,
-                                 shape);
-        bool fits = !st && nd == dst->ndim;
-        for (int d = 0; fits && d < nd; d++)
-            fits = shape[d] == dst->shape[d];
-        if (!fits) {
-            PyObject *vs = gdpy_shape_tuple(v.t->ndim, v.t->shape);
-            PyObject *ds = gdpy_shape_tuple(dst->ndim, dst->shape);
-            PyObject *vl = vs ? PySequence_List(vs) : NULL;
-            PyObject *dl = ds ? PySequence_List(ds) : NULL;
-            if (vl && dl)
-                PyErr_Format(
-                    PyExc_RuntimeError,
-                    "shape mismatch: value tensor of shape %R cannot be broadcast "
-                    "to indexing result of shape %R",
-                    vl, dl);
-            Py_XDECREF(vs);
-            Py_XDECREF(ds);
-            Py_XDECREF(vl);
-            Py_XDECREF(dl);
-            gdpy_operand_release(&v);
-            return -1;
-        }
-        st = gd_copy_(dst, v.t);
+        /* Leading size-1 dims of the value are dropped, then it expands to the
+         * indexed shape (PyTorch's messages come from expand). */
+        gd_tensor *src = v.t, *stripped = NULL, *expanded = NULL;
+        int lead = 0;
+        while (src->ndim - lead > dst->ndim && src->shape[lead] == 1)
+            lead++;
+        st = gd_view(src, src->ndim - lead, src->shape + lead, &stripped);
+        if (!st)
+            st = gd_expand(stripped, dst->ndim, dst->shape, &expanded);
+        if (!st)
+            st = gd_copy_(dst, expanded);
+        gd_tensor_decref(stripped);
+        gd_tensor_decref(expanded);
     }
     if (!st)
         gd_bump_version(dst);
@@ -556,9 +587,9 @@ static int tensor_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     bool tracked = gd_grad_enabled() &&
                    (gd_requires_grad(gdpy_tensor(self)) ||
                     (gdpy_is_tensor(value) && gd_requires_grad(gdpy_tensor(value))));
-    if (tracked || !index_items(idx, &items, &n, &holder) ||
-        !(gdpy_is_tensor(value) || PyFloat_Check(value) || PyLong_Check(value) ||
-          PyArray_Check(value) || PyArray_IsScalar(value, Generic))) {
+    /* Lists are values too (converted in Python), beyond what PyTorch takes. */
+    if (tracked || !index_items(idx, &items, &n, &holder) || PyList_Check(value) ||
+        PyTuple_Check(value)) {
         if (!gdpy.advanced_setitem) {
             PyErr_SetString(PyExc_IndexError, "advanced indexing is unavailable");
             return -1;
@@ -733,6 +764,8 @@ static PyMethodDef tensor_methods[] = {
     {"_numpy", tensor_numpy_view, METH_NOARGS,
      "A NumPy array sharing this tensor's memory, even if it requires grad."},
     {"item", tensor_item, METH_NOARGS, "The value of a one-element tensor."},
+    {"requires_grad_", (PyCFunction)(void (*)(void))gdpy_requires_grad_, METH_FASTCALL,
+     "Sets requires_grad on a leaf (True by default); returns the tensor."},
     {"retain_grad", gdpy_retain_grad, METH_NOARGS,
      "Keep this non-leaf tensor's gradient in .grad during backward()."},
     {"detach", gdpy_detach, METH_NOARGS,
@@ -768,6 +801,7 @@ PyTypeObject gdpy_TensorBase_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The C base of gdlite.Tensor.",
     .tp_traverse = tensor_traverse,
+    .tp_clear = tensor_clear,
     .tp_richcompare = tensor_richcompare,
     .tp_weaklistoffset = offsetof(TensorObject, weakreflist),
     .tp_methods = tensor_methods,
