@@ -38,6 +38,7 @@ test: install  ## run the whole test suite
 
 bench: install  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_autograd.py
 
 asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)

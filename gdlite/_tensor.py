@@ -237,6 +237,9 @@ class Tensor(_C.TensorBase):
         >>> x.grad
         tensor(4.)
         """
+        if inputs is None and not create_graph:
+            _C.backward1(self, gradient, bool(retain_graph))
+            return
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)

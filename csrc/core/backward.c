@@ -218,7 +218,10 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     if (NEED(0)) {
         gd_tensor *p = bin(&c, GD_OP_POW, a, bin_num(&c, GD_OP_SUB, b, 1.0));
         gd_tensor *d = bin(&c, GD_OP_MUL, g, bin(&c, GD_OP_MUL, b, p));
-        give(&c, where0(&c, bin_num(&c, GD_OP_EQ, b, 0.0), d, true), &gi[0]);
+        /* A number exponent other than 0 needs no mask. */
+        if (b && !(b->numel == 1 && gd_get_flat(b, 0) != 0))
+            d = where0(&c, bin_num(&c, GD_OP_EQ, b, 0.0), d, true);
+        give(&c, d, &gi[0]);
     }
     if (NEED(1)) {
         gd_tensor *cond = bin(&c, GD_OP_LOGICAL_AND, bin_num(&c, GD_OP_EQ, a, 0.0),

@@ -8,22 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A growable list of nodes; the first 32 entries live inline, so the
+ * course's small graphs cost no allocation. */
 typedef struct {
     gd_node **v;
     int64_t n, cap;
+    gd_node *inline_v[32];
 } node_list;
+
+#define NODE_LIST_INIT(l) ((l).v = (l).inline_v, (l).n = 0, (l).cap = 32)
 
 static gd_status list_push(node_list *l, gd_node *x) {
     if (l->n == l->cap) {
-        int64_t cap = l->cap ? l->cap * 2 : 64;
-        gd_node **v = realloc(l->v, sizeof *v * (size_t)cap);
+        int64_t cap = l->cap * 2;
+        gd_node **v = malloc(sizeof *v * (size_t)cap);
         if (!v)
             return gd_error(GD_ERR_NOMEM, "out of memory");
+        memcpy(v, l->v, sizeof *v * (size_t)l->n);
+        if (l->v != l->inline_v)
+            free(l->v);
         l->v = v;
         l->cap = cap;
     }
     l->v[l->n++] = x;
     return GD_OK;
+}
+
+static void list_free(node_list *l) {
+    if (l->v != l->inline_v)
+        free(l->v);
 }
 
 /* Max-heap on the creation sequence number. */
@@ -232,7 +245,8 @@ release:
  * before producers (Kahn's algorithm on the consumer counts), then walked
  * backwards so each node sees its inputs' marks. */
 static gd_status mark_needed(node_list *all) {
-    node_list order = {0};
+    node_list order;
+    NODE_LIST_INIT(order);
     gd_status st = GD_OK;
     int64_t *deps = malloc(sizeof *deps * (size_t)(all->n ? all->n : 1));
     if (!deps)
@@ -261,7 +275,7 @@ static gd_status mark_needed(node_list *all) {
         x->needed = x->run_rule || x->capture;
     }
     free(deps);
-    free(order.v);
+    list_free(&order);
     return st;
 }
 
@@ -294,7 +308,11 @@ static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **o
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
                       bool retain_graph, int n_inputs, gd_tensor *const *inputs,
                       bool allow_unused, gd_tensor **grads_out) {
-    node_list all = {0}, stack = {0}, heap = {0}, held = {0};
+    node_list all, stack, heap, held;
+    NODE_LIST_INIT(all);
+    NODE_LIST_INIT(stack);
+    NODE_LIST_INIT(heap);
+    NODE_LIST_INIT(held);
     run_state rs = {n_inputs > 0, retain_graph, grads_out};
     gd_status st = GD_OK;
     for (int j = 0; j < n_inputs; j++)
@@ -392,9 +410,9 @@ gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
             gd_tensor_decref(grads_out[j]);
             grads_out[j] = NULL;
         }
-    free(all.v);
-    free(stack.v);
-    free(heap.v);
-    free(held.v);
+    list_free(&all);
+    list_free(&stack);
+    list_free(&heap);
+    list_free(&held);
     return st;
 }

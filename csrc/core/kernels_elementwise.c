@@ -301,7 +301,11 @@ COMPARE(double, f64)
         for (int64_t i = 0; i < n; i++) {                                              \
             T x = *(const T *)(d[1] + i * s[1]);                                       \
             T *o = (T *)(d[0] + i * s[0]);                                             \
-            if (e == 2)                                                                \
+            if (e == 1)                                                                \
+                *o = x;                                                                \
+            else if (e == 0)                                                           \
+                *o = 1;                                                                \
+            else if (e == 2)                                                           \
                 *o = x * x;                                                            \
             else if (e == 3)                                                           \
                 *o = x * x * x;                                                        \
