@@ -9,43 +9,20 @@ gc.get_objects and tracemalloc."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import sys
 import tracemalloc
 import weakref
-from collections.abc import Callable
 
 import pytest
 import torch
+from c_heap import C_HEAP_BYTES, needs_heap
 
 import gdlite as G
 
 ITERATIONS = 2000
 WARMUP = 200
 BIG = 4_000_000  # float32 elements: 16 MB, far above allocator noise
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks "
-        "fordblks keepcost".split()
-    ]
-
-
-def _mallinfo2() -> Callable[[], int] | None:
-    try:
-        fn = ctypes.CDLL(ctypes.util.find_library("c")).mallinfo2
-    except (OSError, AttributeError, TypeError):
-        return None
-    fn.restype = _MallInfo2
-    return lambda: fn().uordblks + fn().hblkhd
-
-
-C_HEAP = _mallinfo2()
-needs_heap = pytest.mark.skipif(C_HEAP is None, reason="needs glibc's mallinfo2")
 
 
 def _make_params():
@@ -140,11 +117,11 @@ def test_no_growth_in_c_heap(name):
     params = _make_params()
     _repeat(LOOPS[name], WARMUP, params)
     gc.collect()
-    before = C_HEAP()
+    before = C_HEAP_BYTES()
     _repeat(LOOPS[name], ITERATIONS, params)
     gc.collect()
     # A leaked node or tensor header alone is larger than 8 bytes an iteration.
-    assert C_HEAP() - before < ITERATIONS * 8
+    assert C_HEAP_BYTES() - before < ITERATIONS * 8
 
 
 # ----------------------------------------------------------- freeing graphs
@@ -164,47 +141,47 @@ def _graph_with_big_saved_tensors(x):
 def test_deleting_the_output_frees_the_graph():
     x = G.tensor([0.5], requires_grad=True)
     gc.collect()
-    base = C_HEAP()
+    base = C_HEAP_BYTES()
     out, refs = _graph_with_big_saved_tensors(x)
     gc.collect()
-    held = C_HEAP() - base
+    held = C_HEAP_BYTES() - base
     assert held > 1.5 * BIG * 4  # big and root, saved by the graph
     assert all(r() is None for r in refs)  # Python wrappers are gone already
     node = weakref.ref(out)
     del out
     gc.collect()
     assert node() is None
-    assert C_HEAP() - base < BIG  # every BIG-element tensor is gone
+    assert C_HEAP_BYTES() - base < BIG  # every BIG-element tensor is gone
 
 
 @needs_heap
 def test_backward_frees_saved_tensors_but_retain_graph_keeps_them():
     x = G.tensor([0.5], requires_grad=True)
     gc.collect()
-    base = C_HEAP()
+    base = C_HEAP_BYTES()
     out, _ = _graph_with_big_saved_tensors(x)
     out.backward(retain_graph=True)
     gc.collect()
-    assert C_HEAP() - base > 1.5 * BIG * 4
+    assert C_HEAP_BYTES() - base > 1.5 * BIG * 4
     out.backward()
     gc.collect()
     # The output is still alive, but its graph no longer holds saved tensors.
-    assert C_HEAP() - base < BIG
+    assert C_HEAP_BYTES() - base < BIG
     assert x.grad is not None
     del out
     gc.collect()
-    assert C_HEAP() - base < BIG
+    assert C_HEAP_BYTES() - base < BIG
 
 
 @needs_heap
 def test_autograd_grad_frees_saved_tensors():
     x = G.tensor([0.5], requires_grad=True)
     gc.collect()
-    base = C_HEAP()
+    base = C_HEAP_BYTES()
     out, _ = _graph_with_big_saved_tensors(x)
     (g,) = G.autograd.grad(out, [x])
     gc.collect()
-    assert C_HEAP() - base < BIG
+    assert C_HEAP_BYTES() - base < BIG
     assert x.grad is None and g.shape == x.shape
 
 

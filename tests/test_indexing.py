@@ -17,6 +17,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch_oracle import assert_same, same_error
 
 import gdlite as G
 
@@ -28,29 +29,6 @@ def cases(*fns: Callable) -> list:
         src = inspect.getsource(fn).strip().rstrip(",")
         out.append(pytest.param(fn, id=src.removeprefix("lambda L: ")))
     return out
-
-
-def expected_repr(x: Any) -> str:
-    return repr(x).replace("torch.", "gdlite.")
-
-
-def assert_same(got: Any, want: torch.Tensor) -> None:
-    assert isinstance(got, G.Tensor)
-    assert repr(got.dtype) == expected_repr(want.dtype)
-    assert tuple(got.shape) == tuple(want.shape)
-    np.testing.assert_array_equal(got.numpy(), want.numpy())
-    assert repr(got) == expected_repr(want)
-
-
-def same_error(fn: Callable[[Any], Any]) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception) as want:
-            fn(torch)
-    with pytest.raises(Exception) as got:
-        fn(G)
-    assert type(got.value) is type(want.value)
-    assert str(got.value) == str(want.value).replace("torch.", "gdlite.")
 
 
 def cube(L: Any) -> Any:

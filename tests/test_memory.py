@@ -8,8 +8,6 @@ which is where the core keeps tensor headers and storage.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import sys
 import tracemalloc
@@ -19,37 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from c_heap import C_HEAP_BYTES
 
 import gdlite as G
 
 ITERATIONS = 2000
 WARMUP = 200
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks "
-        "fordblks keepcost".split()
-    ]
-
-
-def _mallinfo2() -> Callable[[], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        fn = libc.mallinfo2
-    except (OSError, AttributeError, TypeError):
-        return None
-    fn.restype = _MallInfo2
-
-    def used() -> int:
-        info = fn()
-        return info.uordblks + info.hblkhd
-
-    return used
-
-
-C_HEAP_BYTES = _mallinfo2()
 
 
 def failing(fn: Callable[[], Any]) -> Callable[[], None]:

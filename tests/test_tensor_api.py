@@ -15,47 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch_oracle import assert_same, both, expected_repr, same_error
 
 import gdlite as G
 
 DTYPES = ["float32", "float64", "int64", "int32", "bool"]
-
-
-def expected_repr(x: Any) -> str:
-    return repr(x).replace("torch.", "gdlite.")
-
-
-def assert_same(got: Any, want: torch.Tensor) -> None:
-    assert isinstance(got, G.Tensor)
-    assert repr(got.dtype) == expected_repr(want.dtype)
-    assert tuple(got.shape) == tuple(want.shape)
-    np.testing.assert_array_equal(got.numpy(), want.numpy())
-
-
-def both(fn: Callable[[Any], Any]) -> None:
-    """fn(G) matches fn(torch): the same value, or the same error."""
-    try:
-        want = fn(torch)
-    except Exception as exc:
-        with pytest.raises(type(exc)) as got:
-            fn(G)
-        assert str(got.value) == str(exc).replace("torch.", "gdlite.")
-        return
-    got = fn(G)
-    if isinstance(want, torch.Tensor):
-        assert_same(got, want)
-        assert repr(got) == expected_repr(want)
-    else:
-        assert expected_repr(got) == expected_repr(want)
-
-
-def same_error(fn: Callable[[Any], Any]) -> None:
-    with pytest.raises(Exception) as want:
-        fn(torch)
-    with pytest.raises(Exception) as got:
-        fn(G)
-    assert type(got.value) is type(want.value)
-    assert str(got.value) == str(want.value).replace("torch.", "gdlite.")
 
 
 def torch_shares(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -71,6 +71,11 @@ bool gdpy_is_python_hook(const gd_hook *h);
 void gdpy_clear_python_hooks(gd_tensor *t); /* drops a leaf's Python hooks */
 PyObject *gdpy_remove_hook(PyObject *self, PyObject *id);
 extern PyMethodDef gdpy_autograd_functions[];
+extern PyMethodDef gdpy_functions[];         /* functions.c: ops */
+extern PyMethodDef gdpy_factory_functions[]; /* factories.c: creation, random */
+/* indexing.c: t[idx] and t[idx] = value */
+PyObject *gdpy_getitem(PyObject *self, PyObject *idx);
+int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value);
 /* tensor_type.c: matmul with its node named after the operand shapes */
 PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name);
 static inline int gdpy_is_tensor(PyObject *o) {
@@ -89,6 +94,17 @@ PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape);
 PyObject *gdpy_to_numpy(PyObject *owner);
 /* Zero-copy tensor over a NumPy array (kept alive by the storage). */
 gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out);
+
+/* PyArg_ParseTuple converters: a tensor (borrowed), a dtype, an op number,
+ * a shape (ints, tuple or list). */
+typedef struct {
+    int ndim;
+    int64_t v[GD_MAX_DIMS];
+} shape_arg_t;
+int gdpy_tensor_arg(PyObject *o, void *out);
+int gdpy_dtype_arg(PyObject *o, void *out);
+int gdpy_op_arg(PyObject *o, void *out);
+int gdpy_shape_arg(PyObject *o, void *out);
 
 /* An operand of a binary op: a tensor or a Python number. */
 typedef struct {

@@ -368,3 +368,41 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
     name_variant(*op, ops, args);
     return 0;
 }
+
+/* ---- PyArg_ParseTuple converters ---------------------------------------- */
+
+int gdpy_tensor_arg(PyObject *o, void *out) {
+    if (!gdpy_is_tensor(o)) {
+        PyErr_Format(PyExc_TypeError, "expected Tensor as argument, but got %.200s",
+                     Py_TYPE(o)->tp_name);
+        return 0;
+    }
+    *(gd_tensor **)out = gdpy_tensor(o);
+    return 1;
+}
+
+int gdpy_dtype_arg(PyObject *o, void *out) {
+    return gdpy_dtype_from_object(o, (gd_dtype *)out) == 0;
+}
+
+int gdpy_op_arg(PyObject *o, void *out) {
+    long v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred())
+        return 0;
+    if (v < 0 || v >= GD_OP_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown op");
+        return 0;
+    }
+    *(gd_op *)out = (gd_op)v;
+    return 1;
+}
+
+int gdpy_shape_arg(PyObject *o, void *out) {
+    shape_arg_t *s = out;
+    PyObject *tup = PyTuple_Pack(1, o);
+    if (!tup)
+        return 0;
+    int r = gdpy_parse_shape(tup, &s->ndim, s->v);
+    Py_DECREF(tup);
+    return r == 0;
+}

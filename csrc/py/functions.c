@@ -3,49 +3,7 @@
  * keyword-rich signatures live in the Python package. */
 #include "binding.h"
 
-#include <math.h>
 #include <string.h>
-
-static int tensor_arg(PyObject *o, void *out) {
-    if (!gdpy_is_tensor(o)) {
-        PyErr_Format(PyExc_TypeError, "expected Tensor as argument, but got %.200s",
-                     Py_TYPE(o)->tp_name);
-        return 0;
-    }
-    *(gd_tensor **)out = gdpy_tensor(o);
-    return 1;
-}
-
-static int dtype_arg(PyObject *o, void *out) {
-    return gdpy_dtype_from_object(o, (gd_dtype *)out) == 0;
-}
-
-static int op_arg(PyObject *o, void *out) {
-    long v = PyLong_AsLong(o);
-    if (v == -1 && PyErr_Occurred())
-        return 0;
-    if (v < 0 || v >= GD_OP_COUNT) {
-        PyErr_SetString(PyExc_ValueError, "unknown op");
-        return 0;
-    }
-    *(gd_op *)out = (gd_op)v;
-    return 1;
-}
-
-typedef struct {
-    int ndim;
-    int64_t v[GD_MAX_DIMS];
-} shape_arg_t;
-
-static int shape_arg(PyObject *o, void *out) {
-    shape_arg_t *s = out;
-    PyObject *tup = PyTuple_Pack(1, o);
-    if (!tup)
-        return 0;
-    int r = gdpy_parse_shape(tup, &s->ndim, s->v);
-    Py_DECREF(tup);
-    return r == 0;
-}
 
 /* Runs a recorded op and wraps its result. */
 static PyObject *call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
@@ -84,7 +42,7 @@ static PyObject *fn_binary(PyObject *mod, PyObject *args) {
     gd_op op;
     PyObject *x, *y;
     gdpy_operand ops[2];
-    if (!PyArg_ParseTuple(args, "O&OO", op_arg, &op, &x, &y) ||
+    if (!PyArg_ParseTuple(args, "O&OO", gdpy_op_arg, &op, &x, &y) ||
         parse_operands(x, y, ops, gd_op_name(op)) < 0)
         return NULL;
     gd_op_args a;
@@ -104,7 +62,7 @@ static PyObject *fn_binary_(PyObject *mod, PyObject *args) {
     gd_op op;
     PyObject *self, *y;
     gdpy_operand ops[2];
-    if (!PyArg_ParseTuple(args, "O&OO", op_arg, &op, &self, &y))
+    if (!PyArg_ParseTuple(args, "O&OO", gdpy_op_arg, &op, &self, &y))
         return NULL;
     if (!gdpy_is_tensor(self)) {
         PyErr_SetString(PyExc_TypeError, "in-place op on a non-Tensor");
@@ -126,7 +84,7 @@ static PyObject *fn_unary(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
     gd_tensor *in[1];
-    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &in[0]))
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0]))
         return NULL;
     return call(op, 1, in, NULL);
 }
@@ -135,7 +93,7 @@ static PyObject *fn_unary_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
     gd_tensor *in[1];
-    if (!PyArg_ParseTuple(args, "O&O&", op_arg, &op, tensor_arg, &in[0]))
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0]))
         return NULL;
     return call_(op, 1, in, NULL);
 }
@@ -166,7 +124,7 @@ static PyObject *fn_clamp(PyObject *mod, PyObject *args) {
     int inplace;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&OOp", tensor_arg, &in[0], &lo, &hi, &inplace) ||
+    if (!PyArg_ParseTuple(args, "O&OOp", gdpy_tensor_arg, &in[0], &lo, &hi, &inplace) ||
         bound_arg(lo, &a.has_min, &a.min) < 0 || bound_arg(hi, &a.has_max, &a.max) < 0)
         return NULL;
     return inplace ? call_(GD_OP_CLAMP, 1, in, &a) : call(GD_OP_CLAMP, 1, in, &a);
@@ -177,7 +135,7 @@ static PyObject *fn_where(PyObject *mod, PyObject *args) {
     gd_tensor *cond;
     PyObject *x, *y;
     gdpy_operand ops[2];
-    if (!PyArg_ParseTuple(args, "O&OO", tensor_arg, &cond, &x, &y) ||
+    if (!PyArg_ParseTuple(args, "O&OO", gdpy_tensor_arg, &cond, &x, &y) ||
         parse_operands(x, y, ops, "where") < 0)
         return NULL;
     gd_op_args a;
@@ -196,7 +154,8 @@ static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], dtype_arg, &a.dtype))
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_dtype_arg,
+                          &a.dtype))
         return NULL;
     return call(GD_OP_TO_DTYPE, 1, in, &a);
 }
@@ -204,7 +163,8 @@ static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
 static PyObject *fn_copy_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[2];
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], tensor_arg, &in[1]))
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
+                          &in[1]))
         return NULL;
     return call_(GD_OP_COPY, 2, in, NULL);
 }
@@ -214,7 +174,7 @@ static PyObject *fn_fill_(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&d", tensor_arg, &in[0], &a.param))
+    if (!PyArg_ParseTuple(args, "O&d", gdpy_tensor_arg, &in[0], &a.param))
         return NULL;
     return call_(GD_OP_FILL, 1, in, &a);
 }
@@ -230,12 +190,12 @@ static PyObject *fn_reduce(PyObject *mod, PyObject *args) {
     const char *name = NULL;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&O&Opd|z", op_arg, &op, tensor_arg, &in[0], &dims_obj,
-                          &keepdim, &a.param, &name))
+    if (!PyArg_ParseTuple(args, "O&O&Opd|z", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
+                          &dims_obj, &keepdim, &a.param, &name))
         return NULL;
     if (dims_obj != Py_None) {
         shape_arg_t dims;
-        if (!shape_arg(dims_obj, &dims))
+        if (!gdpy_shape_arg(dims_obj, &dims))
             return NULL;
         a.ndims = dims.ndim;
         memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
@@ -251,8 +211,8 @@ static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
     gd_tensor *in[1], *outs[2] = {NULL, NULL};
     long long dim;
     int keepdim;
-    if (!PyArg_ParseTuple(args, "O&O&Lp", op_arg, &op, tensor_arg, &in[0], &dim,
-                          &keepdim))
+    if (!PyArg_ParseTuple(args, "O&O&Lp", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
+                          &dim, &keepdim))
         return NULL;
     gd_op_args a;
     gd_op_args_init(&a);
@@ -277,8 +237,8 @@ static PyObject *fn_matmul(PyObject *mod, PyObject *args) {
     gd_tensor *a, *b, *out = NULL;
     int reference = 0;
     const char *name = NULL;
-    if (!PyArg_ParseTuple(args, "O&O&|pz", tensor_arg, &a, tensor_arg, &b, &reference,
-                          &name))
+    if (!PyArg_ParseTuple(args, "O&O&|pz", gdpy_tensor_arg, &a, gdpy_tensor_arg, &b,
+                          &reference, &name))
         return NULL;
     if (reference)
         return gdpy_result(gd_matmul_reference(a, b, &out), &out);
@@ -295,7 +255,8 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     gd_op op;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "sO&O&", &kind, tensor_arg, &in[0], shape_arg, &s))
+    if (!PyArg_ParseTuple(args, "sO&O&", &kind, gdpy_tensor_arg, &in[0], gdpy_shape_arg,
+                          &s))
         return NULL;
     a.ndims = s.ndim;
     memcpy(a.dims, s.v, sizeof(int64_t) * (size_t)s.ndim);
@@ -320,7 +281,7 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
 static PyObject *fn_squeeze_all(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[1];
-    if (!PyArg_ParseTuple(args, "O&", tensor_arg, &in[0]))
+    if (!PyArg_ParseTuple(args, "O&", gdpy_tensor_arg, &in[0]))
         return NULL;
     return call(GD_OP_SQUEEZE, 1, in, NULL);
 }
@@ -330,7 +291,7 @@ static PyObject *fn_transpose(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     long long d0, d1;
     const char *name = NULL;
-    if (!PyArg_ParseTuple(args, "O&LL|z", tensor_arg, &in[0], &d0, &d1, &name))
+    if (!PyArg_ParseTuple(args, "O&LL|z", gdpy_tensor_arg, &in[0], &d0, &d1, &name))
         return NULL;
     gd_op_args a;
     gd_op_args_init(&a);
@@ -346,7 +307,7 @@ static PyObject *fn_unsqueeze(PyObject *mod, PyObject *args) {
     long long dim;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&L", tensor_arg, &in[0], &dim))
+    if (!PyArg_ParseTuple(args, "O&L", gdpy_tensor_arg, &in[0], &dim))
         return NULL;
     a.i[0] = dim;
     return call(GD_OP_UNSQUEEZE, 1, in, &a);
@@ -358,7 +319,7 @@ static PyObject *fn_select(PyObject *mod, PyObject *args) {
     long long dim, index;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&LL", tensor_arg, &in[0], &dim, &index))
+    if (!PyArg_ParseTuple(args, "O&LL", gdpy_tensor_arg, &in[0], &dim, &index))
         return NULL;
     a.i[0] = dim;
     a.i[1] = index;
@@ -371,7 +332,7 @@ static PyObject *fn_slice(PyObject *mod, PyObject *args) {
     long long v[4];
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&LLLL", tensor_arg, &in[0], &v[0], &v[1], &v[2],
+    if (!PyArg_ParseTuple(args, "O&LLLL", gdpy_tensor_arg, &in[0], &v[0], &v[1], &v[2],
                           &v[3]))
         return NULL;
     for (int k = 0; k < 4; k++)
@@ -384,8 +345,8 @@ static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
     gd_tensor *a, *out = NULL;
     shape_arg_t shape, strides;
     long long offset;
-    if (!PyArg_ParseTuple(args, "O&O&O&L", tensor_arg, &a, shape_arg, &shape, shape_arg,
-                          &strides, &offset))
+    if (!PyArg_ParseTuple(args, "O&O&O&L", gdpy_tensor_arg, &a, gdpy_shape_arg, &shape,
+                          gdpy_shape_arg, &strides, &offset))
         return NULL;
     if (shape.ndim != strides.ndim) {
         PyErr_Format(PyExc_RuntimeError, "mismatch in length of strides and shape");
@@ -502,7 +463,8 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
 static PyObject *fn_take(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[2];
-    if (!PyArg_ParseTuple(args, "O&O&", tensor_arg, &in[0], tensor_arg, &in[1]))
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
+                          &in[1]))
         return NULL;
     return call(GD_OP_TAKE, 2, in, NULL);
 }
@@ -510,290 +472,10 @@ static PyObject *fn_take(PyObject *mod, PyObject *args) {
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[3];
-    if (!PyArg_ParseTuple(args, "O&O&O&", tensor_arg, &in[0], tensor_arg, &in[1],
-                          tensor_arg, &in[2]))
+    if (!PyArg_ParseTuple(args, "O&O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
+                          &in[1], gdpy_tensor_arg, &in[2]))
         return NULL;
     return call_(GD_OP_PUT, 3, in, NULL);
-}
-
-/* ---- creation ----------------------------------------------------------- */
-
-static PyObject *fn_full(PyObject *mod, PyObject *args) {
-    (void)mod;
-    shape_arg_t s;
-    PyObject *value;
-    gd_dtype dt;
-    gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&OO&", shape_arg, &s, &value, dtype_arg, &dt))
-        return NULL;
-    gd_status st;
-    if (value == Py_None) {
-        st = gd_empty(dt, s.ndim, s.v, &out);
-    } else if (PyLong_Check(value) && !PyBool_Check(value) && dt == GD_INT64) {
-        /* Integers beyond 2^53 would not survive a trip through double. */
-        long long v = PyLong_AsLongLong(value);
-        if (v == -1 && PyErr_Occurred())
-            return NULL;
-        st = gd_empty(dt, s.ndim, s.v, &out);
-        for (int64_t i = 0; !st && i < out->numel; i++)
-            ((int64_t *)gd_data_ptr(out))[i] = v;
-    } else {
-        double v = PyFloat_AsDouble(value);
-        if (v == -1 && PyErr_Occurred())
-            return NULL;
-        st = gd_full(dt, s.ndim, s.v, v, &out);
-    }
-    return gdpy_result(st, &out);
-}
-
-static PyObject *fn_from_numpy(PyObject *mod, PyObject *arr) {
-    (void)mod;
-    if (!PyArray_Check(arr)) {
-        PyErr_Format(PyExc_TypeError, "expected np.ndarray (got %.200s)",
-                     Py_TYPE(arr)->tp_name);
-        return NULL;
-    }
-    gd_tensor *out = NULL;
-    return gdpy_result(gdpy_from_numpy((PyArrayObject *)arr, &out), &out);
-}
-
-static PyObject *fn_arange(PyObject *mod, PyObject *args) {
-    (void)mod;
-    PyObject *ostart, *oend, *ostep;
-    gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "OOOO&", &ostart, &oend, &ostep, dtype_arg, &dt))
-        return NULL;
-    double start = PyFloat_AsDouble(ostart), end = PyFloat_AsDouble(oend),
-           step = PyFloat_AsDouble(ostep);
-    if (PyErr_Occurred())
-        return NULL;
-    if (dt == GD_BOOL)
-        return gdpy_raise(
-            gd_error(GD_ERR_NOTIMPL, "\"arange_cpu\" not implemented for 'Bool'"));
-    int64_t n = 0;
-    gd_status st = gd_arange_check(start, end, step);
-    if (st)
-        return gdpy_raise(st);
-    gd_tensor *out = NULL;
-    if (dt == GD_INT64) {
-        int64_t s[3];
-        PyObject *objs[3] = {ostart, oend, ostep};
-        for (int i = 0; i < 3; i++) {
-            if (PyLong_Check(objs[i])) {
-                s[i] = PyLong_AsLongLong(objs[i]);
-                if (s[i] == -1 && PyErr_Occurred())
-                    return NULL;
-            } else {
-                double v = PyFloat_AsDouble(objs[i]);
-                if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
-                    return gdpy_raise(gd_error(
-                        GD_ERR_RUNTIME, "value cannot be converted to type int64_t "
-                                        "without overflow"));
-                s[i] = (int64_t)v;
-            }
-        }
-        if (s[2] == 0)
-            return gdpy_raise(gd_error(GD_ERR_VALUE, "step must be nonzero"));
-        if ((st = gd_arange_size_int64(s[0], s[1], s[2], &n)) ||
-            (st = gd_empty(dt, 1, &n, &out)))
-            return gdpy_raise(st);
-        gd_fill_arange_int64((int64_t *)gd_data_ptr(out), n, s[0], s[2]);
-        return gdpy_wrap(out);
-    }
-    if ((st = gd_arange_size(start, end, step, &n)) || (st = gd_empty(dt, 1, &n, &out)))
-        return gdpy_raise(st);
-    gd_fill_arange(dt, gd_data_ptr(out), n, start, step);
-    return gdpy_wrap(out);
-}
-
-static PyObject *fn_linspace(PyObject *mod, PyObject *args) {
-    (void)mod;
-    double start, end;
-    long long steps;
-    gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "ddLO&", &start, &end, &steps, dtype_arg, &dt))
-        return NULL;
-    if (steps < 0)
-        return gdpy_raise(
-            gd_error(GD_ERR_RUNTIME, "number of steps must be non-negative"));
-    if (dt == GD_FLOAT32 && ((isfinite(start) && fabs(start) > 3.4028234663852886e38) ||
-                             (isfinite(end) && fabs(end) > 3.4028234663852886e38)))
-        return gdpy_raise(gd_error(GD_ERR_RUNTIME,
-                                   "value cannot be converted to type float without "
-                                   "overflow"));
-    int64_t n = steps;
-    gd_tensor *out = NULL;
-    gd_status st = gd_empty(dt, 1, &n, &out);
-    if (st)
-        return gdpy_raise(st);
-    gd_fill_linspace(dt, gd_data_ptr(out), n, start, end);
-    return gdpy_wrap(out);
-}
-
-/* ---- random ------------------------------------------------------------- */
-
-static PyObject *fn_manual_seed(PyObject *mod, PyObject *arg) {
-    (void)mod;
-    /* Negative seeds wrap to 64 bits as PyTorch's do. */
-    unsigned long long seed = PyLong_AsUnsignedLongLongMask(arg);
-    if (seed == (unsigned long long)-1 && PyErr_Occurred())
-        return NULL;
-    gd_generator_seed(gd_default_generator(), seed);
-    Py_RETURN_NONE;
-}
-
-static PyObject *fn_initial_seed(PyObject *mod, PyObject *unused) {
-    (void)mod;
-    (void)unused;
-    return PyLong_FromUnsignedLongLong(gd_default_generator()->seed);
-}
-
-/* Fills `t` in PyTorch's traversal order: memory order for strided tensors,
- * through a contiguous buffer. */
-typedef void (*fill_fn)(gd_tensor *buf, const double *params);
-
-static void fill_uniform(gd_tensor *buf, const double *p) {
-    gd_fill_uniform(gd_default_generator(), buf->dtype, gd_data_ptr(buf), buf->numel,
-                    p[0], p[1]);
-}
-static void fill_normal(gd_tensor *buf, const double *p) {
-    gd_fill_normal(gd_default_generator(), buf->dtype, gd_data_ptr(buf), buf->numel,
-                   p[0], p[1]);
-}
-static void fill_normal_serial(gd_tensor *buf, const double *p) {
-    gd_fill_normal_serial(gd_default_generator(), buf->dtype, gd_data_ptr(buf),
-                          buf->numel, p[0], p[1]);
-}
-static void fill_random64(gd_tensor *buf, const double *p) {
-    (void)p;
-    gd_fill_random_int64(gd_default_generator(), (int64_t *)gd_data_ptr(buf),
-                         buf->numel);
-}
-
-static gd_status fill_in_memory_order(gd_tensor *t, fill_fn fill,
-                                      const double *params) {
-    if (gd_is_contiguous(t)) {
-        fill(t, params);
-        return GD_OK;
-    }
-    /* Order dims by decreasing stride, so the smallest stride is innermost. */
-    int64_t perm[GD_MAX_DIMS];
-    for (int d = 0; d < t->ndim; d++)
-        perm[d] = d;
-    for (int i = 1; i < t->ndim; i++)
-        for (int j = i; j > 0 && t->strides[perm[j - 1]] < t->strides[perm[j]]; j--) {
-            int64_t tmp = perm[j];
-            perm[j] = perm[j - 1];
-            perm[j - 1] = tmp;
-        }
-    gd_tensor *view = NULL, *buf = NULL;
-    gd_status st = gd_permute(t, t->ndim, perm, &view);
-    if (!st)
-        st = gd_empty(t->dtype, view->ndim, view->shape, &buf);
-    if (!st) {
-        fill(buf, params);
-        st = gd_copy_(view, buf);
-    }
-    gd_tensor_decref(view);
-    gd_tensor_decref(buf);
-    return st;
-}
-
-static PyObject *fn_random_fill(PyObject *mod, PyObject *args) {
-    (void)mod;
-    const char *kind;
-    gd_tensor *t;
-    double params[2] = {0, 1};
-    if (!PyArg_ParseTuple(args, "sO&|dd", &kind, tensor_arg, &t, &params[0],
-                          &params[1]))
-        return NULL;
-    gd_status st;
-    bool is_float = gd_dtype_is_floating(t->dtype);
-    if (strcmp(kind, "uniform") == 0) {
-        if (!is_float)
-            return gdpy_raise(gd_error(
-                GD_ERR_RUNTIME, "\"check_uniform_bounds\" not implemented for '%s'",
-                gd_dtype_scalar_name(t->dtype)));
-        double lim =
-            t->dtype == GD_FLOAT32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
-        if (params[0] > params[1])
-            return gdpy_raise(
-                gd_error(GD_ERR_RUNTIME,
-                         "uniform_ expects to return a [from, to) range, but "
-                         "found from=%g > to=%g",
-                         params[0], params[1]));
-        if (params[1] - params[0] > lim)
-            return gdpy_raise(gd_error(
-                GD_ERR_RUNTIME,
-                "uniform_ expects to-from <= std::numeric_limits<%s>::max(), but found "
-                "to=%g and from=%g which result in to-from to exceed the limit",
-                t->dtype == GD_FLOAT32 ? "float" : "double", params[1], params[0]));
-        st = fill_in_memory_order(t, fill_uniform, params);
-    } else if (strcmp(kind, "normal") == 0) {
-        if (!is_float)
-            return gdpy_raise(gd_error(GD_ERR_RUNTIME,
-                                       "\"normal_kernel_cpu\" not implemented for '%s'",
-                                       gd_dtype_scalar_name(t->dtype)));
-        if (params[1] < 0)
-            return gdpy_raise(gd_error(GD_ERR_RUNTIME,
-                                       "normal expects std >= 0.0, but found std %g",
-                                       params[1]));
-        st = fill_in_memory_order(
-            t, gd_is_contiguous(t) && t->numel >= 16 ? fill_normal : fill_normal_serial,
-            params);
-    } else if (strcmp(kind, "random64") == 0 && t->dtype == GD_INT64) {
-        st = fill_in_memory_order(t, fill_random64, params);
-    } else {
-        st = gd_error(GD_ERR_VALUE, "unknown random fill %s", kind);
-    }
-    if (st)
-        return gdpy_raise(st);
-    gd_bump_version(t);
-    Py_RETURN_NONE;
-}
-
-static PyObject *fn_randint(PyObject *mod, PyObject *args) {
-    (void)mod;
-    shape_arg_t s;
-    long long low, high;
-    gd_dtype dt;
-    gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "LLO&O&", &low, &high, shape_arg, &s, dtype_arg, &dt))
-        return NULL;
-    gd_status st = gd_empty(dt, s.ndim, s.v, &out);
-    if (!st)
-        st = gd_fill_randint(gd_default_generator(), dt, gd_data_ptr(out), out->numel,
-                             low, high);
-    if (st) {
-        gd_tensor_decref(out);
-        return gdpy_raise(st);
-    }
-    return gdpy_wrap(out);
-}
-
-static PyObject *fn_randperm(PyObject *mod, PyObject *args) {
-    (void)mod;
-    long long n;
-    gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "LO&", &n, dtype_arg, &dt))
-        return NULL;
-    if (n < 0)
-        return gdpy_raise(
-            gd_error(GD_ERR_RUNTIME,
-                     "randperm is only implemented for nonnegative n, got "
-                     "n=%lld",
-                     n));
-    int64_t len = n;
-    gd_tensor *perm = NULL, *out = NULL;
-    gd_status st = gd_empty(GD_INT64, 1, &len, &perm);
-    if (st)
-        return gdpy_raise(st);
-    gd_randperm(gd_default_generator(), (int64_t *)gd_data_ptr(perm), len);
-    if (dt == GD_INT64)
-        return gdpy_wrap(perm);
-    st = gd_to_dtype(perm, dt, &out);
-    gd_tensor_decref(perm);
-    return gdpy_result(st, &out);
 }
 
 PyMethodDef gdpy_functions[] = {
@@ -823,15 +505,5 @@ PyMethodDef gdpy_functions[] = {
     {"stack", fn_stack, METH_VARARGS, "stack(tensors, dim)"},
     {"take", fn_take, METH_VARARGS, "take(a, flat_index)"},
     {"put_", fn_put_, METH_VARARGS, "put_(a, flat_index, values)"},
-    {"full", fn_full, METH_VARARGS, "full(shape, value|None, dtype)"},
-    {"from_numpy", fn_from_numpy, METH_O, "from_numpy(array): shares memory"},
-    {"arange", fn_arange, METH_VARARGS, "arange(start, end, step, dtype)"},
-    {"linspace", fn_linspace, METH_VARARGS, "linspace(start, end, steps, dtype)"},
-    {"manual_seed", fn_manual_seed, METH_O, "Seeds the default generator."},
-    {"initial_seed", fn_initial_seed, METH_NOARGS, "The default generator's seed."},
-    {"random_fill", fn_random_fill, METH_VARARGS,
-     "random_fill(kind, t, a, b): uniform/normal/random64 in place"},
-    {"randint", fn_randint, METH_VARARGS, "randint(low, high, shape, dtype)"},
-    {"randperm", fn_randperm, METH_VARARGS, "randperm(n, dtype)"},
     {NULL, NULL, 0, NULL},
 };

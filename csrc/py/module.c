@@ -84,8 +84,6 @@ static PyObject *set_indexing_hooks(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-extern PyMethodDef gdpy_functions[];
-
 static PyMethodDef registration_methods[] = {
     {"_set_tensor_class", set_tensor_class, METH_O,
      "Registers the Python Tensor class that results are created as."},
@@ -158,6 +156,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (!mod)
         return NULL;
     if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0)
         goto fail;
     for (int i = 0; i < GD_DTYPE_COUNT; i++) {
