@@ -223,27 +223,6 @@ class Tensor(_C.TensorBase):
 
     # ---- autograd -----------------------------------------------------------
 
-    def backward(
-        self,
-        gradient: Any = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs: Any = None,
-    ) -> None:
-        """Accumulates d(self)/d(leaf) into each leaf's ``.grad``.
-
-        >>> x = gdlite.tensor(2.0, requires_grad=True)
-        >>> (x ** 2).backward()
-        >>> x.grad
-        tensor(4.)
-        """
-        if inputs is None and not create_graph:
-            _C.backward1(self, gradient, bool(retain_graph))
-            return
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs)
-
     def register_hook(self, hook: Any) -> _RemovableHandle:
         """Calls ``hook(grad)`` when this tensor's gradient is computed; a
         returned tensor replaces the gradient."""

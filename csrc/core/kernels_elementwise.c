@@ -112,15 +112,16 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
 }
 
 gd_status gd_fill_(gd_tensor *dst, double value) {
-    int64_t zero_shape[1] = {1};
-    gd_tensor *scalar = NULL;
-    gd_status st = gd_empty(GD_FLOAT64, 0, zero_shape, &scalar);
-    if (st)
-        return st;
-    *(double *)scalar->storage->data = value;
-    const gd_tensor *ops[2] = {dst, scalar};
+    /* The value as a 0-d float64 tensor on the stack, cast by the copy loop:
+     * filling stays as cheap as the write itself for small tensors. */
+    gd_storage storage = {.refcount = 1, .data = &value, .nbytes = sizeof value};
+    gd_tensor scalar = {.refcount = 1,
+                        .dtype = GD_FLOAT64,
+                        .numel = 1,
+                        .storage = &storage,
+                        .on_stack = true};
+    const gd_tensor *ops[2] = {dst, &scalar};
     gd_iterate(2, ops, dst->ndim, dst->shape, cast_loops[dst->dtype][GD_FLOAT64], NULL);
-    gd_tensor_decref(scalar);
     return GD_OK;
 }
 
@@ -401,6 +402,24 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
         compute = GD_FLOAT32; /* true division of integers */
     if ((st = binary_loop_for(op, compute, &loop)))
         return st;
+    bool same_shape =
+        a->ndim == b->ndim &&
+        memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+    bool b_single = b->numel == 1 && b->ndim <= a->ndim;
+    if (a->dtype == compute && b->dtype == compute && a->numel > 0 &&
+        (same_shape || b_single) && gd_is_contiguous(a) && gd_is_contiguous(b)) {
+        /* Fast path for the common small case: a contiguous tensor with a
+         * same-shaped or one-element operand needs no broadcasting walk. */
+        size_t es = gd_dtype_size(compute);
+        if ((st = gd_empty(returns_bool(op) ? GD_BOOL : compute, a->ndim, a->shape,
+                           out)))
+            return st;
+        char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
+        int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
+                              same_shape ? (int64_t)es : 0};
+        loop(data, strides, a->numel, &err);
+        goto check;
+    }
     if ((st = gd_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))
         return st;
     if ((st = as_dtype(a, compute, &ca)) || (st = as_dtype(b, compute, &cb)))
@@ -409,6 +428,7 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
         goto done;
     const gd_tensor *ops[3] = {*out, ca, cb};
     gd_iterate(3, ops, nd, shape, loop, &err);
+check:
     if (err) {
         gd_tensor_decref(*out);
         *out = NULL;

@@ -415,6 +415,46 @@ done:
     return result;
 }
 
+/* Tensor.backward(gradient=None, retain_graph=None, create_graph=False,
+ * inputs=None): in C, so a training loop's backward() costs no Python frame.
+ * create_graph and inputs go to gdlite.autograd.backward. */
+PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"gradient", "retain_graph", "create_graph", "inputs", NULL};
+    PyObject *gradient = Py_None, *retain = Py_None, *create = Py_False,
+             *inputs = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOO:backward", names, &gradient,
+                                     &retain, &create, &inputs))
+        return NULL;
+    int create_graph = PyObject_IsTrue(create);
+    if (create_graph < 0)
+        return NULL;
+    if (create_graph || inputs != Py_None) {
+        PyObject *mod = PyImport_ImportModule("gdlite.autograd");
+        PyObject *fn = mod ? PyObject_GetAttrString(mod, "backward") : NULL;
+        Py_XDECREF(mod);
+        if (!fn)
+            return NULL;
+        PyObject *r = PyObject_CallFunctionObjArgs(fn, self, gradient, retain, create,
+                                                   inputs, NULL);
+        Py_DECREF(fn);
+        return r;
+    }
+    if (gradient != Py_None && !gdpy_is_tensor(gradient)) {
+        PyErr_Format(PyExc_TypeError, "gradient must be a Tensor or None, not %.200s",
+                     Py_TYPE(gradient)->tp_name);
+        return NULL;
+    }
+    int retain_graph = retain == Py_None ? 0 : PyObject_IsTrue(retain);
+    if (retain_graph < 0)
+        return NULL;
+    gd_tensor *root = gdpy_tensor(self);
+    gd_tensor *seed = gradient == Py_None ? NULL : gdpy_tensor(gradient);
+    gd_status st = gd_backward(1, &root, &seed, retain_graph, 0, NULL, false, NULL);
+    if (st)
+        return gdpy_raise(st);
+    Py_RETURN_NONE;
+}
+
 /* backward() of one tensor with the default arguments, without building
  * sequences: the common case in training loops. */
 static PyObject *fn_backward1(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {

@@ -63,6 +63,7 @@ PyObject *gdpy_get_is_leaf(PyObject *self, void *closure);
 PyObject *gdpy_get_retains_grad(PyObject *self, void *closure);
 PyObject *gdpy_get_version(PyObject *self, void *closure);
 PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused);
+PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *gdpy_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *gdpy_detach(PyObject *self, PyObject *unused);
 PyObject *gdpy_detach_(PyObject *self, PyObject *unused);

@@ -529,6 +529,15 @@ static PyMethodDef tensor_methods[] = {
     {"item", tensor_item, METH_NOARGS, "The value of a one-element tensor."},
     {"requires_grad_", (PyCFunction)(void (*)(void))gdpy_requires_grad_, METH_FASTCALL,
      "Sets requires_grad on a leaf (True by default); returns the tensor."},
+    {"backward", (PyCFunction)(void (*)(void))gdpy_tensor_backward,
+     METH_VARARGS | METH_KEYWORDS,
+     "backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)\n"
+     "Accumulates d(self)/d(leaf) into each leaf's .grad; a tensor with more than\n"
+     "one element needs `gradient`.\n\n"
+     ">>> x = gdlite.tensor(2.0, requires_grad=True)\n"
+     ">>> (x ** 2).backward()\n"
+     ">>> x.grad\n"
+     "tensor(4.)"},
     {"retain_grad", gdpy_retain_grad, METH_NOARGS,
      "Keep this non-leaf tensor's gradient in .grad during backward()."},
     {"detach", gdpy_detach, METH_NOARGS,
