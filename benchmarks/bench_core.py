@@ -22,6 +22,9 @@ import gdlite
 
 def per_call(fn: Callable[[], object], repeats: int, target: float = 0.02) -> float:
     """Median seconds per call over `repeats` timed loops."""
+    # Each library's BLAS threads spin for a while after use; a pause lets the
+    # previous library's go idle so they do not slow this one down.
+    time.sleep(0.3)
     fn()
     n, elapsed = 1, 0.0
     while elapsed < target / 4:

@@ -104,9 +104,9 @@ def _has_bool(*operands: Any) -> bool:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input - alpha * other``, broadcast."""
-    if _has_bool(input, other):  # refused with PyTorch's message, before scaling
-        return _C.binary(OPS["sub"], input, other)
-    return _C.binary(OPS["sub"], input, _scaled(input, other, alpha))
+    if alpha != 1 and not _has_bool(input, other):  # bools: PyTorch's refusal
+        other = _scaled(input, other, alpha)
+    return _C.binary(OPS["sub"], input, other)
 
 
 _ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
@@ -134,7 +134,7 @@ def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
 
 def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self -= alpha * other``; returns self."""
-    if not _has_bool(self, other):
+    if alpha != 1 and not _has_bool(self, other):  # bools: PyTorch's refusal
         other = _scaled(self, other, alpha)
     _C.binary_(OPS["sub"], self, other)
     return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -9,17 +10,11 @@ from typing import Any
 from . import _C
 
 
-class _GradModeContext:
-    """Base of the grad-mode switches: a context manager and a decorator."""
+class _GradModeContext(_C.GradMode):
+    """Base of the grad-mode switches: a context manager (entering and leaving
+    run in C) and a decorator."""
 
     _enabled = True
-
-    def __enter__(self) -> None:
-        self._previous = _C.is_grad_enabled()
-        _C.set_grad_enabled(self._enabled)
-
-    def __exit__(self, *exc: object) -> None:
-        _C.set_grad_enabled(self._previous)
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -46,14 +41,16 @@ class enable_grad(_GradModeContext):  # noqa: N801
     _enabled = True
 
 
-class inference_mode(no_grad):  # noqa: N801
-    """gdlite's inference mode is no_grad."""
+def inference_mode(mode: bool = True) -> Any:
+    """gdlite's inference mode is no_grad; ``mode=False`` leaves grad mode as is.
 
-    def __init__(self, mode: bool = True) -> None:
-        self._enabled = not mode
+    >>> with gdlite.inference_mode():
+    ...     y = model(x)
+    """
+    return no_grad() if mode else contextlib.nullcontext()
 
 
-class set_grad_enabled(_GradModeContext):  # noqa: N801
+class set_grad_enabled:  # noqa: N801
     """Sets grad mode now; as a context manager, restores it on exit."""
 
     def __init__(self, mode: bool) -> None:
@@ -63,6 +60,9 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
     def __enter__(self) -> None:
         pass
+
+    def __exit__(self, *exc: object) -> None:
+        _C.set_grad_enabled(self._previous)
 
     def __call__(self, fn: Callable) -> Callable:
         _C.set_grad_enabled(self._previous)

@@ -337,11 +337,6 @@ class Tensor(_C.TensorBase):
 
     # ---- in-place -----------------------------------------------------------
 
-    def zero_(self) -> Tensor:
-        """Sets every element to zero; returns self."""
-        _C.fill_(self, 0.0)
-        return self
-
     def fill_(self, value: Any) -> Tensor:
         """Sets every element to ``value``; returns self."""
         if hasattr(value, "item"):

@@ -309,12 +309,15 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out) {
 }
 
 /* Resolves one -1 in a requested shape against `numel`. */
+/* The requested shape as text, formatted only when an error needs it. */
+#define SHAPE_TEXT(buf, ndim, req)                                                     \
+    (format_shape((buf), sizeof(buf), (ndim), (req)), (buf))
+
 static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
                              int64_t *shape) {
     int infer = -1;
     int64_t known = 1;
     char buf[256];
-    format_shape(buf, sizeof buf, ndim, req);
     for (int d = 0; d < ndim; d++) {
         if (req[d] == -1) {
             GD_CHECK(infer < 0, GD_ERR_RUNTIME, "only one dimension can be inferred");
@@ -322,7 +325,7 @@ static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
         } else {
             GD_CHECK(req[d] >= 0, GD_ERR_RUNTIME,
                      "invalid shape dimension %lld at index %d of shape %s",
-                     (long long)req[d], d, buf);
+                     (long long)req[d], d, SHAPE_TEXT(buf, ndim, req));
             known *= req[d];
         }
         shape[d] = req[d];
@@ -331,10 +334,10 @@ static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
         infer < 0 || known > 0 || numel > 0, GD_ERR_RUNTIME,
         "cannot reshape tensor of 0 elements into shape %s because the unspecified "
         "dimension size -1 can be any value and is ambiguous",
-        buf);
+        SHAPE_TEXT(buf, ndim, req));
     bool ok = infer >= 0 ? (known > 0 && numel % known == 0) : known == numel;
-    GD_CHECK(ok, GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld", buf,
-             (long long)numel);
+    GD_CHECK(ok, GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld",
+             SHAPE_TEXT(buf, ndim, req), (long long)numel);
     if (infer >= 0)
         shape[infer] = numel / known;
     return GD_OK;

@@ -313,6 +313,63 @@ PyObject *gdpy_remove_hook(PyObject *self, PyObject *id) {
     Py_RETURN_NONE;
 }
 
+/* ---- grad-mode context managers ----------------------------------------- */
+
+/* The base of no_grad and enable_grad: entering sets grad mode to the
+ * class's _enabled, leaving restores what it was. In C, so that a
+ * `with no_grad():` in a training loop costs no Python frame. */
+typedef struct {
+    PyObject_HEAD int enabled;
+    int previous;
+} GradModeObject;
+
+static PyObject *gradmode_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    PyObject *flag = PyObject_GetAttrString((PyObject *)type, "_enabled");
+    int enabled = flag ? PyObject_IsTrue(flag) : -1;
+    Py_XDECREF(flag);
+    if (enabled < 0)
+        return NULL;
+    GradModeObject *self = (GradModeObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    self->enabled = enabled;
+    self->previous = gd_grad_enabled();
+    return (PyObject *)self;
+}
+
+static PyObject *gradmode_enter(PyObject *self, PyObject *unused) {
+    (void)unused;
+    GradModeObject *g = (GradModeObject *)self;
+    g->previous = gd_grad_enabled();
+    gd_set_grad_enabled(g->enabled);
+    Py_RETURN_NONE;
+}
+
+static PyObject *gradmode_exit(PyObject *self, PyObject *const *args,
+                               Py_ssize_t nargs) {
+    (void)args;
+    (void)nargs;
+    gd_set_grad_enabled(((GradModeObject *)self)->previous);
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef gradmode_methods[] = {
+    {"__enter__", gradmode_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))gradmode_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject gdpy_GradMode_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C.GradMode",
+    .tp_basicsize = sizeof(GradModeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Sets grad mode to the class's _enabled inside a with block.",
+    .tp_methods = gradmode_methods,
+    .tp_new = gradmode_new,
+};
+
 /* ---- module functions --------------------------------------------------- */
 
 static PyObject *fn_is_grad_enabled(PyObject *mod, PyObject *unused) {

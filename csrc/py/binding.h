@@ -27,6 +27,7 @@ typedef struct {
 extern PyTypeObject gdpy_TensorBase_Type;
 extern PyTypeObject gdpy_Dtype_Type;
 extern PyTypeObject gdpy_Node_Type;
+extern PyTypeObject gdpy_GradMode_Type;
 
 /* Module state that the Python package registers at import. */
 struct gdpy_globals {

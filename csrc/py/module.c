@@ -150,7 +150,7 @@ PyMODINIT_FUNC PyInit__C(void); /* the one exported symbol */
 PyMODINIT_FUNC PyInit__C(void) {
     import_array();
     if (PyType_Ready(&gdpy_Dtype_Type) < 0 || PyType_Ready(&gdpy_TensorBase_Type) < 0 ||
-        PyType_Ready(&gdpy_Node_Type) < 0)
+        PyType_Ready(&gdpy_Node_Type) < 0 || PyType_Ready(&gdpy_GradMode_Type) < 0)
         return NULL;
     PyObject *mod = PyModule_Create(&module_def);
     if (!mod)
@@ -172,6 +172,7 @@ PyMODINIT_FUNC PyInit__C(void) {
             0 ||
         PyModule_AddObjectRef(mod, "dtype", (PyObject *)&gdpy_Dtype_Type) < 0 ||
         PyModule_AddObjectRef(mod, "Node", (PyObject *)&gdpy_Node_Type) < 0 ||
+        PyModule_AddObjectRef(mod, "GradMode", (PyObject *)&gdpy_GradMode_Type) < 0 ||
         add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0)
         goto fail;
     return mod;

@@ -481,6 +481,15 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
     return call_result(GD_OP_CLONE, 1, &t, NULL);
 }
 
+static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_op_args args;
+    gd_op_args_init(&args); /* param 0: the fill value */
+    gd_tensor *in[1] = {gdpy_tensor(self)};
+    gd_status st = gd_call_(GD_OP_FILL, 1, in, &args);
+    return st ? gdpy_raise(st) : Py_NewRef(self);
+}
+
 static PyObject *tensor_clone(PyObject *self, PyObject *unused) {
     (void)unused;
     gd_tensor *in[1] = {gdpy_tensor(self)};
@@ -538,6 +547,7 @@ static PyMethodDef tensor_methods[] = {
      ">>> (x ** 2).backward()\n"
      ">>> x.grad\n"
      "tensor(4.)"},
+    {"zero_", tensor_zero_, METH_NOARGS, "Sets every element to zero; returns self."},
     {"retain_grad", gdpy_retain_grad, METH_NOARGS,
      "Keep this non-leaf tensor's gradient in .grad during backward()."},
     {"detach", gdpy_detach, METH_NOARGS,
