@@ -712,12 +712,7 @@ gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
     gd_saved *s = &node->saved[i];
     if (s->t->storage->version != s->version) {
         char shape[256], producer[128] = "";
-        size_t len = 0;
-        len += (size_t)snprintf(shape, sizeof shape, "[");
-        for (int d = 0; d < s->t->ndim && len < sizeof shape - 24; d++)
-            len += (size_t)snprintf(shape + len, sizeof shape - len,
-                                    d ? ", %lld" : "%lld", (long long)s->t->shape[d]);
-        snprintf(shape + len, sizeof shape - len, "]");
+        gd_format_shape(shape, sizeof shape, s->t->ndim, s->t->shape);
         if (s->producer) {
             /* PyTorch names the forward op: ExpBackward0 -> Exp */
             const char *cut = strstr(s->producer, "Backward");

@@ -75,12 +75,11 @@ static gd_node *heap_pop(node_list *h) {
     return top;
 }
 
+/* "gdlite.Size([2, 3])", as PyTorch prints shapes in autograd messages. */
 static void shape_text(char *buf, size_t cap, int ndim, const int64_t *shape) {
-    size_t len = (size_t)snprintf(buf, cap, "gdlite.Size([");
-    for (int d = 0; d < ndim && len < cap - 24; d++)
-        len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
-                                (long long)shape[d]);
-    snprintf(buf + len, cap - len, "])");
+    char dims[256];
+    snprintf(buf, cap, "gdlite.Size(%s)",
+             gd_format_shape(dims, sizeof dims, ndim, shape));
 }
 
 /* The gradient of an input, summed over broadcast dims and cast to the

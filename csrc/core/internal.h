@@ -16,6 +16,9 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
 void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *shape,
                 gd_loop_fn loop, void *ctx);
 
+/* "[2, 3]": a shape for error messages, written into buf (returned). */
+char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape);
+
 /* Float to integer without undefined behaviour: NaN and out-of-range values
  * give INT64_MIN, as x86 does for the C cast. */
 static inline int64_t gd_f2i64(double x) {

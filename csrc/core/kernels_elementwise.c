@@ -467,17 +467,10 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
         return st;
     if (nd != dst->ndim || memcmp(shape, dst->shape, sizeof(int64_t) * nd) != 0) {
         char want[256], have[256];
-        size_t lw = 0, lh = 0;
-        for (int d = 0; d < dst->ndim; d++)
-            lh += (size_t)snprintf(have + lh, sizeof have - lh, d ? ", %lld" : "%lld",
-                                   (long long)dst->shape[d]);
-        for (int d = 0; d < nd; d++)
-            lw += (size_t)snprintf(want + lw, sizeof want - lw, d ? ", %lld" : "%lld",
-                                   (long long)shape[d]);
-        have[lh] = want[lw] = '\0';
         return gd_error(GD_ERR_RUNTIME,
-                        "output with shape [%s] doesn't match the broadcast shape [%s]",
-                        have, want);
+                        "output with shape %s doesn't match the broadcast shape %s",
+                        gd_format_shape(have, sizeof have, dst->ndim, dst->shape),
+                        gd_format_shape(want, sizeof want, nd, shape));
     }
     if (dst->dtype != result_dtype || (b->storage == dst->storage && b->numel > 1)) {
         /* Mixed precision or aliasing: compute aside, then store. */

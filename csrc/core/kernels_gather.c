@@ -65,14 +65,6 @@ gd_status gd_cat(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
     return st;
 }
 
-static void shape_str(char *buf, size_t cap, const gd_tensor *t) {
-    size_t len = (size_t)snprintf(buf, cap, "[");
-    for (int k = 0; k < t->ndim && len < cap - 24; k++)
-        len += (size_t)snprintf(buf + len, cap - len, k ? ", %lld" : "%lld",
-                                (long long)t->shape[k]);
-    snprintf(buf + len, cap - len, "]");
-}
-
 gd_status gd_stack(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
     gd_tensor *views[256];
     int d;
@@ -88,8 +80,8 @@ gd_status gd_stack(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
                            sizeof(int64_t) * (size_t)ts[0]->ndim) == 0;
         if (!same) {
             char a[256], b[256];
-            shape_str(a, sizeof a, ts[0]);
-            shape_str(b, sizeof b, ts[i]);
+            gd_format_shape(a, sizeof a, ts[0]->ndim, ts[0]->shape);
+            gd_format_shape(b, sizeof b, ts[i]->ndim, ts[i]->shape);
             return gd_error(GD_ERR_RUNTIME,
                             "stack expects each tensor to be equal size, but got %s at "
                             "entry 0 and %s at entry %d",

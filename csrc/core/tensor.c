@@ -1,6 +1,6 @@
 /* Storage and tensor lifetime, shapes, and views by strides. */
 #define _DEFAULT_SOURCE /* madvise */
-#include "gd.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,13 +83,14 @@ static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
     }
 }
 
-static void format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
+char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t len = 0;
     buf[len++] = '[';
     for (int d = 0; d < ndim && len < cap - 24; d++)
         len += (size_t)snprintf(buf + len, cap - len, d ? ", %lld" : "%lld",
                                 (long long)shape[d]);
     snprintf(buf + len, cap - len, "]");
+    return buf;
 }
 
 static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
@@ -99,7 +100,7 @@ static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0) {
             char buf[256];
-            format_shape(buf, sizeof buf, ndim, shape);
+            gd_format_shape(buf, sizeof buf, ndim, shape);
             return gd_error(GD_ERR_RUNTIME,
                             "Trying to create tensor with negative dimension %lld: %s",
                             (long long)shape[d], buf);
@@ -309,10 +310,6 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out) {
 }
 
 /* Resolves one -1 in a requested shape against `numel`. */
-/* The requested shape as text, formatted only when an error needs it. */
-#define SHAPE_TEXT(buf, ndim, req)                                                     \
-    (format_shape((buf), sizeof(buf), (ndim), (req)), (buf))
-
 static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
                              int64_t *shape) {
     int infer = -1;
@@ -325,7 +322,7 @@ static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
         } else {
             GD_CHECK(req[d] >= 0, GD_ERR_RUNTIME,
                      "invalid shape dimension %lld at index %d of shape %s",
-                     (long long)req[d], d, SHAPE_TEXT(buf, ndim, req));
+                     (long long)req[d], d, gd_format_shape(buf, sizeof buf, ndim, req));
             known *= req[d];
         }
         shape[d] = req[d];
@@ -334,10 +331,10 @@ static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
         infer < 0 || known > 0 || numel > 0, GD_ERR_RUNTIME,
         "cannot reshape tensor of 0 elements into shape %s because the unspecified "
         "dimension size -1 can be any value and is ambiguous",
-        SHAPE_TEXT(buf, ndim, req));
+        gd_format_shape(buf, sizeof buf, ndim, req));
     bool ok = infer >= 0 ? (known > 0 && numel % known == 0) : known == numel;
     GD_CHECK(ok, GD_ERR_RUNTIME, "shape '%s' is invalid for input of size %lld",
-             SHAPE_TEXT(buf, ndim, req), (long long)numel);
+             gd_format_shape(buf, sizeof buf, ndim, req), (long long)numel);
     if (infer >= 0)
         shape[infer] = numel / known;
     return GD_OK;
@@ -462,8 +459,8 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
     *out = NULL;
     GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
     if (ndim < t->ndim) {
-        format_shape(want, sizeof want, ndim, req);
-        format_shape(have, sizeof have, t->ndim, t->shape);
+        gd_format_shape(want, sizeof want, ndim, req);
+        gd_format_shape(have, sizeof have, t->ndim, t->shape);
         return gd_error(
             GD_ERR_RUNTIME,
             "expand(gdlite.%s{%s}, size=%s): the number of sizes provided (%d) "
@@ -491,8 +488,8 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
             shape[i] = size;
             strides[i] = 0;
         } else {
-            format_shape(want, sizeof want, ndim, req);
-            format_shape(have, sizeof have, t->ndim, t->shape);
+            gd_format_shape(want, sizeof want, ndim, req);
+            gd_format_shape(have, sizeof have, t->ndim, t->shape);
             return gd_error(
                 GD_ERR_RUNTIME,
                 "The expanded size of the tensor (%lld) must match the "
@@ -584,7 +581,7 @@ gd_status gd_select(const gd_tensor *t, int64_t dim, int64_t index, gd_tensor **
     int64_t size = t->shape[d];
     if (index < -size || index >= size) {
         char buf[256];
-        format_shape(buf, sizeof buf, t->ndim, t->shape);
+        gd_format_shape(buf, sizeof buf, t->ndim, t->shape);
         return gd_error(GD_ERR_INDEX,
                         "select(): index %lld out of range for tensor of size %s at "
                         "dimension %d",
