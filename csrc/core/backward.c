@@ -210,12 +210,45 @@ static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* grad * (e * self.pow(e - 1)) for a number e != 0, fused: each step rounds
+ * in the tensor's dtype exactly as the unfused ops do. NULL if the operands
+ * do not fit the fast loop. */
+static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a,
+                                  gd_tensor *b) {
+    gd_tensor *out = NULL;
+    bool fits = !c->st && b->numel == 1 && g->dtype == a->dtype &&
+                b->dtype == a->dtype && gd_dtype_is_floating(a->dtype) &&
+                g->ndim == a->ndim && gd_is_contiguous(g) && gd_is_contiguous(a) &&
+                memcmp(g->shape, a->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+    if (!fits || gd_get_flat(b, 0) == 0 ||
+        !track(c, gd_empty(a->dtype, a->ndim, a->shape, &out), &out))
+        return NULL;
+    int64_t n = a->numel;
+    if (a->dtype == GD_FLOAT32) {
+        const float *x = (const float *)gd_data_ptr(a),
+                    *gr = (const float *)gd_data_ptr(g);
+        float e = (float)gd_get_flat(b, 0), e1 = e - 1, *o = (float *)gd_data_ptr(out);
+        for (int64_t i = 0; i < n; i++)
+            o[i] = gr[i] * (e * gd_pow_number_f32(x[i], e1));
+    } else {
+        const double *x = (const double *)gd_data_ptr(a),
+                     *gr = (const double *)gd_data_ptr(g);
+        double e = gd_get_flat(b, 0), e1 = e - 1, *o = (double *)gd_data_ptr(out);
+        for (int64_t i = 0; i < n; i++)
+            o[i] = gr[i] * (e * gd_pow_number_f64(x[i], e1));
+    }
+    return out;
+}
+
 /* self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1)))
  * exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()) */
 static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
     gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1), *r = saved(&c, node, 2);
-    if (NEED(0)) {
+    gd_tensor *fused = NEED(0) && !NEED(1) && b ? pow_number_grad(&c, g, a, b) : NULL;
+    if (fused) {
+        give(&c, fused, &gi[0]);
+    } else if (NEED(0)) {
         gd_tensor *p = bin(&c, GD_OP_POW, a, bin_num(&c, GD_OP_SUB, b, 1.0));
         gd_tensor *d = bin(&c, GD_OP_MUL, g, bin(&c, GD_OP_MUL, b, p));
         /* A number exponent other than 0 needs no mask. */
@@ -354,8 +387,19 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     for (int d = 0; d < m->ndim; d++)
         n_in *= m->shape[d];
     double count = g->numel ? (double)n_in / (double)g->numel : 0.0;
-    if (NEED(0))
+    if (NEED(0) && g->numel == 1) {
+        /* One output: every input gets grad / count, filled in one pass. */
+        gd_tensor *share = bin_num(&c, GD_OP_DIV, g, count), *out = NULL;
+        if (share)
+            give(
+                &c,
+                track(&c,
+                      gd_full(m->dtype, m->ndim, m->shape, gd_get_flat(share, 0), &out),
+                      &out),
+                &gi[0]);
+    } else if (NEED(0)) {
         give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count), &gi[0]);
+    }
     return finish(&c);
 }
 

@@ -4,6 +4,8 @@
 
 #include "gd.h"
 
+#include <math.h>
+
 /* An inner loop over n elements: data[i] advances by strides[i] bytes. */
 typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void *ctx);
 
@@ -87,6 +89,31 @@ gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out);
 void gd_node_release_saved(gd_node *node);
 /* The node a gradient for t flows into (new reference), or NULL. */
 gd_status gd_edge_of(gd_tensor *t, gd_node **out);
+
+/* x ** e for a number exponent. PyTorch replaces pow by a cheaper exact form
+ * for these exponents; doing the same keeps results bit-identical. */
+#define GD_POW_NUMBER(name, T, SQRT, POW)                                              \
+    static inline T name(T x, T e) {                                                   \
+        if (e == 1)                                                                    \
+            return x;                                                                  \
+        if (e == 0)                                                                    \
+            return 1;                                                                  \
+        if (e == 2)                                                                    \
+            return x * x;                                                              \
+        if (e == 3)                                                                    \
+            return x * x * x;                                                          \
+        if (e == (T)0.5)                                                               \
+            return SQRT(x);                                                            \
+        if (e == (T) - 0.5)                                                            \
+            return 1 / SQRT(x);                                                        \
+        if (e == -1)                                                                   \
+            return 1 / x;                                                              \
+        if (e == -2)                                                                   \
+            return 1 / (x * x);                                                        \
+        return POW(x, e);                                                              \
+    }
+GD_POW_NUMBER(gd_pow_number_f32, float, sqrtf, powf)
+GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
