@@ -42,7 +42,7 @@ bench: install  ## speed against PyTorch and NumPy (medians, ratios)
 
 asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
-	gcc -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -ffp-contract=off \
+	gcc -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -ffp-contract=off -DGD_SANITIZE \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-Icsrc/core -I$(BLAS_INC) csrc/core/*.c tests/c/test_core.c \
 		-L$(BLAS_LIB) -lscipy_openblas -Wl,-rpath,$(BLAS_LIB) -lm -o $(ASAN_DIR)/test_core

@@ -19,12 +19,32 @@
  * page faults on fresh results far cheaper. */
 #define HUGEPAGE_MIN ((size_t)1 << 22)
 
+/* Per-thread caches of freed tensor headers and small storages: the course's
+ * scalar ops create and drop a few per call, and a cache hit is cheaper than
+ * malloc and free. The sanitizer build goes without them, so that every use
+ * after free still reaches ASan. */
+#if defined(GD_SANITIZE)
+#define FREE_LIST_MAX 0
+#else
+#define FREE_LIST_MAX 64
+#endif
+static _Thread_local void *free_tensors[FREE_LIST_MAX + 1];
+static _Thread_local int n_free_tensors;
+static _Thread_local void *free_storages[FREE_LIST_MAX + 1];
+static _Thread_local int n_free_storages;
+
 static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
     gd_storage *s;
     *out = NULL;
     if (nbytes <= INLINE_DATA_MAX) {
-        s = zero ? calloc(1, HEADER_SIZE + INLINE_DATA_MAX)
-                 : malloc(HEADER_SIZE + INLINE_DATA_MAX);
+        if (n_free_storages > 0) {
+            s = free_storages[--n_free_storages];
+            if (zero)
+                memset((char *)s + HEADER_SIZE, 0, nbytes);
+        } else {
+            s = zero ? calloc(1, HEADER_SIZE + INLINE_DATA_MAX)
+                     : malloc(HEADER_SIZE + INLINE_DATA_MAX);
+        }
         if (!s)
             return gd_error(GD_ERR_NOMEM, "out of memory allocating %zu bytes", nbytes);
         s->data = (char *)s + HEADER_SIZE;
@@ -66,10 +86,14 @@ void gd_storage_incref(gd_storage *s) {
 void gd_storage_decref(gd_storage *s) {
     if (!s || --s->refcount > 0)
         return;
-    if (s->release)
+    if (s->release) {
         s->release(s->release_context);
-    else if (s->data != (char *)s + HEADER_SIZE)
+    } else if (s->data != (char *)s + HEADER_SIZE) {
         free(s->data);
+    } else if (n_free_storages < FREE_LIST_MAX) {
+        free_storages[n_free_storages++] = s;
+        return;
+    }
     free(s);
 }
 
@@ -122,7 +146,8 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
     *out = NULL;
     if (st)
         return st;
-    gd_tensor *t = malloc(sizeof *t);
+    gd_tensor *t =
+        n_free_tensors > 0 ? free_tensors[--n_free_tensors] : malloc(sizeof *t);
     if (!t)
         return gd_error(GD_ERR_NOMEM, "out of memory");
     t->refcount = 1;
@@ -212,7 +237,10 @@ void gd_tensor_decref(gd_tensor *t) {
         return;
     gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
-    free(t);
+    if (n_free_tensors < FREE_LIST_MAX)
+        free_tensors[n_free_tensors++] = t;
+    else
+        free(t);
 }
 
 bool gd_is_contiguous(const gd_tensor *t) {

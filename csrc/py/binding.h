@@ -81,7 +81,9 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value);
 /* tensor_type.c: matmul with its node named after the operand shapes */
 PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name);
 static inline int gdpy_is_tensor(PyObject *o) {
-    return PyObject_TypeCheck(o, &gdpy_TensorBase_Type);
+    /* Results are exactly gdlite.Tensor: test that before walking the MRO. */
+    return Py_TYPE(o) == gdpy.tensor_class ||
+           PyObject_TypeCheck(o, &gdpy_TensorBase_Type);
 }
 static inline gd_tensor *gdpy_tensor(PyObject *o) {
     return ((TensorObject *)o)->t;
