@@ -196,6 +196,3 @@ def run_backward(
     inputs: Sequence[TensorBase] | None,
     allow_unused: bool,
 ) -> tuple[TensorBase | None, ...] | None: ...
-def backward1(
-    tensor: TensorBase, gradient: TensorBase | None, retain_graph: bool
-) -> None: ...

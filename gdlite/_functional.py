@@ -225,16 +225,6 @@ def isfinite(input: Any) -> Any:
     return (input == input) & (abs(input) != math.inf)
 
 
-def sign(input: Any) -> Any:
-    """-1, 0 or 1 by the sign of each element."""
-    return _C.unary(OPS["sign"], input)
-
-
-def floor(input: Any) -> Any:
-    """Largest integer not above each element."""
-    return _C.unary(OPS["floor"], input)
-
-
 # ---- reductions -------------------------------------------------------------
 
 

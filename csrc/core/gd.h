@@ -171,7 +171,6 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *shape,
 gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
                      gd_tensor **out); /* ndims < 0: every size-1 dim */
 gd_status gd_unsqueeze(const gd_tensor *t, int64_t dim, gd_tensor **out);
-gd_status gd_flatten(const gd_tensor *t, int64_t start, int64_t end, gd_tensor **out);
 gd_status gd_select(const gd_tensor *t, int64_t dim, int64_t index, gd_tensor **out);
 gd_status gd_slice(const gd_tensor *t, int64_t dim, int64_t start, int64_t stop,
                    int64_t step,

@@ -572,31 +572,6 @@ gd_status gd_unsqueeze(const gd_tensor *t, int64_t dim, gd_tensor **out) {
     return gd_as_strided(t, t->ndim + 1, shape, strides, t->offset, out);
 }
 
-gd_status gd_flatten(const gd_tensor *t, int64_t start, int64_t end, gd_tensor **out) {
-    int s, e;
-    gd_status st;
-    int64_t shape[GD_MAX_DIMS];
-    int n = 0;
-    *out = NULL;
-    if ((st = gd_wrap_dim(start, t->ndim, &s)) || (st = gd_wrap_dim(end, t->ndim, &e)))
-        return st;
-    GD_CHECK(s <= e, GD_ERR_RUNTIME,
-             "flatten() has invalid args: start_dim cannot come after end_dim");
-    if (t->ndim == 0) {
-        shape[0] = 1;
-        return gd_reshape(t, 1, shape, out);
-    }
-    for (int d = 0; d < s; d++)
-        shape[n++] = t->shape[d];
-    int64_t merged = 1;
-    for (int d = s; d <= e; d++)
-        merged *= t->shape[d];
-    shape[n++] = merged;
-    for (int d = e + 1; d < t->ndim; d++)
-        shape[n++] = t->shape[d];
-    return gd_reshape(t, n, shape, out);
-}
-
 gd_status gd_select(const gd_tensor *t, int64_t dim, int64_t index, gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     int d, n = 0;

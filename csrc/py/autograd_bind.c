@@ -512,30 +512,7 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
     Py_RETURN_NONE;
 }
 
-/* backward() of one tensor with the default arguments, without building
- * sequences: the common case in training loops. */
-static PyObject *fn_backward1(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-    (void)mod;
-    if (nargs != 3 || !gdpy_is_tensor(args[0]) ||
-        (args[1] != Py_None && !gdpy_is_tensor(args[1]))) {
-        PyErr_SetString(PyExc_TypeError,
-                        "backward1(tensor, gradient|None, retain_graph)");
-        return NULL;
-    }
-    int retain = PyObject_IsTrue(args[2]);
-    if (retain < 0)
-        return NULL;
-    gd_tensor *root = gdpy_tensor(args[0]);
-    gd_tensor *seed = args[1] == Py_None ? NULL : gdpy_tensor(args[1]);
-    gd_status st = gd_backward(1, &root, &seed, retain, 0, NULL, false, NULL);
-    if (st)
-        return gdpy_raise(st);
-    Py_RETURN_NONE;
-}
-
 PyMethodDef gdpy_autograd_functions[] = {
-    {"backward1", (PyCFunction)(void (*)(void))fn_backward1, METH_FASTCALL,
-     "backward1(tensor, gradient|None, retain_graph)"},
     {"is_grad_enabled", fn_is_grad_enabled, METH_NOARGS,
      "Is grad mode on (this thread)?"},
     {"set_grad_enabled", fn_set_grad_enabled, METH_O, "Turns grad mode on or off."},
