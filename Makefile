@@ -9,7 +9,9 @@ ASAN_DIR := build/asan
 BLAS_INC = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_include_dir())")
 BLAS_LIB = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_lib_dir())")
 
-.PHONY: help install build demo test bench asan format format-check lint check-core clean
+TSAN_DIR := build/tsan
+
+.PHONY: help install build demo test bench asan tsan format format-check lint check-core clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -53,6 +55,14 @@ asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(PY) -m pytest -x
+
+tsan: install  ## the threading tests under ThreadSanitizer
+	rm -rf $(TSAN_DIR) && mkdir -p $(TSAN_DIR)
+	GDLITE_SANITIZE=thread $(PY) setup.py --quiet build_ext --build-lib $(TSAN_DIR) \
+		--build-temp $(TSAN_DIR)/tmp -j 2
+	GDLITE_EXT_DIR=$(abspath $(TSAN_DIR))/gdlite \
+	LD_PRELOAD="$$(gcc -print-file-name=libtsan.so)" TSAN_OPTIONS=halt_on_error=1 \
+		$(PY) -m pytest -x tests/test_threads.py
 
 format:  ## format C and Python sources
 	$(VENV)/bin/clang-format -i --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h

@@ -2,7 +2,8 @@
 
 Matmul links the OpenBLAS that scipy-openblas32 ships (the one NumPy's wheels
 use); the package imports scipy_openblas32 before _C so the library is loaded.
-Set GDLITE_SANITIZE=1 for an ASan+UBSan build.
+Set GDLITE_SANITIZE=1 for an ASan+UBSan build, GDLITE_SANITIZE=thread for a
+ThreadSanitizer build.
 """
 
 import os
@@ -27,8 +28,14 @@ warnings = [
 # Python.h and NumPy's headers trip some of the stricter warnings.
 binding_relaxed = ["-Wno-missing-field-initializers", "-Wno-cast-function-type"]
 sanitize = os.environ.get("GDLITE_SANITIZE") == "1"
+thread_sanitize = os.environ.get("GDLITE_SANITIZE") == "thread"
 extra_compile = warnings + binding_relaxed + ["-O3"]
 extra_link = [f"-Wl,-rpath,{scipy_openblas32.get_lib_dir()}"]
+if thread_sanitize:
+    # Free lists stay on: they are per thread, and their release at thread
+    # exit is part of what this build checks.
+    extra_compile += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=thread"]
+    extra_link += ["-fsanitize=thread"]
 if sanitize:
     extra_compile += [
         "-O1",

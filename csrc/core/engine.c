@@ -304,9 +304,30 @@ static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **o
     return GD_OK;
 }
 
+static gd_status backward_locked(int n, gd_tensor *const *roots,
+                                 gd_tensor *const *seeds, bool retain_graph,
+                                 int n_inputs, gd_tensor *const *inputs,
+                                 bool allow_unused, gd_tensor **grads_out);
+
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
                       bool retain_graph, int n_inputs, gd_tensor *const *inputs,
                       bool allow_unused, gd_tensor **grads_out) {
+    /* The engine's scratch (dependency counts, gradient buffers) lives on the
+     * nodes, and graphs of different threads share nodes (a leaf's
+     * AccumulateGrad); leaves' .grad are shared too. So a backward keeps the
+     * embedder's lock throughout, where PyTorch keeps per-call maps and a
+     * mutex per AccumulateGrad. */
+    gd_loop_keep_lock(true);
+    gd_status st = backward_locked(n, roots, seeds, retain_graph, n_inputs, inputs,
+                                   allow_unused, grads_out);
+    gd_loop_keep_lock(false);
+    return st;
+}
+
+static gd_status backward_locked(int n, gd_tensor *const *roots,
+                                 gd_tensor *const *seeds, bool retain_graph,
+                                 int n_inputs, gd_tensor *const *inputs,
+                                 bool allow_unused, gd_tensor **grads_out) {
     node_list all, stack, heap, held;
     NODE_LIST_INIT(all);
     NODE_LIST_INIT(stack);

@@ -388,6 +388,22 @@ gd_status gd_detach_(gd_tensor *t);
 /* t.data = src: t takes src's storage, shape and dtype, keeping its autograd. */
 gd_status gd_set_data(gd_tensor *t, const gd_tensor *src);
 
+/* ---- threads --------------------------------------------------------------- */
+
+/*
+ * The core keeps no locks: its caller serialises calls (the Python binding
+ * holds the GIL). Long numeric loops may still let other threads run: the
+ * embedder installs `unlock`, which the core calls before a loop over at least
+ * GD_UNLOCK_MIN_WORK elements, and `relock`, called after it with what unlock
+ * returned. Between the two the core touches only the elements of tensors its
+ * caller owns for the whole call: no reference counts, no allocation, no graph,
+ * no generator. Unset (the default), nothing is called.
+ */
+#define GD_UNLOCK_MIN_WORK 65536
+typedef void *(*gd_unlock_fn)(void);
+typedef void (*gd_relock_fn)(void *state);
+void gd_set_loop_unlock(gd_unlock_fn unlock, gd_relock_fn relock);
+
 /* ---- random numbers: PyTorch's CPU streams ------------------------------ */
 
 typedef struct gd_generator {

@@ -18,6 +18,17 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
 void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *shape,
                 gd_loop_fn loop, void *ctx);
 
+/* Bracket a numeric loop over `work` elements (see gd_set_loop_unlock):
+ * gd_loop_end takes what gd_loop_begin returned. Nested brackets unlock once,
+ * at the outermost. Between the two: element data only. */
+void *gd_loop_begin(int64_t work);
+void gd_loop_end(void *state);
+/* Between keep_lock(true) and keep_lock(false) loops do not unlock: for
+ * writes into memory that another thread's call may write too (the engine
+ * accumulating into a leaf's .grad, as PyTorch's AccumulateGrad does under
+ * its mutex). */
+void gd_loop_keep_lock(bool keep);
+
 /* "[2, 3]": a shape for error messages, written into buf (returned). */
 char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape);
 

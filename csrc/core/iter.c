@@ -50,8 +50,12 @@ void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *
         return;
     }
     n = m + 1;
+    int64_t work = 1;
+    for (int d = 0; d < n; d++)
+        work *= dims[d];
     int inner = n - 1;
     int64_t counter[GD_MAX_DIMS] = {0};
+    void *lock = gd_loop_begin(work);
     for (;;) {
         loop(data, strides[inner], dims[inner], ctx);
         int d = inner - 1;
@@ -65,6 +69,7 @@ void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *
             counter[d] = 0;
         }
         if (d < 0)
-            return;
+            break;
     }
+    gd_loop_end(lock);
 }

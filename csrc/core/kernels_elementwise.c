@@ -394,7 +394,9 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
+        void *lock = gd_loop_begin(a->numel);
         loop(data, strides, a->numel, &err);
+        gd_loop_end(lock);
         goto check;
     }
     if ((st = gd_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))

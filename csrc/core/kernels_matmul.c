@@ -96,7 +96,9 @@ static gd_status pack(mat_ref x, int64_t rows, int64_t cols, size_t elsize, char
 static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
                        mat_ref b, char *c) {
     if (!gd_dtype_is_floating(dt) || m * n * k <= GD_SMALL_MATMUL) {
+        void *lock = gd_loop_begin(m * n * k);
         naive_mm(dt, m, n, k, a, b, c);
+        gd_loop_end(lock);
         return GD_OK;
     }
     if (k == 0) {
@@ -120,6 +122,7 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
             goto done;
         blas_layout(b, k, n, &tb, &ldb);
     }
+    void *lock = gd_loop_begin(m * n * k);
     if (dt == GD_FLOAT32)
         scipy_cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
                           (const float *)a.data, (int)lda, (const float *)b.data,
@@ -128,6 +131,7 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
         scipy_cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
                           (const double *)a.data, (int)lda, (const double *)b.data,
                           (int)ldb, 0.0, (double *)c, (int)n);
+    gd_loop_end(lock);
 done:
     free(abuf);
     free(bbuf);

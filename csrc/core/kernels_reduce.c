@@ -287,6 +287,7 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
     size_t rowbytes = (size_t)plan.row_len * gd_dtype_size(dt);
     const char *base = gd_data_ptr(in);
     int64_t n = plan.row_len;
+    void *lock = gd_loop_begin(in->numel);
     for (int64_t r = 0; r < plan.rows; r++) {
         const char *row = base + (size_t)r * rowbytes;
         double vf = 0;
@@ -337,6 +338,7 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
         }
         store(*out, r, vf, vi);
     }
+    gd_loop_end(lock);
 done:
     gd_tensor_decref(plan.data);
     return st;
@@ -370,6 +372,7 @@ gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdi
     gd_dtype dt = a->dtype;
     size_t rowbytes = (size_t)plan.row_len * gd_dtype_size(dt);
     const char *base = gd_data_ptr(plan.data);
+    void *lock = gd_loop_begin(plan.data->numel);
     for (int64_t r = 0; r < plan.rows; r++) {
         const char *row = base + (size_t)r * rowbytes;
         int64_t at = row_arg_extreme(dt, row, plan.row_len, want_max);
@@ -379,6 +382,7 @@ gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdi
         if (idx)
             ((int64_t *)gd_data_ptr(idx))[r] = at;
     }
+    gd_loop_end(lock);
     if (values) {
         *values = vals;
         vals = NULL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -32,6 +33,36 @@ static _Thread_local void *free_tensors[FREE_LIST_MAX + 1];
 static _Thread_local int n_free_tensors;
 static _Thread_local void *free_storages[FREE_LIST_MAX + 1];
 static _Thread_local int n_free_storages;
+
+/* A thread's caches are freed when it exits (short-lived threads would
+ * otherwise leave them behind): the first block a thread caches registers a
+ * thread-specific value whose destructor empties them. */
+static tss_t cache_key;
+static once_flag cache_key_once = ONCE_FLAG_INIT;
+static bool cache_key_made;
+static _Thread_local bool cache_registered;
+
+static void release_thread_caches(void *unused) {
+    (void)unused;
+    while (n_free_tensors > 0)
+        free(free_tensors[--n_free_tensors]);
+    while (n_free_storages > 0)
+        free(free_storages[--n_free_storages]);
+    cache_registered = false;
+}
+
+static void make_cache_key(void) {
+    cache_key_made = tss_create(&cache_key, release_thread_caches) == thrd_success;
+}
+
+/* May this thread cache a freed block? */
+static bool thread_cache_ready(void) {
+    if (cache_registered)
+        return true;
+    call_once(&cache_key_once, make_cache_key);
+    cache_registered = cache_key_made && tss_set(cache_key, &cache_key) == thrd_success;
+    return cache_registered;
+}
 
 static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
     gd_storage *s;
@@ -90,7 +121,7 @@ void gd_storage_decref(gd_storage *s) {
         s->release(s->release_context);
     } else if (s->data != (char *)s + HEADER_SIZE) {
         free(s->data);
-    } else if (n_free_storages < FREE_LIST_MAX) {
+    } else if (n_free_storages < FREE_LIST_MAX && thread_cache_ready()) {
         free_storages[n_free_storages++] = s;
         return;
     }
@@ -237,7 +268,7 @@ void gd_tensor_decref(gd_tensor *t) {
         return;
     gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
-    if (n_free_tensors < FREE_LIST_MAX)
+    if (n_free_tensors < FREE_LIST_MAX && thread_cache_ready())
         free_tensors[n_free_tensors++] = t;
     else
         free(t);

@@ -50,7 +50,8 @@ PyObject *gdpy_result(gd_status st, gd_tensor **out);
  * (borrows t: takes its own reference). */
 PyObject *gdpy_wrap_existing(gd_tensor *t);
 /* Runs a recorded op; outs[0] wrapped (outs[1], if any, left to the caller).
- * The GIL is released for big inputs. */
+ * The GIL stays held: the core releases it around its long numeric loops
+ * only (module.c installs the hooks). */
 gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
                     gd_tensor **outs);
 
@@ -134,8 +135,5 @@ gd_dtype gdpy_result_type(const gdpy_operand *ops, int n);
 int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args);
 /* The operand as a tensor: Python numbers become a 0-d tensor of `dtype`. */
 gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype);
-
-/* Big kernels run without the GIL. */
-#define GDPY_NOGIL_MIN 65536
 
 #endif

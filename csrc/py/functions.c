@@ -13,13 +13,7 @@ static PyObject *call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *a
 
 /* Runs an in-place op (dst = in[0]) and returns None. */
 static PyObject *call_(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
-    gd_status st;
-    if (in[0]->numel < GDPY_NOGIL_MIN) {
-        st = gd_call_(op, n, in, args);
-    } else {
-        Py_BEGIN_ALLOW_THREADS st = gd_call_(op, n, in, args);
-        Py_END_ALLOW_THREADS
-    }
+    gd_status st = gd_call_(op, n, in, args);
     if (st)
         return gdpy_raise(st);
     Py_RETURN_NONE;

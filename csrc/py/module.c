@@ -145,6 +145,16 @@ static int add_grad_fn_names(PyObject *mod) {
     return r;
 }
 
+/* The core lets other threads run during its long numeric loops, in which
+ * it touches element data only (gd_set_loop_unlock). */
+static void *release_gil(void) {
+    return PyEval_SaveThread();
+}
+
+static void reacquire_gil(void *state) {
+    PyEval_RestoreThread((PyThreadState *)state);
+}
+
 PyMODINIT_FUNC PyInit__C(void); /* the one exported symbol */
 
 PyMODINIT_FUNC PyInit__C(void) {
@@ -155,6 +165,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyObject *mod = PyModule_Create(&module_def);
     if (!mod)
         return NULL;
+    gd_set_loop_unlock(release_gil, reacquire_gil);
     if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0)

@@ -35,14 +35,7 @@ PyObject *gdpy_wrap_existing(gd_tensor *t) {
 
 gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
                     gd_tensor **outs) {
-    int64_t work = 0;
-    for (int i = 0; i < n; i++)
-        work += in[i]->numel;
-    if (work < GDPY_NOGIL_MIN)
-        return gd_call(op, n, in, args, outs);
-    gd_status st;
-    Py_BEGIN_ALLOW_THREADS st = gd_call(op, n, in, args, outs);
-    Py_END_ALLOW_THREADS return st;
+    return gd_call(op, n, in, args, outs);
 }
 
 static PyObject *call_result(gd_op op, int n, gd_tensor *const *in,
@@ -140,13 +133,7 @@ static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
         return NULL;
     }
     gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], args.dtype)};
-    gd_status st;
-    if (ops[0].t->numel >= GDPY_NOGIL_MIN) {
-        Py_BEGIN_ALLOW_THREADS st = gd_call_(op, 2, in, &args);
-        Py_END_ALLOW_THREADS
-    } else {
-        st = gd_call_(op, 2, in, &args);
-    }
+    gd_status st = gd_call_(op, 2, in, &args);
     gdpy_operand_release(&ops[1]);
     if (st)
         return gdpy_raise(st);
