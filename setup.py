@@ -64,7 +64,7 @@ setup(
             define_macros=[("BLAS_SYMBOL_PREFIX", "scipy_")],
             extra_compile_args=extra_compile,
             extra_link_args=extra_link,
-            depends=sorted(glob("csrc/*/*.h")) + ["csrc/core/ops.def"],
+            depends=sorted(glob("csrc/*/*.h")) + sorted(glob("csrc/core/*.def")),
         )
     ],
 )

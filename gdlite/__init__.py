@@ -54,6 +54,7 @@ from ._functional import (
     bmm,
     cat,
     clamp,
+    cumsum,
     div,
     dot,
     equal,
@@ -86,7 +87,14 @@ from ._grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from ._legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+)
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._types import Size, device, return_types
@@ -96,6 +104,8 @@ float32 = float = _C.float32
 float64 = double = _C.float64
 int64 = long = _C.int64
 int32 = int = _C.int32
+uint8 = _C.uint8
+promote_types = _C.promote_types
 bool = _C.bool
 
 # Elementwise functions under their torch names (exp, log, mul, eq, ...).

@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from . import _C
-from ._data import NP_DTYPES, as_dtype, dtype_of_array, infer_dtype
+from ._data import (
+    NP_DTYPES,
+    as_dtype,
+    check_python_values,
+    dtype_of_array,
+    infer_dtype,
+)
 from ._types import device as _device
 
 float32, float64, int64, int32 = _C.float32, _C.float64, _C.int64, _C.int32
@@ -55,12 +61,17 @@ def tensor(
     """
     _check_device(device)
     dtype = None if dtype is None else as_dtype(dtype)
+    if dtype is not None:
+        check_python_values(data, dtype)
     if type(data) in (bool, int, float):  # the common scalar case, without NumPy
         inferred = infer_dtype(data)
         return _with_grad(_C.full((), data, dtype or inferred), requires_grad)
     arr, inferred = _as_array(data)
     target = dtype if dtype is not None else inferred
-    copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
+    if target.is_floating_point or target == inferred or isinstance(arr, np.ndarray):
+        copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
+    else:  # Python numbers into an integer dtype: checked above, then C casts
+        copy = np.array(arr, dtype=NP_DTYPES[inferred]).astype(NP_DTYPES[target])
     return _with_grad(_C.from_numpy(copy), requires_grad)
 
 

@@ -14,16 +14,45 @@ import numpy as np
 
 from . import _C
 
-NP_DTYPES = {
-    _C.float32: np.float32,
-    _C.float64: np.float64,
-    _C.int64: np.int64,
-    _C.int32: np.int32,
-    _C.bool: np.bool_,
-}
+# Every dtype of the core's table, and its NumPy twin (read from the table).
+DTYPES = tuple(d for d in vars(_C).values() if isinstance(d, _C.dtype))
+NP_DTYPES = {d: np.dtype(d._numpy).type for d in DTYPES}
 _FROM_NP = {np.dtype(v): k for k, v in NP_DTYPES.items()}
 _PY_TYPES = {bool: _C.bool, int: _C.int64, float: _C.float32}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+# Integer dtypes whose Python-number values PyTorch range-checks.
+_INT_LIMITS = {_C.uint8: (0, 255), _C.int32: (-(2**31), 2**31 - 1)}
+_INT_LIMITS[_C.int64] = (_INT64_MIN, _INT64_MAX)
+
+
+def check_python_values(data: Any, dtype: Any) -> None:
+    """PyTorch's overflow check for Python numbers stored into an integer dtype.
+
+    Floats must lie within the dtype's range before truncation (NaN never
+    does); ints may also wrap into an unsigned dtype from as low as -max.
+    """
+    limits = _INT_LIMITS.get(dtype)
+    if limits is None:
+        return
+    low, high = limits
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        if isinstance(x, float):
+            bad = not (low <= x <= float(high))
+        elif type(x) is int and dtype is not _C.int64:
+            bad = x > high or x < (low if low < 0 else -high)
+        else:
+            continue
+        if bad:
+            raise RuntimeError(
+                f"value cannot be converted to type {dtype._name} without overflow"
+            )
 
 
 def as_dtype(dtype: Any) -> Any:
@@ -52,7 +81,7 @@ def dtype_of_array(arr: np.ndarray | np.generic) -> Any:
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{dt.type.__name__}. The only "
-            "supported types are: float64, float32, int64, int32, and bool."
+            "supported types are: float64, float32, int64, int32, uint8, and bool."
         ) from None
 
 
@@ -83,7 +112,7 @@ def infer_dtype(data: Any) -> Any:
     """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular."""
     shape: list[int] = []
     leaf_depth = -1
-    code = -1
+    dtype = None
     stack = [(data, 0)]
     while stack:
         x, depth = stack.pop()
@@ -107,7 +136,8 @@ def infer_dtype(data: Any) -> Any:
             leaf_depth = depth
         elif depth != leaf_depth:
             raise TypeError("not a sequence")
-        code = max(code, _leaf_dtype(x)._code)
-    if code < 0:  # no elements at all: the default dtype
+        leaf = _leaf_dtype(x)
+        dtype = leaf if dtype is None else _C.promote_types(dtype, leaf)
+    if dtype is None:  # no elements at all: the default dtype
         return _C.float32
-    return next(d for d in NP_DTYPES if d._code == code)
+    return dtype

@@ -154,9 +154,6 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001 - torch's name
     return _C.unary(OPS["round"], input * scale) / scale
 
 
-_CXX_NAMES = {"bool": "bool", "int32": "int", "int64": "long int", "float32": "float"}
-
-
 def _clamp_dtype(input: Any, min: Any, max: Any) -> Any:  # noqa: A002
     dtype = input.dtype
     for bound in (min, max):
@@ -195,8 +192,8 @@ def clamp_(self: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     dtype = _clamp_dtype(self, min, max)
     if dtype != self.dtype:
         raise RuntimeError(
-            f"result type {_scalar_name(dtype)} can't be cast to the desired output "
-            f"type {_CXX_NAMES.get(repr(self.dtype).removeprefix('gdlite.'), 'double')}"
+            f"result type {dtype._scalar_name} can't be cast to the desired output "
+            f"type {self.dtype._cxx_name}"
         )
     if any_tensor_bound(min, max):
         self.copy_(clamp(self, min, max))
@@ -228,23 +225,11 @@ def isfinite(input: Any) -> Any:
 # ---- reductions -------------------------------------------------------------
 
 
-# Node names PyTorch gives a reduction along given dims (the all-dims form
-# keeps the op table's name).
-_DIM_NODE_NAMES = {
-    "sum": "SumBackward1",
-    "mean": "MeanBackward1",
-    "prod": "ProdBackward1",
-    "max": "AmaxBackward0",
-    "min": "AminBackward0",
-}
-
-
 def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) -> Any:
     dims = _dims(dim)
     if dims == ():
         dims = None
-    node = None if dims is None else _DIM_NODE_NAMES.get(name)
-    return _C.reduce(OPS[name], input, dims, keepdim, param, node)
+    return _C.reduce(OPS[name], input, dims, keepdim, param)
 
 
 def sum(
@@ -264,7 +249,7 @@ def mean(
         if not dtype.is_floating_point:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Optional dtype must be either a "
-                f"floating point or complex dtype. Got: {_scalar_name(dtype)}"
+                f"floating point or complex dtype. Got: {dtype._scalar_name}"
             )
         input = input.to(dtype)
     return _reduce("mean", input, dim, keepdim)
@@ -277,6 +262,16 @@ def prod(
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("prod", input, dim, keepdim)
+
+
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:
+    """Cumulative sum along ``dim``; integers and bools give int64.
+
+    Example: ``gdlite.tensor([1., 2., 3.]).cumsum(0)`` is ``tensor([1., 3., 6.])``.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    return _C.scan(OPS["cumsum"], input, int(dim))
 
 
 def _check_nonempty(name: str, input: Any, dim: Any) -> None:
@@ -398,14 +393,19 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     return _reduce("norm", input, dim, keepdim, float(p))
 
 
+def _logical_result(result: Any, input: Any) -> Any:
+    # PyTorch keeps uint8 for any/all of uint8 input (its pre-bool behaviour).
+    return result.to(_C.uint8) if input.dtype == _C.uint8 else result
+
+
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """True where any element (over ``dim``) is nonzero."""
-    return _reduce("sum", input != 0, dim, keepdim) > 0
+    return _logical_result(_reduce("sum", input != 0, dim, keepdim) > 0, input)
 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """True where every element (over ``dim``) is nonzero."""
-    return _reduce("sum", input == 0, dim, keepdim) == 0
+    return _logical_result(_reduce("sum", input == 0, dim, keepdim) == 0, input)
 
 
 # ---- linear algebra ---------------------------------------------------------
@@ -455,16 +455,7 @@ def bmm(input: Any, mat2: Any) -> Any:
             f"[{input.shape[0]}, {input.shape[2]}] but got: "
             f"[{mat2.shape[0]}, {mat2.shape[1]}]."
         )
-    return _C.matmul(input, mat2, False, "BmmBackward0")
-
-
-def _scalar_name(dtype: Any) -> str:
-    return {
-        "float32": "Float",
-        "float64": "Double",
-        "int64": "Long",
-        "int32": "Int",
-    }.get(repr(dtype).removeprefix("gdlite."), "Bool")
+    return _C.matmul(input, mat2, False, _C.decompositions["BMM"])
 
 
 # ---- joining ----------------------------------------------------------------

@@ -8,23 +8,9 @@ import numpy as np
 
 from . import _C, _tensor_str
 from . import _functional as F
+from ._data import DTYPES
 from ._types import CPU, Size
 from ._types import device as _device
-
-_DTYPE_NAMES = {
-    _C.float32: "float32",
-    _C.float64: "float64",
-    _C.int64: "int64",
-    _C.int32: "int32",
-    _C.bool: "bool",
-}
-_LEGACY_NAMES = {
-    _C.float32: "FloatTensor",
-    _C.float64: "DoubleTensor",
-    _C.int64: "LongTensor",
-    _C.int32: "IntTensor",
-    _C.bool: "BoolTensor",
-}
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -167,13 +153,17 @@ class Tensor(_C.TensorBase):
         """As bool."""
         return self.to(_C.bool)
 
+    def byte(self) -> Tensor:
+        """As uint8."""
+        return self.to(_C.uint8)
+
     def type(self, dtype: Any = None) -> Any:
         """The legacy type name, or a copy converted to ``dtype``."""
         if dtype is None:
-            return "gdlite." + _LEGACY_NAMES[self.dtype]
+            return "gdlite." + self.dtype._legacy_name
         if isinstance(dtype, str):
             name = dtype.split(".")[-1]
-            matches = [d for d, n in _LEGACY_NAMES.items() if n == name]
+            matches = [d for d in DTYPES if d._legacy_name == name]
             if not matches:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = matches[0]
@@ -211,7 +201,7 @@ class Tensor(_C.TensorBase):
         fn = self.grad_fn
         return _tensor_str.tensor_repr(
             self._numpy(),
-            _DTYPE_NAMES[self.dtype],
+            self.dtype._name,
             requires_grad=self.requires_grad,
             grad_fn_name=None if fn is None else fn.name(),
         )
@@ -219,7 +209,7 @@ class Tensor(_C.TensorBase):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        return _tensor_str.format_tensor(self._numpy(), _DTYPE_NAMES[self.dtype], spec)
+        return _tensor_str.format_tensor(self._numpy(), self.dtype._name, spec)
 
     # ---- autograd -----------------------------------------------------------
 
@@ -282,7 +272,7 @@ class Tensor(_C.TensorBase):
             )
         if self.ndim < 2:
             return self.view(self._shape)
-        return _C.transpose(self, 0, 1, "TBackward0")
+        return _C.transpose(self, 0, 1, _C.decompositions["T"])
 
     def squeeze(self, dim: Any = None) -> Tensor:
         """Size-1 dimensions removed (all, or the given ones)."""
@@ -402,7 +392,8 @@ def _attach_methods() -> None:
         setattr(Tensor, name, op)
         setattr(Tensor, name + "_", op_)
     for name in (
-        "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod max min amax amin "
+        "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod cumsum max min "
+        "amax amin "
         "argmax argmin var std norm any all matmul mm mv dot bmm isnan isinf isfinite"
     ).split():
         setattr(Tensor, name, getattr(F, name))

@@ -138,6 +138,8 @@ OPS = [
     Op("sum", lambda m, a: a.sum(), [(SQ,), ((),), (t(SQ),)]),
     Op("sum_dim", lambda m, a: a.sum(1), [(SQ,), (s(SQ),)]),
     Op("sum_dims_keep", lambda m, a: a.sum((0, 2), keepdim=True), [((2, 3, 4),)]),
+    Op("cumsum", lambda m, a: a.cumsum(1), [(SQ,), (t(SQ),), (s(SQ),)]),
+    Op("cumsum_last", lambda m, a: m.cumsum(a, -1), [((5,),), ((),), ((2, 0),)]),
     Op("mean", lambda m, a: a.mean(), [(SQ,), ((1,),)]),
     Op("mean_dim", lambda m, a: m.mean(a, -1), [(SQ,), (t(SQ),), ((3, 1),)]),
     Op("mean_keep", lambda m, a: a.mean(0, keepdim=True), [(SQ,)]),

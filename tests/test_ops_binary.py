@@ -132,7 +132,9 @@ def test_tensor_zero_dim_tensor(op, dtype, d0, side):
     check_binary(op, *((t, zero_d) if side == "rhs" else (zero_d, t)))
 
 
-@pytest.mark.parametrize("nd", ["float64", "float32", "int64", "int32", "bool"])
+@pytest.mark.parametrize(
+    "nd", ["float64", "float32", "int64", "int32", "uint8", "bool"]
+)
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
 @pytest.mark.parametrize("op", BINARY)
 def test_tensor_ndarray(op, dtype, nd):

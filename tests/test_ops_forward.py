@@ -20,7 +20,7 @@ import torch
 
 import gdlite as G
 
-DTYPES = ("float32", "float64", "int64", "int32", "bool")
+DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
 FLOATS = ("float32", "float64")
 # A float32 result against a float64 reference: about ten ulp; float64 tighter.
 RTOL = {"float32": 1.3e-6, "float64": 1e-14}
@@ -62,6 +62,8 @@ def _draw(r, shape, dtype, low, high, nonzero, discrete):
         if nonzero:
             out[np.abs(out) < 0.25] = 0.5
         return out.astype(dtype)
+    if dtype == "uint8":  # unsigned: the non-negative part of the range
+        low, high = max(low, 0), max(high, 1)
     scale = 2 if dtype in FLOATS else 1
     out = r.integers(int(low * scale), int(high * scale) + 1, shape)
     if nonzero:

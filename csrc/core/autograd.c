@@ -150,12 +150,13 @@ static gd_status node_new(gd_op op, int n_inputs, gd_node **out) {
 }
 
 void gd_node_release_saved(gd_node *node) {
-    for (int i = 0; i < node->n_saved; i++) {
+    for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
+        if (!node->saved[i].t)
+            continue;
         gd_tensor_decref(node->saved[i].t);
         node->saved[i].t = NULL;
-    }
-    if (node->n_saved)
         node->saved_freed = true;
+    }
 }
 
 void gd_node_incref(gd_node *node) {
@@ -317,32 +318,31 @@ void gd_remove_hook(gd_tensor *t, int64_t id) {
 
 /* ---- recording ---------------------------------------------------------- */
 
+/* The kernel of op: by its kind for the families, by the op for the rest. */
 static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args *a,
                          gd_tensor **outs) {
-    if (op <= GD_OP_LOGICAL_XOR)
+    switch (gd_op_kind_of(op)) {
+    case GD_KIND_BINARY:
+    case GD_KIND_BINARY_BOOL:
         return gd_binary(op, in[0], in[1], a->dtype, &outs[0]);
-    if (op >= GD_OP_NEG && op <= GD_OP_BITWISE_NOT)
+    case GD_KIND_UNARY:
+    case GD_KIND_UNARY_BOOL:
         return gd_unary(op, in[0], &outs[0]);
+    case GD_KIND_REDUCE:
+        return gd_reduce(op, in[0], a->ndims, a->dims, a->keepdim, a->param, &outs[0]);
+    case GD_KIND_REDUCE_INDEX:
+        return gd_reduce_index(op == GD_OP_MAX_DIM ? GD_OP_MAX : GD_OP_MIN, in[0],
+                               a->i[0], a->keepdim, &outs[0], &outs[1]);
+    case GD_KIND_SCAN:
+        return gd_scan(op, in[0], a->i[0], false, &outs[0]);
+    default:
+        break;
+    }
     switch (op) {
     case GD_OP_CLAMP:
         return gd_clamp(in[0], a->has_min, a->min, a->has_max, a->max, &outs[0]);
     case GD_OP_WHERE:
         return gd_where(in[0], in[1], in[2], a->dtype, &outs[0]);
-    case GD_OP_SUM:
-    case GD_OP_MEAN:
-    case GD_OP_PROD:
-    case GD_OP_MAX:
-    case GD_OP_MIN:
-    case GD_OP_ARGMAX:
-    case GD_OP_ARGMIN:
-    case GD_OP_VAR:
-    case GD_OP_STD:
-    case GD_OP_NORM:
-        return gd_reduce(op, in[0], a->ndims, a->dims, a->keepdim, a->param, &outs[0]);
-    case GD_OP_MAX_DIM:
-    case GD_OP_MIN_DIM:
-        return gd_reduce_index(op == GD_OP_MAX_DIM ? GD_OP_MAX : GD_OP_MIN, in[0],
-                               a->i[0], a->keepdim, &outs[0], &outs[1]);
     case GD_OP_MATMUL:
         return gd_matmul(in[0], in[1], &outs[0]);
     case GD_OP_VIEW: /* i[0] set: reshape, which copies when no view fits */
@@ -362,8 +362,6 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_select(in[0], a->i[0], a->i[1], &outs[0]);
     case GD_OP_SLICE:
         return gd_slice(in[0], a->i[0], a->i[1], a->i[2], a->i[3], &outs[0]);
-    case GD_OP_AS_STRIDED:
-        return gd_as_strided(in[0], a->ndims, a->dims, a->strides, a->i[0], &outs[0]);
     case GD_OP_CAT:
         return gd_cat(n, in, a->i[0], &outs[0]);
     case GD_OP_STACK:
@@ -379,14 +377,8 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     }
 }
 
-static bool is_view_op(gd_op op) {
-    return op == GD_OP_TRANSPOSE || op == GD_OP_PERMUTE || op == GD_OP_EXPAND ||
-           op == GD_OP_SQUEEZE || op == GD_OP_UNSQUEEZE || op == GD_OP_SELECT ||
-           op == GD_OP_SLICE || op == GD_OP_AS_STRIDED || op == GD_OP_VIEW;
-}
-
-static gd_status save(gd_node *node, gd_tensor *t, bool is_output) {
-    gd_saved *s = &node->saved[node->n_saved];
+static gd_status save(gd_node *node, int slot, gd_tensor *t, bool is_output) {
+    gd_saved *s = &node->saved[slot];
     gd_status st = GD_OK;
     if (t->on_stack)
         st = gd_clone(t, &s->t); /* the caller's stack memory goes away */
@@ -401,68 +393,21 @@ static gd_status save(gd_node *node, gd_tensor *t, bool is_output) {
     s->version = t->storage->version;
     s->producer = is_output ? node->name : (gd_grad_fn(t) ? gd_grad_fn(t)->name : NULL);
     s->is_output = is_output;
-    node->n_saved++;
     return GD_OK;
 }
 
-/* What each rule needs besides shapes: inputs (by index) and the output. */
+/* What the op's rule reads besides shapes: the `saves` column of ops.def. */
 static gd_status save_for(gd_node *node, gd_tensor *const *in, gd_tensor **outs) {
+    unsigned saves = gd_op_saves(node->op);
     gd_status st = GD_OK;
-    switch (node->op) {
-    case GD_OP_MUL:
-    case GD_OP_DIV:
-    case GD_OP_REMAINDER:
-    case GD_OP_MAXIMUM:
-    case GD_OP_MINIMUM:
-    case GD_OP_MATMUL:
-        if (!(st = save(node, in[0], false)))
-            st = save(node, in[1], false);
-        break;
-    case GD_OP_POW:
-        if (!(st = save(node, in[0], false)) && !(st = save(node, in[1], false)))
-            st = save(node, outs[0], true);
-        break;
-    case GD_OP_ABS:
-    case GD_OP_LOG:
-    case GD_OP_LOG1P:
-    case GD_OP_SIN:
-    case GD_OP_COS:
-    case GD_OP_SINH:
-    case GD_OP_COSH:
-    case GD_OP_SQUARE:
-    case GD_OP_CLAMP:
-    case GD_OP_WHERE: /* the condition */
-    case GD_OP_VAR:
-        st = save(node, in[0], false);
-        break;
-    case GD_OP_EXP:
-    case GD_OP_SQRT:
-    case GD_OP_RECIPROCAL:
-    case GD_OP_TAN:
-    case GD_OP_TANH:
-    case GD_OP_SIGMOID:
-    case GD_OP_RELU:
-        st = save(node, outs[0], true);
-        break;
-    case GD_OP_PROD:
-    case GD_OP_MAX:
-    case GD_OP_MIN:
-    case GD_OP_STD:
-    case GD_OP_NORM:
-        if (!(st = save(node, in[0], false)))
-            st = save(node, outs[0], true);
-        break;
-    case GD_OP_MAX_DIM:
-    case GD_OP_MIN_DIM:
-        st = save(node, outs[1], true); /* the indices */
-        break;
-    case GD_OP_TAKE:
-    case GD_OP_PUT:
-        st = save(node, in[1], false); /* the flat positions */
-        break;
-    default:
-        break;
-    }
+    if (saves & GD_SAVE_SELF)
+        st = save(node, GD_SAVED_SELF, in[0], false);
+    if (!st && (saves & GD_SAVE_OTHER))
+        st = save(node, GD_SAVED_OTHER, in[1], false);
+    if (!st && (saves & GD_SAVE_RESULT))
+        st = save(node, GD_SAVED_RESULT, outs[0], true);
+    if (!st && (saves & GD_SAVE_INDICES))
+        st = save(node, GD_SAVED_INDICES, outs[1], true);
     return st;
 }
 
@@ -478,20 +423,64 @@ gd_status gd_edge_of(gd_tensor *t, gd_node **out) {
     return gd_grad_accumulator(t, out);
 }
 
+/* The decomposition PyTorch records for these operands (decompositions.def), or
+ * GD_DECOMP_DEFAULT for the op's own node. */
+static gd_decomposition decomposition_for(gd_op op, gd_tensor *const *in,
+                                          const gd_op_args *a) {
+    bool dims_given = a->ndims >= 0;
+    if (a->decomposition && gd_decomposition_op(a->decomposition) == op)
+        return a->decomposition;
+    switch (op) {
+    case GD_OP_SUB:
+        return a->scalar_operand == 1 ? GD_DECOMP_RSUB_SCALAR : GD_DECOMP_DEFAULT;
+    case GD_OP_POW:
+        return a->scalar_operand == 2   ? GD_DECOMP_POW_TENSOR_SCALAR
+               : a->scalar_operand == 1 ? GD_DECOMP_POW_SCALAR_TENSOR
+                                        : GD_DECOMP_DEFAULT;
+    case GD_OP_REMAINDER:
+        return a->scalar_operand == 2 ? GD_DECOMP_REMAINDER_TENSOR_SCALAR
+                                      : GD_DECOMP_DEFAULT;
+    case GD_OP_MATMUL: {
+        int da = in[0]->ndim, db = in[1]->ndim;
+        if (da == 1 && db == 1)
+            return GD_DECOMP_DOT;
+        if (da == 2 && db == 1)
+            return GD_DECOMP_MV;
+        if (da == 1 && db == 2)
+            return GD_DECOMP_VECTOR_MATRIX;
+        return da == 2 && db == 2 ? GD_DECOMP_DEFAULT : GD_DECOMP_BATCHED;
+    }
+    case GD_OP_SUM:
+        return dims_given ? GD_DECOMP_SUM_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_MEAN:
+        return dims_given ? GD_DECOMP_MEAN_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_PROD:
+        return dims_given ? GD_DECOMP_PROD_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_MAX:
+        return dims_given ? GD_DECOMP_AMAX : GD_DECOMP_DEFAULT;
+    case GD_OP_MIN:
+        return dims_given ? GD_DECOMP_AMIN : GD_DECOMP_DEFAULT;
+    case GD_OP_SQUEEZE:
+        return dims_given ? GD_DECOMP_SQUEEZE_DIM : GD_DECOMP_DEFAULT;
+    default:
+        return GD_DECOMP_DEFAULT;
+    }
+}
+
 /* Records the node for outs[0] = op(in...). */
 static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
                         gd_tensor **outs) {
     gd_node *node;
     gd_autograd_meta *meta = NULL;
-    int n_edges = args && args->n_edges > 0 && args->n_edges < n ? args->n_edges : n;
+    gd_decomposition name = decomposition_for(op, in, args);
+    int edges = name ? gd_decomposition_edges(name) : 0;
+    int n_edges = edges > 0 && edges < n ? edges : n;
     gd_status st = node_new(op, n_edges, &node);
     if (st)
         return st;
-    if (args) {
-        node->args = *args;
-        if (args->name)
-            node->name = args->name;
-    }
+    node->args = *args;
+    if (name)
+        node->name = gd_decomposition_name(name);
     for (int i = 0; i < n_edges && !st; i++) {
         gd_input_meta *m = &node->inputs[i];
         m->ndim = in[i]->ndim;
@@ -507,11 +496,8 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         gd_node_decref(node);
         return st;
     }
-    node->out_ndim = outs[0]->ndim;
-    memcpy(node->out_shape, outs[0]->shape, sizeof node->out_shape);
-    node->out_dtype = outs[0]->dtype;
     meta->grad_fn = node;
-    if (is_view_op(op) && outs[0]->storage == in[0]->storage) {
+    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == in[0]->storage) {
         gd_autograd_meta *in_meta = in[0]->autograd;
         meta->is_view = true;
         meta->is_view_of_leaf =
@@ -538,7 +524,8 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
         args = &defaults;
     }
     outs[0] = NULL;
-    if (op == GD_OP_MAX_DIM || op == GD_OP_MIN_DIM)
+    bool two_outputs = gd_op_kind_of(op) == GD_KIND_REDUCE_INDEX;
+    if (two_outputs)
         outs[1] = NULL;
     gd_status st = forward(op, n, inputs, args, outs);
     if (st || !needs_record(op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
@@ -546,7 +533,7 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     if ((st = record(op, n, inputs, args, outs))) {
         gd_tensor_decref(outs[0]);
         outs[0] = NULL;
-        if (op == GD_OP_MAX_DIM || op == GD_OP_MIN_DIM) {
+        if (two_outputs) {
             gd_tensor_decref(outs[1]);
             outs[1] = NULL;
         }
@@ -558,10 +545,16 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
 
 static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args *a) {
     gd_tensor *dst = in[0];
-    if (op <= GD_OP_LOGICAL_XOR)
+    switch (gd_op_kind_of(op)) {
+    case GD_KIND_BINARY:
+    case GD_KIND_BINARY_BOOL:
         return gd_binary_(op, dst, in[1], a->dtype);
-    if (op >= GD_OP_NEG && op <= GD_OP_BITWISE_NOT)
+    case GD_KIND_UNARY:
+    case GD_KIND_UNARY_BOOL:
         return gd_unary_(op, dst);
+    default:
+        break;
+    }
     switch (op) {
     case GD_OP_CLAMP:
         return gd_clamp_(dst, a->has_min, a->min, a->has_max, a->max);
@@ -622,9 +615,9 @@ gd_status gd_check_writable(const gd_tensor *t) {
 /* After an in-place op wrote its result into dst, the node's saved output
  * is dst itself: later in-place writes to dst must fail its version check. */
 static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
-    for (int i = 0; i < node->n_saved; i++) {
+    for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
         gd_saved *s = &node->saved[i];
-        if (!s->is_output)
+        if (!s->t || !s->is_output)
             continue;
         gd_tensor *alias = NULL;
         gd_status st = gd_alias(dst, &alias);
@@ -700,7 +693,7 @@ done:
 
 /* ---- saved tensors ------------------------------------------------------ */
 
-gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
+gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
     *out = NULL;
     GD_CHECK(
         !node->saved_freed, GD_ERR_RUNTIME,
@@ -709,7 +702,8 @@ gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out) {
         "values of the graph are freed when you call .backward() or autograd.grad(). "
         "Specify retain_graph=True if you need to backward through the graph a "
         "second time or if you need to access saved tensors after calling backward.");
-    gd_saved *s = &node->saved[i];
+    gd_saved *s = &node->saved[slot];
+    GD_CHECK(s->t, GD_ERR_RUNTIME, "%s saved nothing in slot %d", node->name, slot);
     if (s->t->storage->version != s->version) {
         char shape[256], producer[128] = "";
         gd_format_shape(shape, sizeof shape, s->t->ndim, s->t->shape);

@@ -49,15 +49,22 @@ static void give(rule_ctx *c, gd_tensor *t, gd_tensor **slot) {
 
 #define NEED(i) ((i) < node->n_inputs && node->inputs[(i)].node != NULL)
 
-static gd_tensor *saved(rule_ctx *c, gd_node *node, int i) {
+static gd_tensor *saved(rule_ctx *c, gd_node *node, int slot) {
     gd_tensor *t = NULL;
     if (c->st)
         return NULL;
-    gd_status st = gd_unpack_saved(node, i, &t);
+    gd_status st = gd_unpack_saved(node, slot, &t);
     if (st)
         c->st = st;
     return t;
 }
+
+/* What the node saved, as its row's `saves` column names it; inside a rule
+ * (whose context is `c` and whose node is `node`). */
+#define SAVED_SELF saved(&c, node, GD_SAVED_SELF)
+#define SAVED_OTHER saved(&c, node, GD_SAVED_OTHER)
+#define SAVED_RESULT saved(&c, node, GD_SAVED_RESULT)
+#define SAVED_INDICES saved(&c, node, GD_SAVED_INDICES)
 
 static gd_tensor *bin(rule_ctx *c, gd_op op, gd_tensor *a, gd_tensor *b) {
     gd_tensor *out = NULL;
@@ -175,7 +182,7 @@ static gd_status bw_sub(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: grad * other; other: grad * self */
 static gd_status bw_mul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, bin(&c, GD_OP_MUL, g, b), &gi[0]);
     if (NEED(1))
@@ -186,7 +193,7 @@ static gd_status bw_mul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: grad / other; other: -grad * ((self / other) / other) */
 static gd_status bw_div(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, bin(&c, GD_OP_DIV, g, b), &gi[0]);
     if (NEED(1)) {
@@ -199,7 +206,7 @@ static gd_status bw_div(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: grad; other: -grad * self.div(other, rounding_mode="floor") */
 static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, g, &gi[0]);
     if (NEED(1))
@@ -244,7 +251,7 @@ static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a,
  * exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()) */
 static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1), *r = saved(&c, node, 2);
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *r = SAVED_RESULT;
     gd_tensor *fused = NEED(0) && !NEED(1) && b ? pow_number_grad(&c, g, a, b) : NULL;
     if (fused) {
         give(&c, fused, &gi[0]);
@@ -271,7 +278,7 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 static gd_status extreme_pair(gd_node *node, gd_tensor *g, gd_tensor **gi, gd_op lose_a,
                               gd_op lose_b) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1), *out = NULL;
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *out = NULL;
     gd_tensor *tie = bin(&c, GD_OP_EQ, a, b), *half = bin_num(&c, GD_OP_DIV, g, 2.0);
     gd_tensor *split = NULL;
     if (!c.st)
@@ -293,11 +300,12 @@ static gd_status bw_minimum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* ---- unary -------------------------------------------------------------- */
 
-/* A rule of the form grad * f(saved), or grad op f(saved). */
-#define UNARY_RULE(name, EXPR)                                                         \
+/* A rule of the form grad * f(s), or grad op f(s), where s is what the
+ * node saved (SAVED_SELF or SAVED_RESULT; NULL when nothing). */
+#define UNARY_RULE(name, SAVED, EXPR)                                                  \
     static gd_status name(gd_node *node, gd_tensor *g, gd_tensor **gi) {               \
         rule_ctx c = {0};                                                              \
-        gd_tensor *s = node->n_saved ? saved(&c, node, 0) : NULL;                      \
+        gd_tensor *s = SAVED;                                                          \
         (void)s;                                                                       \
         if (NEED(0))                                                                   \
             give(&c, (EXPR), &gi[0]);                                                  \
@@ -305,50 +313,51 @@ static gd_status bw_minimum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     }
 
 /* -grad */
-UNARY_RULE(bw_neg, un(&c, GD_OP_NEG, g))
+UNARY_RULE(bw_neg, NULL, un(&c, GD_OP_NEG, g))
 /* grad * self.sgn() */
-UNARY_RULE(bw_abs, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SIGN, s)))
+UNARY_RULE(bw_abs, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SIGN, s)))
 /* grad * result */
-UNARY_RULE(bw_exp, bin(&c, GD_OP_MUL, g, s))
+UNARY_RULE(bw_exp, SAVED_RESULT, bin(&c, GD_OP_MUL, g, s))
 /* grad / self */
-UNARY_RULE(bw_log, bin(&c, GD_OP_DIV, g, s))
+UNARY_RULE(bw_log, SAVED_SELF, bin(&c, GD_OP_DIV, g, s))
 /* grad / (self + 1) */
-UNARY_RULE(bw_log1p, bin(&c, GD_OP_DIV, g, bin_num(&c, GD_OP_ADD, s, 1.0)))
+UNARY_RULE(bw_log1p, SAVED_SELF, bin(&c, GD_OP_DIV, g, bin_num(&c, GD_OP_ADD, s, 1.0)))
 /* grad / (2 * result) */
-UNARY_RULE(bw_sqrt, bin(&c, GD_OP_DIV, g, num_bin(&c, GD_OP_MUL, 2.0, s)))
+UNARY_RULE(bw_sqrt, SAVED_RESULT, bin(&c, GD_OP_DIV, g, num_bin(&c, GD_OP_MUL, 2.0, s)))
 /* grad * (2 * self) */
-UNARY_RULE(bw_square, bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_MUL, 2.0, s)))
+UNARY_RULE(bw_square, SAVED_SELF, bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_MUL, 2.0, s)))
 /* -grad * (result * result) */
-UNARY_RULE(bw_reciprocal,
+UNARY_RULE(bw_reciprocal, SAVED_RESULT,
            bin(&c, GD_OP_MUL, un(&c, GD_OP_NEG, g), bin(&c, GD_OP_MUL, s, s)))
 /* grad * self.cos() */
-UNARY_RULE(bw_sin, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COS, s)))
+UNARY_RULE(bw_sin, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COS, s)))
 /* grad * -self.sin() */
-UNARY_RULE(bw_cos, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_NEG, un(&c, GD_OP_SIN, s))))
+UNARY_RULE(bw_cos, SAVED_SELF,
+           bin(&c, GD_OP_MUL, g, un(&c, GD_OP_NEG, un(&c, GD_OP_SIN, s))))
 /* grad * (1 + result * result) */
-UNARY_RULE(bw_tan,
+UNARY_RULE(bw_tan, SAVED_RESULT,
            bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_ADD, 1.0, bin(&c, GD_OP_MUL, s, s))))
 /* grad * self.cosh() */
-UNARY_RULE(bw_sinh, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COSH, s)))
+UNARY_RULE(bw_sinh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COSH, s)))
 /* grad * self.sinh() */
-UNARY_RULE(bw_cosh, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SINH, s)))
+UNARY_RULE(bw_cosh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SINH, s)))
 /* grad * (1 - result * result) */
-UNARY_RULE(bw_tanh,
+UNARY_RULE(bw_tanh, SAVED_RESULT,
            bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, bin(&c, GD_OP_MUL, s, s))))
 /* grad * (1 - result) * result */
-UNARY_RULE(bw_sigmoid,
+UNARY_RULE(bw_sigmoid, SAVED_RESULT,
            bin(&c, GD_OP_MUL, bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, s)), s))
 /* threshold_backward(grad, result, 0): 0 where result <= 0 */
-UNARY_RULE(bw_relu, where0(&c, bin_num(&c, GD_OP_LE, s, 0.0), g, true))
+UNARY_RULE(bw_relu, SAVED_RESULT, where0(&c, bin_num(&c, GD_OP_LE, s, 0.0), g, true))
 /* zeros (sign, floor, ceil, round, fill) */
-UNARY_RULE(bw_zero, zeros_of(&c, node, 0, g->dtype))
+UNARY_RULE(bw_zero, NULL, zeros_of(&c, node, 0, g->dtype))
 /* grad (expand: summed back by the engine; to: cast by it; clone) */
-UNARY_RULE(bw_identity, g)
+UNARY_RULE(bw_identity, NULL, g)
 
 /* where(min <= self <= max, grad, 0), each bound only if given */
 static gd_status bw_clamp(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *inside = NULL;
+    gd_tensor *a = SAVED_SELF, *inside = NULL;
     const gd_op_args *p = &node->args;
     gd_tensor *lo = p->has_min ? bin_num(&c, GD_OP_GE, a, p->min) : NULL;
     gd_tensor *hi = p->has_max ? bin_num(&c, GD_OP_LE, a, p->max) : NULL;
@@ -361,7 +370,7 @@ static gd_status bw_clamp(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: where(condition, grad, 0); other: where(condition, 0, grad) */
 static gd_status bw_where(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *cond = saved(&c, node, 0);
+    gd_tensor *cond = SAVED_SELF;
     if (NEED(1))
         give(&c, where0(&c, cond, g, false), &gi[1]);
     if (NEED(2))
@@ -407,7 +416,7 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * product of the others there; with more, zero. */
 static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *r = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
     gd_tensor *gx = unreduce(&c, node, g, true), *rx = unreduce(&c, node, r, true);
@@ -437,7 +446,7 @@ static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * the gradient evenly (NaN results select the NaN elements). */
 static gd_status bw_extreme(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *r = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
     gd_tensor *rk = unreduce(&c, node, r, false);
@@ -454,7 +463,7 @@ static gd_status bw_extreme(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* zeros with grad scattered to the selected indices along dim */
 static gd_status bw_extreme_dim(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *idx = saved(&c, node, 0), *pos = NULL;
+    gd_tensor *idx = SAVED_INDICES, *pos = NULL;
     const gd_input_meta *m = &node->inputs[0];
     int d = 0;
     if (!NEED(0) || c.st)
@@ -506,7 +515,7 @@ static gd_tensor *var_grad(rule_ctx *c, gd_node *node, gd_tensor *g, gd_tensor *
 
 static gd_status bw_var(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0);
+    gd_tensor *a = SAVED_SELF;
     if (NEED(0))
         give(&c, var_grad(&c, node, g, a), &gi[0]);
     return finish(&c);
@@ -515,7 +524,7 @@ static gd_status bw_var(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* var's rule on (grad / (2 * result)).masked_fill(result == 0, 0) */
 static gd_status bw_std(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *r = saved(&c, node, 1);
+    gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
     gd_tensor *gv = bin(&c, GD_OP_DIV, g, bin_num(&c, GD_OP_MUL, r, 2.0));
@@ -529,7 +538,7 @@ static gd_status bw_std(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * other p: self.sgn() * |self|^(p-1) * grad / norm^(p-1) (0 where norm == 0) */
 static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *r = saved(&c, node, 1), *res = NULL;
+    gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT, *res = NULL;
     double p = node->args.param;
     if (!NEED(0))
         return finish(&c);
@@ -564,7 +573,7 @@ static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * matrices and batch dims summed by the engine */
 static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = saved(&c, node, 0), *b = saved(&c, node, 1), *t = NULL;
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *t = NULL;
     if (c.st)
         return finish(&c);
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
@@ -687,7 +696,7 @@ static gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* zeros(self).flat.index_add_(positions, grad) */
 static gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *pos = saved(&c, node, 0);
+    gd_tensor *pos = SAVED_OTHER;
     const gd_input_meta *m = &node->inputs[0];
     if (!NEED(0) || c.st)
         return finish(&c);
@@ -700,7 +709,7 @@ static gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: grad with the written positions zeroed; values: grad.flat[positions] */
 static gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *pos = saved(&c, node, 0), *t = NULL;
+    gd_tensor *pos = SAVED_OTHER, *t = NULL;
     if (NEED(0) && !c.st) {
         gd_tensor *cleared = track(&c, gd_clone(g, &t), &t);
         if (cleared && !(c.st = gd_put_(cleared, pos, num(&c, g->dtype, 0.0))))
@@ -721,8 +730,20 @@ static gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* ---- scans -------------------------------------------------------------- */
+
+/* self: grad.flip(dim).cumsum(dim).flip(dim), a cumsum from the end */
+static gd_status bw_cumsum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *out = NULL;
+    if (NEED(0))
+        give(&c, track(&c, gd_scan(GD_OP_CUMSUM, g, node->args.i[0], true, &out), &out),
+             &gi[0]);
+    return finish(&c);
+}
+
 static const gd_backward_fn rules[] = {
-#define GD_OP(id, name, arity, grad_fn, backward) backward,
+#define GD_OP(id, name, kind, arity, saves, grad_fn, backward) [GD_OP_##id] = backward,
 #include "ops.def"
 #undef GD_OP
 };

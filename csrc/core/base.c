@@ -20,65 +20,154 @@ const char *gd_last_error(void) {
     return last_error;
 }
 
-static const size_t dtype_sizes[GD_DTYPE_COUNT] = {1, 4, 8, 4, 8};
-static const char *const dtype_names[GD_DTYPE_COUNT] = {"bool", "int32", "int64",
-                                                        "float32", "float64"};
+/* The columns of dtypes.def, one entry per dtype. */
+typedef struct {
+    size_t size;
+    const char *name, *legacy, *scalar, *cxx, *numpy;
+    gd_dtype_kind kind;
+} dtype_info;
+
+static const dtype_info dtypes[] = {
+#define GD_DTYPE(id, ctype, name, legacy, scalar, cxx, kind, numpy)                    \
+    [GD_##id] = {sizeof(ctype), name, legacy, scalar, cxx, numpy, kind},
+#include "dtypes.def"
+#undef GD_DTYPE
+};
+_Static_assert(sizeof dtypes / sizeof dtypes[0] == GD_DTYPE_COUNT,
+               "dtype table out of step with dtypes.def");
 
 size_t gd_dtype_size(gd_dtype dtype) {
-    return dtype_sizes[dtype];
+    return dtypes[dtype].size;
 }
 
 const char *gd_dtype_name(gd_dtype dtype) {
-    return dtype_names[dtype];
+    return dtypes[dtype].name;
 }
 
 const char *gd_dtype_legacy_name(gd_dtype dtype) {
-    static const char *const names[GD_DTYPE_COUNT] = {
-        "BoolTensor", "IntTensor", "LongTensor", "FloatTensor", "DoubleTensor"};
-    return names[dtype];
+    return dtypes[dtype].legacy;
+}
+
+const char *gd_dtype_scalar_name(gd_dtype dtype) {
+    return dtypes[dtype].scalar;
+}
+
+const char *gd_dtype_cxx_name(gd_dtype dtype) {
+    return dtypes[dtype].cxx;
+}
+
+const char *gd_dtype_numpy_name(gd_dtype dtype) {
+    return dtypes[dtype].numpy;
+}
+
+gd_dtype_kind gd_dtype_kind_of(gd_dtype dtype) {
+    return dtypes[dtype].kind;
 }
 
 bool gd_dtype_is_floating(gd_dtype dtype) {
-    return dtype == GD_FLOAT32 || dtype == GD_FLOAT64;
+    return dtypes[dtype].kind == GD_DTYPE_KIND_FLOATING;
 }
 
 bool gd_dtype_is_integral(gd_dtype dtype, bool include_bool) {
-    return dtype == GD_INT32 || dtype == GD_INT64 || (include_bool && dtype == GD_BOOL);
+    gd_dtype_kind k = dtypes[dtype].kind;
+    return k == GD_DTYPE_KIND_SIGNED || k == GD_DTYPE_KIND_UNSIGNED ||
+           (include_bool && k == GD_DTYPE_KIND_BOOL);
 }
+
+/* PyTorch's promote_types (c10/core/ScalarType.cpp) on gdlite's dtypes:
+ * promotion[a][b]. A table, not an order: with int8 added, uint8 and int8
+ * would promote to int16, above both. */
+#define B GD_BOOL
+#define U8 GD_UINT8
+#define I32 GD_INT32
+#define I64 GD_INT64
+#define F32 GD_FLOAT32
+#define F64 GD_FLOAT64
+static const gd_dtype promotion[GD_DTYPE_COUNT][GD_DTYPE_COUNT] = {
+    /*          b    u8   i32  i64  f32  f64 */
+    [B] = {[B] = B, [U8] = U8, [I32] = I32, [I64] = I64, [F32] = F32, [F64] = F64},
+    [U8] = {[B] = U8, [U8] = U8, [I32] = I32, [I64] = I64, [F32] = F32, [F64] = F64},
+    [I32] = {[B] = I32, [U8] = I32, [I32] = I32, [I64] = I64, [F32] = F32, [F64] = F64},
+    [I64] = {[B] = I64, [U8] = I64, [I32] = I64, [I64] = I64, [F32] = F32, [F64] = F64},
+    [F32] = {[B] = F32, [U8] = F32, [I32] = F32, [I64] = F32, [F32] = F32, [F64] = F64},
+    [F64] = {[B] = F64, [U8] = F64, [I32] = F64, [I64] = F64, [F32] = F64, [F64] = F64},
+};
+#undef B
+#undef U8
+#undef I32
+#undef I64
+#undef F32
+#undef F64
 
 gd_dtype gd_promote_types(gd_dtype a, gd_dtype b) {
-    /* The enum is ordered so that, for these five types, promotion is the max. */
-    return a > b ? a : b;
+    return promotion[a][b];
 }
 
-static const char *const op_names[] = {
-#define GD_OP(id, name, arity, grad_fn, backward) name,
+/* The columns of ops.def, one entry per op. */
+typedef struct {
+    const char *name, *grad_fn;
+    gd_op_kind kind;
+    int arity;
+    unsigned saves;
+} op_info;
+
+static const op_info ops[] = {
+#define GD_OP(id, name, kind, arity, saves, grad_fn, backward)                         \
+    [GD_OP_##id] = {name, grad_fn, kind, arity, saves},
 #include "ops.def"
 #undef GD_OP
 };
-static const char *const op_grad_fn_names[] = {
-#define GD_OP(id, name, arity, grad_fn, backward) grad_fn,
-#include "ops.def"
-#undef GD_OP
-};
-static const int op_arities[] = {
-#define GD_OP(id, name, arity, grad_fn, backward) arity,
-#include "ops.def"
-#undef GD_OP
-};
-_Static_assert(sizeof op_names / sizeof op_names[0] == GD_OP_COUNT,
-               "op name table out of step with ops.def");
-_Static_assert(sizeof op_arities / sizeof op_arities[0] == GD_OP_COUNT,
-               "op arity table out of step with ops.def");
+_Static_assert(sizeof ops / sizeof ops[0] == GD_OP_COUNT,
+               "op table out of step with ops.def");
 
 const char *gd_op_name(gd_op op) {
-    return op_names[op];
+    return ops[op].name;
 }
 
 const char *gd_op_grad_fn_name(gd_op op) {
-    return op_grad_fn_names[op];
+    return ops[op].grad_fn;
 }
 
 int gd_op_arity(gd_op op) {
-    return op_arities[op];
+    return ops[op].arity;
+}
+
+gd_op_kind gd_op_kind_of(gd_op op) {
+    return ops[op].kind;
+}
+
+unsigned gd_op_saves(gd_op op) {
+    return ops[op].saves;
+}
+
+bool gd_op_returns_bool(gd_op op) {
+    return ops[op].kind == GD_KIND_BINARY_BOOL || ops[op].kind == GD_KIND_UNARY_BOOL;
+}
+
+/* The columns of decompositions.def, one entry per decomposition. */
+typedef struct {
+    gd_op op;
+    const char *grad_fn;
+    int edges;
+} name_info;
+
+static const name_info names[] = {
+#define GD_DECOMP(id, op, grad_fn, edges)                                              \
+    [GD_DECOMP_##id] = {GD_OP_##op, grad_fn, edges},
+#include "decompositions.def"
+#undef GD_DECOMP
+};
+_Static_assert(sizeof names / sizeof names[0] == GD_DECOMP_COUNT,
+               "name table out of step with decompositions.def");
+
+const char *gd_decomposition_name(gd_decomposition name) {
+    return names[name].grad_fn;
+}
+
+gd_op gd_decomposition_op(gd_decomposition name) {
+    return names[name].op;
+}
+
+int gd_decomposition_edges(gd_decomposition name) {
+    return names[name].edges;
 }

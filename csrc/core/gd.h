@@ -68,15 +68,20 @@ const char *gd_last_error(void);
 
 /* ---- dtypes ------------------------------------------------------------ */
 
-/* Ordered by promotion: bool < integers < floating; within a kind, by width. */
+/* The dtypes of dtypes.def. */
 typedef enum {
-    GD_BOOL = 0,
-    GD_INT32,
-    GD_INT64,
-    GD_FLOAT32,
-    GD_FLOAT64,
+#define GD_DTYPE(id, ctype, name, legacy, scalar, cxx, kind, numpy) GD_##id,
+#include "dtypes.def"
+#undef GD_DTYPE
     GD_DTYPE_COUNT
 } gd_dtype;
+
+typedef enum {
+    GD_DTYPE_KIND_BOOL,
+    GD_DTYPE_KIND_UNSIGNED,
+    GD_DTYPE_KIND_SIGNED,
+    GD_DTYPE_KIND_FLOATING,
+} gd_dtype_kind;
 
 size_t gd_dtype_size(gd_dtype dtype);
 const char *gd_dtype_name(gd_dtype dtype); /* "float32", "int64", ... */
@@ -84,9 +89,14 @@ const char *gd_dtype_name(gd_dtype dtype); /* "float32", "int64", ... */
 const char *gd_dtype_legacy_name(gd_dtype dtype);
 /* PyTorch's scalar type name used in its messages: "Float", "Long", ... */
 const char *gd_dtype_scalar_name(gd_dtype dtype);
+/* The C++ type name in some of PyTorch's messages: "float", "long int", ... */
+const char *gd_dtype_cxx_name(gd_dtype dtype);
+/* NumPy's type string: "f4", "i8", "b1", ... */
+const char *gd_dtype_numpy_name(gd_dtype dtype);
+gd_dtype_kind gd_dtype_kind_of(gd_dtype dtype);
 bool gd_dtype_is_floating(gd_dtype dtype);
 bool gd_dtype_is_integral(gd_dtype dtype, bool include_bool);
-/* PyTorch's promotion of two tensor dtypes of the same priority. */
+/* PyTorch's promote_types for two tensor dtypes of the same priority. */
 gd_dtype gd_promote_types(gd_dtype a, gd_dtype b);
 
 /* ---- storage and tensors ----------------------------------------------- */
@@ -181,15 +191,57 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out);
 /* ---- the op table ------------------------------------------------------- */
 
 typedef enum {
-#define GD_OP(id, name, arity, grad_fn, backward) GD_OP_##id,
+#define GD_OP(id, name, kind, arity, saves, grad_fn, backward) GD_OP_##id,
 #include "ops.def"
 #undef GD_OP
     GD_OP_COUNT
 } gd_op;
 
+/* The kernel family that runs an op (the `kind` column of ops.def). */
+typedef enum {
+    GD_KIND_BINARY,       /* elementwise a op b in the common dtype: gd_binary */
+    GD_KIND_BINARY_BOOL,  /* the same with a bool result (comparisons, logic) */
+    GD_KIND_UNARY,        /* elementwise f(a): gd_unary */
+    GD_KIND_UNARY_BOOL,   /* the same with a bool result (logical_not) */
+    GD_KIND_REDUCE,       /* over dims: gd_reduce */
+    GD_KIND_REDUCE_INDEX, /* values and indices along one dim: gd_reduce_index */
+    GD_KIND_SCAN,         /* cumulative along one dim: gd_scan */
+    GD_KIND_VIEW,         /* a view sharing the input's storage */
+    GD_KIND_OTHER,        /* its own kernel (matmul, where, cat, ...) */
+    GD_KIND_NODE,         /* a graph node only (AccumulateGrad) */
+} gd_op_kind;
+
+/* What a node keeps for its rule (the `saves` column, combined with |). */
+enum {
+    GD_SAVE_NOTHING = 0,
+    GD_SAVE_SELF = 1 << 0,    /* input 0 */
+    GD_SAVE_OTHER = 1 << 1,   /* input 1 */
+    GD_SAVE_RESULT = 1 << 2,  /* output 0 */
+    GD_SAVE_INDICES = 1 << 3, /* output 1: the indices of max/min along a dim */
+};
+
 const char *gd_op_name(gd_op op);         /* "add" */
 const char *gd_op_grad_fn_name(gd_op op); /* "AddBackward0" */
 int gd_op_arity(gd_op op);
+gd_op_kind gd_op_kind_of(gd_op op);
+unsigned gd_op_saves(gd_op op); /* GD_SAVE_* flags */
+/* A bool result whatever the inputs' dtype (the _BOOL kinds). */
+bool gd_op_returns_bool(gd_op op);
+
+/* The decompositions PyTorch records for some calls, named differently from
+ * the op's own node (decompositions.def); GD_DECOMP_DEFAULT: the op's own. */
+typedef enum {
+    GD_DECOMP_DEFAULT = 0,
+#define GD_DECOMP(id, op, grad_fn, edges) GD_DECOMP_##id,
+#include "decompositions.def"
+#undef GD_DECOMP
+    GD_DECOMP_COUNT
+} gd_decomposition;
+
+const char *gd_decomposition_name(gd_decomposition name); /* "RsubBackward1" */
+gd_op gd_decomposition_op(gd_decomposition name);         /* GD_OP_SUB */
+/* How many of the node's inputs get edges (0: all). */
+int gd_decomposition_edges(gd_decomposition name);
 
 /* ---- elementwise -------------------------------------------------------- */
 
@@ -229,6 +281,13 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
  * be NULL). */
 gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdim,
                           gd_tensor **values, gd_tensor **indices);
+
+/* ---- scans --------------------------------------------------------------- */
+
+/* Cumulative op (GD_OP_CUMSUM) along `dim`, from the end when `reverse`.
+ * Integer and bool inputs give int64, as in PyTorch. */
+gd_status gd_scan(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
+                  gd_tensor **out);
 
 /* ---- linear algebra ----------------------------------------------------- */
 
@@ -307,17 +366,17 @@ typedef struct gd_op_args {
     gd_dtype dtype;            /* binary/where: the common dtype; to: the target */
     int ndims;                 /* entries of dims (-1: none given) */
     int64_t dims[GD_MAX_DIMS]; /* reduced dims, a shape, a permutation */
-    int64_t strides[GD_MAX_DIMS];
     int64_t i[4]; /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
                      step); cat dim */
     bool keepdim;
     double param; /* var/std correction, norm p */
     bool has_min, has_max;
-    double min, max;  /* clamp bounds */
-    const char *name; /* grad_fn name when not the op's default, or NULL */
-    /* > 0: only the first n_edges inputs get gradients (a Python number
-     * operand is no input of PyTorch's node) */
-    int n_edges;
+    double min, max; /* clamp bounds */
+    /* The decomposition a caller knows it records (x.t(), torch.bmm); others
+     * are chosen by the core from the operands. */
+    gd_decomposition decomposition;
+    /* 1 or 2: input 0 or 1 came from a Python number (1 - x, x ** 2) */
+    int scalar_operand;
 } gd_op_args;
 
 /* An args struct with nothing set. */

@@ -43,6 +43,56 @@ static inline int32_t gd_f2i32(double x) {
     return (x != x || x >= 2147483648.0 || x < -2147483648.0) ? INT32_MIN : (int32_t)x;
 }
 
+/* One element at p of a tensor of dtype dt, read or written as double or as
+ * int64 (cases generated from dtypes.def). Bools read 0/1 and store v != 0;
+ * floats stored into integers convert as gd_f2i64 does. */
+static inline double gd_load_double(gd_dtype dt, const void *p) {
+    switch (dt) {
+#define GD_DTYPE(id, ctype, ...)                                                       \
+    case GD_##id:                                                                      \
+        return (double)*(const ctype *)p;
+#include "dtypes.def"
+#undef GD_DTYPE
+    default:
+        return 0;
+    }
+}
+static inline int64_t gd_load_int64(gd_dtype dt, const void *p) {
+    if (gd_dtype_is_floating(dt))
+        return gd_f2i64(gd_load_double(dt, p));
+    switch (dt) {
+#define GD_DTYPE(id, ctype, ...)                                                       \
+    case GD_##id:                                                                      \
+        return (int64_t)*(const ctype *)p;
+#include "dtypes.def"
+#undef GD_DTYPE
+    default:
+        return 0;
+    }
+}
+static inline void gd_store_int64(gd_dtype dt, void *p, int64_t v) {
+    if (dt == GD_BOOL)
+        v = v != 0;
+    switch (dt) {
+#define GD_DTYPE(id, ctype, ...)                                                       \
+    case GD_##id:                                                                      \
+        *(ctype *)p = (ctype)v;                                                        \
+        break;
+#include "dtypes.def"
+#undef GD_DTYPE
+    default:
+        break;
+    }
+}
+static inline void gd_store_double(gd_dtype dt, void *p, double v) {
+    if (dt == GD_FLOAT32)
+        *(float *)p = (float)v;
+    else if (dt == GD_FLOAT64)
+        *(double *)p = v;
+    else
+        gd_store_int64(dt, p, dt == GD_BOOL ? v != 0 : gd_f2i64(v));
+}
+
 /* ---- autograd internals (autograd.c, backward.c) ---------------------- */
 
 /* A tensor a node keeps for its backward rule, with the storage version it
@@ -54,7 +104,14 @@ typedef struct {
     bool is_output;       /* the node's own output */
 } gd_saved;
 
-#define GD_NODE_MAX_SAVED 3
+/* Where each GD_SAVE_* tensor lives in gd_node.saved. */
+enum {
+    GD_SAVED_SELF,
+    GD_SAVED_OTHER,
+    GD_SAVED_RESULT,
+    GD_SAVED_INDICES,
+    GD_NODE_MAX_SAVED
+};
 
 typedef struct {
     gd_node *node; /* owned; NULL when this input needs no gradient */
@@ -69,16 +126,12 @@ struct gd_node {
     const char *name;
     uint64_t seq; /* creation order: later nodes run first, as in PyTorch */
     gd_op_args args;
-    gd_saved saved[GD_NODE_MAX_SAVED];
-    int n_saved;
+    gd_saved saved[GD_NODE_MAX_SAVED]; /* by GD_SAVED_*; t NULL if not saved */
     bool saved_freed;
     gd_tensor *variable;      /* AccumulateGrad: the leaf (owned) */
     gd_tensor *retained_grad; /* owned: the output's grad under retain_grad() */
     gd_hook *hooks;           /* run on the output's gradient */
     bool retains_grad;        /* keep the output's gradient in retained_grad */
-    int out_ndim;
-    int64_t out_shape[GD_MAX_DIMS];
-    gd_dtype out_dtype;
     /* engine scratch, reset after each backward */
     int64_t deps;
     gd_tensor *buffer;
@@ -94,8 +147,9 @@ struct gd_node {
 typedef gd_status (*gd_backward_fn)(gd_node *node, gd_tensor *grad,
                                     gd_tensor **grad_inputs);
 gd_backward_fn gd_backward_rule(gd_op op);
-/* A saved tensor for use by a rule, with the version check (borrowed). */
-gd_status gd_unpack_saved(gd_node *node, int i, gd_tensor **out);
+/* The tensor a node saved in `slot` (GD_SAVED_*) for use by a rule, with
+ * the version check (borrowed). */
+gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out);
 /* Drops the saved tensors once backward no longer needs them. */
 void gd_node_release_saved(gd_node *node);
 /* The node a gradient for t flows into (new reference), or NULL. */

@@ -11,6 +11,11 @@
 
 typedef uint8_t gd_bool_t;
 
+/* A row of loops by dtype (tags b, u8, i32, i64, f32, f64), order-free. */
+#define BY_DTYPE(b, u8, i32, i64, f32, f64)                                            \
+    {[GD_BOOL] = b,    [GD_UINT8] = u8,    [GD_INT32] = i32,                           \
+     [GD_INT64] = i64, [GD_FLOAT32] = f32, [GD_FLOAT64] = f64}
+
 /* ---- casts -------------------------------------------------------------- */
 
 #define CAST_LOOP(name, TO, TI, CONV)                                                  \
@@ -33,33 +38,36 @@ typedef uint8_t gd_bool_t;
 
 #define CAST_FROM(TI, tag, TO_BOOL)                                                    \
     CAST_LOOP(cast_##tag##_to_b, gd_bool_t, TI, TO_BOOL)                               \
+    CAST_LOOP(cast_##tag##_to_u8, uint8_t, TI, x)                                      \
     CAST_LOOP(cast_##tag##_to_i32, int32_t, TI, x)                                     \
     CAST_LOOP(cast_##tag##_to_i64, int64_t, TI, x)                                     \
     CAST_LOOP(cast_##tag##_to_f32, float, TI, x)                                       \
     CAST_LOOP(cast_##tag##_to_f64, double, TI, x)
 
 CAST_FROM(gd_bool_t, b, x != 0)
+CAST_FROM(uint8_t, u8, x != 0)
 CAST_FROM(int32_t, i32, x != 0)
 CAST_FROM(int64_t, i64, x != 0)
 CAST_LOOP(cast_f32_to_b, gd_bool_t, float, x != 0)
+CAST_LOOP(cast_f32_to_u8, uint8_t, float, (uint8_t)gd_f2i64(x))
 CAST_LOOP(cast_f32_to_i32, int32_t, float, gd_f2i32(x))
 CAST_LOOP(cast_f32_to_i64, int64_t, float, gd_f2i64(x))
 CAST_LOOP(cast_f32_to_f32, float, float, x)
 CAST_LOOP(cast_f32_to_f64, double, float, x)
 CAST_LOOP(cast_f64_to_b, gd_bool_t, double, x != 0)
+CAST_LOOP(cast_f64_to_u8, uint8_t, double, (uint8_t)gd_f2i64(x))
 CAST_LOOP(cast_f64_to_i32, int32_t, double, gd_f2i32(x))
 CAST_LOOP(cast_f64_to_i64, int64_t, double, gd_f2i64(x))
 CAST_LOOP(cast_f64_to_f32, float, double, x)
 CAST_LOOP(cast_f64_to_f64, double, double, x)
 
 /* cast_loops[to][from] */
-static const gd_loop_fn cast_loops[GD_DTYPE_COUNT][GD_DTYPE_COUNT] = {
-    {cast_b_to_b, cast_i32_to_b, cast_i64_to_b, cast_f32_to_b, cast_f64_to_b},
-    {cast_b_to_i32, cast_i32_to_i32, cast_i64_to_i32, cast_f32_to_i32, cast_f64_to_i32},
-    {cast_b_to_i64, cast_i32_to_i64, cast_i64_to_i64, cast_f32_to_i64, cast_f64_to_i64},
-    {cast_b_to_f32, cast_i32_to_f32, cast_i64_to_f32, cast_f32_to_f32, cast_f64_to_f32},
-    {cast_b_to_f64, cast_i32_to_f64, cast_i64_to_f64, cast_f32_to_f64, cast_f64_to_f64},
-};
+#define CASTS_TO(to)                                                                   \
+    BY_DTYPE(cast_b_to_##to, cast_u8_to_##to, cast_i32_to_##to, cast_i64_to_##to,      \
+             cast_f32_to_##to, cast_f64_to_##to)
+static const gd_loop_fn cast_loops[GD_DTYPE_COUNT][GD_DTYPE_COUNT] =
+    BY_DTYPE(CASTS_TO(b), CASTS_TO(u8), CASTS_TO(i32), CASTS_TO(i64), CASTS_TO(f32),
+             CASTS_TO(f64));
 
 gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src) {
     int nd;
@@ -250,6 +258,7 @@ FLOAT_REMAINDER(remainder_scalar_f64, double, fmod)
     BINARY_LOOP(pow_##tag, T, T, (T)pow_int(a, b))                                     \
     BINARY_LOOP(maximum_##tag, T, T, IMAX(a, b))                                       \
     BINARY_LOOP(minimum_##tag, T, T, IMIN(a, b))
+INT_ARITH(uint8_t, uint8_t, u8)
 INT_ARITH(int32_t, uint32_t, i32)
 INT_ARITH(int64_t, uint64_t, i64)
 
@@ -285,6 +294,7 @@ BINARY_LOOP(bitxor_b, gd_bool_t, gd_bool_t, a ^ b)
     BINARY_LOOP(or_##tag, gd_bool_t, T, (a != 0) | (b != 0))                           \
     BINARY_LOOP(xor_##tag, gd_bool_t, T, (a != 0) ^ (b != 0))
 COMPARE(gd_bool_t, b)
+COMPARE(uint8_t, u8)
 COMPARE(int32_t, i32)
 COMPARE(int64_t, i64)
 COMPARE(float, f32)
@@ -304,22 +314,28 @@ COMPARE(double, f64)
 POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32)
 POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64)
 
-#define ALL_DTYPES(tag) {tag##_b, tag##_i32, tag##_i64, tag##_f32, tag##_f64}
-#define NUMERIC(tag) {NULL, tag##_i32, tag##_i64, tag##_f32, tag##_f64}
+#define ALL_DTYPES(tag)                                                                \
+    BY_DTYPE(tag##_b, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
+#define NUMERIC(tag)                                                                   \
+    BY_DTYPE(NULL, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
+#define INTEGRAL(b_loop, tag)                                                          \
+    BY_DTYPE(b_loop, tag##_u8, tag##_i32, tag##_i64, NULL, NULL)
 static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_ADD] = ALL_DTYPES(add),
     [GD_OP_SUB] = NUMERIC(sub),
     [GD_OP_MUL] = ALL_DTYPES(mul),
-    [GD_OP_DIV] = {NULL, NULL, NULL, div_f32, div_f64},
+    [GD_OP_DIV] = BY_DTYPE(NULL, NULL, NULL, NULL, div_f32, div_f64),
     [GD_OP_FLOOR_DIVIDE] = NUMERIC(floordiv),
     [GD_OP_REMAINDER] = NUMERIC(remainder),
     [GD_OP_POW] = NUMERIC(pow),
     [GD_OP_TRUNC_DIVIDE] = NUMERIC(truncdiv),
-    [GD_OP_BITWISE_AND] = {mul_b, bitand_i32, bitand_i64, NULL, NULL},
-    [GD_OP_BITWISE_OR] = {add_b, bitor_i32, bitor_i64, NULL, NULL},
-    [GD_OP_BITWISE_XOR] = {bitxor_b, bitxor_i32, bitxor_i64, NULL, NULL},
-    [GD_OP_MAXIMUM] = {add_b, maximum_i32, maximum_i64, maximum_f32, maximum_f64},
-    [GD_OP_MINIMUM] = {mul_b, minimum_i32, minimum_i64, minimum_f32, minimum_f64},
+    [GD_OP_BITWISE_AND] = INTEGRAL(mul_b, bitand),
+    [GD_OP_BITWISE_OR] = INTEGRAL(add_b, bitor),
+    [GD_OP_BITWISE_XOR] = INTEGRAL(bitxor_b, bitxor),
+    [GD_OP_MAXIMUM] =
+        BY_DTYPE(add_b, maximum_u8, maximum_i32, maximum_i64, maximum_f32, maximum_f64),
+    [GD_OP_MINIMUM] =
+        BY_DTYPE(mul_b, minimum_u8, minimum_i32, minimum_i64, minimum_f32, minimum_f64),
     [GD_OP_EQ] = ALL_DTYPES(eq),
     [GD_OP_NE] = ALL_DTYPES(ne),
     [GD_OP_LT] = ALL_DTYPES(lt),
@@ -331,16 +347,11 @@ static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_LOGICAL_XOR] = ALL_DTYPES(xor),
 };
 
-static const char *const scalar_type_names[GD_DTYPE_COUNT] = {"Bool", "Int", "Long",
-                                                              "Float", "Double"};
-
-const char *gd_dtype_scalar_name(gd_dtype dtype) {
-    return scalar_type_names[dtype];
-}
-
-static bool returns_bool(gd_op op) {
-    return (op >= GD_OP_EQ && op <= GD_OP_LOGICAL_XOR) || op == GD_OP_LOGICAL_NOT;
-}
+/* An operand of true division in `compute` (float) after rounding it into
+ * the operands' common integer dtype first, as PyTorch converts operands to
+ * the common dtype before dividing (int32 -1 over uint8 is 255 / x). */
+static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
+                                  gd_tensor **out);
 
 /* Converts `t` to `dtype` unless it already is; returns a new reference. */
 static gd_status as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
@@ -353,7 +364,8 @@ static gd_status as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
 }
 
 static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
-    GD_CHECK(op < GD_OP_COUNT && gd_op_arity(op) == 2 && op <= GD_OP_LOGICAL_XOR,
+    GD_CHECK(op < GD_OP_COUNT && (gd_op_kind_of(op) == GD_KIND_BINARY ||
+                                  gd_op_kind_of(op) == GD_KIND_BINARY_BOOL),
              GD_ERR_RUNTIME, "%s is not a binary elementwise op", gd_op_name(op));
     if (op == GD_OP_SUB && compute == GD_BOOL)
         return gd_error(GD_ERR_RUNTIME,
@@ -361,7 +373,7 @@ static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
                         "supported. Use the `^` or `logical_xor()` operator instead.");
     *loop = binary_loops[op][compute];
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s%s\" not implemented for '%s'", gd_op_name(op),
-             op == GD_OP_POW ? "" : "_cpu", scalar_type_names[compute]);
+             op == GD_OP_POW ? "" : "_cpu", gd_dtype_scalar_name(compute));
     return GD_OK;
 }
 
@@ -388,8 +400,8 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
         /* Fast path for the common small case: a contiguous tensor with a
          * same-shaped or one-element operand needs no broadcasting walk. */
         size_t es = gd_dtype_size(compute);
-        if ((st = gd_empty(returns_bool(op) ? GD_BOOL : compute, a->ndim, a->shape,
-                           out)))
+        if ((st = gd_empty(gd_op_returns_bool(op) ? GD_BOOL : compute, a->ndim,
+                           a->shape, out)))
             return st;
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
@@ -401,9 +413,10 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
     }
     if ((st = gd_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))
         return st;
-    if ((st = as_dtype(a, compute, &ca)) || (st = as_dtype(b, compute, &cb)))
+    if ((st = as_divisor_dtype(a, common, compute, &ca)) ||
+        (st = as_divisor_dtype(b, common, compute, &cb)))
         goto done;
-    if ((st = gd_empty(returns_bool(op) ? GD_BOOL : compute, nd, shape, out)))
+    if ((st = gd_empty(gd_op_returns_bool(op) ? GD_BOOL : compute, nd, shape, out)))
         goto done;
     const gd_tensor *ops[3] = {*out, ca, cb};
     gd_iterate(3, ops, nd, shape, loop, &err);
@@ -416,6 +429,18 @@ check:
 done:
     gd_tensor_decref(ca);
     gd_tensor_decref(cb);
+    return st;
+}
+
+static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
+                                  gd_tensor **out) {
+    if (common == compute || t->dtype == common)
+        return as_dtype(t, compute, out);
+    gd_tensor *rounded = NULL;
+    gd_status st = gd_to_dtype(t, common, &rounded);
+    if (!st)
+        st = gd_to_dtype(rounded, compute, out);
+    gd_tensor_decref(rounded);
     return st;
 }
 
@@ -435,10 +460,10 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
 
     if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
         compute = GD_FLOAT32;
-    gd_dtype result_dtype = returns_bool(op) ? GD_BOOL : compute;
+    gd_dtype result_dtype = gd_op_returns_bool(op) ? GD_BOOL : compute;
     GD_CHECK(can_cast(result_dtype, dst->dtype), GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
-             scalar_type_names[result_dtype], scalar_type_names[dst->dtype]);
+             gd_dtype_scalar_name(result_dtype), gd_dtype_scalar_name(dst->dtype));
     if ((st = binary_loop_for(op, compute, &loop)))
         return st;
     if ((st =
@@ -553,18 +578,27 @@ FLOAT_UNARY(double, f64, D)
     UNARY_LOOP(bitnot_##tag, T, T, (T) ~(U)x)
 INT_UNARY(int32_t, uint32_t, i32)
 INT_UNARY(int64_t, uint64_t, i64)
+/* uint8 (unsigned: abs and relu are the identity, negation wraps) */
+UNARY_LOOP(neg_u8, uint8_t, uint8_t, (uint8_t)(0u - x))
+UNARY_LOOP(abs_u8, uint8_t, uint8_t, x)
+UNARY_LOOP(square_u8, uint8_t, uint8_t, (uint8_t)((unsigned)x * x))
+UNARY_LOOP(relu_u8, uint8_t, uint8_t, x)
+UNARY_LOOP(sign_u8, uint8_t, uint8_t, x != 0)
+UNARY_LOOP(same_u8, uint8_t, uint8_t, x)
+UNARY_LOOP(not_u8, gd_bool_t, uint8_t, x == 0)
+UNARY_LOOP(bitnot_u8, uint8_t, uint8_t, (uint8_t)~(unsigned)x)
 UNARY_LOOP(not_b, gd_bool_t, gd_bool_t, x == 0)
 UNARY_LOOP(same_b, gd_bool_t, gd_bool_t, x)
 
-#define FLOAT_ONLY(tag) {NULL, NULL, NULL, tag##_f32, tag##_f64}
+#define FLOAT_ONLY(tag) BY_DTYPE(NULL, NULL, NULL, NULL, tag##_f32, tag##_f64)
 static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
-    [GD_OP_NEG] = {NULL, neg_i32, neg_i64, neg_f32, neg_f64},
-    [GD_OP_ABS] = {NULL, abs_i32, abs_i64, abs_f32, abs_f64},
+    [GD_OP_NEG] = NUMERIC(neg),
+    [GD_OP_ABS] = NUMERIC(abs),
     [GD_OP_EXP] = FLOAT_ONLY(exp),
     [GD_OP_LOG] = FLOAT_ONLY(log),
     [GD_OP_LOG1P] = FLOAT_ONLY(log1p),
     [GD_OP_SQRT] = FLOAT_ONLY(sqrt),
-    [GD_OP_SQUARE] = {NULL, square_i32, square_i64, square_f32, square_f64},
+    [GD_OP_SQUARE] = NUMERIC(square),
     [GD_OP_RECIPROCAL] = FLOAT_ONLY(reciprocal),
     [GD_OP_SIN] = FLOAT_ONLY(sin),
     [GD_OP_COS] = FLOAT_ONLY(cos),
@@ -573,13 +607,13 @@ static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_COSH] = FLOAT_ONLY(cosh),
     [GD_OP_TANH] = FLOAT_ONLY(tanh),
     [GD_OP_SIGMOID] = FLOAT_ONLY(sigmoid),
-    [GD_OP_RELU] = {NULL, relu_i32, relu_i64, relu_f32, relu_f64},
-    [GD_OP_SIGN] = {same_b, sign_i32, sign_i64, sign_f32, sign_f64},
-    [GD_OP_FLOOR] = {NULL, same_i32, same_i64, floor_f32, floor_f64},
-    [GD_OP_CEIL] = {NULL, same_i32, same_i64, ceil_f32, ceil_f64},
-    [GD_OP_ROUND] = {NULL, same_i32, same_i64, round_f32, round_f64},
+    [GD_OP_RELU] = NUMERIC(relu),
+    [GD_OP_SIGN] = BY_DTYPE(same_b, sign_u8, sign_i32, sign_i64, sign_f32, sign_f64),
+    [GD_OP_FLOOR] = BY_DTYPE(NULL, same_u8, same_i32, same_i64, floor_f32, floor_f64),
+    [GD_OP_CEIL] = BY_DTYPE(NULL, same_u8, same_i32, same_i64, ceil_f32, ceil_f64),
+    [GD_OP_ROUND] = BY_DTYPE(NULL, same_u8, same_i32, same_i64, round_f32, round_f64),
     [GD_OP_LOGICAL_NOT] = ALL_DTYPES(not),
-    [GD_OP_BITWISE_NOT] = {not_b, bitnot_i32, bitnot_i64, NULL, NULL},
+    [GD_OP_BITWISE_NOT] = INTEGRAL(not_b, bitnot),
 };
 
 /* Ops computed in floating point whatever the input: integers give float32. */
@@ -590,8 +624,9 @@ static bool promotes_to_float(gd_op op) {
 
 static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
                                gd_loop_fn *loop) {
-    GD_CHECK(op < GD_OP_COUNT && gd_op_arity(op) == 1, GD_ERR_RUNTIME,
-             "%s is not a unary op", gd_op_name(op));
+    GD_CHECK(op < GD_OP_COUNT && (gd_op_kind_of(op) == GD_KIND_UNARY ||
+                                  gd_op_kind_of(op) == GD_KIND_UNARY_BOOL),
+             GD_ERR_RUNTIME, "%s is not a unary elementwise op", gd_op_name(op));
     *compute = a->dtype;
     if (!gd_dtype_is_floating(a->dtype) && promotes_to_float(op))
         *compute = GD_FLOAT32;
@@ -607,7 +642,7 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
             "`logical_not()` operator instead.");
     *loop = unary_loops[op][*compute];
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s_cpu\" not implemented for '%s'",
-             gd_op_name(op), scalar_type_names[*compute]);
+             gd_op_name(op), gd_dtype_scalar_name(*compute));
     return GD_OK;
 }
 
@@ -646,7 +681,7 @@ gd_status gd_unary_(gd_op op, gd_tensor *a) {
     gd_dtype result = op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute;
     GD_CHECK(result == a->dtype, GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
-             scalar_type_names[result], scalar_type_names[a->dtype]);
+             gd_dtype_scalar_name(result), gd_dtype_scalar_name(a->dtype));
     const gd_tensor *ops[2] = {a, a};
     gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     return GD_OK;
@@ -674,18 +709,19 @@ typedef struct {
             *(T *)(d[0] + i * s[0]) = x;                                               \
         }                                                                              \
     }
+CLAMP_LOOP(clamp_u8, uint8_t)
 CLAMP_LOOP(clamp_i32, int32_t)
 CLAMP_LOOP(clamp_i64, int64_t)
 CLAMP_LOOP(clamp_f32, float)
 CLAMP_LOOP(clamp_f64, double)
-static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] = {NULL, clamp_i32, clamp_i64,
-                                                       clamp_f32, clamp_f64};
+static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] =
+    BY_DTYPE(NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64);
 
 static gd_status clamp_check(const gd_tensor *a, bool has_min, bool has_max) {
     GD_CHECK(has_min || has_max, GD_ERR_RUNTIME,
              "torch.clamp: At least one of 'min' or 'max' must not be None");
     GD_CHECK(clamp_loops[a->dtype], GD_ERR_NOTIMPL,
-             "\"clamp_cpu\" not implemented for '%s'", scalar_type_names[a->dtype]);
+             "\"clamp_cpu\" not implemented for '%s'", gd_dtype_scalar_name(a->dtype));
     return GD_OK;
 }
 
@@ -734,7 +770,7 @@ gd_status gd_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b
     GD_CHECK(cond->dtype == GD_BOOL, GD_ERR_RUNTIME,
              "where expected condition to be a boolean tensor, but got a tensor with "
              "dtype %s",
-             scalar_type_names[cond->dtype]);
+             gd_dtype_scalar_name(cond->dtype));
     if ((st = gd_broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1,
                                   s1)) ||
         (st = gd_broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)))

@@ -27,6 +27,7 @@ typedef struct {
     }
 NAIVE_MM(naive_f32, float, float)
 NAIVE_MM(naive_f64, double, double)
+NAIVE_MM(naive_u8, uint8_t, uint64_t)
 NAIVE_MM(naive_i32, int32_t, uint32_t)
 NAIVE_MM(naive_i64, int64_t, uint64_t)
 
@@ -48,6 +49,9 @@ static void naive_mm(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a, ma
         break;
     case GD_FLOAT64:
         naive_f64(m, n, k, a, b, (double *)c);
+        break;
+    case GD_UINT8:
+        naive_u8(m, n, k, a, b, (uint8_t *)c);
         break;
     case GD_INT32:
         naive_i32(m, n, k, a, b, (int32_t *)c);
@@ -138,12 +142,6 @@ done:
     return st;
 }
 
-static const char *cxx_type_name(gd_dtype dt) {
-    static const char *const names[GD_DTYPE_COUNT] = {"bool", "int", "long int",
-                                                      "float", "double"};
-    return names[dt];
-}
-
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
     *out = NULL;
     GD_CHECK(
@@ -168,7 +166,7 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
             return gd_error(
                 GD_ERR_RUNTIME,
                 "expected m1 and m2 to have the same dtype, but got: %s != %s",
-                cxx_type_name(a->dtype), cxx_type_name(b->dtype));
+                gd_dtype_cxx_name(a->dtype), gd_dtype_cxx_name(b->dtype));
         return gd_error(GD_ERR_RUNTIME, "expected scalar type %s but found %s",
                         gd_dtype_scalar_name(a->dtype), gd_dtype_scalar_name(b->dtype));
     }

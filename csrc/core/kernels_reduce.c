@@ -101,49 +101,18 @@ static double row_sum(const gd_tensor *t, const char *row, int64_t n) {
 
 /* Element i of a contiguous row as double / as int64. */
 static double load_f(gd_dtype dt, const char *row, int64_t i) {
-    switch (dt) {
-    case GD_FLOAT32:
-        return ((const float *)row)[i];
-    case GD_FLOAT64:
-        return ((const double *)row)[i];
-    case GD_INT32:
-        return ((const int32_t *)row)[i];
-    case GD_INT64:
-        return (double)((const int64_t *)row)[i];
-    default:
-        return ((const uint8_t *)row)[i];
-    }
+    return gd_load_double(dt, row + (size_t)i * gd_dtype_size(dt));
 }
 static int64_t load_i(gd_dtype dt, const char *row, int64_t i) {
-    switch (dt) {
-    case GD_INT32:
-        return ((const int32_t *)row)[i];
-    case GD_INT64:
-        return ((const int64_t *)row)[i];
-    default:
-        return ((const uint8_t *)row)[i];
-    }
+    return gd_load_int64(dt, row + (size_t)i * gd_dtype_size(dt));
 }
 
 static void store(gd_tensor *out, int64_t i, double vf, int64_t vi) {
-    char *p = gd_data_ptr(out);
-    switch (out->dtype) {
-    case GD_FLOAT32:
-        ((float *)p)[i] = (float)vf;
-        break;
-    case GD_FLOAT64:
-        ((double *)p)[i] = vf;
-        break;
-    case GD_INT32:
-        ((int32_t *)p)[i] = (int32_t)vi;
-        break;
-    case GD_INT64:
-        ((int64_t *)p)[i] = vi;
-        break;
-    default:
-        ((uint8_t *)p)[i] = (uint8_t)(vi != 0);
-        break;
-    }
+    char *p = gd_data_ptr(out) + (size_t)i * gd_dtype_size(out->dtype);
+    if (gd_dtype_is_floating(out->dtype))
+        gd_store_double(out->dtype, p, vf);
+    else
+        gd_store_int64(out->dtype, p, vi);
 }
 
 /* Index of the max (want_max) or min of a row; NaN wins, first one kept. */

@@ -9,7 +9,7 @@
  * float at a time with the same operations, because libm's logf/sinf/cosf
  * would differ in the last bits (and by more near zeros of cos and sin).
  */
-#include "gd.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -370,10 +370,10 @@ gd_status gd_fill_randint(gd_generator *gen, gd_dtype dtype, void *out, int64_t 
             "dtype, but got from=%lld >= to=%lld",
             (long long)low, (long long)high);
         /* Bounds beyond float's finite range cannot come from an int64. */
-    } else if (dtype == GD_INT32 || dtype == GD_BOOL) {
-        int64_t lo = dtype == GD_BOOL ? 0 : INT32_MIN;
-        int64_t hi = dtype == GD_BOOL ? 1 : INT32_MAX;
-        const char *name = dtype == GD_BOOL ? "bool" : "int";
+    } else if (dtype == GD_INT32 || dtype == GD_UINT8 || dtype == GD_BOOL) {
+        int64_t lo = dtype == GD_INT32 ? INT32_MIN : 0;
+        int64_t hi = dtype == GD_INT32 ? INT32_MAX : dtype == GD_UINT8 ? UINT8_MAX : 1;
+        const char *name = gd_dtype_cxx_name(dtype);
         GD_CHECK(low >= lo && low <= hi, GD_ERR_RUNTIME, "from is out of bounds for %s",
                  name);
         GD_CHECK(high - 1 >= lo && high - 1 <= hi, GD_ERR_RUNTIME,
@@ -388,23 +388,11 @@ gd_status gd_fill_randint(gd_generator *gen, gd_dtype dtype, void *out, int64_t 
     for (int64_t i = 0; i < n; i++) {
         uint64_t r = wide ? gd_random64(gen) : gd_random32(gen);
         int64_t v = (int64_t)(r % range + (uint64_t)low);
-        switch (dtype) {
-        case GD_BOOL:
-            ((bool *)out)[i] = v != 0;
-            break;
-        case GD_INT32:
-            ((int32_t *)out)[i] = (int32_t)v;
-            break;
-        case GD_INT64:
-            ((int64_t *)out)[i] = v;
-            break;
-        case GD_FLOAT32:
-            ((float *)out)[i] = (float)v;
-            break;
-        default:
-            ((double *)out)[i] = (double)v;
-            break;
-        }
+        char *at = (char *)out + (size_t)i * gd_dtype_size(dtype);
+        if (gd_dtype_is_floating(dtype))
+            gd_store_double(dtype, at, (double)v);
+        else
+            gd_store_int64(dtype, at, v);
     }
     return GD_OK;
 }

@@ -150,6 +150,14 @@ void gd_fill_arange(gd_dtype dtype, void *out, int64_t n, double start, double s
             o[i] = wrap_i32(s + d * (uint64_t)i);
         break;
     }
+    case GD_UINT8: {
+        /* as int32: int64 arithmetic, the low 8 bits kept */
+        uint64_t s = (uint64_t)gd_f2i64(start), d = (uint64_t)gd_f2i64(step);
+        uint8_t *o = out;
+        for (int64_t i = 0; i < n; i++)
+            o[i] = (uint8_t)(s + d * (uint64_t)i);
+        break;
+    }
     default:
         /* torch has no bool arange; the binding raises before calling. */
         break;
@@ -196,11 +204,16 @@ void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double
         break;
     }
     case GD_INT64:
-    case GD_INT32: {
+    case GD_INT32:
+    case GD_UINT8: {
         /* start and end are truncated to the output type first; the step is
          * a double over their difference. */
-        int64_t s = dtype == GD_INT64 ? gd_f2i64(start) : gd_f2i32(start);
-        int64_t e = dtype == GD_INT64 ? gd_f2i64(end) : gd_f2i32(end);
+        int64_t s = dtype == GD_INT64   ? gd_f2i64(start)
+                    : dtype == GD_INT32 ? gd_f2i32(start)
+                                        : (uint8_t)gd_f2i64(start);
+        int64_t e = dtype == GD_INT64   ? gd_f2i64(end)
+                    : dtype == GD_INT32 ? gd_f2i32(end)
+                                        : (uint8_t)gd_f2i64(end);
         double ds = (double)s, de = (double)e;
         double step = n == 1 ? 0.0 : (de - ds) / (double)(n - 1);
         for (int64_t i = 0; i < n; i++) {
@@ -209,8 +222,10 @@ void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double
                                   : fma(step, -(double)(n - 1 - i), de);
             if (dtype == GD_INT64)
                 ((int64_t *)out)[i] = gd_f2i64(v);
-            else
+            else if (dtype == GD_INT32)
                 ((int32_t *)out)[i] = gd_f2i32(v);
+            else
+                ((uint8_t *)out)[i] = (uint8_t)gd_f2i64(v);
         }
         break;
     }

@@ -296,37 +296,15 @@ static int64_t flat_to_offset(const gd_tensor *t, int64_t index) {
 }
 
 double gd_get_flat(const gd_tensor *t, int64_t index) {
-    const char *p = (const char *)t->storage->data +
-                    (size_t)flat_to_offset(t, index) * gd_dtype_size(t->dtype);
-    switch (t->dtype) {
-    case GD_BOOL:
-        return *(const uint8_t *)p;
-    case GD_INT32:
-        return *(const int32_t *)p;
-    case GD_INT64:
-        return (double)*(const int64_t *)p;
-    case GD_FLOAT32:
-        return *(const float *)p;
-    default:
-        return *(const double *)p;
-    }
+    return gd_load_double(t->dtype, (const char *)t->storage->data +
+                                        (size_t)flat_to_offset(t, index) *
+                                            gd_dtype_size(t->dtype));
 }
 
 int64_t gd_get_flat_int(const gd_tensor *t, int64_t index) {
-    const char *p = (const char *)t->storage->data +
-                    (size_t)flat_to_offset(t, index) * gd_dtype_size(t->dtype);
-    switch (t->dtype) {
-    case GD_BOOL:
-        return *(const uint8_t *)p;
-    case GD_INT32:
-        return *(const int32_t *)p;
-    case GD_INT64:
-        return *(const int64_t *)p;
-    case GD_FLOAT32:
-        return (int64_t)*(const float *)p;
-    default:
-        return (int64_t)*(const double *)p;
-    }
+    return gd_load_int64(t->dtype, (const char *)t->storage->data +
+                                       (size_t)flat_to_offset(t, index) *
+                                           gd_dtype_size(t->dtype));
 }
 
 gd_status gd_wrap_dim(int64_t dim, int ndim, int *out) {

@@ -79,8 +79,9 @@ extern PyMethodDef gdpy_factory_functions[]; /* factories.c: creation, random */
 /* indexing.c: t[idx] and t[idx] = value */
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx);
 int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value);
-/* tensor_type.c: matmul with its node named after the operand shapes */
-PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name);
+/* tensor_type.c: matmul; `name` a gd_decomposition the caller knows (torch.bmm),
+ * else GD_DECOMP_DEFAULT and the core names the node after the shapes. */
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name);
 static inline int gdpy_is_tensor(PyObject *o) {
     /* Results are exactly gdlite.Tensor: test that before walking the MRO. */
     return Py_TYPE(o) == gdpy.tensor_class ||
@@ -109,6 +110,7 @@ typedef struct {
 int gdpy_tensor_arg(PyObject *o, void *out);
 int gdpy_dtype_arg(PyObject *o, void *out);
 int gdpy_op_arg(PyObject *o, void *out);
+int gdpy_decomposition_arg(PyObject *o, void *out); /* an int gd_decomposition */
 int gdpy_shape_arg(PyObject *o, void *out);
 
 /* An operand of a binary op: a tensor or a Python number. */

@@ -84,8 +84,9 @@ PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape) {
     return tup;
 }
 
-static const int npy_types[GD_DTYPE_COUNT] = {NPY_BOOL, NPY_INT32, NPY_INT64,
-                                              NPY_FLOAT32, NPY_FLOAT64};
+static const int npy_types[GD_DTYPE_COUNT] = {
+    [GD_BOOL] = NPY_BOOL,   [GD_UINT8] = NPY_UINT8,     [GD_INT32] = NPY_INT32,
+    [GD_INT64] = NPY_INT64, [GD_FLOAT32] = NPY_FLOAT32, [GD_FLOAT64] = NPY_FLOAT64};
 
 PyObject *gdpy_to_numpy(PyObject *owner) {
     gd_tensor *t = gdpy_tensor(owner);
@@ -123,6 +124,9 @@ static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
     switch (descr->type_num) {
     case NPY_BOOL:
         *out = GD_BOOL;
+        return 0;
+    case NPY_UINT8:
+        *out = GD_UINT8;
         return 0;
     case NPY_FLOAT32:
         *out = GD_FLOAT32;
@@ -304,6 +308,9 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     case GD_BOOL:
         *(uint8_t *)s->data = from_float ? op->fvalue != 0 : op->ivalue != 0;
         break;
+    case GD_UINT8:
+        *(uint8_t *)s->data = (uint8_t)op->ivalue;
+        break;
     case GD_INT32:
         *(int32_t *)s->data = (int32_t)op->ivalue;
         break;
@@ -319,22 +326,10 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     return t;
 }
 
-/* PyTorch names some nodes after the operand kinds (1 - x is RsubBackward1,
- * x ** 2 is PowBackward0, 2 ** x PowBackward2) and leaves a Python number
- * exponent or divisor out of the node's inputs. */
-static void name_variant(gd_op op, const gdpy_operand *ops, gd_op_args *args) {
-    bool number_left = ops[0].priority == 0, number_right = ops[1].priority == 0;
-    if (op == GD_OP_SUB && number_left) {
-        args->name = "RsubBackward1";
-    } else if (op == GD_OP_POW && number_right) {
-        args->name = "PowBackward0";
-        args->n_edges = 1;
-    } else if (op == GD_OP_POW && number_left) {
-        args->name = "PowBackward2";
-    } else if (op == GD_OP_REMAINDER) {
-        args->name = number_right ? "RemainderBackward0" : "RemainderBackward1";
-        args->n_edges = number_right ? 1 : 0;
-    }
+/* Which operand, if any, is a Python number: PyTorch's node for it differs
+ * (1 - x is RsubBackward1; the core picks the name, decompositions.def). */
+static int scalar_operand(const gdpy_operand *ops) {
+    return ops[0].priority == 0 ? 1 : ops[1].priority == 0 ? 2 : 0;
 }
 
 int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
@@ -365,7 +360,7 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
         *op = ops[1].fvalue == 1 ? GD_OP_MUL : GD_OP_GE;
         return 0;
     }
-    name_variant(*op, ops, args);
+    args->scalar_operand = scalar_operand(ops);
     return 0;
 }
 
@@ -394,6 +389,18 @@ int gdpy_op_arg(PyObject *o, void *out) {
         return 0;
     }
     *(gd_op *)out = (gd_op)v;
+    return 1;
+}
+
+int gdpy_decomposition_arg(PyObject *o, void *out) {
+    long v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred())
+        return 0;
+    if (v < 0 || v >= GD_DECOMP_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "unknown node name");
+        return 0;
+    }
+    *(int *)out = (int)v;
     return 1;
 }
 

@@ -181,11 +181,10 @@ static PyObject *fn_reduce(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     PyObject *dims_obj;
     int keepdim;
-    const char *name = NULL;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&O&Opd|z", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
-                          &dims_obj, &keepdim, &a.param, &name))
+    if (!PyArg_ParseTuple(args, "O&O&Opd", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
+                          &dims_obj, &keepdim, &a.param))
         return NULL;
     if (dims_obj != Py_None) {
         shape_arg_t dims;
@@ -195,7 +194,28 @@ static PyObject *fn_reduce(PyObject *mod, PyObject *args) {
         memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
     }
     a.keepdim = keepdim;
-    a.name = name;
+    return call(op, 1, in, &a);
+}
+
+static PyObject *fn_promote_types(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_dtype a, b;
+    if (!PyArg_ParseTuple(args, "O&O&", gdpy_dtype_arg, &a, gdpy_dtype_arg, &b))
+        return NULL;
+    return Py_NewRef(gdpy.dtypes[gd_promote_types(a, b)]);
+}
+
+static PyObject *fn_scan(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_op op;
+    gd_tensor *in[1];
+    long long dim;
+    if (!PyArg_ParseTuple(args, "O&O&L", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
+                          &dim))
+        return NULL;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.i[0] = dim;
     return call(op, 1, in, &a);
 }
 
@@ -229,10 +249,9 @@ static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
 static PyObject *fn_matmul(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *a, *b, *out = NULL;
-    int reference = 0;
-    const char *name = NULL;
-    if (!PyArg_ParseTuple(args, "O&O&|pz", gdpy_tensor_arg, &a, gdpy_tensor_arg, &b,
-                          &reference, &name))
+    int reference = 0, name = GD_DECOMP_DEFAULT;
+    if (!PyArg_ParseTuple(args, "O&O&|pO&", gdpy_tensor_arg, &a, gdpy_tensor_arg, &b,
+                          &reference, gdpy_decomposition_arg, &name))
         return NULL;
     if (reference)
         return gdpy_result(gd_matmul_reference(a, b, &out), &out);
@@ -265,7 +284,6 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
         op = GD_OP_PERMUTE;
     } else if (strcmp(kind, "squeeze") == 0) {
         op = GD_OP_SQUEEZE;
-        a.name = "SqueezeBackward1";
     } else {
         return gdpy_raise(gd_error(GD_ERR_VALUE, "unknown view kind %s", kind));
     }
@@ -284,14 +302,15 @@ static PyObject *fn_transpose(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[1];
     long long d0, d1;
-    const char *name = NULL;
-    if (!PyArg_ParseTuple(args, "O&LL|z", gdpy_tensor_arg, &in[0], &d0, &d1, &name))
+    int name = GD_DECOMP_DEFAULT;
+    if (!PyArg_ParseTuple(args, "O&LL|O&", gdpy_tensor_arg, &in[0], &d0, &d1,
+                          gdpy_decomposition_arg, &name))
         return NULL;
     gd_op_args a;
     gd_op_args_init(&a);
     a.i[0] = d0;
     a.i[1] = d1;
-    a.name = name;
+    a.decomposition = (gd_decomposition)name;
     return call(GD_OP_TRANSPOSE, 1, in, &a);
 }
 
@@ -483,6 +502,9 @@ PyMethodDef gdpy_functions[] = {
     {"copy_", fn_copy_, METH_VARARGS, "copy_(dst, src): broadcast copy"},
     {"fill_", fn_fill_, METH_VARARGS, "fill_(dst, value)"},
     {"reduce", fn_reduce, METH_VARARGS, "reduce(op, a, dims|None, keepdim, param)"},
+    {"scan", fn_scan, METH_VARARGS, "scan(op, a, dim): cumulative op along dim"},
+    {"promote_types", fn_promote_types, METH_VARARGS,
+     "promote_types(a, b): the dtype PyTorch promotes two tensor dtypes to"},
     {"reduce_index", fn_reduce_index, METH_VARARGS,
      "reduce_index(op, a, dim, keepdim) -> (values, indices)"},
     {"matmul", fn_matmul, METH_VARARGS, "matmul(a, b, reference=False)"},

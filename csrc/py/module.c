@@ -24,7 +24,21 @@ static PyObject *dtype_itemsize(PyObject *self, void *closure) {
 
 static PyObject *dtype_is_signed(PyObject *self, void *closure) {
     (void)closure;
-    return PyBool_FromLong(((DtypeObject *)self)->dtype != GD_BOOL);
+    gd_dtype_kind kind = gd_dtype_kind_of(((DtypeObject *)self)->dtype);
+    return PyBool_FromLong(kind == GD_DTYPE_KIND_SIGNED ||
+                           kind == GD_DTYPE_KIND_FLOATING);
+}
+
+/* The names the core's dtype table holds (dtypes.def), read by the Python
+ * package instead of restated there; the getter's closure picks the column. */
+static const char *(*const dtype_columns[])(gd_dtype) = {
+    gd_dtype_name,     gd_dtype_legacy_name, gd_dtype_scalar_name,
+    gd_dtype_cxx_name, gd_dtype_numpy_name,
+};
+
+static PyObject *dtype_text(PyObject *self, void *closure) {
+    return PyUnicode_FromString(
+        dtype_columns[(intptr_t)closure](((DtypeObject *)self)->dtype));
 }
 
 static PyObject *dtype_code(PyObject *self, void *closure) {
@@ -43,6 +57,11 @@ static PyGetSetDef dtype_getset[] = {
     {"itemsize", dtype_itemsize, NULL, "bytes per element", NULL},
     {"is_signed", dtype_is_signed, NULL, "signed kind?", NULL},
     {"_code", dtype_code, NULL, "the core's dtype number", NULL},
+    {"_name", dtype_text, NULL, "gdlite.<name>: 'float32'", (void *)0},
+    {"_legacy_name", dtype_text, NULL, "typed tensor name: 'FloatTensor'", (void *)1},
+    {"_scalar_name", dtype_text, NULL, "PyTorch's ScalarType name: 'Float'", (void *)2},
+    {"_cxx_name", dtype_text, NULL, "C++ type in messages: 'float'", (void *)3},
+    {"_numpy", dtype_text, NULL, "NumPy type string: 'f4'", (void *)4},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -128,6 +147,31 @@ static int add_ops_table(PyObject *mod) {
     return r;
 }
 
+/* node_names: the decompositions.def ids ("T", "BMM") to pass where a call names its
+ * node, as gd_decomposition values. */
+static int add_decompositions(PyObject *mod) {
+    static const char *const ids[] = {
+#define GD_DECOMP(id, op, grad_fn, edges) [GD_DECOMP_##id] = #id,
+#include "decompositions.def"
+#undef GD_DECOMP
+    };
+    PyObject *names = PyDict_New();
+    if (!names)
+        return -1;
+    for (int i = GD_DECOMP_DEFAULT + 1; i < GD_DECOMP_COUNT; i++) {
+        PyObject *v = PyLong_FromLong(i);
+        if (!v || PyDict_SetItemString(names, ids[i], v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(names);
+            return -1;
+        }
+        Py_DECREF(v);
+    }
+    int r = PyModule_AddObjectRef(mod, "decompositions", names);
+    Py_DECREF(names);
+    return r;
+}
+
 static int add_grad_fn_names(PyObject *mod) {
     PyObject *names = PyTuple_New(GD_OP_COUNT);
     if (!names)
@@ -184,7 +228,8 @@ PyMODINIT_FUNC PyInit__C(void) {
         PyModule_AddObjectRef(mod, "dtype", (PyObject *)&gdpy_Dtype_Type) < 0 ||
         PyModule_AddObjectRef(mod, "Node", (PyObject *)&gdpy_Node_Type) < 0 ||
         PyModule_AddObjectRef(mod, "GradMode", (PyObject *)&gdpy_GradMode_Type) < 0 ||
-        add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0)
+        add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0 ||
+        add_decompositions(mod) < 0)
         goto fail;
     return mod;
 fail:

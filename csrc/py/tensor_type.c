@@ -176,23 +176,10 @@ static PyObject *tensor_ipow(PyObject *x, PyObject *y, PyObject *mod) {
     return inplace_op(GD_OP_POW, x, y);
 }
 
-/* matmul's node names follow the shapes, as PyTorch's decomposition does. */
-static const char *matmul_name(const gd_tensor *a, const gd_tensor *b) {
-    if (a->ndim == 1 && b->ndim == 1)
-        return "DotBackward0";
-    if (a->ndim == 2 && b->ndim == 1)
-        return "MvBackward0";
-    if (a->ndim == 1 && b->ndim == 2)
-        return "SqueezeBackward4";
-    if (a->ndim == 2 && b->ndim == 2)
-        return "MmBackward0";
-    return "UnsafeViewBackward0";
-}
-
-PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, const char *name) {
+PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name) {
     gd_op_args args;
     gd_op_args_init(&args);
-    args.name = name ? name : matmul_name(a, b);
+    args.decomposition = (gd_decomposition)name;
     gd_tensor *in[2] = {a, b};
     return call_result(GD_OP_MATMUL, 2, in, &args);
 }
@@ -209,7 +196,7 @@ static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
             gdpy_operand_release(&ops[1]);
         return r < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     }
-    PyObject *result = gdpy_matmul(ops[0].t, ops[1].t, NULL);
+    PyObject *result = gdpy_matmul(ops[0].t, ops[1].t, GD_DECOMP_DEFAULT);
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
     return result;
@@ -252,6 +239,7 @@ static PyObject *scalar_value(gd_tensor *t) {
     switch (t->dtype) {
     case GD_BOOL:
         return PyBool_FromLong((long)gd_get_flat_int(t, 0));
+    case GD_UINT8:
     case GD_INT32:
     case GD_INT64:
         return PyLong_FromLongLong(gd_get_flat_int(t, 0));
