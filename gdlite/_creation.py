@@ -277,89 +277,213 @@ def eye(
 
 # ---- random -----------------------------------------------------------------
 
-
-class Generator:
-    """The default generator handle that ``manual_seed`` returns."""
-
-    def manual_seed(self, seed: int) -> Generator:
-        _C.manual_seed(int(seed))
-        return self
-
-    def initial_seed(self) -> int:
-        return _C.initial_seed()
-
-    def __repr__(self) -> str:
-        return f"<gdlite.Generator object at {id(self):#x}>"
+# torch.Generator's CPU half, implemented in C: manual_seed, seed,
+# initial_seed, get_state/set_state in torch's byte layout, clone_state.
+# get_state/set_state need gdlite.uint8; until it exists they raise
+# NotImplementedError and _get_state_bytes/_set_state_bytes carry the state.
+Generator = _C.Generator
+default_generator = _C.default_generator
 
 
-default_generator = Generator()
+def _generator(generator: Any, name: str) -> Any:
+    """``generator=`` checked as torch's argument parser does."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(
+            f"{name}(): argument 'generator' must be gdlite.Generator, not "
+            f"{type(generator).__name__}"
+        )
+    return generator
 
 
-def manual_seed(seed: int) -> Generator:
-    """Seeds the generator: later draws equal PyTorch's after the same seed."""
-    return default_generator.manual_seed(seed)
+def manual_seed(seed: Any) -> Any:
+    """Seeds the default generator and returns it; later draws equal PyTorch's
+    after the same seed.
+
+    >>> gdlite.manual_seed(42)  # doctest: +ELLIPSIS
+    <gdlite._C.Generator object at ...>
+    """
+    return default_generator.manual_seed(int(seed))
+
+
+def seed() -> int:
+    """Seeds the default generator nondeterministically; returns the seed."""
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
     """The seed of the default generator."""
-    return _C.initial_seed()
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Any:
+    """The default generator's state (torch's 5056-byte uint8 tensor)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restores the default generator from ``get_rng_state()`` (or torch's)."""
+    default_generator.set_state(new_state)
 
 
 def rand(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """Uniform draws in [0, 1)."""
+    generator = _generator(generator, "rand")
     out = _filled(size, None, dtype, device, False, "rand")
-    _C.random_fill("uniform", out, 0.0, 1.0)
+    _C.random_fill("uniform", out, 0.0, 1.0, generator)
     return _with_grad(out, requires_grad)
 
 
 def randn(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """Standard normal draws."""
+    generator = _generator(generator, "randn")
     out = _filled(size, None, dtype, device, False, "randn")
-    _C.random_fill("normal", out, 0.0, 1.0)
+    _C.random_fill("normal", out, 0.0, 1.0, generator)
     return _with_grad(out, requires_grad)
 
 
-def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None) -> Any:
+def randint(
+    *args: Any,
+    size: Any = None,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """Integers in [low, high): ``randint(high, size)`` or ``(low, high, size)``."""
     _check_device(device)
+    generator = _generator(generator, "randint")
     if size is None:
         *bounds, size = args
     else:
         bounds = list(args)
     low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
-    return _C.randint(
-        int(low), int(high), tuple(size), int64 if dtype is None else dtype
+    out = _C.randint(
+        int(low), int(high), tuple(size), int64 if dtype is None else dtype, generator
     )
+    return _with_grad(out, requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Any:
+def randperm(
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """A random permutation of 0..n-1."""
     _check_device(device)
-    return _C.randperm(int(n), int64 if dtype is None else dtype)
+    generator = _generator(generator, "randperm")
+    out = _C.randperm(int(n), int64 if dtype is None else dtype, generator)
+    return _with_grad(out, requires_grad)
+
+
+def _check_tensor_std(std: Any) -> None:
+    # min() >= 0 fails for a NaN as well as for a negative element.
+    if std.numel() and not bool((std.detach() >= 0).all()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
 
 
 def normal(
-    mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """Normal draws: ``normal(mean, std, size)`` with numbers, or elementwise
     means and deviations from tensors (``normal(mean_t, std_t)``)."""
     from ._tensor import Tensor
 
+    _check_device(device)
+    generator = _generator(generator, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        # PyTorch draws N(0, 1) of the output shape, then scales and shifts.
         ref = mean if isinstance(mean, Tensor) else std
         shape = _C.binary(_C.ops["add"], mean, std).shape if size is None else size
         out = _C.full(tuple(shape), None, ref.dtype if dtype is None else dtype)
-        _C.random_fill("normal", out, 0.0, 1.0)
-        _C.binary_(_C.ops["mul"], out, std)
+        if isinstance(std, Tensor):
+            # PyTorch draws N(0, 1) of the output shape, scales, then shifts.
+            _check_tensor_std(std)
+            _C.random_fill("normal", out, 0.0, 1.0, generator)
+            _C.binary_(_C.ops["mul"], out, std)
+        else:
+            # A number std scales inside the draw (N(0, std)), then the shift.
+            _C.random_fill("normal", out, 0.0, float(std), generator)
         _C.binary_(_C.ops["add"], out, mean)
-        return out
+        return _with_grad(out, requires_grad)
     if size is None:
         raise TypeError("normal() with number mean and std needs a size")
-    out = _C.full(tuple(size), None, float32 if dtype is None else dtype)
-    _C.random_fill("normal", out, float(mean), float(std))
-    return out
+    out = _C.full(
+        _size_args((size,), "normal"), None, float32 if dtype is None else dtype
+    )
+    _C.random_fill("normal", out, float(mean), float(std), generator)
+    return _with_grad(out, requires_grad)
+
+
+def _int_arg(value: Any) -> int:
+    if isinstance(value, float) or not hasattr(value, "__index__"):
+        raise TypeError
+    return value.__index__()
+
+
+def _random_signature_error(args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
+    got = [type(a).__name__ for a in args]
+    got += [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    return TypeError(
+        f"random_() received an invalid combination of arguments - got "
+        f"({', '.join(got)}{', ' if kwargs else ''}), but expected one of:\n"
+        " * (*, gdlite.Generator generator = None)\n"
+        " * (int from, int to, *, gdlite.Generator generator = None)\n"
+        " * (int to, *, gdlite.Generator generator = None)\n"
+    )
+
+
+def tensor_random_(t: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Tensor.random_ in its three forms: (), (to) and (from, to)."""
+    shown = dict(kwargs)
+    generator = kwargs.pop("generator", None)
+    if generator is not None and not isinstance(generator, Generator):
+        raise _random_signature_error(args, shown)
+    bound: dict[str, Any] = {}
+    if len(args) == 1:
+        bound = {"to": args[0]}
+    elif len(args) == 2:
+        bound = {"from": args[0], "to": args[1]}
+    if len(args) > 2 or set(kwargs) - {"from", "to"} or set(kwargs) & set(bound):
+        raise _random_signature_error(args, shown)
+    bound.update(kwargs)
+    try:
+        if not bound:
+            _C.random_(t, None, None, generator)
+        elif "from" in bound:
+            if "to" not in bound:
+                raise TypeError
+            to = bound["to"]
+            _C.random_(
+                t,
+                _int_arg(bound["from"]),
+                None if to is None else _int_arg(to),
+                generator,
+            )
+        else:
+            _C.random_(t, 0, _int_arg(bound["to"]), generator)
+    except TypeError as e:
+        if str(e):
+            raise
+        raise _random_signature_error(args, shown) from None
+    return t
