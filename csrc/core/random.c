@@ -593,6 +593,8 @@ gd_status gd_fill_random_from_to(gd_generator *gen, gd_dtype dtype, void *out,
         /* The full 64-bit range: one 64-bit draw reinterpreted as int64. */
         if (n == 0)
             return GD_OK;
+        GD_CHECK(dtype != GD_BOOL, GD_ERR_NOTIMPL,
+                 "\"random_full_64_bits_range_kernel_cpu\" not implemented for 'Bool'");
         GD_CHECK(dtype == GD_INT64 || is_float, GD_ERR_RUNTIME,
                  "random_full_64_bits_range_kernel_cpu handles only int64, double, "
                  "float and bfloat16");
