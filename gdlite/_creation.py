@@ -355,6 +355,8 @@ def randn(
 
 def randint(
     *args: Any,
+    low: Any = None,
+    high: Any = None,
     size: Any = None,
     generator: Any = None,
     dtype: Any = None,
@@ -363,15 +365,28 @@ def randint(
 ) -> Any:
     """Integers in [low, high): ``randint(high, size)`` or ``(low, high, size)``."""
     _check_device(device)
-    generator = _generator(generator, "randint")
-    if size is None:
-        *bounds, size = args
-    else:
-        bounds = list(args)
-    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
-    out = _C.randint(
-        int(low), int(high), tuple(size), int64 if dtype is None else dtype, generator
-    )
+    given = {"low": low, "high": high, "size": size, "generator": generator}
+    shown = {k: v for k, v in given.items() if v is not None}
+    try:
+        if generator is not None and not isinstance(generator, Generator):
+            raise TypeError
+        named = {k: v for k, v in shown.items() if k != "generator"}
+        names = (
+            ("low", "high", "size") if len(args) + len(named) == 3 else ("high", "size")
+        )
+        bound = dict(zip(names, args, strict=False))
+        if set(bound) & set(named):
+            raise TypeError
+        bound.update(named)
+        if set(bound) != set(names) or not isinstance(bound["size"], (tuple, list)):
+            raise TypeError
+        lo, hi = _long(bound.get("low", 0)), _long(bound["high"])
+    except TypeError:
+        raise _invalid_combination(
+            "randint", args, shown, _RANDINT_SIGNATURES
+        ) from None
+    shape = _size_args((bound["size"],), "randint")
+    out = _C.randint(lo, hi, shape, int64 if dtype is None else dtype, generator)
     return _with_grad(out, requires_grad)
 
 
@@ -386,7 +401,13 @@ def randperm(
     """A random permutation of 0..n-1."""
     _check_device(device)
     generator = _generator(generator, "randperm")
-    out = _C.randperm(int(n), int64 if dtype is None else dtype, generator)
+    try:
+        n = _long(n)
+    except TypeError:
+        raise TypeError(
+            f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}"
+        ) from None
+    out = _C.randperm(n, int64 if dtype is None else dtype, generator)
     return _with_grad(out, requires_grad)
 
 
@@ -435,22 +456,49 @@ def normal(
     return _with_grad(out, requires_grad)
 
 
-def _int_arg(value: Any) -> int:
-    if isinstance(value, float) or not hasattr(value, "__index__"):
+def _long(value: Any) -> int:
+    """An int argument as torch's parser takes it: no bools or floats (a bare
+    TypeError, for the caller's message), int64's range."""
+    if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
         raise TypeError
-    return value.__index__()
+    v = value.__index__()
+    if not -(2**63) <= v < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    return v
+
+
+def _invalid_combination(
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], signatures: list[str]
+) -> TypeError:
+    got = [type(a).__name__ for a in args]
+    got += [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    shown = ", ".join(got) + (", " if kwargs and not args else "")
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({shown}), "
+        "but expected one of:\n" + "".join(f" * ({sig})\n" for sig in signatures)
+    )
+
+
+_GEN = "gdlite.Generator generator"
+_RANDINT_OPTS = (
+    "Tensor out = None, gdlite.dtype dtype = None, gdlite.layout layout = None, "
+    "gdlite.device device = None, bool pin_memory = False, bool requires_grad = False"
+)
+_RANDINT_SIGNATURES = [
+    f"int high, tuple of ints size, *, {_GEN}, {_RANDINT_OPTS}",
+    f"int high, tuple of ints size, *, {_RANDINT_OPTS}",
+    f"int low, int high, tuple of ints size, *, {_GEN}, {_RANDINT_OPTS}",
+    f"int low, int high, tuple of ints size, *, {_RANDINT_OPTS}",
+]
+_RANDOM_SIGNATURES = [
+    f"*, {_GEN} = None",
+    f"int from, int to, *, {_GEN} = None",
+    f"int to, *, {_GEN} = None",
+]
 
 
 def _random_signature_error(args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
-    got = [type(a).__name__ for a in args]
-    got += [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
-    return TypeError(
-        f"random_() received an invalid combination of arguments - got "
-        f"({', '.join(got)}{', ' if kwargs else ''}), but expected one of:\n"
-        " * (*, gdlite.Generator generator = None)\n"
-        " * (int from, int to, *, gdlite.Generator generator = None)\n"
-        " * (int to, *, gdlite.Generator generator = None)\n"
-    )
+    return _invalid_combination("random_", args, kwargs, _RANDOM_SIGNATURES)
 
 
 def tensor_random_(t: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -476,12 +524,12 @@ def tensor_random_(t: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
             to = bound["to"]
             _C.random_(
                 t,
-                _int_arg(bound["from"]),
-                None if to is None else _int_arg(to),
+                _long(bound["from"]),
+                None if to is None else _long(to),
                 generator,
             )
         else:
-            _C.random_(t, 0, _int_arg(bound["to"]), generator)
+            _C.random_(t, 0, _long(bound["to"]), generator)
     except TypeError as e:
         if str(e):
             raise

@@ -546,3 +546,36 @@ def test_random_warns_for_floats_as_torch_does():
     assert [str(w.message) for w in got] == [
         str(w.message).split(" (Triggered internally")[0] for w in want
     ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.randint(0, 5.5, (2,)),
+        lambda m: m.randint(0, 5, 3),
+        lambda m: m.randint(0, 5, (2,), generator=3),
+        lambda m: m.randint(0, 2**64, (2,)),
+        lambda m: m.randint(-(2**64), 0, (2,)),
+        lambda m: m.randperm(2.5),
+        lambda m: m.randperm(2**64),
+        lambda m: m.zeros(2).random_(True),
+        lambda m: m.zeros(2).random_(2**64),
+        lambda m: m.zeros(2).random_(generator=5),
+    ],
+)
+def test_integer_argument_refusals(call):
+    with pytest.raises(Exception) as want:
+        call(torch)
+    with pytest.raises(Exception) as got:
+        call(gd)
+    assert type(got.value) is type(want.value)
+    assert str(got.value) == str(want.value).replace("torch.", "gdlite.")
+
+
+def test_randint_keyword_forms():
+    seed(15)
+    assert_same(
+        gd.randint(low=1, high=5, size=(3,)), torch.randint(low=1, high=5, size=(3,))
+    )
+    assert_same(gd.randint(high=5, size=(3,)), torch.randint(high=5, size=(3,)))
+    assert_same(gd.randint(2, 9, size=[4]), torch.randint(2, 9, size=[4]))
