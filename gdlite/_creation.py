@@ -285,14 +285,23 @@ Generator = _C.Generator
 default_generator = _C.default_generator
 
 
-def _generator(generator: Any, name: str) -> Any:
-    """``generator=`` checked as torch's argument parser does."""
-    if generator is not None and not isinstance(generator, Generator):
-        raise TypeError(
-            f"{name}(): argument 'generator' must be gdlite.Generator, not "
-            f"{type(generator).__name__}"
-        )
-    return generator
+def _generator(
+    generator: Any, name: str, args: tuple[Any, ...] = (), **given: Any
+) -> Any:
+    """``generator=`` checked as torch's argument parser does: functions with
+    several signatures list them, single-signature methods name the argument.
+    ``args`` and ``given`` are what the caller passed, for the message."""
+    if generator is None or isinstance(generator, Generator):
+        return generator
+    if name in _SIGNATURES:
+        # torch lists keywords in its signature's order: generator first.
+        shown = {"generator": generator}
+        shown.update((k, v) for k, v in given.items() if v is not None)
+        raise _invalid_combination(name, args, shown, _SIGNATURES[name])
+    raise TypeError(
+        f"{name}(): argument 'generator' must be gdlite.Generator, not "
+        f"{type(generator).__name__}"
+    )
 
 
 def manual_seed(seed: Any) -> Any:
@@ -333,7 +342,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Any:
     """Uniform draws in [0, 1)."""
-    generator = _generator(generator, "rand")
+    generator = _generator(generator, "rand", size, dtype=dtype)
     out = _filled(size, None, dtype, device, False, "rand")
     _C.random_fill("uniform", out, 0.0, 1.0, generator)
     return _with_grad(out, requires_grad)
@@ -347,7 +356,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Any:
     """Standard normal draws."""
-    generator = _generator(generator, "randn")
+    generator = _generator(generator, "randn", size, dtype=dtype)
     out = _filled(size, None, dtype, device, False, "randn")
     _C.random_fill("normal", out, 0.0, 1.0, generator)
     return _with_grad(out, requires_grad)
@@ -400,7 +409,7 @@ def randperm(
 ) -> Any:
     """A random permutation of 0..n-1."""
     _check_device(device)
-    generator = _generator(generator, "randperm")
+    generator = _generator(generator, "randperm", (n,), dtype=dtype)
     try:
         n = _long(n)
     except TypeError:
@@ -432,7 +441,9 @@ def normal(
     from ._tensor import Tensor
 
     _check_device(device)
-    generator = _generator(generator, "normal")
+    generator = _generator(
+        generator, "normal", (mean, std) + (() if size is None else (size,))
+    )
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         shape = _C.binary(_C.ops["add"], mean, std).shape if size is None else size
@@ -467,11 +478,16 @@ def _long(value: Any) -> int:
     return v
 
 
+def _type_name(value: Any) -> str:
+    name = type(value).__name__
+    return f"gdlite.{name}" if name in ("dtype", "device", "Generator") else name
+
+
 def _invalid_combination(
     name: str, args: tuple[Any, ...], kwargs: dict[str, Any], signatures: list[str]
 ) -> TypeError:
-    got = [type(a).__name__ for a in args]
-    got += [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    got = [_type_name(a) for a in args]
+    got += [f"{k}={_type_name(v)}" for k, v in kwargs.items()]
     shown = ", ".join(got) + (", " if kwargs and not args else "")
     return TypeError(
         f"{name}() received an invalid combination of arguments - got ({shown}), "
@@ -480,21 +496,40 @@ def _invalid_combination(
 
 
 _GEN = "gdlite.Generator generator"
-_RANDINT_OPTS = (
+_OPTS = (
     "Tensor out = None, gdlite.dtype dtype = None, gdlite.layout layout = None, "
     "gdlite.device device = None, bool pin_memory = False, bool requires_grad = False"
 )
 _RANDINT_SIGNATURES = [
-    f"int high, tuple of ints size, *, {_GEN}, {_RANDINT_OPTS}",
-    f"int high, tuple of ints size, *, {_RANDINT_OPTS}",
-    f"int low, int high, tuple of ints size, *, {_GEN}, {_RANDINT_OPTS}",
-    f"int low, int high, tuple of ints size, *, {_RANDINT_OPTS}",
+    f"int high, tuple of ints size, *, {_GEN}, {_OPTS}",
+    f"int high, tuple of ints size, *, {_OPTS}",
+    f"int low, int high, tuple of ints size, *, {_GEN}, {_OPTS}",
+    f"int low, int high, tuple of ints size, *, {_OPTS}",
 ]
 _RANDOM_SIGNATURES = [
     f"*, {_GEN} = None",
     f"int from, int to, *, {_GEN} = None",
     f"int to, *, {_GEN} = None",
 ]
+
+
+_SIGNATURES = {
+    "rand": [
+        f"tuple of ints size, *, {_GEN}, {_OPTS}",
+        f"tuple of ints size, *, {_OPTS}",
+    ],
+    "randn": [
+        f"tuple of ints size, *, {_GEN}, {_OPTS}",
+        f"tuple of ints size, *, {_OPTS}",
+    ],
+    "randperm": [f"int n, *, {_GEN}, {_OPTS}", f"int n, *, {_OPTS}"],
+    "normal": [
+        f"Tensor mean, Tensor std, *, {_GEN} = None, Tensor out = None",
+        f"Tensor mean, float std = 1, *, {_GEN} = None, Tensor out = None",
+        f"float mean, Tensor std, *, {_GEN} = None, Tensor out = None",
+        f"float mean, float std, tuple of ints size, *, {_GEN} = None, {_OPTS}",
+    ],
+}
 
 
 def _random_signature_error(args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
@@ -506,6 +541,8 @@ def tensor_random_(t: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
     shown = dict(kwargs)
     generator = kwargs.pop("generator", None)
     if generator is not None and not isinstance(generator, Generator):
+        if len(args) == 2:  # only (from, to) takes two: torch names the argument
+            _generator(generator, "random_")
         raise _random_signature_error(args, shown)
     bound: dict[str, Any] = {}
     if len(args) == 1:
