@@ -357,7 +357,7 @@ class Tensor(_C.TensorBase):
         self, a: float = 0.0, b: float = 1.0, *, generator: Any = None
     ) -> Tensor:
         """Fills with uniform draws in [a, b); returns self."""
-        from ._creation import _generator
+        from ._random import _generator
 
         generator = _generator(generator, "uniform_")
         _C.random_fill("uniform", self, float(a), float(b), generator)
@@ -367,7 +367,7 @@ class Tensor(_C.TensorBase):
         self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None
     ) -> Tensor:
         """Fills with normal draws; returns self."""
-        from ._creation import _generator
+        from ._random import _generator
 
         generator = _generator(generator, "normal_")
         _C.random_fill("normal", self, float(mean), float(std), generator)
@@ -376,7 +376,7 @@ class Tensor(_C.TensorBase):
     def random_(self, *args: Any, **kwargs: Any) -> Tensor:
         """Integers: ``random_()``, ``random_(to)`` or ``random_(from, to)``,
         each with ``generator=``; returns self."""
-        from ._creation import tensor_random_
+        from ._random import tensor_random_
 
         return tensor_random_(self, args, kwargs)
 
