@@ -17,10 +17,8 @@ if _os.environ.get("GDLITE_EXT_DIR"):
 from . import _C, _functional, autograd, cuda
 from . import _indexing as _indexing  # noqa: F401 - registers advanced indexing
 from ._creation import (
-    Generator,
     arange,
     as_tensor,
-    default_generator,
     empty,
     empty_like,
     eye,
@@ -28,16 +26,9 @@ from ._creation import (
     full,
     full_like,
     get_default_dtype,
-    initial_seed,
     linspace,
-    manual_seed,
-    normal,
     ones,
     ones_like,
-    rand,
-    randint,
-    randn,
-    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -94,6 +85,20 @@ from ._legacy import (
     FloatTensor,
     IntTensor,
     LongTensor,
+)
+from ._random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    normal,
+    rand,
+    randint,
+    randn,
+    randperm,
+    seed,
+    set_rng_state,
 )
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions

@@ -343,20 +343,32 @@ class Tensor(_C.TensorBase):
         _C.copy_(self, src)
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(
+        self, a: float = 0.0, b: float = 1.0, *, generator: Any = None
+    ) -> Tensor:
         """Fills with uniform draws in [a, b); returns self."""
-        _C.random_fill("uniform", self, float(a), float(b))
+        from ._random import _generator
+
+        generator = _generator(generator, "uniform_")
+        _C.random_fill("uniform", self, float(a), float(b), generator)
         return self
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(
+        self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None
+    ) -> Tensor:
         """Fills with normal draws; returns self."""
-        _C.random_fill("normal", self, float(mean), float(std))
+        from ._random import _generator
+
+        generator = _generator(generator, "normal_")
+        _C.random_fill("normal", self, float(mean), float(std), generator)
         return self
 
-    def random_(self) -> Tensor:
-        """Fills an int64 tensor with draws in [0, 2**63); returns self."""
-        _C.random_fill("random64", self)
-        return self
+    def random_(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Integers: ``random_()``, ``random_(to)`` or ``random_(from, to)``,
+        each with ``generator=``; returns self."""
+        from ._random import tensor_random_
+
+        return tensor_random_(self, args, kwargs)
 
 
 class _RemovableHandle:

@@ -465,22 +465,58 @@ void gd_set_loop_unlock(gd_unlock_fn unlock, gd_relock_fn relock);
 
 /* ---- random numbers: PyTorch's CPU streams ------------------------------ */
 
+/*
+ * A generator is PyTorch's CPU generator: an MT19937 engine kept exactly as
+ * torch keeps it (`left` draws until the state regenerates, `next` the index
+ * of the next word), plus the cached second half of a Box-Muller pair.
+ * Generators are refcounted; the process-wide default generator is one of
+ * them and is never freed. A generator is not thread-safe: callers serialise
+ * draws (the binding draws with the GIL held).
+ */
+#define GD_MT_STATE_N 624
+/* torch's seed for a new torch.Generator() (its default_rng_seed_val). */
+#define GD_GENERATOR_DEFAULT_SEED 67280421310721ull
+/* Bytes of torch's CPU generator state (torch.Generator.get_state()). */
+#define GD_GENERATOR_STATE_SIZE 5056
+
 typedef struct gd_generator {
-    uint32_t state[624]; /* MT19937 */
-    int index;
-    uint64_t seed;
+    int64_t refcount;
+    uint64_t seed; /* the full seed, as initial_seed() reports it */
+    int left;      /* draws left before the state regenerates, plus one */
+    bool seeded;
+    uint32_t next; /* index into state of the next word */
+    uint32_t state[GD_MT_STATE_N];
     bool has_next_double_normal;
     double next_double_normal;
-    bool has_next_float_normal;
+    bool has_next_float_normal; /* kept for torch's state format only */
     float next_float_normal;
 } gd_generator;
 
-gd_generator *gd_default_generator(void); /* process-wide, borrowed */
+/* A new generator seeded with `seed`, refcount 1. */
+gd_status gd_generator_new(uint64_t seed, gd_generator **out);
+void gd_generator_incref(gd_generator *gen);
+void gd_generator_decref(gd_generator *gen); /* NULL is allowed */
+/* The process-wide generator (borrowed; never freed), seeded from
+ * /dev/urandom on first use as torch's default generator is. */
+gd_generator *gd_default_generator(void);
+/* manual_seed: restarts the stream and drops the cached normal. */
 void gd_generator_seed(gd_generator *gen, uint64_t seed);
+/* A nondeterministic 64-bit seed (/dev/urandom, else the clock). */
+uint64_t gd_nondeterministic_seed(void);
+/* dst takes src's whole state (engine, seed and cached normals). */
+void gd_generator_copy_state(gd_generator *dst, const gd_generator *src);
+/* torch's state bytes (its CPUGeneratorImplState, little-endian x86-64
+ * layout, padding zeroed) and back. set_state checks the size and torch's
+ * validity rules and leaves gen untouched on error. */
+void gd_generator_get_state(const gd_generator *gen,
+                            uint8_t out[GD_GENERATOR_STATE_SIZE]);
+gd_status gd_generator_set_state(gd_generator *gen, const uint8_t *state,
+                                 int64_t nbytes);
 uint32_t gd_random32(gd_generator *gen);
 uint64_t gd_random64(gd_generator *gen);
 /* Fill contiguous buffers in the order PyTorch draws for a contiguous tensor
- * of n elements (float32 or float64). */
+ * of n elements (float32 or float64). Bounds are checked by the caller
+ * (gd_check_uniform_bounds, gd_check_normal_std). */
 void gd_fill_uniform(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
                      double from, double to);
 void gd_fill_normal(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
@@ -488,9 +524,25 @@ void gd_fill_normal(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
 /* The per-element path PyTorch takes for non-contiguous tensors. */
 void gd_fill_normal_serial(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
                            double mean, double std);
-/* Integers in [low, high) for any dtype; PyTorch's checks. */
-gd_status gd_fill_randint(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
-                          int64_t low, int64_t high);
+/* uniform_'s checks for a tensor of `dtype`, with PyTorch's messages;
+ * clamps the bounds into the dtype's finite range as PyTorch does. */
+gd_status gd_check_uniform_bounds(gd_dtype dtype, double *from, double *to);
+/* normal's check of a number std (NaN is refused). */
+gd_status gd_check_normal_std(double std);
+/* Tensor.random_(from, to) (and randint) for any dtype, with PyTorch's
+ * checks and its forms without `to` (has_to false: up to the dtype's largest
+ * integer; from == INT64_MIN too: the full 64-bit range). Bounds beyond what
+ * a floating dtype holds exactly are drawn anyway, as PyTorch does, and
+ * reported in *warn (may be NULL): bit 1 for `from`, bit 2 for `to - 1`
+ * (PyTorch warns). Draws nothing when n == 0. */
+#define GD_RANDOM_WARN_FROM 1
+#define GD_RANDOM_WARN_TO 2
+gd_status gd_fill_random_from_to(gd_generator *gen, gd_dtype dtype, void *out,
+                                 int64_t n, int64_t from, bool has_to, int64_t to,
+                                 int *warn);
+/* Tensor.random_() without bounds, any dtype: [0, 2^mantissa] for floating,
+ * [0, max] for integers, 0/1 for bool. */
+gd_status gd_fill_random(gd_generator *gen, gd_dtype dtype, void *out, int64_t n);
 /* Tensor.random_() with no bounds on an int64 tensor. */
 void gd_fill_random_int64(gd_generator *gen, int64_t *out, int64_t n);
 /* randperm(n) into out[0..n). */

@@ -13,17 +13,18 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* ---- MT19937 ------------------------------------------------------------ */
+/* ---- generators and MT19937 -------------------------------------------- */
 
-#define MT_N 624
+#define MT_N GD_MT_STATE_N
 #define MT_M 397
 
 /* torch seeds its process-wide CPU generator from /dev/urandom, so streams
  * differ between runs until manual_seed; do the same. */
-static uint64_t nondeterministic_seed(void) {
+uint64_t gd_nondeterministic_seed(void) {
     uint64_t s = 0;
     FILE *f = fopen("/dev/urandom", "rb");
     if (f != NULL) {
@@ -40,12 +41,33 @@ static uint64_t nondeterministic_seed(void) {
     return s;
 }
 
+gd_status gd_generator_new(uint64_t seed, gd_generator **out) {
+    *out = NULL;
+    gd_generator *gen = malloc(sizeof *gen);
+    if (gen == NULL)
+        return gd_error(GD_ERR_NOMEM, "out of memory allocating a generator");
+    gen->refcount = 1;
+    gd_generator_seed(gen, seed);
+    *out = gen;
+    return GD_OK;
+}
+
+void gd_generator_incref(gd_generator *gen) {
+    gen->refcount++;
+}
+
+void gd_generator_decref(gd_generator *gen) {
+    if (gen != NULL && --gen->refcount == 0)
+        free(gen);
+}
+
 gd_generator *gd_default_generator(void) {
+    /* Its refcount starts at one that nobody releases. Lazily seeded: the
+     * first call comes with the binding's GIL held (or from one thread). */
     static gd_generator gen;
-    static bool seeded = false;
-    if (!seeded) {
-        gd_generator_seed(&gen, nondeterministic_seed());
-        seeded = true;
+    if (gen.refcount == 0) {
+        gen.refcount = 1;
+        gd_generator_seed(&gen, gd_nondeterministic_seed());
     }
     return &gen;
 }
@@ -54,16 +76,112 @@ void gd_generator_seed(gd_generator *gen, uint64_t seed) {
     /* init_genrand with the low 32 bits; the full value is kept because
      * initial_seed() reports it. */
     gen->seed = seed;
+    gen->seeded = true;
     gen->state[0] = (uint32_t)seed;
     for (uint32_t j = 1; j < MT_N; j++) {
         uint32_t prev = gen->state[j - 1];
         gen->state[j] = 1812433253u * (prev ^ (prev >> 30)) + j;
     }
-    gen->index = MT_N; /* the first draw regenerates the whole state */
+    gen->left = 1; /* the first draw regenerates the whole state */
+    gen->next = 0;
     gen->has_next_double_normal = false;
     gen->next_double_normal = 0.0;
     gen->has_next_float_normal = false;
     gen->next_float_normal = 0.0f;
+}
+
+void gd_generator_copy_state(gd_generator *dst, const gd_generator *src) {
+    int64_t refcount = dst->refcount;
+    *dst = *src;
+    dst->refcount = refcount;
+}
+
+/* torch's CPUGeneratorImplState as laid out by a 64-bit little-endian build:
+ * seed u64, left i32, seeded i32, next u64, state u64[624], normal_x f64,
+ * normal_y f64 (the cached double normal), normal_rho f64, normal_is_valid
+ * i32, 4 bytes padding, the cached float normal f32, its valid flag u8, 3
+ * bytes padding. */
+enum {
+    ST_SEED = 0,
+    ST_LEFT = 8,
+    ST_SEEDED = 12,
+    ST_NEXT = 16,
+    ST_STATE = 24,
+    ST_NORMAL_X = ST_STATE + 8 * MT_N,
+    ST_NORMAL_Y = ST_NORMAL_X + 8,
+    ST_NORMAL_RHO = ST_NORMAL_Y + 8,
+    ST_NORMAL_VALID = ST_NORMAL_RHO + 8,
+    ST_FLOAT_NORMAL = ST_NORMAL_VALID + 8,
+    ST_FLOAT_VALID = ST_FLOAT_NORMAL + 4,
+};
+_Static_assert(ST_FLOAT_VALID + 4 == GD_GENERATOR_STATE_SIZE, "torch's state size");
+
+static void put_le(uint8_t *p, uint64_t v, int nbytes) {
+    for (int i = 0; i < nbytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int nbytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < nbytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+void gd_generator_get_state(const gd_generator *gen,
+                            uint8_t out[GD_GENERATOR_STATE_SIZE]) {
+    memset(out, 0, GD_GENERATOR_STATE_SIZE);
+    put_le(out + ST_SEED, gen->seed, 8);
+    put_le(out + ST_LEFT, (uint32_t)gen->left, 4);
+    put_le(out + ST_SEEDED, gen->seeded, 4);
+    put_le(out + ST_NEXT, gen->next, 8);
+    for (int i = 0; i < MT_N; i++)
+        put_le(out + ST_STATE + 8 * i, gen->state[i], 8);
+    if (gen->has_next_double_normal) {
+        uint64_t bits;
+        memcpy(&bits, &gen->next_double_normal, sizeof bits);
+        put_le(out + ST_NORMAL_Y, bits, 8);
+        put_le(out + ST_NORMAL_VALID, 1, 4);
+    }
+    if (gen->has_next_float_normal) {
+        uint32_t bits;
+        memcpy(&bits, &gen->next_float_normal, sizeof bits);
+        put_le(out + ST_FLOAT_NORMAL, bits, 4);
+        out[ST_FLOAT_VALID] = 1;
+    }
+}
+
+gd_status gd_generator_set_state(gd_generator *gen, const uint8_t *state,
+                                 int64_t nbytes) {
+    GD_CHECK(nbytes == GD_GENERATOR_STATE_SIZE, GD_ERR_RUNTIME,
+             "Expected a CPUGeneratorImplState of size %d but found the input RNG "
+             "state size to be %lld",
+             GD_GENERATOR_STATE_SIZE, (long long)nbytes);
+    int left = (int)(int32_t)get_le(state + ST_LEFT, 4);
+    bool seeded = get_le(state + ST_SEEDED, 4) != 0;
+    uint32_t next = (uint32_t)get_le(state + ST_NEXT, 8);
+    /* torch's validity rule; the last term is ours: torch accepts states
+     * whose next draws would read past the end of its array. */
+    GD_CHECK(seeded && left > 0 && left <= MT_N && next <= MT_N &&
+                 (int64_t)left + next <= MT_N + 1,
+             GD_ERR_RUNTIME, "Invalid mt19937 state");
+    gen->seed = get_le(state + ST_SEED, 8);
+    gen->left = left;
+    gen->seeded = seeded;
+    gen->next = next;
+    for (int i = 0; i < MT_N; i++)
+        gen->state[i] = (uint32_t)get_le(state + ST_STATE + 8 * i, 8);
+    uint64_t dbits = get_le(state + ST_NORMAL_Y, 8);
+    uint32_t fbits = (uint32_t)get_le(state + ST_FLOAT_NORMAL, 4);
+    gen->has_next_double_normal = get_le(state + ST_NORMAL_VALID, 4) != 0;
+    memcpy(&gen->next_double_normal, &dbits, sizeof dbits);
+    gen->has_next_float_normal = state[ST_FLOAT_VALID] != 0;
+    memcpy(&gen->next_float_normal, &fbits, sizeof fbits);
+    if (!gen->has_next_double_normal)
+        gen->next_double_normal = 0.0;
+    if (!gen->has_next_float_normal)
+        gen->next_float_normal = 0.0f;
+    return GD_OK;
 }
 
 static uint32_t mt_mix(uint32_t upper, uint32_t lower) {
@@ -81,11 +199,14 @@ static void mt_regenerate(uint32_t *s) {
 }
 
 uint32_t gd_random32(gd_generator *gen) {
-    if (gen->index >= MT_N || gen->index < 0) {
+    /* torch's bookkeeping: `left` counts down to a regeneration; set_state
+     * keeps left + next <= MT_N + 1, so `next` stays in the array. */
+    if (--gen->left == 0) {
         mt_regenerate(gen->state);
-        gen->index = 0;
+        gen->left = MT_N;
+        gen->next = 0;
     }
-    uint32_t y = gen->state[gen->index++];
+    uint32_t y = gen->state[gen->next++];
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c5680u;
     y ^= (y << 15) & 0xefc60000u;
@@ -327,73 +448,201 @@ void gd_fill_normal(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
 
 /* ---- integers ----------------------------------------------------------- */
 
+/* An integer through the floating dtype and back, as torch's x86 build
+ * converts it: values at or beyond 2^63 come back as INT64_MIN (x86's answer
+ * to a conversion C leaves undefined). */
+static int64_t through_float(int64_t v, bool is_float) {
+    double d = is_float ? (double)(float)v : (double)v;
+    return d < 9223372036854775808.0 ? (int64_t)d : INT64_MIN;
+}
+
+static int floor_log2(uint64_t a) {
+    int k = 0;
+    while (a >>= 1)
+        k++;
+    return k;
+}
+
+static uint64_t magnitude(int64_t v) {
+    return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
+
 /* torch narrows [from, to) for floating dtypes to integers that survive the
- * conversion; these mirror its update_from / update_to. */
+ * conversion; these mirror its update_from / update_to. from < INT64_MAX. */
 static int64_t float_update_from(int64_t from, int digits, bool is_float) {
-    int64_t f1 = is_float ? (int64_t)(float)(from + 1) : (int64_t)(double)(from + 1);
-    if (f1 < from) {
-        int64_t a = from + 1 < 0 ? -(from + 1) : from + 1;
-        int k = 0;
-        while (a >>= 1)
-            k++;
-        from = f1 + ((int64_t)1 << (k - digits + 1));
-    }
+    int64_t f1 = through_float(from + 1, is_float);
+    if (f1 < from)
+        from = f1 + ((int64_t)1 << (floor_log2(magnitude(from + 1)) - digits + 1));
     return from;
 }
 
 static int64_t float_update_to(int64_t to, int digits, bool is_float) {
-    int64_t t1 = is_float ? (int64_t)(float)(to - 1) : (int64_t)(double)(to - 1);
-    if (t1 >= to) {
-        int64_t a = to - 1 < 0 ? -(to - 1) : to - 1;
-        int k = 0;
-        while (a >>= 1)
-            k++;
-        to = t1 - ((int64_t)1 << (k - digits + 1));
-    }
+    int64_t t1 = through_float(to - 1, is_float);
+    if (t1 >= to)
+        to = t1 - ((int64_t)1 << (floor_log2(magnitude(to - 1)) - digits + 1));
     return to;
 }
 
-gd_status gd_fill_randint(gd_generator *gen, gd_dtype dtype, void *out, int64_t n,
-                          int64_t low, int64_t high) {
-    GD_CHECK(
-        low < high, GD_ERR_RUNTIME,
-        "random_ expects 'from' to be less than 'to', but got from=%lld >= to=%lld",
-        (long long)low, (long long)high);
-    if (dtype == GD_FLOAT32 || dtype == GD_FLOAT64) {
-        bool is_float = dtype == GD_FLOAT32;
-        int digits = is_float ? 24 : 53;
-        low = float_update_from(low, digits, is_float);
-        high = float_update_to(high, digits, is_float);
-        GD_CHECK(
-            low < high, GD_ERR_RUNTIME,
-            "random_ expects 'from' casted to dtype to be less than 'to' casted to "
-            "dtype, but got from=%lld >= to=%lld",
-            (long long)low, (long long)high);
-        /* Bounds beyond float's finite range cannot come from an int64. */
-    } else if (dtype == GD_INT32 || dtype == GD_UINT8 || dtype == GD_BOOL) {
-        int64_t lo = dtype == GD_INT32 ? INT32_MIN : 0;
-        int64_t hi = dtype == GD_INT32 ? INT32_MAX : dtype == GD_UINT8 ? UINT8_MAX : 1;
-        const char *name = gd_dtype_cxx_name(dtype);
-        GD_CHECK(low >= lo && low <= hi, GD_ERR_RUNTIME, "from is out of bounds for %s",
-                 name);
-        GD_CHECK(high - 1 >= lo && high - 1 <= hi, GD_ERR_RUNTIME,
-                 "to - 1 is out of bounds for %s", name);
-    } else if (dtype != GD_INT64) {
-        return gd_error(GD_ERR_RUNTIME, "randint: unsupported dtype %s",
-                        gd_dtype_name(dtype));
+/* The largest value of an integral dtype. */
+static int64_t integral_max(gd_dtype dtype) {
+    switch (dtype) {
+    case GD_BOOL:
+        return 1;
+    case GD_UINT8:
+        return UINT8_MAX;
+    case GD_INT32:
+        return INT32_MAX;
+    default:
+        return INT64_MAX;
     }
-    uint64_t range = (uint64_t)high - (uint64_t)low;
+}
+
+/* check_from_to_in_range: from and to_inc must fit the dtype; floating
+ * dtypes only warn beyond the integers they hold exactly. */
+static gd_status check_from_to(gd_dtype dtype, int64_t from, int64_t to_inc,
+                               int *warn) {
+    if (gd_dtype_is_floating(dtype)) {
+        /* Every int64 is within float's range: only the warning can fire. */
+        int64_t lim = (int64_t)1 << (dtype == GD_FLOAT32 ? 24 : 53);
+        if (warn != NULL)
+            *warn = (from < -lim || from > lim ? GD_RANDOM_WARN_FROM : 0) |
+                    (to_inc < -lim || to_inc > lim ? GD_RANDOM_WARN_TO : 0);
+        return GD_OK;
+    }
+    int64_t lo = dtype == GD_INT32 ? INT32_MIN : dtype == GD_INT64 ? INT64_MIN : 0;
+    int64_t hi = integral_max(dtype);
+    /* PyTorch names the C++ type here (caffe2's TypeMeta): "long int". */
+    GD_CHECK(from >= lo && from <= hi, GD_ERR_RUNTIME, "from is out of bounds for %s",
+             gd_dtype_cxx_name(dtype));
+    GD_CHECK(to_inc >= lo && to_inc <= hi, GD_ERR_RUNTIME,
+             "to - 1 is out of bounds for %s", gd_dtype_cxx_name(dtype));
+    return GD_OK;
+}
+
+/* Stores an int64 draw as the dtype (C conversions, as static_cast). */
+static void store_int(gd_dtype dtype, void *out, int64_t i, int64_t v) {
+    char *at = (char *)out + (size_t)i * gd_dtype_size(dtype);
+    if (gd_dtype_is_floating(dtype))
+        gd_store_double(dtype, at, (double)v);
+    else
+        gd_store_int64(dtype, at, v);
+}
+
+gd_status gd_fill_random_from_to(gd_generator *gen, gd_dtype dtype, void *out,
+                                 int64_t n, int64_t from, bool has_to, int64_t to,
+                                 int *warn) {
+    bool is_float = gd_dtype_is_floating(dtype);
+    int digits = dtype == GD_FLOAT32 ? 24 : 53;
+    int64_t to_inc;
+    gd_status st;
+    if (warn != NULL)
+        *warn = 0;
+    if (has_to) {
+        GD_CHECK(
+            from < to, GD_ERR_RUNTIME,
+            "random_ expects 'from' to be less than 'to', but got from=%lld >= to=%lld",
+            (long long)from, (long long)to);
+        if (is_float) {
+            from = float_update_from(from, digits, dtype == GD_FLOAT32);
+            to = float_update_to(to, digits, dtype == GD_FLOAT32);
+            GD_CHECK(from < to, GD_ERR_RUNTIME,
+                     "random_ expects 'from' casted to dtype to be less than 'to' "
+                     "casted to dtype, but got from=%lld >= to=%lld",
+                     (long long)from, (long long)to);
+        }
+        to_inc = to - 1;
+    } else if (from != INT64_MIN) {
+        if (is_float) {
+            to_inc = (int64_t)1 << digits;
+            /* torch loops forever on this one (|from + 1| overflows). */
+            GD_CHECK(from != INT64_MAX, GD_ERR_RUNTIME,
+                     "random_ expects 'from' casted to dtype to be less than or equal "
+                     "to 'to_inc' casted to dtype, but got from=%lld > to_inc=%lld",
+                     (long long)from, (long long)to_inc);
+            from = float_update_from(from, digits, dtype == GD_FLOAT32);
+            GD_CHECK(from < to_inc, GD_ERR_RUNTIME,
+                     "random_ expects 'from' casted to dtype to be less than or equal "
+                     "to 'to_inc' casted to dtype, but got from=%lld > to_inc=%lld",
+                     (long long)from, (long long)to_inc);
+        } else {
+            to_inc = integral_max(dtype);
+        }
+    } else {
+        /* The full 64-bit range: one 64-bit draw reinterpreted as int64. */
+        if (n == 0)
+            return GD_OK;
+        GD_CHECK(dtype != GD_BOOL, GD_ERR_NOTIMPL,
+                 "\"random_full_64_bits_range_kernel_cpu\" not implemented for 'Bool'");
+        GD_CHECK(dtype == GD_INT64 || is_float, GD_ERR_RUNTIME,
+                 "random_full_64_bits_range_kernel_cpu handles only int64, double, "
+                 "float and bfloat16");
+        for (int64_t i = 0; i < n; i++)
+            store_int(dtype, out, i, (int64_t)gd_random64(gen));
+        return GD_OK;
+    }
+    if ((st = check_from_to(dtype, from, to_inc, warn)))
+        return st;
+    uint64_t range = (uint64_t)to_inc - (uint64_t)from + 1;
     /* Ranges from 2^28 up take 64-bit draws (less modulo bias). */
     bool wide = range >= ((uint64_t)1 << 28);
     for (int64_t i = 0; i < n; i++) {
         uint64_t r = wide ? gd_random64(gen) : gd_random32(gen);
-        int64_t v = (int64_t)(r % range + (uint64_t)low);
-        char *at = (char *)out + (size_t)i * gd_dtype_size(dtype);
-        if (gd_dtype_is_floating(dtype))
-            gd_store_double(dtype, at, (double)v);
-        else
-            gd_store_int64(dtype, at, v);
+        store_int(dtype, out, i, (int64_t)(r % range + (uint64_t)from));
     }
+    return GD_OK;
+}
+
+gd_status gd_fill_random(gd_generator *gen, gd_dtype dtype, void *out, int64_t n) {
+    /* 64-bit draws for int64 and float64, 32-bit otherwise, each reduced
+     * modulo one past the largest value. */
+    for (int64_t i = 0; i < n; i++) {
+        switch (dtype) {
+        case GD_BOOL:
+            ((bool *)out)[i] = (gd_random32(gen) & 1u) != 0;
+            break;
+        case GD_UINT8:
+            ((uint8_t *)out)[i] = (uint8_t)(gd_random32(gen) & 0xFFu);
+            break;
+        case GD_INT32:
+            ((int32_t *)out)[i] = (int32_t)(gd_random32(gen) & 0x7FFFFFFFu);
+            break;
+        case GD_INT64:
+            ((int64_t *)out)[i] = (int64_t)(gd_random64(gen) & 0x7FFFFFFFFFFFFFFFull);
+            break;
+        case GD_FLOAT32:
+            ((float *)out)[i] = (float)(gd_random32(gen) % ((1u << 24) + 1));
+            break;
+        default:
+            ((double *)out)[i] = (double)(gd_random64(gen) % (((uint64_t)1 << 53) + 1));
+            break;
+        }
+    }
+    return GD_OK;
+}
+
+gd_status gd_check_uniform_bounds(gd_dtype dtype, double *from, double *to) {
+    GD_CHECK(gd_dtype_is_floating(dtype), GD_ERR_NOTIMPL,
+             "\"check_uniform_bounds\" not implemented for '%s'",
+             gd_dtype_scalar_name(dtype));
+    double max = dtype == GD_FLOAT32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
+    double f = *from, t = *to;
+    GD_CHECK(f >= -max && f <= max, GD_ERR_RUNTIME, "from is out of bounds for %s",
+             gd_dtype_cxx_name(dtype));
+    GD_CHECK(t >= -max && t <= max, GD_ERR_RUNTIME, "to is out of bounds for %s",
+             gd_dtype_cxx_name(dtype));
+    GD_CHECK(f <= t, GD_ERR_RUNTIME,
+             "uniform_ expects to return a [from, to) range, but found from=%g > to=%g",
+             f, t);
+    GD_CHECK(t - f <= max, GD_ERR_RUNTIME,
+             "uniform_ expects to-from <= std::numeric_limits<%s>::max(), but found "
+             "to=%g and from=%g which result in to-from to exceed the limit",
+             gd_dtype_scalar_name(dtype), t, f);
+    return GD_OK;
+}
+
+gd_status gd_check_normal_std(double std) {
+    GD_CHECK(std >= 0.0, GD_ERR_RUNTIME, "normal expects std >= 0.0, but found std %g",
+             std);
     return GD_OK;
 }
 

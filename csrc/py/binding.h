@@ -28,6 +28,7 @@ extern PyTypeObject gdpy_TensorBase_Type;
 extern PyTypeObject gdpy_Dtype_Type;
 extern PyTypeObject gdpy_Node_Type;
 extern PyTypeObject gdpy_GradMode_Type;
+extern PyTypeObject gdpy_Generator_Type;
 
 /* Module state that the Python package registers at import. */
 struct gdpy_globals {
@@ -137,5 +138,11 @@ gd_dtype gdpy_result_type(const gdpy_operand *ops, int n);
 int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args);
 /* The operand as a tensor: Python numbers become a 0-d tensor of `dtype`. */
 gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype);
+
+/* generator.c: readies gdlite.Generator and adds it and default_generator. */
+int gdpy_generator_module_init(PyObject *mod);
+/* Converter for `generator=`: None gives the default generator; the result
+ * is borrowed from the argument (draw with the GIL held). */
+int gdpy_generator_arg(PyObject *o, void *out);
 
 #endif

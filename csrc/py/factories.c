@@ -122,50 +122,47 @@ static PyObject *fn_linspace(PyObject *mod, PyObject *args) {
 
 /* ---- random ------------------------------------------------------------- */
 
-static PyObject *fn_manual_seed(PyObject *mod, PyObject *arg) {
-    (void)mod;
-    /* Negative seeds wrap to 64 bits as PyTorch's do. */
-    unsigned long long seed = PyLong_AsUnsignedLongLongMask(arg);
-    if (seed == (unsigned long long)-1 && PyErr_Occurred())
-        return NULL;
-    gd_generator_seed(gd_default_generator(), seed);
-    Py_RETURN_NONE;
-}
+/* One fill of a buffer of the target's dtype; checks ran before. */
+typedef struct {
+    enum {
+        FILL_UNIFORM,
+        FILL_NORMAL,
+        FILL_NORMAL_SERIAL,
+        FILL_RANDOM,
+        FILL_FROM_TO
+    } kind;
+    gd_generator *gen;
+    double a, b;      /* uniform bounds; normal mean and std */
+    int64_t from, to; /* random_(from, to) */
+    bool has_to;
+    int warn; /* out: GD_RANDOM_WARN_* bits */
+} fill_job;
 
-static PyObject *fn_initial_seed(PyObject *mod, PyObject *unused) {
-    (void)mod;
-    (void)unused;
-    return PyLong_FromUnsignedLongLong(gd_default_generator()->seed);
+static gd_status run_fill(gd_tensor *buf, fill_job *job) {
+    void *p = gd_data_ptr(buf);
+    switch (job->kind) {
+    case FILL_UNIFORM:
+        gd_fill_uniform(job->gen, buf->dtype, p, buf->numel, job->a, job->b);
+        return GD_OK;
+    case FILL_NORMAL:
+        gd_fill_normal(job->gen, buf->dtype, p, buf->numel, job->a, job->b);
+        return GD_OK;
+    case FILL_NORMAL_SERIAL:
+        gd_fill_normal_serial(job->gen, buf->dtype, p, buf->numel, job->a, job->b);
+        return GD_OK;
+    case FILL_RANDOM:
+        return gd_fill_random(job->gen, buf->dtype, p, buf->numel);
+    default:
+        return gd_fill_random_from_to(job->gen, buf->dtype, p, buf->numel, job->from,
+                                      job->has_to, job->to, &job->warn);
+    }
 }
 
 /* Fills `t` in PyTorch's traversal order: memory order for strided tensors,
  * through a contiguous buffer. */
-typedef void (*fill_fn)(gd_tensor *buf, const double *params);
-
-static void fill_uniform(gd_tensor *buf, const double *p) {
-    gd_fill_uniform(gd_default_generator(), buf->dtype, gd_data_ptr(buf), buf->numel,
-                    p[0], p[1]);
-}
-static void fill_normal(gd_tensor *buf, const double *p) {
-    gd_fill_normal(gd_default_generator(), buf->dtype, gd_data_ptr(buf), buf->numel,
-                   p[0], p[1]);
-}
-static void fill_normal_serial(gd_tensor *buf, const double *p) {
-    gd_fill_normal_serial(gd_default_generator(), buf->dtype, gd_data_ptr(buf),
-                          buf->numel, p[0], p[1]);
-}
-static void fill_random64(gd_tensor *buf, const double *p) {
-    (void)p;
-    gd_fill_random_int64(gd_default_generator(), (int64_t *)gd_data_ptr(buf),
-                         buf->numel);
-}
-
-static gd_status fill_in_memory_order(gd_tensor *t, fill_fn fill,
-                                      const double *params) {
-    if (gd_is_contiguous(t)) {
-        fill(t, params);
-        return GD_OK;
-    }
+static gd_status fill_in_memory_order(gd_tensor *t, fill_job *job) {
+    if (gd_is_contiguous(t))
+        return run_fill(t, job);
     /* Order dims by decreasing stride, so the smallest stride is innermost. */
     int64_t perm[GD_MAX_DIMS];
     for (int d = 0; d < t->ndim; d++)
@@ -180,84 +177,131 @@ static gd_status fill_in_memory_order(gd_tensor *t, fill_fn fill,
     gd_status st = gd_permute(t, t->ndim, perm, &view);
     if (!st)
         st = gd_empty(t->dtype, view->ndim, view->shape, &buf);
-    if (!st) {
-        fill(buf, params);
+    if (!st)
+        st = run_fill(buf, job);
+    if (!st)
         st = gd_copy_(view, buf);
-    }
     gd_tensor_decref(view);
     gd_tensor_decref(buf);
     return st;
 }
 
+/* PyTorch's warning for integer bounds a floating dtype cannot hold. */
+static int warn_random_bounds(const fill_job *job, gd_dtype dtype) {
+    static const char *names[2] = {"from", "to - 1"};
+    int digits = dtype == GD_FLOAT32 ? 24 : 53;
+    for (int i = 0; i < 2; i++)
+        if (job->warn & (1 << i) &&
+            PyErr_WarnFormat(
+                PyExc_UserWarning, 1,
+                "%s is out of bounds [-(2^%d), 2^%d]. Due to precision limitations %s "
+                "can support discrete uniform distribution only within this range. "
+                "This warning will become an error in version 1.7 release, please fix "
+                "the code in advance",
+                names[i], digits, digits, dtype == GD_FLOAT32 ? "float" : "double") < 0)
+            return -1;
+    return 0;
+}
+
+static PyObject *fill_and_finish(gd_tensor *t, fill_job *job) {
+    gd_status st = fill_in_memory_order(t, job);
+    if (st)
+        return gdpy_raise(st);
+    gd_bump_version(t);
+    if (warn_random_bounds(job, t->dtype) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* random_fill(kind, t, a, b, generator): "uniform" in [a, b) or "normal" with
+ * mean a and std b, in place, with PyTorch's checks. */
 static PyObject *fn_random_fill(PyObject *mod, PyObject *args) {
     (void)mod;
     const char *kind;
     gd_tensor *t;
-    double params[2] = {0, 1};
-    if (!PyArg_ParseTuple(args, "sO&|dd", &kind, gdpy_tensor_arg, &t, &params[0],
-                          &params[1]))
+    fill_job job = {.gen = NULL, .a = 0, .b = 1};
+    if (!PyArg_ParseTuple(args, "sO&|ddO&", &kind, gdpy_tensor_arg, &t, &job.a, &job.b,
+                          gdpy_generator_arg, &job.gen))
         return NULL;
+    if (job.gen == NULL)
+        job.gen = gd_default_generator();
     gd_status st;
-    bool is_float = gd_dtype_is_floating(t->dtype);
     if (strcmp(kind, "uniform") == 0) {
-        if (!is_float)
-            return gdpy_raise(gd_error(
-                GD_ERR_RUNTIME, "\"check_uniform_bounds\" not implemented for '%s'",
-                gd_dtype_scalar_name(t->dtype)));
-        double lim =
-            t->dtype == GD_FLOAT32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
-        if (params[0] > params[1])
-            return gdpy_raise(
-                gd_error(GD_ERR_RUNTIME,
-                         "uniform_ expects to return a [from, to) range, but "
-                         "found from=%g > to=%g",
-                         params[0], params[1]));
-        if (params[1] - params[0] > lim)
-            return gdpy_raise(gd_error(
-                GD_ERR_RUNTIME,
-                "uniform_ expects to-from <= std::numeric_limits<%s>::max(), but found "
-                "to=%g and from=%g which result in to-from to exceed the limit",
-                t->dtype == GD_FLOAT32 ? "float" : "double", params[1], params[0]));
-        st = fill_in_memory_order(t, fill_uniform, params);
+        if ((st = gd_check_uniform_bounds(t->dtype, &job.a, &job.b)))
+            return gdpy_raise(st);
+        job.kind = FILL_UNIFORM;
     } else if (strcmp(kind, "normal") == 0) {
-        if (!is_float)
-            return gdpy_raise(gd_error(GD_ERR_RUNTIME,
+        if ((st = gd_check_normal_std(job.b)))
+            return gdpy_raise(st);
+        if (t->numel == 0)
+            Py_RETURN_NONE;
+        if (!gd_dtype_is_floating(t->dtype))
+            return gdpy_raise(gd_error(GD_ERR_NOTIMPL,
                                        "\"normal_kernel_cpu\" not implemented for '%s'",
                                        gd_dtype_scalar_name(t->dtype)));
-        if (params[1] < 0)
-            return gdpy_raise(gd_error(GD_ERR_RUNTIME,
-                                       "normal expects std >= 0.0, but found std %g",
-                                       params[1]));
-        st = fill_in_memory_order(
-            t, gd_is_contiguous(t) && t->numel >= 16 ? fill_normal : fill_normal_serial,
-            params);
-    } else if (strcmp(kind, "random64") == 0 && t->dtype == GD_INT64) {
-        st = fill_in_memory_order(t, fill_random64, params);
+        /* The 16-block kernel serves contiguous tensors of 16 or more. */
+        job.kind =
+            gd_is_contiguous(t) && t->numel >= 16 ? FILL_NORMAL : FILL_NORMAL_SERIAL;
     } else {
-        st = gd_error(GD_ERR_VALUE, "unknown random fill %s", kind);
+        return gdpy_raise(gd_error(GD_ERR_VALUE, "unknown random fill %s", kind));
     }
-    if (st)
-        return gdpy_raise(st);
-    gd_bump_version(t);
-    Py_RETURN_NONE;
+    if (t->numel == 0)
+        Py_RETURN_NONE;
+    return fill_and_finish(t, &job);
+}
+
+/* random_(t, from, to, generator): from None is random_() without bounds;
+ * to None is random_(from, None). */
+static PyObject *fn_random_(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *t;
+    PyObject *ofrom, *oto;
+    fill_job job = {.gen = NULL};
+    if (!PyArg_ParseTuple(args, "O&OO|O&", gdpy_tensor_arg, &t, &ofrom, &oto,
+                          gdpy_generator_arg, &job.gen))
+        return NULL;
+    if (job.gen == NULL)
+        job.gen = gd_default_generator();
+    if (ofrom == Py_None) {
+        job.kind = FILL_RANDOM;
+        if (t->numel == 0)
+            Py_RETURN_NONE;
+        return fill_and_finish(t, &job);
+    }
+    job.kind = FILL_FROM_TO;
+    job.from = PyLong_AsLongLong(ofrom);
+    if (job.from == -1 && PyErr_Occurred())
+        return NULL;
+    job.has_to = oto != Py_None;
+    if (job.has_to) {
+        job.to = PyLong_AsLongLong(oto);
+        if (job.to == -1 && PyErr_Occurred())
+            return NULL;
+    }
+    return fill_and_finish(t, &job);
 }
 
 static PyObject *fn_randint(PyObject *mod, PyObject *args) {
     (void)mod;
     shape_arg_t s;
-    long long low, high;
     gd_dtype dt;
     gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "LLO&O&", &low, &high, gdpy_shape_arg, &s,
-                          gdpy_dtype_arg, &dt))
+    fill_job job = {.kind = FILL_FROM_TO, .gen = NULL, .has_to = true};
+    if (!PyArg_ParseTuple(args, "LLO&O&|O&", &job.from, &job.to, gdpy_shape_arg, &s,
+                          gdpy_dtype_arg, &dt, gdpy_generator_arg, &job.gen))
         return NULL;
+    if (job.gen == NULL)
+        job.gen = gd_default_generator();
     gd_status st = gd_empty(dt, s.ndim, s.v, &out);
     if (!st)
-        st = gd_fill_randint(gd_default_generator(), dt, gd_data_ptr(out), out->numel,
-                             low, high);
+        st = run_fill(out, &job);
     if (st) {
         gd_tensor_decref(out);
         return gdpy_raise(st);
+    }
+    if (warn_random_bounds(&job, dt) < 0) {
+        gd_tensor_decref(out);
+        return NULL;
     }
     return gdpy_wrap(out);
 }
@@ -266,20 +310,32 @@ static PyObject *fn_randperm(PyObject *mod, PyObject *args) {
     (void)mod;
     long long n;
     gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "LO&", &n, gdpy_dtype_arg, &dt))
+    gd_generator *gen = NULL;
+    if (!PyArg_ParseTuple(args, "LO&|O&", &n, gdpy_dtype_arg, &dt, gdpy_generator_arg,
+                          &gen))
         return NULL;
+    if (gen == NULL)
+        gen = gd_default_generator();
     if (n < 0)
+        return gdpy_raise(gd_error(GD_ERR_RUNTIME,
+                                   "Trying to create tensor with negative dimension "
+                                   "%lld: [%lld]",
+                                   n, n));
+    if (dt == GD_BOOL)
         return gdpy_raise(
-            gd_error(GD_ERR_RUNTIME,
-                     "randperm is only implemented for nonnegative n, got "
-                     "n=%lld",
-                     n));
+            gd_error(GD_ERR_NOTIMPL, "\"randperm\" not implemented for 'Bool'"));
+    if (dt == GD_FLOAT32 && n > (1ll << 24) + 1)
+        return gdpy_raise(gd_error(GD_ERR_RUNTIME,
+                                   "n cannot be greater than 2^24+1 for Float type."));
+    if (dt == GD_FLOAT64 && n > (1ll << 53) + 1)
+        return gdpy_raise(gd_error(GD_ERR_RUNTIME,
+                                   "n cannot be greater than 2^53+1 for Double type."));
     int64_t len = n;
     gd_tensor *perm = NULL, *out = NULL;
     gd_status st = gd_empty(GD_INT64, 1, &len, &perm);
     if (st)
         return gdpy_raise(st);
-    gd_randperm(gd_default_generator(), (int64_t *)gd_data_ptr(perm), len);
+    gd_randperm(gen, (int64_t *)gd_data_ptr(perm), len);
     if (dt == GD_INT64)
         return gdpy_wrap(perm);
     st = gd_to_dtype(perm, dt, &out);
@@ -292,11 +348,12 @@ PyMethodDef gdpy_factory_functions[] = {
     {"from_numpy", fn_from_numpy, METH_O, "from_numpy(array): shares memory"},
     {"arange", fn_arange, METH_VARARGS, "arange(start, end, step, dtype)"},
     {"linspace", fn_linspace, METH_VARARGS, "linspace(start, end, steps, dtype)"},
-    {"manual_seed", fn_manual_seed, METH_O, "Seeds the default generator."},
-    {"initial_seed", fn_initial_seed, METH_NOARGS, "The default generator's seed."},
     {"random_fill", fn_random_fill, METH_VARARGS,
-     "random_fill(kind, t, a, b): uniform/normal/random64 in place"},
-    {"randint", fn_randint, METH_VARARGS, "randint(low, high, shape, dtype)"},
-    {"randperm", fn_randperm, METH_VARARGS, "randperm(n, dtype)"},
+     "random_fill(kind, t, a, b, generator=None): uniform/normal in place"},
+    {"random_", fn_random_, METH_VARARGS,
+     "random_(t, from|None, to|None, generator=None): integers in place"},
+    {"randint", fn_randint, METH_VARARGS,
+     "randint(low, high, shape, dtype, generator=None)"},
+    {"randperm", fn_randperm, METH_VARARGS, "randperm(n, dtype, generator=None)"},
     {NULL, NULL, 0, NULL},
 };
