@@ -374,6 +374,14 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_to_dtype(in[0], a->dtype, &outs[0]);
     case GD_OP_CLONE:
         return gd_clone(in[0], &outs[0]);
+    case GD_OP_INDEX_SELECT:
+        return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_GATHER:
+        return gd_gather(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add(in[0], a->i[0], in[1], in[2], &outs[0]);
+    case GD_OP_INDEX:
+        return gd_index(in[0], a->ndims, a->dims, in[1], &outs[0]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no out-of-place form", gd_op_name(op));
     }
@@ -459,6 +467,12 @@ static gd_status save_for(gd_node *node, gd_tensor *const *in, gd_tensor **outs)
     case GD_OP_TAKE:
     case GD_OP_PUT:
         st = save(node, in[1], false); /* the flat positions */
+        break;
+    case GD_OP_INDEX_SELECT:
+    case GD_OP_GATHER:
+    case GD_OP_SCATTER_ADD:
+    case GD_OP_INDEX:
+        st = save(node, in[1], false); /* the index */
         break;
     default:
         break;
@@ -571,6 +585,8 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
         return gd_put_(dst, in[1], in[2]);
     case GD_OP_COPY:
         return gd_copy_(dst, in[1]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add_(dst, a->i[0], in[1], in[2]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no in-place form", gd_op_name(op));
     }

@@ -721,6 +721,55 @@ static gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* ---- gathering along dims ---------------------------------------------- */
+
+/* self: zeros(self).index_add_(dim, index, grad) */
+static gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = saved(&c, node, 0);
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_add_dim_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: zeros(self).scatter_add_(dim, index, grad) */
+static gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = saved(&c, node, 0);
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_scatter_add_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: grad; src: grad.gather(dim, index) */
+static gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = saved(&c, node, 0), *t = NULL;
+    if (NEED(0))
+        give(&c, g, &gi[0]);
+    if (NEED(2) && !c.st)
+        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[2]);
+    return finish(&c);
+}
+
+/* self: zeros(self).index_put_(indices, grad, accumulate=True) */
+static gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *ix = saved(&c, node, 0);
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_put_(z, node->args.ndims, node->args.dims, ix, g, true)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
 static const gd_backward_fn rules[] = {
 #define GD_OP(id, name, arity, grad_fn, backward) backward,
 #include "ops.def"

@@ -250,6 +250,38 @@ gd_status gd_put_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values)
  * positions add up (the backward of gathering). */
 gd_status gd_index_add_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values);
 
+/* ---- gathering along dims (kernels_index.c) ------------------------------ */
+
+/* PyTorch's index_select: index int32/int64, 0-d or 1-d, in [0, size). */
+gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                          gd_tensor **out);
+/* a.index_add_(dim, index, src): the backward of index_select. */
+gd_status gd_index_add_dim_(gd_tensor *a, int64_t dim, const gd_tensor *index,
+                            const gd_tensor *src);
+/* PyTorch's gather: out[i][j] = a[index[i][j]][j] (dim 0), index int32/int64 of
+ * a's dimensionality, no larger than a apart from dim. */
+gd_status gd_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                    gd_tensor **out);
+/* a[index[i][j]][j] += src[i][j] (dim 0); src of a's dtype. */
+gd_status gd_scatter_add_(gd_tensor *a, int64_t dim, const gd_tensor *index,
+                          const gd_tensor *src);
+gd_status gd_scatter_add(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                         const gd_tensor *src, gd_tensor **out);
+/* Advanced indexing: `k` index rows on the increasing `dims` of `a`, already
+ * broadcast together. For k == 1, `ix` has the index shape; for k > 1 it is
+ * the k rows stacked, shape [k, *index shape]. Negative entries count from the
+ * end. The result has the index shape in place of the indexed dims when they
+ * are adjacent, else in front (PyTorch's and NumPy's rule). */
+gd_status gd_index(const gd_tensor *a, int k, const int64_t *dims, const gd_tensor *ix,
+                   gd_tensor **out);
+/* a[indices] = values (or += with accumulate), values broadcast to the
+ * indexing result's shape and converted to a's dtype. */
+gd_status gd_index_put_(gd_tensor *a, int k, const int64_t *dims, const gd_tensor *ix,
+                        const gd_tensor *values, bool accumulate);
+/* The positions of a mask's true elements as index rows for gd_index: int64
+ * [nnz] for a 1-d mask, [ndim, nnz] otherwise. */
+gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out);
+
 /* ---- sequences (arange, linspace) --------------------------------------- */
 
 /* Number of elements of arange(start, end, step), with PyTorch's checks

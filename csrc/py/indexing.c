@@ -23,19 +23,13 @@ static bool is_basic_item(PyObject *o) {
 /* Applies ints, slices, None and one Ellipsis as a view. */
 static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                        gd_tensor **out) {
-    int consuming = 0, ellipses = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (items[i] == Py_Ellipsis)
-            ellipses++;
-        else if (items[i] != Py_None)
+    /* Each Ellipsis skips the dims no other item consumes (PyTorch takes
+     * several; the later ones skip past the end). */
+    int consuming = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (items[i] != Py_Ellipsis && items[i] != Py_None)
             consuming++;
-    }
     *out = NULL;
-    if (ellipses > 1) {
-        PyErr_SetString(PyExc_IndexError,
-                        "an index can only have a single ellipsis ('...')");
-        return -1;
-    }
     if (consuming > t->ndim) {
         bool slice_first = false;
         for (Py_ssize_t i = 0; i < n && !slice_first; i++)
@@ -84,7 +78,8 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
             if (!as_int || overflow) {
                 gd_tensor_decref(cur);
                 if (overflow)
-                    PyErr_SetString(PyExc_IndexError, "index out of range");
+                    PyErr_SetString(PyExc_ValueError,
+                                    "Overflow when unpacking long long");
                 return -1;
             }
             int64_t size = cur->shape[d];
