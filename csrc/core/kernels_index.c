@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { MODE_READ, MODE_WRITE, MODE_ADD } io_mode;
+typedef enum { MODE_READ, MODE_WRITE, MODE_ADD, MODE_FILL } io_mode;
 
 /* dst[i] += src[i] for n elements of `dtype` (bool: logical or). */
 static void add_run(gd_dtype dtype, char *dst, int64_t dstep, const char *src,
@@ -38,9 +38,35 @@ static void add_run(gd_dtype dtype, char *dst, int64_t dstep, const char *src,
 #undef ADD_LOOP
 }
 
+static inline void copy_elem(char *dst, const char *src, size_t elsize) {
+    if (elsize == 8)
+        memcpy(dst, src, 8);
+    else if (elsize == 4)
+        memcpy(dst, src, 4);
+    else
+        memcpy(dst, src, 1);
+}
+
 /* Moves n elements between a strided run of `a` and a contiguous run `o`. */
 static void move_run(io_mode mode, gd_dtype dtype, size_t elsize, char *a,
                      int64_t astep, char *o, int64_t n) {
+    if (mode == MODE_FILL) { /* o is one element */
+#define FILL_LOOP(T)                                                                   \
+    {                                                                                  \
+        T v;                                                                           \
+        memcpy(&v, o, sizeof v);                                                       \
+        for (int64_t i = 0; i < n; i++)                                                \
+            memcpy(a + i * astep, &v, sizeof v);                                       \
+    }
+        if (elsize == 8)
+            FILL_LOOP(uint64_t)
+        else if (elsize == 4)
+            FILL_LOOP(uint32_t)
+        else
+            FILL_LOOP(uint8_t)
+#undef FILL_LOOP
+        return;
+    }
     if (astep == (int64_t)elsize) {
         if (mode == MODE_READ)
             memcpy(o, a, (size_t)n * elsize);
@@ -54,13 +80,21 @@ static void move_run(io_mode mode, gd_dtype dtype, size_t elsize, char *a,
         add_run(dtype, a, astep, o, (int64_t)elsize, n);
         return;
     }
-    for (int64_t i = 0; i < n; i++) {
-        char *p = a + i * astep, *q = o + (size_t)i * elsize;
-        if (mode == MODE_READ)
-            memcpy(q, p, elsize);
-        else
-            memcpy(p, q, elsize);
+#define STRIDED_LOOP(T)                                                                \
+    for (int64_t i = 0; i < n; i++) {                                                  \
+        char *p = a + i * astep, *q = o + (size_t)i * sizeof(T);                       \
+        if (mode == MODE_READ)                                                         \
+            memcpy(q, p, sizeof(T));                                                   \
+        else                                                                           \
+            memcpy(p, q, sizeof(T));                                                   \
     }
+    if (elsize == 8)
+        STRIDED_LOOP(uint64_t)
+    else if (elsize == 4)
+        STRIDED_LOOP(uint32_t)
+    else
+        STRIDED_LOOP(uint8_t)
+#undef STRIDED_LOOP
 }
 
 /* A block of dims of `a` (byte strides), walked against a contiguous buffer. */
@@ -107,7 +141,7 @@ static void block_move(io_mode mode, gd_dtype dtype, size_t elsize, const block 
         for (int d = 0; d < b->nd - 1; d++)
             off += idx[d] * b->strides[d];
         move_run(mode, dtype, elsize, a + off, b->strides[b->nd - 1],
-                 o + (size_t)(r * inner) * elsize, inner);
+                 mode == MODE_FILL ? o : o + (size_t)(r * inner) * elsize, inner);
         for (int d = b->nd - 2; d >= 0; d--) {
             if (++idx[d] < b->shape[d])
                 break;
@@ -195,7 +229,7 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
     size_t elsize = gd_dtype_size(a->dtype);
     char *base = gd_data_ptr(a);
     int64_t pidx[GD_MAX_DIMS] = {0};
-    size_t chunk = (size_t)L->post.numel * elsize;
+    size_t chunk = mode == MODE_FILL ? 0 : (size_t)L->post.numel * elsize;
     for (int64_t p = 0; p < L->pre.numel; p++) {
         int64_t poff = 0;
         for (int d = 0; d < L->pre.nd; d++)
@@ -313,11 +347,15 @@ gd_status gd_index_put_(gd_tensor *a, int k, const int64_t *dims, const gd_tenso
         goto done;
     make_layout(a, k, wdims, B, &L);
     const int64_t *r = (const int64_t *)gd_data_ptr(rows);
+    /* one value written everywhere: no copy of it the size of the result */
+    bool fill = !accumulate && values->numel == 1;
     if ((st = check_rows(&L, r, true, NULL, &wrapped)) ||
-        (st = gd_to_dtype(expanded, a->dtype, &vals)))
+        (st = gd_to_dtype(fill ? values : expanded, a->dtype, &vals)))
         goto done;
-    index_walk(accumulate ? MODE_ADD : MODE_WRITE, a, &L, wrapped ? wrapped : r,
-               gd_data_ptr(vals));
+    index_walk(fill         ? MODE_FILL
+               : accumulate ? MODE_ADD
+                            : MODE_WRITE,
+               a, &L, wrapped ? wrapped : r, gd_data_ptr(vals));
 done:
     free(wrapped);
     gd_tensor_decref(rows);
@@ -475,7 +513,7 @@ static gd_status along_dim(io_mode mode, gd_tensor *a, int d, const gd_tensor *i
                 char *ap = abase + (size_t)(aoff + v * a->strides[d]) * elsize;
                 char *op = obase + (size_t)ooff * elsize;
                 if (mode == MODE_READ)
-                    memcpy(op, ap, elsize);
+                    copy_elem(op, ap, elsize);
                 else
                     add_run(a->dtype, ap, 0, op, 0, 1);
             }

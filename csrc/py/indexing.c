@@ -151,11 +151,145 @@ static int index_items(PyObject *idx, PyObject *const **items, Py_ssize_t *n,
     return 1;
 }
 
+/* ---- the fast path of advanced indexing ---------------------------------- */
+
+/* An index tensor the fast path takes as it is: int64 or int32, with dims. */
+static bool is_index_tensor(PyObject *o) {
+    if (!gdpy_is_tensor(o))
+        return false;
+    gd_tensor *t = gdpy_tensor(o);
+    return t->ndim > 0 && (t->dtype == GD_INT64 || t->dtype == GD_INT32);
+}
+
+/* Writes a list of Python ints or a range as int64 into `out` (n entries).
+ * 1: done; 0: not that kind of object; -1: error set. */
+static int fill_positions(PyObject *o, int64_t *out, Py_ssize_t n) {
+    if (PyRange_Check(o)) {
+        PyObject *start = PyObject_GetAttrString(o, "start");
+        PyObject *step = start ? PyObject_GetAttrString(o, "step") : NULL;
+        long long a = start ? PyLong_AsLongLong(start) : -1;
+        long long d = step ? PyLong_AsLongLong(step) : -1;
+        Py_XDECREF(start);
+        Py_XDECREF(step);
+        if (PyErr_Occurred())
+            return -1;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = (int64_t)(a + d * (long long)i);
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(o, i);
+        if (!PyLong_CheckExact(item))
+            return 0;
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(item, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+            return -1;
+        }
+        out[i] = v;
+    }
+    return 1;
+}
+
+/* Items of the fast path: index tensors, lists of ints and ranges, on the
+ * leading dims, all of one shape. Builds the index rows (k == 1: the index
+ * itself; else [k, n] stacked). 1: done; 0: leave it to Python; -1: error. */
+static int fast_rows(gd_tensor *t, PyObject *const *items, Py_ssize_t k,
+                     gd_tensor **rows) {
+    *rows = NULL;
+    if (k < 1 || k > t->ndim || k > GD_MAX_DIMS)
+        return 0;
+    int64_t n = -1;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *o = items[j];
+        int64_t len;
+        if (is_index_tensor(o)) {
+            gd_tensor *ix = gdpy_tensor(o);
+            if (k > 1 && ix->ndim != 1)
+                return 0;
+            len = ix->ndim == 1 ? ix->shape[0] : -2;
+        } else if (PyList_CheckExact(o) || PyRange_Check(o)) {
+            len = PyList_CheckExact(o) ? PyList_GET_SIZE(o) : PyObject_Length(o);
+            if (len < 0) {
+                PyErr_Clear();
+                return 0;
+            }
+            if (len == 0 ||
+                (PyList_CheckExact(o) && !PyLong_CheckExact(PyList_GET_ITEM(o, 0))))
+                return 0;
+        } else {
+            return 0;
+        }
+        if (n != -1 && len != n)
+            return 0; /* broadcasting: Python's business */
+        n = len;
+    }
+    if (k == 1 && gdpy_is_tensor(items[0])) {
+        gd_tensor_incref(gdpy_tensor(items[0]));
+        *rows = gdpy_tensor(items[0]);
+        return 1;
+    }
+    int64_t shape[2] = {k, n};
+    gd_status st = gd_empty(GD_INT64, k == 1 ? 1 : 2, k == 1 ? &shape[1] : shape, rows);
+    if (st)
+        return gdpy_raise_int(st);
+    int64_t *out = (int64_t *)gd_data_ptr(*rows);
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *o = items[j];
+        int r = 1;
+        if (gdpy_is_tensor(o)) {
+            gd_tensor *ix = gdpy_tensor(o);
+            for (int64_t i = 0; i < n; i++)
+                out[j * n + i] = gd_get_flat_int(ix, i);
+        } else {
+            r = fill_positions(o, out + j * n, (Py_ssize_t)n);
+        }
+        if (r <= 0) {
+            gd_tensor_decref(*rows);
+            *rows = NULL;
+            return r;
+        }
+    }
+    return 1;
+}
+
+/* t[idx] by the fast path; NULL with no error set: not taken. */
+static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
+    PyObject *const *items = &idx;
+    Py_ssize_t k = 1;
+    if (PyTuple_CheckExact(idx)) {
+        items = &PyTuple_GET_ITEM(idx, 0);
+        k = PyTuple_GET_SIZE(idx);
+    } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
+        /* a short list holding sequences is a tuple to PyTorch */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
+            if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
+                return NULL;
+    }
+    gd_tensor *t = gdpy_tensor(self), *rows = NULL, *outs[2] = {NULL, NULL};
+    int r = fast_rows(t, items, k, &rows);
+    if (r <= 0)
+        return NULL;
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.ndims = (int)k;
+    for (Py_ssize_t j = 0; j < k; j++)
+        args.dims[j] = j;
+    gd_tensor *in[2] = {t, rows};
+    gd_status st = gdpy_call(GD_OP_INDEX, 2, in, &args, outs);
+    gd_tensor_decref(rows);
+    return gdpy_result(st, &outs[0]);
+}
+
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
     PyObject *const *items;
     PyObject *holder;
     Py_ssize_t n;
     if (!index_items(idx, &items, &n, &holder)) {
+        PyObject *fast = fast_getitem(self, idx);
+        if (fast || PyErr_Occurred())
+            return fast;
         if (!gdpy.advanced_getitem) {
             PyErr_SetString(PyExc_IndexError, "advanced indexing is unavailable");
             return NULL;
@@ -178,7 +312,11 @@ static int assign(gd_tensor *dst, PyObject *value) {
                      Py_TYPE(value)->tp_name, gd_dtype_legacy_name(dst->dtype));
         return -1;
     }
-    gd_status st;
+    gd_status st = gd_check_writable(dst);
+    if (st) {
+        gdpy_operand_release(&v);
+        return gdpy_raise_int(st);
+    }
     if (!v.t) {
         st = gd_copy_(
             dst, gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype));
@@ -203,6 +341,52 @@ static int assign(gd_tensor *dst, PyObject *value) {
     return st ? gdpy_raise_int(st) : 0;
 }
 
+/* t[idx] = value by the fast path (untracked, a number or a tensor of t's
+ * dtype); 1: done, 0: not taken, -1: error set. */
+static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
+    PyObject *const *items = &idx;
+    Py_ssize_t k = 1;
+    if (PyTuple_CheckExact(idx)) {
+        items = &PyTuple_GET_ITEM(idx, 0);
+        k = PyTuple_GET_SIZE(idx);
+    } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
+            if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
+                return 0;
+    }
+    gd_tensor *t = gdpy_tensor(self), *rows = NULL, *stripped = NULL;
+    bool number = PyFloat_CheckExact(value) || PyLong_CheckExact(value);
+    if (!number && !(gdpy_is_tensor(value) && gdpy_tensor(value)->dtype == t->dtype))
+        return 0;
+    int r = fast_rows(t, items, k, &rows);
+    if (r <= 0)
+        return r;
+    gdpy_operand v;
+    if (gdpy_operand_parse(value, &v) < 0) {
+        gd_tensor_decref(rows);
+        return -1;
+    }
+    gd_tensor *src =
+        gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype);
+    int64_t dims[GD_MAX_DIMS];
+    for (Py_ssize_t j = 0; j < k; j++)
+        dims[j] = j;
+    /* PyTorch drops the value's leading size-1 dims first */
+    int lead = 0;
+    while (lead < src->ndim && src->shape[lead] == 1)
+        lead++;
+    gd_status st =
+        lead ? gd_view(src, src->ndim - lead, src->shape + lead, &stripped) : GD_OK;
+    if (!st)
+        st = gd_index_put_(t, (int)k, dims, rows, stripped ? stripped : src, false);
+    if (!st)
+        gd_bump_version(t);
+    gd_tensor_decref(stripped);
+    gd_tensor_decref(rows);
+    gdpy_operand_release(&v);
+    return st ? gdpy_raise_int(st) : 1;
+}
+
 int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     PyObject *const *items;
     PyObject *holder;
@@ -215,6 +399,11 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     bool tracked = gd_grad_enabled() &&
                    (gd_requires_grad(gdpy_tensor(self)) ||
                     (gdpy_is_tensor(value) && gd_requires_grad(gdpy_tensor(value))));
+    if (!tracked && !index_items(idx, &items, &n, &holder)) {
+        int r = fast_setitem(self, idx, value);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
     /* Lists are values too (converted in Python), beyond what PyTorch takes. */
     if (tracked || !index_items(idx, &items, &n, &holder) || PyList_Check(value) ||
         PyTuple_Check(value)) {
