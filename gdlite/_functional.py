@@ -588,24 +588,31 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
     return _C.scatter_add(input, dim, index, src, False)
 
 
-def _method(fn: Any, checks: tuple[tuple[str, int], ...]) -> Any:
-    """The Tensor method of a function: PyTorch counts argument positions
-    from the first after self."""
-    name = fn.__name__
+def _index_select_method(self: Any, dim: int, index: Any) -> Any:
+    _need_tensor("index_select", "index", 2, index)
+    return _C.index_select(self, dim, index)
 
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        for arg, position in checks:
-            if len(args) > position:
-                _need_tensor(name, arg, position + 1, args[position])
-            elif arg in kwargs and not isinstance(kwargs[arg], _C.TensorBase):
-                raise TypeError(
-                    f"{name}(): argument '{arg}' must be Tensor, not "
-                    f"{type(kwargs[arg]).__name__}"
-                )
-        return fn(self, *args, **kwargs)
 
-    method.__name__, method.__doc__ = name, fn.__doc__
-    return method
+def _gather_method(
+    self: Any, dim: int, index: Any, *, sparse_grad: bool = False
+) -> Any:
+    _need_tensor("gather", "index", 2, index)
+    return _C.gather(self, dim, index)
+
+
+def _scatter_add_method(self: Any, dim: int, index: Any, src: Any) -> Any:
+    _need_tensor("scatter_add", "index", 2, index)
+    _need_tensor("scatter_add", "src", 3, src)
+    return _C.scatter_add(self, dim, index, src, False)
+
+
+def _take_along_dim_method(self: Any, indices: Any, dim: int | None = None) -> Any:
+    if not isinstance(indices, _C.TensorBase):
+        raise TypeError(
+            "take_along_dim(): argument 'indices' (position 1) must be Tensor, not "
+            f"{type(indices).__name__}"
+        )
+    return take_along_dim(self, indices, dim)
 
 
 def scatter_add_(self: Any, dim: int, index: Any, src: Any) -> Any:
@@ -640,16 +647,18 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:
         return _C.gather(input.view(-1), 0, indices.view(-1))
     if input.dim() != indices.dim():
         raise RuntimeError(
-            "torch.take_along_dim(): input and indices should have the same number of "
+            "gdlite.take_along_dim(): input and indices should have the same number of "
             f"dimensions, but got {input.dim()} dimensions for input, and "
             f"{indices.dim()} dimensions for indices"
         )
     if indices.dtype != _C.int64:
         raise RuntimeError(
-            "torch.take_along_dim(): dtype of indices should be Long but got "
+            "gdlite.take_along_dim(): dtype of indices should be Long but got "
             f"{_scalar_name(indices.dtype)}"
         )
-    n = builtins.max(input.dim(), 1)
+    if input.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    n = input.dim()
     if not -n <= dim < n:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
@@ -657,18 +666,18 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:
         )
     dim %= n
     self_sizes, index_sizes = list(input.shape), list(indices.shape)
-    if input.dim():
-        self_sizes[dim] = indices.shape[dim]
-        index_sizes[dim] = input.shape[dim]
+    self_sizes[dim] = indices.shape[dim]
+    index_sizes[dim] = input.shape[dim]
     indices = indices.expand(_broadcast_pair(self_sizes, list(indices.shape)))
     input = input.expand(_broadcast_pair(index_sizes, list(input.shape)))
     return _C.gather(input, dim, indices)
 
 
+# Tensor methods: PyTorch counts argument positions from the first after self.
 METHODS = {
-    "index_select": _method(index_select, (("index", 1),)),
-    "gather": _method(gather, (("index", 1),)),
-    "scatter_add": _method(scatter_add, (("index", 1), ("src", 2))),
+    "index_select": _index_select_method,
+    "gather": _gather_method,
+    "scatter_add": _scatter_add_method,
     "scatter_add_": scatter_add_,
-    "take_along_dim": _method(take_along_dim, (("indices", 0),)),
+    "take_along_dim": _take_along_dim_method,
 }

@@ -196,9 +196,10 @@ def _index_rows(view: Any, advanced: list[tuple[int, Any]]) -> tuple[list[int], 
 def getitem(t: Any, idx: Any) -> Any:
     """``t[idx]`` for an index the C fast path does not take."""
     basic, advanced = _parse(t, idx)
-    view = t[basic]
     if not advanced:
-        return view
+        return t[basic]
+    whole = all(i is Ellipsis or i == slice(None) for i in basic)
+    view = t if whole else t[basic]  # PyTorch indexes t itself: no alias node
     dims, rows = _index_rows(view, advanced)
     return _C.index(view, dims, rows)
 

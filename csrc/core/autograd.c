@@ -379,7 +379,7 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     case GD_OP_GATHER:
         return gd_gather(in[0], a->i[0], in[1], &outs[0]);
     case GD_OP_SCATTER_ADD:
-        return gd_scatter_add(in[0], a->i[0], in[1], in[2], &outs[0]);
+        return gd_scatter_add(in[0], a->i[0], in[2], in[1], &outs[0]);
     case GD_OP_INDEX:
         return gd_index(in[0], a->ndims, a->dims, in[1], &outs[0]);
     default:
@@ -470,9 +470,11 @@ static gd_status save_for(gd_node *node, gd_tensor *const *in, gd_tensor **outs)
         break;
     case GD_OP_INDEX_SELECT:
     case GD_OP_GATHER:
-    case GD_OP_SCATTER_ADD:
     case GD_OP_INDEX:
         st = save(node, in[1], false); /* the index */
+        break;
+    case GD_OP_SCATTER_ADD: /* (self, src, index) */
+        st = save(node, in[2], false);
         break;
     default:
         break;
@@ -586,7 +588,7 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
     case GD_OP_COPY:
         return gd_copy_(dst, in[1]);
     case GD_OP_SCATTER_ADD:
-        return gd_scatter_add_(dst, a->i[0], in[1], in[2]);
+        return gd_scatter_add_(dst, a->i[0], in[2], in[1]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no in-place form", gd_op_name(op));
     }

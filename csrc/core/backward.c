@@ -747,14 +747,14 @@ static gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
-/* self: grad; src: grad.gather(dim, index) */
+/* self: grad; src: grad.gather(dim, index) (inputs: self, src, index) */
 static gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
     gd_tensor *index = saved(&c, node, 0), *t = NULL;
     if (NEED(0))
         give(&c, g, &gi[0]);
-    if (NEED(2) && !c.st)
-        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[2]);
+    if (NEED(1) && !c.st)
+        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[1]);
     return finish(&c);
 }
 

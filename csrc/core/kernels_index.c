@@ -234,12 +234,25 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
         int64_t poff = 0;
         for (int d = 0; d < L->pre.nd; d++)
             poff += pidx[d] * L->pre.strides[d];
-        for (int64_t b = 0; b < L->B; b++) {
-            int64_t off = poff;
-            for (int j = 0; j < L->k; j++)
-                off += ix[j * L->B + b] * L->dstride[j];
-            block_move(mode, a->dtype, elsize, &L->post, base + off,
-                       o + (size_t)(p * L->B + b) * chunk);
+        if (L->post.numel == 1 && mode != MODE_ADD) { /* one element each */
+            for (int64_t b = 0; b < L->B; b++) {
+                int64_t off = poff;
+                for (int j = 0; j < L->k; j++)
+                    off += ix[j * L->B + b] * L->dstride[j];
+                char *q = o + (size_t)(p * L->B + b) * chunk;
+                if (mode == MODE_READ)
+                    copy_elem(q, base + off, elsize);
+                else
+                    copy_elem(base + off, q, elsize);
+            }
+        } else {
+            for (int64_t b = 0; b < L->B; b++) {
+                int64_t off = poff;
+                for (int j = 0; j < L->k; j++)
+                    off += ix[j * L->B + b] * L->dstride[j];
+                block_move(mode, a->dtype, elsize, &L->post, base + off,
+                           o + (size_t)(p * L->B + b) * chunk);
+            }
         }
         for (int d = L->pre.nd - 1; d >= 0; d--) {
             if (++pidx[d] < L->pre.shape[d])
@@ -368,22 +381,31 @@ gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out) {
     gd_tensor *m = NULL;
     gd_status st;
     *out = NULL;
-    if ((st = gd_to_dtype(mask, GD_BOOL, &m)))
+    GD_CHECK(mask->ndim >= 1, GD_ERR_RUNTIME, "mask_indices: the mask needs a dim");
+    if (mask->dtype == GD_BOOL && gd_is_contiguous(mask)) {
+        gd_tensor_incref((gd_tensor *)mask);
+        m = (gd_tensor *)mask;
+    } else if ((st = gd_to_dtype(mask, GD_BOOL, &m))) {
         return st;
+    }
     const bool *v = (const bool *)gd_data_ptr(m);
     int64_t nnz = 0, nd = mask->ndim;
     for (int64_t i = 0; i < m->numel; i++)
         nnz += v[i];
     int64_t shape[2] = {nd, nnz};
     if (!(st = gd_empty(GD_INT64, nd == 1 ? 1 : 2, nd == 1 ? &nnz : shape, out))) {
-        int64_t *o = (int64_t *)gd_data_ptr(*out), coord[GD_MAX_DIMS] = {0}, at = 0;
-        for (int64_t i = 0; i < m->numel; i++) {
-            if (v[i]) {
-                for (int d = 0; d < nd; d++)
+        int64_t *o = (int64_t *)gd_data_ptr(*out), at = 0, coord[GD_MAX_DIMS] = {0};
+        int64_t inner = mask->shape[nd - 1], rows = inner ? m->numel / inner : 0;
+        for (int64_t r = 0; r < rows; r++) {
+            const bool *row = v + r * inner;
+            for (int64_t j = 0; j < inner; j++) {
+                if (!row[j])
+                    continue;
+                for (int d = 0; d < nd - 1; d++)
                     o[d * nnz + at] = coord[d];
-                at++;
+                o[(nd - 1) * nnz + at++] = j;
             }
-            for (int d = (int)nd - 1; d >= 0; d--) {
+            for (int d = (int)nd - 2; d >= 0; d--) {
                 if (++coord[d] < mask->shape[d])
                     break;
                 coord[d] = 0;
@@ -482,42 +504,61 @@ static gd_status at_least_1d(const gd_tensor *t, gd_tensor **out) {
     return t->ndim ? gd_alias(t, out) : gd_view(t, 1, (int64_t[]){1}, out);
 }
 
-/* Walks every element of `index` (any strides): a[.., index, ..] (along d)
- * with `other` at the same coordinates (gather's result, scatter's src). */
+static inline int64_t read_index(const char *p, size_t isize) {
+    return isize == 8 ? *(const int64_t *)p : *(const int32_t *)p;
+}
+
+/* Walks every element of `index` (any strides), a row along its last dim at
+ * a time: a[.., index, ..] (along d) with `other` at the same coordinates
+ * (gather's result, scatter's src). Bounds are checked first, so a failed
+ * call changes nothing. */
 static gd_status along_dim(io_mode mode, gd_tensor *a, int d, const gd_tensor *index,
                            gd_tensor *other) {
-    size_t elsize = gd_dtype_size(a->dtype);
-    int nd = index->ndim;
+    size_t elsize = gd_dtype_size(a->dtype), isize = gd_dtype_size(index->dtype);
+    int nd = index->ndim, last = 0;
+    for (int e = 1; e < nd; e++) /* the inner loop runs along the longest dim */
+        if (index->shape[e] > index->shape[last])
+            last = e;
     int64_t coord[GD_MAX_DIMS] = {0}, size = a->shape[d];
+    int64_t inner = index->shape[last], rows = index->numel / inner;
+    int64_t istep = index->strides[last] * (int64_t)isize;
+    int64_t ostep = other->strides[last] * (int64_t)elsize;
+    int64_t astep = last == d ? 0 : a->strides[last] * (int64_t)elsize;
+    int64_t adim = a->strides[d] * (int64_t)elsize;
     char *abase = gd_data_ptr(a), *obase = gd_data_ptr(other);
     const char *ibase = gd_data_ptr(index);
-    size_t isize = gd_dtype_size(index->dtype);
-    /* bounds first, so a failed call changes nothing */
     for (int pass = 0; pass < 2; pass++) {
         memset(coord, 0, sizeof coord);
-        for (int64_t i = 0; i < index->numel; i++) {
+        for (int64_t r = 0; r < rows; r++) {
             int64_t ioff = 0, aoff = 0, ooff = 0;
             for (int e = 0; e < nd; e++) {
+                if (e == last)
+                    continue;
                 ioff += coord[e] * index->strides[e];
                 ooff += coord[e] * other->strides[e];
                 if (e != d)
                     aoff += coord[e] * a->strides[e];
             }
             const char *ip = ibase + (size_t)ioff * isize;
-            int64_t v = isize == 8 ? *(const int64_t *)ip : *(const int32_t *)ip;
-            if (pass == 0) {
-                GD_CHECK(v >= 0 && v < size, GD_ERR_RUNTIME,
-                         "index %lld is out of bounds for dimension %d with size %lld",
-                         (long long)v, d, (long long)size);
-            } else {
-                char *ap = abase + (size_t)(aoff + v * a->strides[d]) * elsize;
-                char *op = obase + (size_t)ooff * elsize;
-                if (mode == MODE_READ)
-                    copy_elem(op, ap, elsize);
-                else
-                    add_run(a->dtype, ap, 0, op, 0, 1);
+            char *ap = abase + (size_t)aoff * elsize,
+                 *op = obase + (size_t)ooff * elsize;
+            for (int64_t i = 0; i < inner; i++) {
+                int64_t v = read_index(ip + i * istep, isize);
+                if (pass == 0) {
+                    GD_CHECK(v >= 0 && v < size, GD_ERR_RUNTIME,
+                             "index %lld is out of bounds for dimension %d with size "
+                             "%lld",
+                             (long long)v, d, (long long)size);
+                } else if (mode == MODE_READ) {
+                    copy_elem(op + i * ostep, ap + i * astep + v * adim, elsize);
+                } else {
+                    add_run(a->dtype, ap + i * astep + v * adim, 0, op + i * ostep, 0,
+                            1);
+                }
             }
             for (int e = nd - 1; e >= 0; e--) {
+                if (e == last)
+                    continue;
                 if (++coord[e] < index->shape[e])
                     break;
                 coord[e] = 0;

@@ -490,6 +490,7 @@ static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
                           &in[1]))
         return NULL;
     a.i[0] = dim;
+    a.n_edges = 1;
     return call(GD_OP_INDEX_SELECT, 2, in, &a);
 }
 
@@ -503,20 +504,22 @@ static PyObject *fn_gather(PyObject *mod, PyObject *args) {
                           &in[1]))
         return NULL;
     a.i[0] = dim;
+    a.n_edges = 1;
     return call(GD_OP_GATHER, 2, in, &a);
 }
 
 static PyObject *fn_scatter_add(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *in[3];
+    gd_tensor *in[3]; /* self, src, index */
     long long dim;
     int inplace;
     gd_op_args a;
     gd_op_args_init(&a);
     if (!PyArg_ParseTuple(args, "O&LO&O&p", gdpy_tensor_arg, &in[0], &dim,
-                          gdpy_tensor_arg, &in[1], gdpy_tensor_arg, &in[2], &inplace))
+                          gdpy_tensor_arg, &in[2], gdpy_tensor_arg, &in[1], &inplace))
         return NULL;
     a.i[0] = dim;
+    a.n_edges = 2;
     return inplace ? call_(GD_OP_SCATTER_ADD, 3, in, &a)
                    : call(GD_OP_SCATTER_ADD, 3, in, &a);
 }
@@ -533,6 +536,7 @@ static PyObject *fn_index(PyObject *mod, PyObject *args) {
         return NULL;
     a.ndims = dims.ndim;
     memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
+    a.n_edges = 1;
     return call(GD_OP_INDEX, 2, in, &a);
 }
 

@@ -22,7 +22,7 @@ static bool is_basic_item(PyObject *o) {
 
 /* Applies ints, slices, None and one Ellipsis as a view. */
 static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
-                       gd_tensor **out) {
+                       bool in_tuple, gd_tensor **out) {
     /* Each Ellipsis skips the dims no other item consumes (PyTorch takes
      * several; the later ones skip past the end). */
     int consuming = 0;
@@ -105,6 +105,11 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                 PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
                 return -1;
             }
+            /* In a tuple, PyTorch skips slices that keep the whole dim. */
+            if (in_tuple && start == 0 && step == 1 && stop >= cur->shape[d]) {
+                d++;
+                continue;
+            }
             op = GD_OP_SLICE;
             args.i[0] = d++;
             args.i[1] = start;
@@ -121,6 +126,7 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
         gd_op_args_init(&args);
         args.ndims = cur->ndim;
         memcpy(args.dims, cur->shape, sizeof(int64_t) * (size_t)cur->ndim);
+        args.name = "AliasBackward0";
         st = gd_call(GD_OP_VIEW, 1, &cur, &args, outs);
         gd_tensor_decref(cur);
         cur = outs[0];
@@ -200,6 +206,15 @@ static int fast_rows(gd_tensor *t, PyObject *const *items, Py_ssize_t k,
     *rows = NULL;
     if (k < 1 || k > t->ndim || k > GD_MAX_DIMS)
         return 0;
+    if (k == 1 && gdpy_is_tensor(items[0]) && gdpy_tensor(items[0])->dtype == GD_BOOL) {
+        /* a mask over the leading dims: the positions of its true elements */
+        gd_tensor *mask = gdpy_tensor(items[0]);
+        if (mask->ndim == 0 || mask->ndim > t->ndim ||
+            memcmp(mask->shape, t->shape, sizeof(int64_t) * (size_t)mask->ndim))
+            return 0;
+        gd_status st = gd_mask_indices(mask, rows);
+        return st ? gdpy_raise_int(st) : 1;
+    }
     int64_t n = -1;
     for (Py_ssize_t j = 0; j < k; j++) {
         PyObject *o = items[j];
@@ -254,6 +269,13 @@ static int fast_rows(gd_tensor *t, PyObject *const *items, Py_ssize_t k,
     return 1;
 }
 
+/* The number of dims the fast path's rows index: a mask's dimensionality. */
+static Py_ssize_t mask_dims(PyObject *first, Py_ssize_t k) {
+    if (gdpy_is_tensor(first) && gdpy_tensor(first)->dtype == GD_BOOL)
+        return gdpy_tensor(first)->ndim;
+    return k;
+}
+
 /* t[idx] by the fast path; NULL with no error set: not taken. */
 static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
     PyObject *const *items = &idx;
@@ -271,11 +293,13 @@ static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
     int r = fast_rows(t, items, k, &rows);
     if (r <= 0)
         return NULL;
+    k = mask_dims(items[0], k);
     gd_op_args args;
     gd_op_args_init(&args);
     args.ndims = (int)k;
     for (Py_ssize_t j = 0; j < k; j++)
         args.dims[j] = j;
+    args.n_edges = 1;
     gd_tensor *in[2] = {t, rows};
     gd_status st = gdpy_call(GD_OP_INDEX, 2, in, &args, outs);
     gd_tensor_decref(rows);
@@ -297,7 +321,7 @@ PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
         return PyObject_CallFunctionObjArgs(gdpy.advanced_getitem, self, idx, NULL);
     }
     gd_tensor *out = NULL;
-    if (basic_index(gdpy_tensor(self), items, n, &out) < 0)
+    if (basic_index(gdpy_tensor(self), items, n, PyTuple_Check(idx), &out) < 0)
         return NULL;
     return gdpy_wrap(out);
 }
@@ -361,6 +385,7 @@ static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     int r = fast_rows(t, items, k, &rows);
     if (r <= 0)
         return r;
+    k = mask_dims(items[0], k);
     gdpy_operand v;
     if (gdpy_operand_parse(value, &v) < 0) {
         gd_tensor_decref(rows);
@@ -417,7 +442,7 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         return r ? 0 : -1;
     }
     gd_tensor *view = NULL;
-    if (basic_index(gdpy_tensor(self), items, n, &view) < 0)
+    if (basic_index(gdpy_tensor(self), items, n, PyTuple_Check(idx), &view) < 0)
         return -1;
     int r = assign(view, value);
     gd_tensor_decref(view);
