@@ -151,11 +151,20 @@ def _parse(t: Any, idx: Any) -> tuple[tuple[Any, ...], list[tuple[int, Any]]]:
 
 
 def _check_mask(mask: Any, shape: tuple[int, ...], dim: int) -> None:
-    if tuple(mask.shape) != shape[dim : dim + mask.dim()]:
-        raise IndexError(
-            f"The shape of the mask {_shape_text(mask.shape)} at index {dim} does not "
-            f"match the shape of the indexed tensor {_shape_text(shape)} at index {dim}"
-        )
+    for j, size in enumerate(mask.shape):
+        if size != shape[dim + j]:
+            raise IndexError(
+                f"The shape of the mask {_shape_text(mask.shape)} at index {j} does "
+                "not match the shape of the indexed tensor "
+                f"{_shape_text(shape)} at index {dim + j}"
+            )
+
+
+_EXPANDED_WARNING = (
+    "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
+    "before performing this operation. This also applies to advanced indexing e.g. "
+    "tensor[indices] = tensor"
+)
 
 
 def _index_rows(view: Any, advanced: list[tuple[int, Any]]) -> tuple[list[int], Any]:
@@ -330,6 +339,10 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
         dims, rows = _index_rows(view, advanced)
         if value.dim():
             value = _strip_leading_ones(value)
+        if any(
+            st == 0 and n > 1 for st, n in zip(view.stride(), view.shape, strict=True)
+        ):
+            warnings.warn(_EXPANDED_WARNING, UserWarning, stacklevel=2)
         _C.index_put_(view, dims, rows, value)
         return
     if t.requires_grad and t.is_leaf and not advanced:

@@ -323,6 +323,42 @@ def test_gradcheck_float64(fn: Callable) -> None:
     assert G.autograd.gradcheck(fn, (a, b))
 
 
+GRAD_FORMS = cases(
+    lambda L, w: w[range(3), [0, 3, 3]],
+    lambda L, w: w[[1.0, 0.0, 1.0]],
+    lambda L, w: w[L.tensor([[True, False, True, True]] * 3)],
+    lambda L, w: w[:, np.array([2, 2])],
+)
+
+
+@pytest.mark.parametrize("fn", GRAD_FORMS)
+def test_index_gradients_match_torch(fn: Callable) -> None:
+    grads, names = {}, {}
+    for L in (G, torch):
+        w = L.arange(12.0).reshape(3, 4).requires_grad_()
+        out = fn(L, w)
+        names[L] = out.grad_fn.name()
+        (out * out).sum().backward()
+        grads[L] = w.grad
+    assert names[G] == names[torch] == "IndexBackward0"
+    np.testing.assert_array_equal(grads[G].numpy(), grads[torch].numpy())
+
+
+def test_assignment_gradients_match_torch() -> None:
+    grads = {}
+    for L in (G, torch):
+        w = L.arange(12.0, requires_grad=True)
+        v = L.ones(3, requires_grad=True)
+        y = (w * 2).reshape(3, 4) * 1
+        y[range(3), [0, 3, 3]] = v * 5
+        y[y > 15] = 0.0
+        (y * y).sum().backward()
+        assert y.grad_fn.name() == "IndexPutBackward0"
+        grads[L] = (w.grad, v.grad)
+    for got, want in zip(grads[G], grads[torch], strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 def test_methods_and_functions_exist_as_in_torch() -> None:
     for name in ("index_select", "gather", "scatter_add", "take_along_dim"):
         assert callable(getattr(G, name)) and callable(getattr(torch, name))

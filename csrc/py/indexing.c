@@ -386,6 +386,15 @@ static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     if (r <= 0)
         return r;
     k = mask_dims(items[0], k);
+    if (gd_check_writable(t) &&
+        PyErr_WarnEx(PyExc_UserWarning,
+                     "Use of index_put_ on expanded tensors is deprecated. Please "
+                     "clone() the tensor before performing this operation. This also "
+                     "applies to advanced indexing e.g. tensor[indices] = tensor",
+                     1) < 0) {
+        gd_tensor_decref(rows);
+        return -1;
+    }
     gdpy_operand v;
     if (gdpy_operand_parse(value, &v) < 0) {
         gd_tensor_decref(rows);
