@@ -1,6 +1,7 @@
-/* Tensor indexing: ints, slices, None and Ellipsis as recorded views in C;
- * index arrays and masks through gdlite._indexing (NumPy computes the flat
- * positions), as are assignments that autograd must record. */
+/* Tensor indexing: ints, slices, None and Ellipsis as recorded views in C.
+ * Index tensors, int lists, ranges and masks on the leading dims take a fast
+ * path straight to the core's gd_index / gd_index_put_; every other index
+ * form, and assignments autograd must record, go through gdlite._indexing. */
 #include "binding.h"
 
 #include <string.h>
