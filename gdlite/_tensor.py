@@ -409,6 +409,8 @@ def _attach_methods() -> None:
         "argmax argmin var std norm any all matmul mm mv dot bmm isnan isinf isfinite"
     ).split():
         setattr(Tensor, name, getattr(F, name))
+    for name, method in F.METHODS.items():
+        setattr(Tensor, name, method)
     Tensor.clip, Tensor.clip_ = F.clamp, F.clamp_
     Tensor.absolute = F.UNARY["abs"][0]
     Tensor.multiply, Tensor.subtract, Tensor.divide = Tensor.mul, Tensor.sub, Tensor.div

@@ -372,6 +372,14 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_to_dtype(in[0], a->dtype, &outs[0]);
     case GD_OP_CLONE:
         return gd_clone(in[0], &outs[0]);
+    case GD_OP_INDEX_SELECT:
+        return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_GATHER:
+        return gd_gather(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add(in[0], a->i[0], in[2], in[1], &outs[0]);
+    case GD_OP_INDEX:
+        return gd_index(in[0], a->ndims, a->dims, in[1], &outs[0]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no out-of-place form", gd_op_name(op));
     }
@@ -408,6 +416,8 @@ static gd_status save_for(gd_node *node, gd_tensor *const *in, gd_tensor **outs)
         st = save(node, GD_SAVED_RESULT, outs[0], true);
     if (!st && (saves & GD_SAVE_INDICES))
         st = save(node, GD_SAVED_INDICES, outs[1], true);
+    if (!st && (saves & GD_SAVE_INPUT2))
+        st = save(node, GD_SAVED_INPUT2, in[2], false);
     return st;
 }
 
@@ -473,7 +483,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
     gd_node *node;
     gd_autograd_meta *meta = NULL;
     gd_decomposition name = decomposition_for(op, in, args);
-    int edges = name ? gd_decomposition_edges(name) : 0;
+    int edges = name ? gd_decomposition_edges(name) : gd_op_edges(op);
     int n_edges = edges > 0 && edges < n ? edges : n;
     gd_status st = node_new(op, n_edges, &node);
     if (st)
@@ -564,6 +574,8 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
         return gd_put_(dst, in[1], in[2]);
     case GD_OP_COPY:
         return gd_copy_(dst, in[1]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add_(dst, a->i[0], in[2], in[1]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no in-place form", gd_op_name(op));
     }

@@ -65,6 +65,7 @@ static gd_tensor *saved(rule_ctx *c, gd_node *node, int slot) {
 #define SAVED_OTHER saved(&c, node, GD_SAVED_OTHER)
 #define SAVED_RESULT saved(&c, node, GD_SAVED_RESULT)
 #define SAVED_INDICES saved(&c, node, GD_SAVED_INDICES)
+#define SAVED_INPUT2 saved(&c, node, GD_SAVED_INPUT2)
 
 static gd_tensor *bin(rule_ctx *c, gd_op op, gd_tensor *a, gd_tensor *b) {
     gd_tensor *out = NULL;
@@ -742,8 +743,58 @@ static gd_status bw_cumsum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* ---- gathering along dims ---------------------------------------------- */
+
+/* self: zeros(self).index_add_(dim, index, grad) */
+static gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_add_dim_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: zeros(self).scatter_add_(dim, index, grad) */
+static gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_scatter_add_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: grad; src: grad.gather(dim, index) (inputs: self, src, index) */
+static gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_INPUT2, *t = NULL;
+    if (NEED(0))
+        give(&c, g, &gi[0]);
+    if (NEED(1) && !c.st)
+        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[1]);
+    return finish(&c);
+}
+
+/* self: zeros(self).index_put_(indices, grad, accumulate=True) */
+static gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *ix = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_put_(z, node->args.ndims, node->args.dims, ix, g, true)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
 static const gd_backward_fn rules[] = {
-#define GD_OP(id, name, kind, arity, saves, grad_fn, backward) [GD_OP_##id] = backward,
+#define GD_OP(id, name, kind, arity, edges, saves, grad_fn, backward)                  \
+    [GD_OP_##id] = backward,
 #include "ops.def"
 #undef GD_OP
 };

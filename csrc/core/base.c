@@ -107,13 +107,13 @@ gd_dtype gd_promote_types(gd_dtype a, gd_dtype b) {
 typedef struct {
     const char *name, *grad_fn;
     gd_op_kind kind;
-    int arity;
+    int arity, edges;
     unsigned saves;
 } op_info;
 
 static const op_info ops[] = {
-#define GD_OP(id, name, kind, arity, saves, grad_fn, backward)                         \
-    [GD_OP_##id] = {name, grad_fn, kind, arity, saves},
+#define GD_OP(id, name, kind, arity, edges, saves, grad_fn, backward)                  \
+    [GD_OP_##id] = {name, grad_fn, kind, arity, edges, saves},
 #include "ops.def"
 #undef GD_OP
 };
@@ -130,6 +130,10 @@ const char *gd_op_grad_fn_name(gd_op op) {
 
 int gd_op_arity(gd_op op) {
     return ops[op].arity;
+}
+
+int gd_op_edges(gd_op op) {
+    return ops[op].edges;
 }
 
 gd_op_kind gd_op_kind_of(gd_op op) {

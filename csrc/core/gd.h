@@ -191,7 +191,7 @@ gd_status gd_alias(const gd_tensor *t, gd_tensor **out);
 /* ---- the op table ------------------------------------------------------- */
 
 typedef enum {
-#define GD_OP(id, name, kind, arity, saves, grad_fn, backward) GD_OP_##id,
+#define GD_OP(id, name, kind, arity, edges, saves, grad_fn, backward) GD_OP_##id,
 #include "ops.def"
 #undef GD_OP
     GD_OP_COUNT
@@ -218,11 +218,13 @@ enum {
     GD_SAVE_OTHER = 1 << 1,   /* input 1 */
     GD_SAVE_RESULT = 1 << 2,  /* output 0 */
     GD_SAVE_INDICES = 1 << 3, /* output 1: the indices of max/min along a dim */
+    GD_SAVE_INPUT2 = 1 << 4,  /* input 2 (scatter_add's index) */
 };
 
 const char *gd_op_name(gd_op op);         /* "add" */
 const char *gd_op_grad_fn_name(gd_op op); /* "AddBackward0" */
 int gd_op_arity(gd_op op);
+int gd_op_edges(gd_op op); /* inputs that get graph edges, from the first; 0: all */
 gd_op_kind gd_op_kind_of(gd_op op);
 unsigned gd_op_saves(gd_op op); /* GD_SAVE_* flags */
 /* A bool result whatever the inputs' dtype (the _BOOL kinds). */
@@ -308,6 +310,38 @@ gd_status gd_put_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values)
 /* a.flat[index[i]] += values.flat[i] for a contiguous floating `a`; repeated
  * positions add up (the backward of gathering). */
 gd_status gd_index_add_(gd_tensor *a, const gd_tensor *index, const gd_tensor *values);
+
+/* ---- gathering along dims (kernels_index.c) ------------------------------ */
+
+/* PyTorch's index_select: index int32/int64, 0-d or 1-d, in [0, size). */
+gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                          gd_tensor **out);
+/* a.index_add_(dim, index, src): the backward of index_select. */
+gd_status gd_index_add_dim_(gd_tensor *a, int64_t dim, const gd_tensor *index,
+                            const gd_tensor *src);
+/* PyTorch's gather: out[i][j] = a[index[i][j]][j] (dim 0), index int32/int64 of
+ * a's dimensionality, no larger than a apart from dim. */
+gd_status gd_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                    gd_tensor **out);
+/* a[index[i][j]][j] += src[i][j] (dim 0); src of a's dtype. */
+gd_status gd_scatter_add_(gd_tensor *a, int64_t dim, const gd_tensor *index,
+                          const gd_tensor *src);
+gd_status gd_scatter_add(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                         const gd_tensor *src, gd_tensor **out);
+/* Advanced indexing: `k` index rows on the increasing `dims` of `a`, already
+ * broadcast together. For k == 1, `ix` has the index shape; for k > 1 it is
+ * the k rows stacked, shape [k, *index shape]. Negative entries count from the
+ * end. The result has the index shape in place of the indexed dims when they
+ * are adjacent, else in front (PyTorch's and NumPy's rule). */
+gd_status gd_index(const gd_tensor *a, int k, const int64_t *dims, const gd_tensor *ix,
+                   gd_tensor **out);
+/* a[indices] = values (or += with accumulate), values broadcast to the
+ * indexing result's shape and converted to a's dtype. */
+gd_status gd_index_put_(gd_tensor *a, int k, const int64_t *dims, const gd_tensor *ix,
+                        const gd_tensor *values, bool accumulate);
+/* The positions of a mask's true elements as index rows for gd_index: int64
+ * [nnz] for a 1-d mask, [ndim, nnz] otherwise. */
+gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out);
 
 /* ---- sequences (arange, linspace) --------------------------------------- */
 

@@ -491,6 +491,87 @@ static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     return call_(GD_OP_PUT, 3, in, NULL);
 }
 
+/* ---- gathering along dims ------------------------------------------------ */
+
+static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in[2];
+    long long dim;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&LO&", gdpy_tensor_arg, &in[0], &dim, gdpy_tensor_arg,
+                          &in[1]))
+        return NULL;
+    a.i[0] = dim;
+    return call(GD_OP_INDEX_SELECT, 2, in, &a);
+}
+
+static PyObject *fn_gather(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in[2];
+    long long dim;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&LO&", gdpy_tensor_arg, &in[0], &dim, gdpy_tensor_arg,
+                          &in[1]))
+        return NULL;
+    a.i[0] = dim;
+    return call(GD_OP_GATHER, 2, in, &a);
+}
+
+static PyObject *fn_scatter_add(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in[3]; /* self, src, index */
+    long long dim;
+    int inplace;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&LO&O&p", gdpy_tensor_arg, &in[0], &dim,
+                          gdpy_tensor_arg, &in[2], gdpy_tensor_arg, &in[1], &inplace))
+        return NULL;
+    a.i[0] = dim;
+    return inplace ? call_(GD_OP_SCATTER_ADD, 3, in, &a)
+                   : call(GD_OP_SCATTER_ADD, 3, in, &a);
+}
+
+/* index(a, dims, rows): advanced indexing by broadcast index rows. */
+static PyObject *fn_index(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in[2];
+    shape_arg_t dims;
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&O&O&", gdpy_tensor_arg, &in[0], gdpy_shape_arg,
+                          &dims, gdpy_tensor_arg, &in[1]))
+        return NULL;
+    a.ndims = dims.ndim;
+    memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
+    return call(GD_OP_INDEX, 2, in, &a);
+}
+
+/* index_put_(a, dims, rows, values): untracked assignment through an index. */
+static PyObject *fn_index_put_(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *a, *ix, *values;
+    shape_arg_t dims;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&", gdpy_tensor_arg, &a, gdpy_shape_arg, &dims,
+                          gdpy_tensor_arg, &ix, gdpy_tensor_arg, &values))
+        return NULL;
+    gd_status st = gd_index_put_(a, dims.ndim, dims.v, ix, values, false);
+    if (st)
+        return gdpy_raise(st);
+    gd_bump_version(a);
+    Py_RETURN_NONE;
+}
+
+static PyObject *fn_mask_indices(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *mask, *out = NULL;
+    if (!PyArg_ParseTuple(args, "O&", gdpy_tensor_arg, &mask))
+        return NULL;
+    return gdpy_result(gd_mask_indices(mask, &out), &out);
+}
+
 PyMethodDef gdpy_functions[] = {
     {"binary", fn_binary, METH_VARARGS, "binary(op, a, b): elementwise op."},
     {"binary_", fn_binary_, METH_VARARGS, "binary_(op, dst, b): in-place op."},
@@ -521,5 +602,14 @@ PyMethodDef gdpy_functions[] = {
     {"stack", fn_stack, METH_VARARGS, "stack(tensors, dim)"},
     {"take", fn_take, METH_VARARGS, "take(a, flat_index)"},
     {"put_", fn_put_, METH_VARARGS, "put_(a, flat_index, values)"},
+    {"index_select", fn_index_select, METH_VARARGS, "index_select(a, dim, index)"},
+    {"gather", fn_gather, METH_VARARGS, "gather(a, dim, index)"},
+    {"scatter_add", fn_scatter_add, METH_VARARGS,
+     "scatter_add(a, dim, index, src, inplace)"},
+    {"index", fn_index, METH_VARARGS, "index(a, dims, rows): advanced indexing"},
+    {"index_put_", fn_index_put_, METH_VARARGS,
+     "index_put_(a, dims, rows, values): untracked assignment"},
+    {"mask_indices", fn_mask_indices, METH_VARARGS,
+     "mask_indices(mask): index rows of the true elements"},
     {NULL, NULL, 0, NULL},
 };

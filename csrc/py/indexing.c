@@ -1,6 +1,7 @@
-/* Tensor indexing: ints, slices, None and Ellipsis as recorded views in C;
- * index arrays and masks through gdlite._indexing (NumPy computes the flat
- * positions), as are assignments that autograd must record. */
+/* Tensor indexing: ints, slices, None and Ellipsis as recorded views in C.
+ * Index tensors, int lists, ranges and masks on the leading dims take a fast
+ * path straight to the core's gd_index / gd_index_put_; every other index
+ * form, and assignments autograd must record, go through gdlite._indexing. */
 #include "binding.h"
 
 #include <string.h>
@@ -22,20 +23,14 @@ static bool is_basic_item(PyObject *o) {
 
 /* Applies ints, slices, None and one Ellipsis as a view. */
 static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
-                       gd_tensor **out) {
-    int consuming = 0, ellipses = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (items[i] == Py_Ellipsis)
-            ellipses++;
-        else if (items[i] != Py_None)
+                       bool in_tuple, gd_tensor **out) {
+    /* Each Ellipsis skips the dims no other item consumes (PyTorch takes
+     * several; the later ones skip past the end). */
+    int consuming = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (items[i] != Py_Ellipsis && items[i] != Py_None)
             consuming++;
-    }
     *out = NULL;
-    if (ellipses > 1) {
-        PyErr_SetString(PyExc_IndexError,
-                        "an index can only have a single ellipsis ('...')");
-        return -1;
-    }
     if (consuming > t->ndim) {
         bool slice_first = false;
         for (Py_ssize_t i = 0; i < n && !slice_first; i++)
@@ -84,7 +79,8 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
             if (!as_int || overflow) {
                 gd_tensor_decref(cur);
                 if (overflow)
-                    PyErr_SetString(PyExc_IndexError, "index out of range");
+                    PyErr_SetString(PyExc_ValueError,
+                                    "Overflow when unpacking long long");
                 return -1;
             }
             int64_t size = cur->shape[d];
@@ -110,6 +106,11 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
                 PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
                 return -1;
             }
+            /* In a tuple, PyTorch skips slices that keep the whole dim. */
+            if (in_tuple && start == 0 && step == 1 && stop >= cur->shape[d]) {
+                d++;
+                continue;
+            }
             op = GD_OP_SLICE;
             args.i[0] = d++;
             args.i[1] = start;
@@ -126,6 +127,7 @@ static int basic_index(gd_tensor *t, PyObject *const *items, Py_ssize_t n,
         gd_op_args_init(&args);
         args.ndims = cur->ndim;
         memcpy(args.dims, cur->shape, sizeof(int64_t) * (size_t)cur->ndim);
+        args.decomposition = GD_DECOMP_ALIAS;
         st = gd_call(GD_OP_VIEW, 1, &cur, &args, outs);
         gd_tensor_decref(cur);
         cur = outs[0];
@@ -156,11 +158,162 @@ static int index_items(PyObject *idx, PyObject *const **items, Py_ssize_t *n,
     return 1;
 }
 
+/* ---- the fast path of advanced indexing ---------------------------------- */
+
+/* An index tensor the fast path takes as it is: int64 or int32, with dims. */
+static bool is_index_tensor(PyObject *o) {
+    if (!gdpy_is_tensor(o))
+        return false;
+    gd_tensor *t = gdpy_tensor(o);
+    return t->ndim > 0 && (t->dtype == GD_INT64 || t->dtype == GD_INT32);
+}
+
+/* Writes a list of Python ints or a range as int64 into `out` (n entries).
+ * 1: done; 0: not that kind of object; -1: error set. */
+static int fill_positions(PyObject *o, int64_t *out, Py_ssize_t n) {
+    if (PyRange_Check(o)) {
+        PyObject *start = PyObject_GetAttrString(o, "start");
+        PyObject *step = start ? PyObject_GetAttrString(o, "step") : NULL;
+        long long a = start ? PyLong_AsLongLong(start) : -1;
+        long long d = step ? PyLong_AsLongLong(step) : -1;
+        Py_XDECREF(start);
+        Py_XDECREF(step);
+        if (PyErr_Occurred())
+            return -1;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = (int64_t)(a + d * (long long)i);
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(o, i);
+        if (!PyLong_CheckExact(item))
+            return 0;
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(item, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+            return -1;
+        }
+        out[i] = v;
+    }
+    return 1;
+}
+
+/* Items of the fast path: index tensors, lists of ints and ranges, on the
+ * leading dims, all of one shape. Builds the index rows (k == 1: the index
+ * itself; else [k, n] stacked). 1: done; 0: leave it to Python; -1: error. */
+static int fast_rows(gd_tensor *t, PyObject *const *items, Py_ssize_t k,
+                     gd_tensor **rows) {
+    *rows = NULL;
+    if (k < 1 || k > t->ndim || k > GD_MAX_DIMS)
+        return 0;
+    if (k == 1 && gdpy_is_tensor(items[0]) && gdpy_tensor(items[0])->dtype == GD_BOOL) {
+        /* a mask over the leading dims: the positions of its true elements */
+        gd_tensor *mask = gdpy_tensor(items[0]);
+        if (mask->ndim == 0 || mask->ndim > t->ndim ||
+            memcmp(mask->shape, t->shape, sizeof(int64_t) * (size_t)mask->ndim))
+            return 0;
+        gd_status st = gd_mask_indices(mask, rows);
+        return st ? gdpy_raise_int(st) : 1;
+    }
+    int64_t n = -1;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *o = items[j];
+        int64_t len;
+        if (is_index_tensor(o)) {
+            gd_tensor *ix = gdpy_tensor(o);
+            if (k > 1 && ix->ndim != 1)
+                return 0;
+            len = ix->ndim == 1 ? ix->shape[0] : -2;
+        } else if (PyList_CheckExact(o) || PyRange_Check(o)) {
+            len = PyList_CheckExact(o) ? PyList_GET_SIZE(o) : PyObject_Length(o);
+            if (len < 0) {
+                PyErr_Clear();
+                return 0;
+            }
+            if (len == 0 ||
+                (PyList_CheckExact(o) && !PyLong_CheckExact(PyList_GET_ITEM(o, 0))))
+                return 0;
+        } else {
+            return 0;
+        }
+        if (n != -1 && len != n)
+            return 0; /* broadcasting: Python's business */
+        n = len;
+    }
+    if (k == 1 && gdpy_is_tensor(items[0])) {
+        gd_tensor_incref(gdpy_tensor(items[0]));
+        *rows = gdpy_tensor(items[0]);
+        return 1;
+    }
+    int64_t shape[2] = {k, n};
+    gd_status st = gd_empty(GD_INT64, k == 1 ? 1 : 2, k == 1 ? &shape[1] : shape, rows);
+    if (st)
+        return gdpy_raise_int(st);
+    int64_t *out = (int64_t *)gd_data_ptr(*rows);
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *o = items[j];
+        int r = 1;
+        if (gdpy_is_tensor(o)) {
+            gd_tensor *ix = gdpy_tensor(o);
+            for (int64_t i = 0; i < n; i++)
+                out[j * n + i] = gd_get_flat_int(ix, i);
+        } else {
+            r = fill_positions(o, out + j * n, (Py_ssize_t)n);
+        }
+        if (r <= 0) {
+            gd_tensor_decref(*rows);
+            *rows = NULL;
+            return r;
+        }
+    }
+    return 1;
+}
+
+/* The number of dims the fast path's rows index: a mask's dimensionality. */
+static Py_ssize_t mask_dims(PyObject *first, Py_ssize_t k) {
+    if (gdpy_is_tensor(first) && gdpy_tensor(first)->dtype == GD_BOOL)
+        return gdpy_tensor(first)->ndim;
+    return k;
+}
+
+/* t[idx] by the fast path; NULL with no error set: not taken. */
+static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
+    PyObject *const *items = &idx;
+    Py_ssize_t k = 1;
+    if (PyTuple_CheckExact(idx)) {
+        items = &PyTuple_GET_ITEM(idx, 0);
+        k = PyTuple_GET_SIZE(idx);
+    } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
+        /* a short list holding sequences is a tuple to PyTorch */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
+            if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
+                return NULL;
+    }
+    gd_tensor *t = gdpy_tensor(self), *rows = NULL, *outs[2] = {NULL, NULL};
+    int r = fast_rows(t, items, k, &rows);
+    if (r <= 0)
+        return NULL;
+    k = mask_dims(items[0], k);
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.ndims = (int)k;
+    for (Py_ssize_t j = 0; j < k; j++)
+        args.dims[j] = j;
+    gd_tensor *in[2] = {t, rows};
+    gd_status st = gdpy_call(GD_OP_INDEX, 2, in, &args, outs);
+    gd_tensor_decref(rows);
+    return gdpy_result(st, &outs[0]);
+}
+
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
     PyObject *const *items;
     PyObject *holder;
     Py_ssize_t n;
     if (!index_items(idx, &items, &n, &holder)) {
+        PyObject *fast = fast_getitem(self, idx);
+        if (fast || PyErr_Occurred())
+            return fast;
         if (!gdpy.advanced_getitem) {
             PyErr_SetString(PyExc_IndexError, "advanced indexing is unavailable");
             return NULL;
@@ -168,7 +321,7 @@ PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
         return PyObject_CallFunctionObjArgs(gdpy.advanced_getitem, self, idx, NULL);
     }
     gd_tensor *out = NULL;
-    if (basic_index(gdpy_tensor(self), items, n, &out) < 0)
+    if (basic_index(gdpy_tensor(self), items, n, PyTuple_Check(idx), &out) < 0)
         return NULL;
     return gdpy_wrap(out);
 }
@@ -183,7 +336,11 @@ static int assign(gd_tensor *dst, PyObject *value) {
                      Py_TYPE(value)->tp_name, gd_dtype_legacy_name(dst->dtype));
         return -1;
     }
-    gd_status st;
+    gd_status st = gd_check_writable(dst);
+    if (st) {
+        gdpy_operand_release(&v);
+        return gdpy_raise_int(st);
+    }
     if (!v.t) {
         st = gd_copy_(
             dst, gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype));
@@ -208,6 +365,62 @@ static int assign(gd_tensor *dst, PyObject *value) {
     return st ? gdpy_raise_int(st) : 0;
 }
 
+/* t[idx] = value by the fast path (untracked, a number or a tensor of t's
+ * dtype); 1: done, 0: not taken, -1: error set. */
+static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
+    PyObject *const *items = &idx;
+    Py_ssize_t k = 1;
+    if (PyTuple_CheckExact(idx)) {
+        items = &PyTuple_GET_ITEM(idx, 0);
+        k = PyTuple_GET_SIZE(idx);
+    } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
+            if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
+                return 0;
+    }
+    gd_tensor *t = gdpy_tensor(self), *rows = NULL, *stripped = NULL;
+    bool number = PyFloat_CheckExact(value) || PyLong_CheckExact(value);
+    if (!number && !(gdpy_is_tensor(value) && gdpy_tensor(value)->dtype == t->dtype))
+        return 0;
+    int r = fast_rows(t, items, k, &rows);
+    if (r <= 0)
+        return r;
+    k = mask_dims(items[0], k);
+    if (gd_check_writable(t) &&
+        PyErr_WarnEx(PyExc_UserWarning,
+                     "Use of index_put_ on expanded tensors is deprecated. Please "
+                     "clone() the tensor before performing this operation. This also "
+                     "applies to advanced indexing e.g. tensor[indices] = tensor",
+                     1) < 0) {
+        gd_tensor_decref(rows);
+        return -1;
+    }
+    gdpy_operand v;
+    if (gdpy_operand_parse(value, &v) < 0) {
+        gd_tensor_decref(rows);
+        return -1;
+    }
+    gd_tensor *src =
+        gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype);
+    int64_t dims[GD_MAX_DIMS];
+    for (Py_ssize_t j = 0; j < k; j++)
+        dims[j] = j;
+    /* PyTorch drops the value's leading size-1 dims first */
+    int lead = 0;
+    while (lead < src->ndim && src->shape[lead] == 1)
+        lead++;
+    gd_status st =
+        lead ? gd_view(src, src->ndim - lead, src->shape + lead, &stripped) : GD_OK;
+    if (!st)
+        st = gd_index_put_(t, (int)k, dims, rows, stripped ? stripped : src, false);
+    if (!st)
+        gd_bump_version(t);
+    gd_tensor_decref(stripped);
+    gd_tensor_decref(rows);
+    gdpy_operand_release(&v);
+    return st ? gdpy_raise_int(st) : 1;
+}
+
 int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     PyObject *const *items;
     PyObject *holder;
@@ -220,6 +433,11 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
     bool tracked = gd_grad_enabled() &&
                    (gd_requires_grad(gdpy_tensor(self)) ||
                     (gdpy_is_tensor(value) && gd_requires_grad(gdpy_tensor(value))));
+    if (!tracked && !index_items(idx, &items, &n, &holder)) {
+        int r = fast_setitem(self, idx, value);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
     /* Lists are values too (converted in Python), beyond what PyTorch takes. */
     if (tracked || !index_items(idx, &items, &n, &holder) || PyList_Check(value) ||
         PyTuple_Check(value)) {
@@ -233,7 +451,7 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         return r ? 0 : -1;
     }
     gd_tensor *view = NULL;
-    if (basic_index(gdpy_tensor(self), items, n, &view) < 0)
+    if (basic_index(gdpy_tensor(self), items, n, PyTuple_Check(idx), &view) < 0)
         return -1;
     int r = assign(view, value);
     gd_tensor_decref(view);
