@@ -195,7 +195,7 @@ REFCOUNT_ERRORS: dict[str, tuple[Callable[..., Any], Callable[[], list[Any]]]] =
     "broadcast": (lambda a, b: a + b, lambda: [G.ones(3), G.ones(4)]),
     "array_operand": (lambda a, b: a + b, lambda: [G.ones(3), np.ones(4)]),
     "from_numpy": (lambda a: G.from_numpy(a), lambda: [np.ones((2, 2))[::-1]]),
-    "from_numpy_dtype": (lambda a: G.from_numpy(a), lambda: [np.ones(2, np.uint8)]),
+    "from_numpy_dtype": (lambda a: G.from_numpy(a), lambda: [np.ones(2, np.int16)]),
     "view": (lambda a, s: a.view(s), lambda: [G.ones(6), (4, 2)]),
     "getitem": (lambda a, i: a[i], lambda: [G.ones(3), (5,)]),
     "getitem_list": (lambda a, i: a[i], lambda: [G.ones(3), [0, 7]]),

@@ -112,7 +112,7 @@ def test_other_threads_run_during_a_big_kernel():
         import sys, threading, time
         import gdlite
         sys.setswitchinterval(1.0)
-        x = gdlite.ones(4_000_000)
+        x = gdlite.ones(1200, 1200, dtype=gdlite.float64)
         stop = threading.Event()
         ticks = [0]
         def count():
@@ -122,7 +122,7 @@ def test_other_threads_run_during_a_big_kernel():
         t.start()
         time.sleep(0.05)
         before = ticks[0]
-        y = x * 1.0
+        y = x @ x  # a long BLAS call, long enough under load too
         during = ticks[0] - before
         stop.set()
         t.join()
