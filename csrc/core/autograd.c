@@ -151,10 +151,12 @@ static gd_status node_new(gd_op op, int n_inputs, gd_node **out) {
 
 void gd_node_release_saved(gd_node *node) {
     for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
-        if (!node->saved[i].t)
+        gd_saved *s = &node->saved[i];
+        if (!s->t && !s->is_number)
             continue;
-        gd_tensor_decref(node->saved[i].t);
-        node->saved[i].t = NULL;
+        gd_tensor_decref(s->t);
+        s->t = NULL;
+        s->is_number = false;
         node->saved_freed = true;
     }
 }
@@ -388,6 +390,13 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
 static gd_status save(gd_node *node, int slot, gd_tensor *t, bool is_output) {
     gd_saved *s = &node->saved[slot];
     gd_status st = GD_OK;
+    if (t->on_stack && t->numel == 1 && !is_output) {
+        /* a Python number: kept as a number, no allocation */
+        s->is_number = true;
+        s->number = gd_get_flat(t, 0);
+        s->number_dtype = t->dtype;
+        return GD_OK;
+    }
     if (t->on_stack)
         st = gd_clone(t, &s->t); /* the caller's stack memory goes away */
     else if (is_output)
@@ -404,9 +413,13 @@ static gd_status save(gd_node *node, int slot, gd_tensor *t, bool is_output) {
     return GD_OK;
 }
 
-/* What the op's rule reads besides shapes: the `saves` column of ops.def. */
-static gd_status save_for(gd_node *node, gd_tensor *const *in, gd_tensor **outs) {
-    unsigned saves = gd_op_saves(node->op);
+/* What the rule reads besides shapes: the `saves` column of the op's row, or
+ * of its decomposition's. */
+static gd_status save_for(gd_node *node, gd_decomposition name, gd_tensor *const *in,
+                          gd_tensor **outs) {
+    unsigned saves = name ? gd_decomposition_saves(name) : GD_SAVE_AS_OP;
+    if (saves == GD_SAVE_AS_OP)
+        saves = gd_op_saves(node->op);
     gd_status st = GD_OK;
     if (saves & GD_SAVE_SELF)
         st = save(node, GD_SAVED_SELF, in[0], false);
@@ -499,7 +512,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         st = gd_edge_of(in[i], &m->node);
     }
     if (!st)
-        st = save_for(node, in, outs);
+        st = save_for(node, name, in, outs);
     if (!st)
         st = gd_autograd_meta_get(outs[0], &meta);
     if (st) {
@@ -705,6 +718,15 @@ done:
 
 /* ---- saved tensors ------------------------------------------------------ */
 
+bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dtype) {
+    const gd_saved *s = &node->saved[slot];
+    if (!s->is_number || node->saved_freed)
+        return false;
+    *value = s->number;
+    *dtype = s->number_dtype;
+    return true;
+}
+
 gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
     *out = NULL;
     GD_CHECK(
@@ -715,6 +737,13 @@ gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
         "Specify retain_graph=True if you need to backward through the graph a "
         "second time or if you need to access saved tensors after calling backward.");
     gd_saved *s = &node->saved[slot];
+    if (!s->t && s->is_number) { /* built once, when a rule needs a tensor */
+        int64_t none[1] = {0};
+        gd_status st = gd_full(s->number_dtype, 0, none, s->number, &s->t);
+        if (st)
+            return st;
+        s->version = s->t->storage->version;
+    }
     GD_CHECK(s->t, GD_ERR_RUNTIME, "%s saved nothing in slot %d", node->name, slot);
     if (s->t->storage->version != s->version) {
         char shape[256], producer[128] = "";

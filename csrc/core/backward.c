@@ -218,30 +218,29 @@ static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
-/* grad * (e * self.pow(e - 1)) for a number e != 0, fused: each step rounds
- * in the tensor's dtype exactly as the unfused ops do. NULL if the operands
- * do not fit the fast loop. */
-static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a,
-                                  gd_tensor *b) {
+/* grad * (e * self.pow(e - 1)) for a number e != 0 (of dtype e_dtype),
+ * fused: each step rounds in the tensor's dtype exactly as the unfused ops
+ * do. NULL if the operands do not fit the fast loop. */
+static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a, double e,
+                                  gd_dtype e_dtype) {
     gd_tensor *out = NULL;
-    bool fits = !c->st && b->numel == 1 && g->dtype == a->dtype &&
-                b->dtype == a->dtype && gd_dtype_is_floating(a->dtype) &&
-                g->ndim == a->ndim && gd_is_contiguous(g) && gd_is_contiguous(a) &&
+    bool fits = !c->st && a && g->dtype == a->dtype && e_dtype == a->dtype &&
+                gd_dtype_is_floating(a->dtype) && g->ndim == a->ndim &&
+                gd_is_contiguous(g) && gd_is_contiguous(a) &&
                 memcmp(g->shape, a->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
-    if (!fits || gd_get_flat(b, 0) == 0 ||
-        !track(c, gd_empty(a->dtype, a->ndim, a->shape, &out), &out))
+    if (!fits || e == 0 || !track(c, gd_empty(a->dtype, a->ndim, a->shape, &out), &out))
         return NULL;
     int64_t n = a->numel;
     if (a->dtype == GD_FLOAT32) {
         const float *x = (const float *)gd_data_ptr(a),
                     *gr = (const float *)gd_data_ptr(g);
-        float e = (float)gd_get_flat(b, 0), e1 = e - 1, *o = (float *)gd_data_ptr(out);
+        float ef = (float)e, e1 = ef - 1, *o = (float *)gd_data_ptr(out);
         for (int64_t i = 0; i < n; i++)
-            o[i] = gr[i] * (e * gd_pow_number_f32(x[i], e1));
+            o[i] = gr[i] * (ef * gd_pow_number_f32(x[i], e1));
     } else {
         const double *x = (const double *)gd_data_ptr(a),
                      *gr = (const double *)gd_data_ptr(g);
-        double e = gd_get_flat(b, 0), e1 = e - 1, *o = (double *)gd_data_ptr(out);
+        double e1 = e - 1, *o = (double *)gd_data_ptr(out);
         for (int64_t i = 0; i < n; i++)
             o[i] = gr[i] * (e * gd_pow_number_f64(x[i], e1));
     }
@@ -249,14 +248,25 @@ static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a,
 }
 
 /* self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1)))
- * exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()) */
+ * exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log())
+ * x ** 2 saves the number 2 (and no result: the number gets no gradient). */
 static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     rule_ctx c = {0};
-    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *r = SAVED_RESULT;
-    gd_tensor *fused = NEED(0) && !NEED(1) && b ? pow_number_grad(&c, g, a, b) : NULL;
+    gd_tensor *a = SAVED_SELF, *b = NULL, *fused = NULL;
+    double e;
+    gd_dtype e_dtype;
+    if (NEED(0) && !NEED(1)) {
+        if (gd_saved_number(node, GD_SAVED_OTHER, &e, &e_dtype))
+            fused = pow_number_grad(&c, g, a, e, e_dtype);
+        else if ((b = SAVED_OTHER) && b->numel == 1)
+            fused = pow_number_grad(&c, g, a, gd_get_flat(b, 0), b->dtype);
+    }
     if (fused) {
         give(&c, fused, &gi[0]);
-    } else if (NEED(0)) {
+        return finish(&c);
+    }
+    b = SAVED_OTHER;
+    if (NEED(0)) {
         gd_tensor *p = bin(&c, GD_OP_POW, a, bin_num(&c, GD_OP_SUB, b, 1.0));
         gd_tensor *d = bin(&c, GD_OP_MUL, g, bin(&c, GD_OP_MUL, b, p));
         /* A number exponent other than 0 needs no mask. */
@@ -265,6 +275,7 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         give(&c, d, &gi[0]);
     }
     if (NEED(1)) {
+        gd_tensor *r = SAVED_RESULT;
         gd_tensor *cond = bin(&c, GD_OP_LOGICAL_AND, bin_num(&c, GD_OP_EQ, a, 0.0),
                               bin_num(&c, GD_OP_GE, b, 0.0));
         gd_tensor *d =

@@ -153,25 +153,30 @@ typedef struct {
     gd_op op;
     const char *grad_fn;
     int edges;
-} name_info;
+    unsigned saves;
+} decomposition_info;
 
-static const name_info names[] = {
-#define GD_DECOMP(id, op, grad_fn, edges)                                              \
-    [GD_DECOMP_##id] = {GD_OP_##op, grad_fn, edges},
+static const decomposition_info decompositions[] = {
+#define GD_DECOMP(id, op, grad_fn, edges, saves)                                       \
+    [GD_DECOMP_##id] = {GD_OP_##op, grad_fn, edges, saves},
 #include "decompositions.def"
 #undef GD_DECOMP
 };
-_Static_assert(sizeof names / sizeof names[0] == GD_DECOMP_COUNT,
-               "name table out of step with decompositions.def");
+_Static_assert(sizeof decompositions / sizeof decompositions[0] == GD_DECOMP_COUNT,
+               "decomposition table out of step with decompositions.def");
 
 const char *gd_decomposition_name(gd_decomposition name) {
-    return names[name].grad_fn;
+    return decompositions[name].grad_fn;
 }
 
 gd_op gd_decomposition_op(gd_decomposition name) {
-    return names[name].op;
+    return decompositions[name].op;
 }
 
 int gd_decomposition_edges(gd_decomposition name) {
-    return names[name].edges;
+    return decompositions[name].edges;
+}
+
+unsigned gd_decomposition_saves(gd_decomposition name) {
+    return decompositions[name].saves;
 }

@@ -219,6 +219,7 @@ enum {
     GD_SAVE_RESULT = 1 << 2,  /* output 0 */
     GD_SAVE_INDICES = 1 << 3, /* output 1: the indices of max/min along a dim */
     GD_SAVE_INPUT2 = 1 << 4,  /* input 2 (scatter_add's index) */
+    GD_SAVE_AS_OP = 1 << 15,  /* decompositions.def: what the op's row says */
 };
 
 const char *gd_op_name(gd_op op);         /* "add" */
@@ -234,7 +235,7 @@ bool gd_op_returns_bool(gd_op op);
  * the op's own node (decompositions.def); GD_DECOMP_DEFAULT: the op's own. */
 typedef enum {
     GD_DECOMP_DEFAULT = 0,
-#define GD_DECOMP(id, op, grad_fn, edges) GD_DECOMP_##id,
+#define GD_DECOMP(id, op, grad_fn, edges, saves) GD_DECOMP_##id,
 #include "decompositions.def"
 #undef GD_DECOMP
     GD_DECOMP_COUNT
@@ -244,6 +245,8 @@ const char *gd_decomposition_name(gd_decomposition name); /* "RsubBackward1" */
 gd_op gd_decomposition_op(gd_decomposition name);         /* GD_OP_SUB */
 /* How many of the node's inputs get edges (0: all). */
 int gd_decomposition_edges(gd_decomposition name);
+/* What its node saves (GD_SAVE_* flags; GD_SAVE_AS_OP: the op's own). */
+unsigned gd_decomposition_saves(gd_decomposition name);
 
 /* ---- elementwise -------------------------------------------------------- */
 

@@ -102,6 +102,11 @@ typedef struct {
     int64_t version;
     const char *producer; /* name of the node that made it, or NULL for a leaf */
     bool is_output;       /* the node's own output */
+    /* A Python number operand is saved as the number (as PyTorch saves a
+     * Scalar); t stays NULL until a rule asks for it as a tensor. */
+    bool is_number;
+    double number; /* its value in number_dtype, read back as double */
+    gd_dtype number_dtype;
 } gd_saved;
 
 /* Where each GD_SAVE_* tensor lives in gd_node.saved. */
@@ -151,6 +156,9 @@ gd_backward_fn gd_backward_rule(gd_op op);
 /* The tensor a node saved in `slot` (GD_SAVED_*) for use by a rule, with
  * the version check (borrowed). */
 gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out);
+/* True when `slot` holds a Python number (its value in *out): rules that can
+ * use the number directly skip building a tensor for it. */
+bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dtype);
 /* Drops the saved tensors once backward no longer needs them. */
 void gd_node_release_saved(gd_node *node);
 /* The node a gradient for t flows into (new reference), or NULL. */

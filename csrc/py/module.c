@@ -151,7 +151,7 @@ static int add_ops_table(PyObject *mod) {
  * node, as gd_decomposition values. */
 static int add_decompositions(PyObject *mod) {
     static const char *const ids[] = {
-#define GD_DECOMP(id, op, grad_fn, edges) [GD_DECOMP_##id] = #id,
+#define GD_DECOMP(id, op, grad_fn, edges, saves) [GD_DECOMP_##id] = #id,
 #include "decompositions.def"
 #undef GD_DECOMP
     };
