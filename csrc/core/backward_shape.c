@@ -1,0 +1,181 @@
+/* Backward rules of views, data movement and gathering: the gradient is
+ * routed back to where each element came from (formulas in derivatives.yaml
+ * style, as in backward.c). */
+#include "backward_rules.h"
+
+/* ---- views and data movement ------------------------------------------- */
+
+/* grad.reshape(self.shape) (view, reshape, squeeze, unsqueeze) */
+gd_status bw_reshape(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    const gd_input_meta *m = &node->inputs[0];
+    if (NEED(0))
+        give(&c, reshaped(&c, g, m->ndim, m->shape), &gi[0]);
+    return finish(&c);
+}
+
+/* grad.transpose(dim0, dim1) */
+gd_status bw_transpose(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *t = NULL;
+    if (NEED(0))
+        give(&c, track(&c, gd_transpose(g, node->args.i[0], node->args.i[1], &t), &t),
+             &gi[0]);
+    return finish(&c);
+}
+
+/* grad.permute(inverse(dims)) */
+gd_status bw_permute(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    int64_t inverse[GD_MAX_DIMS] = {0};
+    gd_tensor *t = NULL;
+    int nd = node->args.ndims;
+    for (int i = 0; i < nd; i++) {
+        int d = 0;
+        gd_wrap_dim(node->args.dims[i], nd, &d);
+        inverse[d] = i;
+    }
+    if (NEED(0))
+        give(&c, track(&c, gd_permute(g, nd, inverse, &t), &t), &gi[0]);
+    return finish(&c);
+}
+
+/* zeros(self) with grad written into the selected part */
+static gd_status scatter_view(gd_node *node, gd_tensor *g, gd_tensor **gi,
+                              bool select) {
+    rule_ctx c = {0};
+    const gd_op_args *p = &node->args;
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype), *part = NULL;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_status st = select ? gd_select(z, p->i[0], p->i[1], &part)
+                          : gd_slice(z, p->i[0], p->i[1], p->i[2], p->i[3], &part);
+    if (!track(&c, st, &part) || (c.st = gd_copy_(part, g)))
+        return finish(&c);
+    give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+gd_status bw_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    return scatter_view(node, g, gi, true);
+}
+
+gd_status bw_slice(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    return scatter_view(node, g, gi, false);
+}
+
+/* each input: grad.narrow(dim, offset, size) */
+gd_status bw_cat(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    int d = 0;
+    int64_t at = 0;
+    gd_wrap_dim(node->args.i[0], g->ndim, &d);
+    for (int i = 0; i < node->n_inputs && !c.st; i++) {
+        const gd_input_meta *m = &node->inputs[i];
+        if (m->ndim == 1 && m->shape[0] == 0)
+            continue; /* skipped by cat */
+        gd_tensor *part = NULL;
+        if (NEED(i))
+            give(&c, track(&c, gd_slice(g, d, at, at + m->shape[d], 1, &part), &part),
+                 &gi[i]);
+        at += m->shape[d];
+    }
+    return finish(&c);
+}
+
+/* each input: grad.select(dim, i) */
+gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    for (int i = 0; i < node->n_inputs && !c.st; i++) {
+        gd_tensor *part = NULL;
+        if (NEED(i))
+            give(&c, track(&c, gd_select(g, node->args.i[0], i, &part), &part), &gi[i]);
+    }
+    return finish(&c);
+}
+
+/* zeros(self).flat.index_add_(positions, grad) */
+gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *pos = SAVED_OTHER;
+    const gd_input_meta *m = &node->inputs[0];
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (!c.st && !(c.st = gd_index_add_(z, pos, g)))
+        give(&c, reshaped(&c, z, m->ndim, m->shape), &gi[0]);
+    return finish(&c);
+}
+
+/* self: grad with the written positions zeroed; values: grad.flat[positions] */
+gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *pos = SAVED_OTHER, *t = NULL;
+    if (NEED(0) && !c.st) {
+        gd_tensor *cleared = track(&c, gd_clone(g, &t), &t);
+        if (cleared && !(c.st = gd_put_(cleared, pos, num(&c, g->dtype, 0.0))))
+            give(&c, cleared, &gi[0]);
+    }
+    if (NEED(2) && !c.st)
+        give(&c, track(&c, gd_take(g, pos, &t), &t), &gi[2]);
+    return finish(&c);
+}
+
+/* self: zeros; src: grad (summed to src's shape by the engine) */
+gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    if (NEED(0))
+        give(&c, zeros_of(&c, node, 0, g->dtype), &gi[0]);
+    if (NEED(1))
+        give(&c, g, &gi[1]);
+    return finish(&c);
+}
+
+/* ---- gathering along dims ---------------------------------------------- */
+
+/* self: zeros(self).index_add_(dim, index, grad) */
+gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_add_dim_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: zeros(self).scatter_add_(dim, index, grad) */
+gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_scatter_add_(z, node->args.i[0], index, g)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
+
+/* self: grad; src: grad.gather(dim, index) (inputs: self, src, index) */
+gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *index = SAVED_INPUT2, *t = NULL;
+    if (NEED(0))
+        give(&c, g, &gi[0]);
+    if (NEED(1) && !c.st)
+        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[1]);
+    return finish(&c);
+}
+
+/* self: zeros(self).index_put_(indices, grad, accumulate=True) */
+gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    rule_ctx c = {0};
+    gd_tensor *ix = SAVED_OTHER;
+    if (!NEED(0) || c.st)
+        return finish(&c);
+    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
+    if (z && !(c.st = gd_index_put_(z, node->args.ndims, node->args.dims, ix, g, true)))
+        give(&c, z, &gi[0]);
+    return finish(&c);
+}
