@@ -1,23 +1,42 @@
 /*
- * gd.h - the gdlite core: strided tensors, kernels and the generator, in C11.
+ * gd.h - the gdlite core: strided tensors, kernels, reverse-mode autograd and
+ * PyTorch's random generator, in C11.
  *
  * The core never includes Python or NumPy headers; the binding in csrc/py is
  * its only user inside gdlite, and the plain-C tests use it directly.
  *
- * A worked example (error handling elided to one check):
+ * A worked example: y = (w * x).sum() and dy/dw, every error checked
+ * (tests/c/test_core.c runs it).
  *
- *     int64_t shape[2] = {2, 3};
- *     gd_tensor *a = NULL, *b = NULL, *c = NULL;
- *     if (gd_full(GD_FLOAT32, 2, shape, 1.5, &a) != GD_OK) goto fail;
- *     gd_full(GD_FLOAT32, 2, shape, 2.0, &b);
- *     gd_binary(GD_OP_MUL, a, b, GD_FLOAT32, &c);    // c = a * b, new reference
- *     gd_tensor *ct = NULL;
- *     gd_transpose(c, 0, 1, &ct);                    // a view sharing c's storage
- *     ...
- *     gd_tensor_decref(ct); gd_tensor_decref(c);     // every new reference released
- *     gd_tensor_decref(b); gd_tensor_decref(a);
- *   fail:
- *     fprintf(stderr, "%s\n", gd_last_error());      // message of the failing call
+ *     int64_t shape[1] = {3};
+ *     gd_tensor *w = NULL, *x = NULL, *wx = NULL, *y = NULL;
+ *     gd_op_args args;
+ *     gd_status st;
+ *     if ((st = gd_full(GD_FLOAT32, 1, shape, 2.0, &w)) ||  // w = [2, 2, 2]
+ *         (st = gd_full(GD_FLOAT32, 1, shape, 3.0, &x)) ||  // x = [3, 3, 3]
+ *         (st = gd_set_requires_grad(w, true)))             // a leaf to learn
+ *         goto done;
+ *     gd_tensor *in[2] = {w, x};
+ *     gd_op_args_init(&args);
+ *     args.dtype = GD_FLOAT32;                 // a binary op's common dtype
+ *     if ((st = gd_call(GD_OP_MUL, 2, in, &args, &wx)))  // runs and records
+ *         goto done;
+ *     gd_op_args_init(&args);                  // ndims -1: every dim
+ *     if ((st = gd_call(GD_OP_SUM, 1, &wx, &args, &y)) ||
+ *         (st = gd_backward(1, &y, NULL, false, 0, NULL, false, NULL)))
+ *         goto done;
+ *     double dw0 = gd_get_flat(gd_get_grad(w), 0);  // 3.0; the grad is borrowed
+ *   done:
+ *     if (st)
+ *         fprintf(stderr, "%s\n", gd_last_error());  // the failing call's message
+ *     gd_tensor_decref(y);                     // every new reference released;
+ *     gd_tensor_decref(wx);                    // NULL is allowed
+ *     gd_tensor_decref(x);
+ *     gd_tensor_decref(w);
+ *
+ * Where things are: ops.def (the op table), decompositions.def (PyTorch's
+ * node names for some calls), dtypes.def (the dtype table); ARCHITECTURE.md
+ * at the repository root maps the files and the path of one call.
  *
  * Conventions
  * - Fallible functions return gd_status (GD_OK == 0, errors negative) and write
