@@ -280,7 +280,9 @@ void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double
 typedef struct gd_node gd_node;
 
 /* Hooks run on the gradient flowing into a tensor; they may replace it
- * (*replacement, a new reference) or leave it (NULL). */
+ * (*replacement, a new reference of the same shape and dtype) or leave it
+ * (NULL). A hook is refcounted: its list holds one reference and a backward
+ * running it another, so a hook may remove itself or any other hook. */
 typedef gd_status (*gd_hook_fn)(void *context, gd_tensor *grad,
                                 gd_tensor **replacement);
 typedef struct gd_hook {
@@ -288,6 +290,7 @@ typedef struct gd_hook {
     gd_release_fn release; /* frees context when the hook goes */
     void *context;
     int64_t id;
+    int64_t refcount;
     struct gd_hook *next;
 } gd_hook;
 
@@ -369,8 +372,9 @@ void gd_node_set_retained_grad(gd_node *node, gd_tensor *grad); /* takes a ref *
 gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
                       int64_t *id);
 void gd_remove_hook(gd_tensor *t, int64_t id);
-/* Frees one hook already unlinked from its list (runs its release). */
-void gd_remove_hook_node(gd_hook *h);
+/* Drops a reference to a hook (one already unlinked from its list, say);
+ * the last one runs its release and frees it. */
+void gd_hook_decref(gd_hook *h);
 
 /* The leaf's gradient (borrowed, may be NULL); setting takes a reference. */
 gd_tensor *gd_get_grad(const gd_tensor *t);

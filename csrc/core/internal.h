@@ -72,7 +72,8 @@ struct gd_node {
     int64_t deps;
     gd_tensor *buffer;
     int capture;
-    bool visited, needed, run_rule;
+    uint64_t walk; /* the backward that discovered this node, 0 when none runs */
+    bool needed, run_rule;
     int n_inputs;
     gd_input_meta inputs[]; /* n_inputs entries */
 };

@@ -183,11 +183,6 @@ int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
         }
         grad = gdpy_tensor(value);
     }
-    gd_node *fn = gd_grad_fn(t);
-    if (fn) {
-        gd_node_set_retained_grad(fn, grad);
-        return 0;
-    }
     gd_status st = gd_set_grad(t, grad);
     return st ? gdpy_raise_int(st) : 0;
 }
@@ -243,27 +238,68 @@ PyObject *gdpy_detach_(PyObject *self, PyObject *unused) {
     return st ? gdpy_raise(st) : Py_NewRef(self);
 }
 
+/* PyTorch names a hook by its __name__, or "<unknown>" (a new reference). */
+static PyObject *hook_name(PyObject *hook) {
+    PyObject *name = PyObject_GetAttrString(hook, "__name__");
+    if (!name)
+        PyErr_Clear();
+    if (name && PyUnicode_Check(name))
+        return name;
+    Py_XDECREF(name);
+    return PyUnicode_FromString("<unknown>");
+}
+
+/* A hook may return None or a tensor of the gradient's dtype and shape. */
+static int check_hook_result(PyObject *hook, PyObject *r, const gd_tensor *grad) {
+    PyObject *name = NULL;
+    int ok = -1;
+    if (!gdpy_is_tensor(r)) {
+        PyErr_Format(PyExc_TypeError, "expected Variable, but hook returned '%.200s'",
+                     Py_TYPE(r)->tp_name);
+        goto done;
+    }
+    const gd_tensor *got = gdpy_tensor(r);
+    bool same_type = got->dtype == grad->dtype;
+    bool same_size =
+        got->ndim == grad->ndim &&
+        memcmp(got->shape, grad->shape, sizeof(int64_t) * (size_t)grad->ndim) == 0;
+    if (same_type && same_size) {
+        ok = 0;
+        goto done;
+    }
+    if (!(name = hook_name(hook)))
+        goto done;
+    if (!same_type)
+        PyErr_Format(PyExc_RuntimeError,
+                     "hook '%U' has changed the type of value (was gdlite.%s got "
+                     "gdlite.%s)",
+                     name, gd_dtype_legacy_name(grad->dtype),
+                     gd_dtype_legacy_name(got->dtype));
+    else
+        PyErr_Format(PyExc_RuntimeError, "hook '%U' has changed the size of value",
+                     name);
+done:
+    Py_XDECREF(name);
+    return ok;
+}
+
 static gd_status call_python_hook(void *context, gd_tensor *grad,
                                   gd_tensor **replacement) {
     PyGILState_STATE g = PyGILState_Ensure();
-    gd_status st = GD_OK;
+    PyObject *hook = (PyObject *)context, *arg = NULL, *r = NULL;
+    gd_status st = GD_ERR_EXTERNAL;
     gd_tensor_incref(grad);
-    PyObject *arg = gdpy_wrap(grad);
-    PyObject *r = arg ? PyObject_CallOneArg((PyObject *)context, arg) : NULL;
-    Py_XDECREF(arg);
-    if (!r) {
-        st = GD_ERR_EXTERNAL;
-    } else if (r != Py_None) {
-        if (gdpy_is_tensor(r)) {
-            *replacement = gdpy_tensor(r);
-            gd_tensor_incref(*replacement);
-        } else {
-            PyErr_Format(PyExc_TypeError,
-                         "hook returned %.200s; expected a Tensor or None",
-                         Py_TYPE(r)->tp_name);
-            st = GD_ERR_EXTERNAL;
-        }
+    if (!(arg = gdpy_wrap(grad)) || !(r = PyObject_CallOneArg(hook, arg)))
+        goto done;
+    if (r != Py_None) {
+        if (check_hook_result(hook, r, grad) < 0)
+            goto done;
+        *replacement = gdpy_tensor(r);
+        gd_tensor_incref(*replacement);
     }
+    st = GD_OK;
+done:
+    Py_XDECREF(arg);
     Py_XDECREF(r);
     PyGILState_Release(g);
     return st;
@@ -279,8 +315,10 @@ bool gdpy_is_python_hook(const gd_hook *h) {
     return h->fn == call_python_hook;
 }
 
+/* Unlinks the Python hooks first, then drops them: dropping runs user code
+ * (finalizers) that may edit the tensor's list. */
 void gdpy_clear_python_hooks(gd_tensor *t) {
-    gd_hook **p = &t->autograd->hooks;
+    gd_hook **p = &t->autograd->hooks, *dropped = NULL;
     while (*p) {
         gd_hook *h = *p;
         if (!gdpy_is_python_hook(h)) {
@@ -288,8 +326,14 @@ void gdpy_clear_python_hooks(gd_tensor *t) {
             continue;
         }
         *p = h->next;
+        h->next = dropped;
+        dropped = h;
+    }
+    while (dropped) {
+        gd_hook *h = dropped;
+        dropped = h->next;
         h->next = NULL;
-        gd_remove_hook_node(h);
+        gd_hook_decref(h);
     }
 }
 
@@ -380,10 +424,14 @@ static PyObject *fn_is_grad_enabled(PyObject *mod, PyObject *unused) {
 
 static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
     (void)mod;
-    int on = PyObject_IsTrue(flag);
-    if (on < 0)
+    if (!PyBool_Check(flag)) { /* PyTorch takes a bool, not anything truthy */
+        PyErr_Format(PyExc_TypeError,
+                     "set_grad_enabled(): argument 'enabled' (position 1) must be "
+                     "bool, not %.200s",
+                     Py_TYPE(flag)->tp_name);
         return NULL;
-    gd_set_grad_enabled(on);
+    }
+    gd_set_grad_enabled(flag == Py_True);
     Py_RETURN_NONE;
 }
 

@@ -49,8 +49,10 @@ def backward(
         return
     inputs = _as_tuple(inputs)
     results = _C.run_backward(tensors, grads, bool(retain), inputs, True)
+    done: set[int] = set()
     for leaf, g in zip(inputs, results, strict=True):
-        if g is not None:
+        if g is not None and id(leaf) not in done:  # a repeated input counts once
+            done.add(id(leaf))
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
