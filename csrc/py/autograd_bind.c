@@ -315,6 +315,18 @@ bool gdpy_is_python_hook(const gd_hook *h) {
     return h->fn == call_python_hook;
 }
 
+/* The collector may only see a hook that nothing but its list holds: one a
+ * running backward holds is alive whatever else dies, so its callable must
+ * not be cleared as garbage before it runs. */
+int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg) {
+    if (!t || !t->autograd)
+        return 0;
+    for (gd_hook *h = t->autograd->hooks; h; h = h->next)
+        if (gdpy_is_python_hook(h) && h->refcount == 1)
+            Py_VISIT((PyObject *)h->context);
+    return 0;
+}
+
 /* Unlinks the Python hooks first, then drops them: dropping runs user code
  * (finalizers) that may edit the tensor's list. */
 void gdpy_clear_python_hooks(gd_tensor *t) {
@@ -435,64 +447,36 @@ static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
     Py_RETURN_NONE;
 }
 
-/* Tensors (new references in `out`) from a sequence; None allowed if `nullable`. */
-static int tensor_seq(PyObject *seq, const char *what, bool nullable, gd_tensor ***out,
-                      int *n) {
-    PyObject *fast = PySequence_Fast(seq, what);
-    if (!fast)
-        return -1;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
-    gd_tensor **ts = PyMem_Calloc((size_t)(len ? len : 1), sizeof *ts);
-    if (!ts) {
-        Py_DECREF(fast);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
-        if (o == Py_None && nullable)
-            continue;
-        if (!gdpy_is_tensor(o)) {
-            PyErr_Format(PyExc_TypeError, "%s: expected Tensors, got %.200s", what,
-                         Py_TYPE(o)->tp_name);
-            PyMem_Free(ts);
-            Py_DECREF(fast);
-            return -1;
-        }
-        ts[i] = gdpy_tensor(o);
-    }
-    Py_DECREF(fast);
-    *out = ts;
-    *n = (int)len;
-    return 0;
-}
-
+/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused): the
+ * tensors are held for the whole backward, whatever its hooks do to the
+ * sequences they came from. */
 static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
     (void)mod;
-    PyObject *roots_obj, *seeds_obj, *inputs_obj;
+    PyObject *roots_obj, *seeds_obj, *inputs_obj, *result = NULL;
     int retain = 0, allow_unused = 0;
+    gdpy_tensor_list roots = {NULL, 0}, seeds = {NULL, 0}, inputs = {NULL, 0};
+    gd_tensor **grads = NULL;
     if (!PyArg_ParseTuple(args, "OOpOp", &roots_obj, &seeds_obj, &retain, &inputs_obj,
                           &allow_unused))
         return NULL;
-    gd_tensor **roots = NULL, **seeds = NULL, **inputs = NULL, **grads = NULL;
-    int n = 0, n_seeds = 0, n_inputs = 0;
-    PyObject *result = NULL;
-    if (tensor_seq(roots_obj, "backward roots", false, &roots, &n) < 0 ||
-        tensor_seq(seeds_obj, "grad_tensors", true, &seeds, &n_seeds) < 0 ||
+    if (gdpy_tensor_list_parse(roots_obj, "run_backward", 0, 0, &roots) < 0 ||
+        gdpy_tensor_list_parse(seeds_obj, "run_backward", 1, GDPY_TENSORS_ALLOW_NONE,
+                               &seeds) < 0 ||
         (inputs_obj != Py_None &&
-         tensor_seq(inputs_obj, "inputs", false, &inputs, &n_inputs) < 0))
+         gdpy_tensor_list_parse(inputs_obj, "run_backward", 3, 0, &inputs) < 0))
         goto done;
-    if (n_seeds != n) {
-        PyErr_Format(PyExc_RuntimeError, "got %d tensors and %d gradients", n, n_seeds);
+    if (seeds.n != roots.n) {
+        PyErr_Format(PyExc_RuntimeError, "got %d tensors and %d gradients", roots.n,
+                     seeds.n);
         goto done;
     }
-    grads = PyMem_Calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *grads);
+    grads = PyMem_Calloc((size_t)(inputs.n ? inputs.n : 1), sizeof *grads);
     if (!grads) {
         PyErr_NoMemory();
         goto done;
     }
-    gd_status st =
-        gd_backward(n, roots, seeds, retain, n_inputs, inputs, allow_unused, grads);
+    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, inputs.n, inputs.v,
+                               allow_unused, grads);
     if (st) {
         gdpy_raise(st);
         goto done;
@@ -501,22 +485,22 @@ static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    result = PyTuple_New(n_inputs);
-    for (int j = 0; result && j < n_inputs; j++) {
+    result = PyTuple_New(inputs.n);
+    for (int j = 0; result && j < inputs.n; j++) {
         PyObject *g = grads[j] ? gdpy_wrap(grads[j]) : Py_NewRef(Py_None);
-        grads[j] = NULL;
+        grads[j] = NULL; /* gdpy_wrap stole it */
         if (!g)
             Py_CLEAR(result);
         else
             PyTuple_SET_ITEM(result, j, g);
     }
 done:
-    for (int j = 0; grads && j < n_inputs; j++)
+    for (int j = 0; grads && j < inputs.n; j++)
         gd_tensor_decref(grads[j]);
     PyMem_Free(grads);
-    PyMem_Free(roots);
-    PyMem_Free(seeds);
-    PyMem_Free(inputs);
+    gdpy_tensor_list_release(&roots);
+    gdpy_tensor_list_release(&seeds);
+    gdpy_tensor_list_release(&inputs);
     return result;
 }
 

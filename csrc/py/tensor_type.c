@@ -68,12 +68,7 @@ static void tensor_dealloc(PyObject *self) {
  * to break such cycles. */
 static int tensor_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(self));
-    gd_tensor *t = gdpy_tensor(self);
-    if (t && t->autograd)
-        for (gd_hook *h = t->autograd->hooks; h; h = h->next)
-            if (gdpy_is_python_hook(h))
-                Py_VISIT((PyObject *)h->context);
-    return 0;
+    return gdpy_traverse_python_hooks(gdpy_tensor(self), visit, arg);
 }
 
 static int tensor_clear(PyObject *self) {
