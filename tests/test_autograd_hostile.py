@@ -199,6 +199,30 @@ def test_backward_from_a_hook_over_another_graph_runs():
     assert_same_values(gv, tv)
 
 
+HOOK_PROGRAMS = [
+    # a handle finds its hook after in-place ops moved the tensor's history
+    "h = y.register_hook(lambda g: g * 100); y.add_(1); y.mul_(2); h.remove()",
+    "h = y.register_hook(lambda g: g * 100); y.add_(1)",
+    "y.register_hook(lambda g: g.mul_(5)); s = m.ones(3); y.backward(s); out = s",
+    "x.register_hook(lambda g: g.mul_(5)); x.grad = m.ones(3)",
+]
+
+
+@pytest.mark.parametrize("code", HOOK_PROGRAMS)
+def test_hooks_and_in_place_changes(code):
+    def program(m):
+        x = m.ones(3, requires_grad=True)
+        scope = {"m": m, "x": x, "y": x * 2}
+        exec(code, scope)
+        if "backward" not in code:
+            scope["y"].sum().backward()
+        return x.grad, scope.get("out")
+
+    (gx, gout), (tx, tout) = run_both(program)
+    assert_same_values(gx, tx)
+    assert_same_values(gout, tout)
+
+
 # ------------------------------------------------- hooks returning bad values
 
 

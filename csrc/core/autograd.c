@@ -343,23 +343,28 @@ gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *
 
 /* Unlinks the hook before dropping it: a backward running it keeps its own
  * reference, and its release may run user code that edits the list. */
-static void remove_from(gd_hook **list, int64_t id) {
+static bool remove_from(gd_hook **list, int64_t id) {
     for (gd_hook **p = list; *p; p = &(*p)->next) {
         if ((*p)->id == id) {
             gd_hook *h = *p;
             *p = h->next;
             h->next = NULL;
             gd_hook_decref(h);
-            return;
+            return true;
         }
     }
+    return false;
 }
 
 void gd_remove_hook(gd_tensor *t, int64_t id) {
-    if (!t->autograd)
+    if (!t->autograd || remove_from(&t->autograd->hooks, id))
         return;
-    gd_node *fn_node = gd_grad_fn(t);
-    remove_from(fn_node ? &fn_node->hooks : &t->autograd->hooks, id);
+    /* A non-leaf's hook stays on the node the tensor had when it was added;
+     * each in-place op since put a newer node in front, with the older one
+     * as its first input. Ids are unique, so the walk removes no other hook. */
+    for (gd_node *n = gd_grad_fn(t); n; n = n->n_inputs > 0 ? n->inputs[0].node : NULL)
+        if (remove_from(&n->hooks, id))
+            return;
 }
 
 /* ---- recording ---------------------------------------------------------- */
