@@ -74,10 +74,25 @@ def backward(
         return
     results = _C.run_backward(tensors, grads, bool(retain), inputs, True)
     done: set[int] = set()
-    for leaf, g in zip(inputs, results, strict=True):
-        if g is not None and id(leaf) not in done:  # a repeated input counts once
-            done.add(id(leaf))
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+    for t, g in zip(inputs, results, strict=True):
+        if g is None or id(t) in done:  # a repeated input counts once
+            continue
+        done.add(id(t))
+        _accumulate(t, g)
+
+
+def _accumulate(t: Any, g: Any) -> None:
+    """What backward does with a gradient reaching ``t``, as torch does it: a
+    leaf's .grad is summed in place; a non-leaf starts retaining its grad,
+    summed out of place. The gradient may be a caller's tensor: copied."""
+    with no_grad():
+        if not t.is_leaf:
+            t.retain_grad()
+            t.grad = g.clone() if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = g.clone()
+        else:
+            t.grad.add_(g)
 
 
 def grad(
