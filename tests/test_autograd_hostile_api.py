@@ -125,6 +125,15 @@ def test_repeated_inputs(inputs):
     assert_same_values(gx, tx)
 
 
+def test_backward_takes_a_sequence_of_gradients():
+    def program(m):
+        x = m.ones(3, requires_grad=True)
+        (x * 2).backward([m.full((3,), 3.0)])
+        return x.grad
+
+    assert_same_values(*run_both(program))
+
+
 def test_backward_with_inputs_accumulates_as_backward_does():
     def program(m):
         x = m.ones(3, requires_grad=True)
@@ -159,6 +168,9 @@ def test_backward_with_inputs_accumulates_as_backward_does():
         "m.stack([x, 1])",
         "m.cat(t for t in [x, x])",
         "m.cat(5)",
+        "(x * 2).backward(2)",
+        "(x * 2).sum().backward('ab')",
+        "(x * 2).backward([1])",
     ],
 )
 def test_tensor_list_refusals(code):

@@ -506,7 +506,7 @@ done:
 
 /* Tensor.backward(gradient=None, retain_graph=None, create_graph=False,
  * inputs=None): in C, so a training loop's backward() costs no Python frame.
- * create_graph and inputs go to gdlite.autograd.backward. */
+ * The other cases go to gdlite.autograd.backward. */
 PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"gradient", "retain_graph", "create_graph", "inputs", NULL};
     PyObject *gradient = Py_None, *retain = Py_None, *create = Py_False,
@@ -517,7 +517,10 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
     int create_graph = PyObject_IsTrue(create);
     if (create_graph < 0)
         return NULL;
-    if (create_graph || inputs != Py_None) {
+    /* The rest, and a gradient that is no tensor (torch reads it as a
+     * sequence of gradients), go to gdlite.autograd.backward. */
+    if (create_graph || inputs != Py_None ||
+        (gradient != Py_None && !gdpy_is_tensor(gradient))) {
         PyObject *mod = PyImport_ImportModule("gdlite.autograd");
         PyObject *fn = mod ? PyObject_GetAttrString(mod, "backward") : NULL;
         Py_XDECREF(mod);
@@ -527,11 +530,6 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
                                                    inputs, NULL);
         Py_DECREF(fn);
         return r;
-    }
-    if (gradient != Py_None && !gdpy_is_tensor(gradient)) {
-        PyErr_Format(PyExc_TypeError, "gradient must be a Tensor or None, not %.200s",
-                     Py_TYPE(gradient)->tp_name);
-        return NULL;
     }
     int retain_graph = retain == Py_None ? 0 : PyObject_IsTrue(retain);
     if (retain_graph < 0)
