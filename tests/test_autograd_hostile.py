@@ -9,6 +9,7 @@ API's side)."""
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 
 import pytest
@@ -223,6 +224,28 @@ def test_hooks_and_in_place_changes(code):
     (gx, gout), (tx, tout) = run_both(program)
     assert_same_values(gx, tx)
     assert_same_values(gout, tout)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_handle_removes_its_hook_after_the_tensor_is_gone(twice):
+    def program(m):
+        x = m.ones(3, requires_grad=True)
+        y = x * 2
+        calls = []
+        handle = y.register_hook(lambda g: calls.append(1))
+        z = y.sum()
+        del y
+        gc.collect()
+        handle.remove()
+        if twice:
+            with handle:  # leaving the block removes it again: a no-op
+                pass
+        z.backward()
+        return calls, x.grad, isinstance(handle.id, int)
+
+    (gcalls, gx, gid), (tcalls, tx, tid) = run_both(program)
+    assert gcalls == tcalls and gid == tid
+    assert_same_values(gx, tx)
 
 
 # ------------------------------------------------- hooks returning bad values

@@ -34,17 +34,60 @@ gd_status gd_autograd_meta_get(gd_tensor *t, gd_autograd_meta **out) {
     return GD_OK;
 }
 
+/* What a handle holds: the hook while it lives (cleared when it is freed). */
+struct gd_hook_token {
+    int64_t refcount;
+    int64_t id;
+    gd_hook *hook; /* borrowed */
+};
+
+void gd_hook_token_decref(gd_hook_token *token) {
+    if (token && --token->refcount == 0)
+        free(token);
+}
+
+int64_t gd_hook_token_id(const gd_hook_token *token) {
+    return token->id;
+}
+
+void gd_hook_incref(gd_hook *h) {
+    h->refcount++;
+}
+
 void gd_hook_decref(gd_hook *h) {
     if (!h || --h->refcount > 0)
         return;
+    if (h->token) {
+        h->token->hook = NULL;
+        gd_hook_token_decref(h->token);
+    }
     if (h->release)
         h->release(h->context);
     free(h);
 }
 
-/* Drops a list already detached from its owner: a release callback may run
- * user code that edits the owner's list, never this one. */
+void gd_hook_unlink(gd_hook *h) {
+    if (!h->pprev)
+        return;
+    *h->pprev = h->next;
+    if (h->next)
+        h->next->pprev = h->pprev;
+    h->next = NULL;
+    h->pprev = NULL;
+    gd_hook_decref(h);
+}
+
+void gd_hook_token_remove(gd_hook_token *token) {
+    if (token->hook)
+        gd_hook_unlink(token->hook);
+}
+
+/* Drops a list already detached from its owner. Every hook is marked
+ * unlinked first: a release callback may run user code that removes hooks
+ * through their handles or edits the owner's new list, never this chain. */
 static void free_hooks(gd_hook *h) {
+    for (gd_hook *p = h; p; p = p->next)
+        p->pprev = NULL;
     while (h) {
         gd_hook *next = h->next;
         h->next = NULL;
@@ -307,10 +350,13 @@ gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out) {
 }
 
 static gd_status add_hook_to(gd_hook **list, gd_hook_fn fn, gd_release_fn release,
-                             void *ctx, int64_t *id) {
+                             void *ctx, gd_hook_token **token) {
     static int64_t next_id = 1;
     gd_hook *h = calloc(1, sizeof *h);
-    if (!h) {
+    gd_hook_token *tok = token ? calloc(1, sizeof *tok) : NULL;
+    if (!h || (token && !tok)) {
+        free(h);
+        free(tok);
         if (release)
             release(ctx);
         return gd_error(GD_ERR_NOMEM, "out of memory");
@@ -319,16 +365,26 @@ static gd_status add_hook_to(gd_hook **list, gd_hook_fn fn, gd_release_fn releas
     h->release = release;
     h->context = ctx;
     h->refcount = 1;
-    h->id = *id = next_id++;
+    h->id = next_id++;
+    if (tok) { /* one reference for the hook, one for the caller */
+        tok->refcount = 2;
+        tok->id = h->id;
+        tok->hook = h;
+        h->token = tok;
+        *token = tok;
+    }
     gd_hook **tail = list;
     while (*tail)
         tail = &(*tail)->next;
     *tail = h;
+    h->pprev = tail;
     return GD_OK;
 }
 
 gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
-                      int64_t *id) {
+                      gd_hook_token **token) {
+    if (token)
+        *token = NULL;
     if (!gd_requires_grad(t)) {
         if (release)
             release(ctx);
@@ -338,33 +394,7 @@ gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *
     }
     gd_node *fn_node = gd_grad_fn(t);
     return add_hook_to(fn_node ? &fn_node->hooks : &t->autograd->hooks, fn, release,
-                       ctx, id);
-}
-
-/* Unlinks the hook before dropping it: a backward running it keeps its own
- * reference, and its release may run user code that edits the list. */
-static bool remove_from(gd_hook **list, int64_t id) {
-    for (gd_hook **p = list; *p; p = &(*p)->next) {
-        if ((*p)->id == id) {
-            gd_hook *h = *p;
-            *p = h->next;
-            h->next = NULL;
-            gd_hook_decref(h);
-            return true;
-        }
-    }
-    return false;
-}
-
-void gd_remove_hook(gd_tensor *t, int64_t id) {
-    if (!t->autograd || remove_from(&t->autograd->hooks, id))
-        return;
-    /* A non-leaf's hook stays on the node the tensor had when it was added;
-     * each in-place op since put a newer node in front, with the older one
-     * as its first input. Ids are unique, so the walk removes no other hook. */
-    for (gd_node *n = gd_grad_fn(t); n; n = n->n_inputs > 0 ? n->inputs[0].node : NULL)
-        if (remove_from(&n->hooks, id))
-            return;
+                       ctx, token);
 }
 
 /* ---- recording ---------------------------------------------------------- */

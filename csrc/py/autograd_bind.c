@@ -330,43 +330,104 @@ int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg) {
 /* Unlinks the Python hooks first, then drops them: dropping runs user code
  * (finalizers) that may edit the tensor's list. */
 void gdpy_clear_python_hooks(gd_tensor *t) {
-    gd_hook **p = &t->autograd->hooks, *dropped = NULL;
-    while (*p) {
-        gd_hook *h = *p;
-        if (!gdpy_is_python_hook(h)) {
-            p = &h->next;
-            continue;
+    gd_hook *dropped = NULL, *h = t->autograd->hooks;
+    while (h) {
+        gd_hook *next = h->next;
+        if (gdpy_is_python_hook(h)) {
+            gd_hook_incref(h); /* held past the unlink: no user code runs here */
+            gd_hook_unlink(h);
+            h->next = dropped;
+            dropped = h;
         }
-        *p = h->next;
-        h->next = dropped;
-        dropped = h;
+        h = next;
     }
     while (dropped) {
-        gd_hook *h = dropped;
+        h = dropped;
         dropped = h->next;
         h->next = NULL;
         gd_hook_decref(h);
     }
 }
 
+/* ---- hook handles ------------------------------------------------------- */
+
+/* What register_hook returns: removes its hook whatever became of the
+ * tensor since, and keeps neither the hook nor the tensor alive. */
+typedef struct {
+    PyObject_HEAD gd_hook_token *token;
+} HookHandleObject;
+
+static void hookhandle_dealloc(PyObject *self) {
+    gd_hook_token_decref(((HookHandleObject *)self)->token);
+    PyObject_Free(self);
+}
+
+static PyObject *hookhandle_remove(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_hook_token_remove(((HookHandleObject *)self)->token);
+    Py_RETURN_NONE;
+}
+
+static PyObject *hookhandle_enter(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return Py_NewRef(self);
+}
+
+static PyObject *hookhandle_exit(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+    (void)args;
+    (void)nargs;
+    gd_hook_token_remove(((HookHandleObject *)self)->token);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *hookhandle_id(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLongLong(gd_hook_token_id(((HookHandleObject *)self)->token));
+}
+
+static PyMethodDef hookhandle_methods[] = {
+    {"remove", hookhandle_remove, METH_NOARGS, "Unregisters the hook."},
+    {"__enter__", hookhandle_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))hookhandle_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef hookhandle_getset[] = {
+    {"id", hookhandle_id, NULL, "the hook's number", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject hookhandle_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C.RemovableHandle",
+    .tp_basicsize = sizeof(HookHandleObject),
+    .tp_dealloc = hookhandle_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Returned by register_hook; remove() unregisters the hook.",
+    .tp_methods = hookhandle_methods,
+    .tp_getset = hookhandle_getset,
+};
+
 PyObject *gdpy_add_hook(PyObject *self, PyObject *fn) {
-    int64_t id = 0;
+    gd_hook_token *token = NULL;
+    HookHandleObject *handle = NULL;
     if (!PyCallable_Check(fn)) {
         PyErr_SetString(PyExc_TypeError, "hook must be callable");
         return NULL;
     }
-    Py_INCREF(fn);
-    gd_status st =
-        gd_add_hook(gdpy_tensor(self), call_python_hook, release_python_hook, fn, &id);
-    return st ? gdpy_raise(st) : PyLong_FromLongLong(id);
-}
-
-PyObject *gdpy_remove_hook(PyObject *self, PyObject *id) {
-    long long v = PyLong_AsLongLong(id);
-    if (v == -1 && PyErr_Occurred())
+    if (PyType_Ready(&hookhandle_type) < 0 ||
+        !(handle = PyObject_New(HookHandleObject, &hookhandle_type)))
         return NULL;
-    gd_remove_hook(gdpy_tensor(self), v);
-    Py_RETURN_NONE;
+    handle->token = NULL;
+    Py_INCREF(fn); /* the hook's reference, dropped by release_python_hook */
+    gd_status st = gd_add_hook(gdpy_tensor(self), call_python_hook, release_python_hook,
+                               fn, &token);
+    if (st) {
+        Py_DECREF(handle);
+        return gdpy_raise(st);
+    }
+    handle->token = token;
+    return (PyObject *)handle;
 }
 
 /* ---- grad-mode context managers ----------------------------------------- */

@@ -68,12 +68,11 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
 PyObject *gdpy_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *gdpy_detach(PyObject *self, PyObject *unused);
 PyObject *gdpy_detach_(PyObject *self, PyObject *unused);
-PyObject *gdpy_add_hook(PyObject *self, PyObject *fn);
+PyObject *gdpy_add_hook(PyObject *self, PyObject *fn); /* returns a handle */
 bool gdpy_is_python_hook(const gd_hook *h);
 void gdpy_clear_python_hooks(gd_tensor *t); /* drops a leaf's Python hooks */
 /* tp_traverse of a leaf's Python hooks (those no running backward holds). */
 int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg);
-PyObject *gdpy_remove_hook(PyObject *self, PyObject *id);
 extern PyMethodDef gdpy_autograd_functions[];
 extern PyMethodDef gdpy_functions[]; /* functions.c: ops */
 /* functions.c: tensors taken from a Python list, tuple or other iterable, as
