@@ -103,6 +103,23 @@ def test_hooks_collected_mid_backward():
     """)
 
 
+def test_leaf_hooks_outlive_its_collected_python_object():
+    # The graph still holds the leaf: a collection must not take its hooks
+    # (they reference the Python object, a cycle only the graph keeps alive).
+    def program(m):
+        calls = []
+        x = m.ones(3, requires_grad=True)
+        x.register_hook(lambda g, x=x: calls.append(g.tolist()))
+        y = x * 2
+        del x
+        gc.collect()
+        y.sum().backward()
+        return calls
+
+    g, t = run_both(program)
+    assert g == t
+
+
 def test_hook_drops_the_roots_mid_backward():
     # run_backward holds its tensors: a hook emptying the caller's list (and
     # collecting) frees nothing the engine still uses.

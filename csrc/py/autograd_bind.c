@@ -315,11 +315,16 @@ bool gdpy_is_python_hook(const gd_hook *h) {
     return h->fn == call_python_hook;
 }
 
-/* The collector may only see a hook that nothing but its list holds: one a
- * running backward holds is alive whatever else dies, so its callable must
- * not be cleared as garbage before it runs. */
+/* The collector may only see hooks the Python object alone keeps alive: not
+ * while the core holds the tensor too (its graph: the hooks must still run
+ * when the graph is walked, as in PyTorch), and not a hook a running
+ * backward holds (its callable must not be cleared before it runs). */
+static bool hooks_owned_by_object(const gd_tensor *t) {
+    return t && t->autograd && t->refcount == 1;
+}
+
 int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg) {
-    if (!t || !t->autograd)
+    if (!hooks_owned_by_object(t))
         return 0;
     for (gd_hook *h = t->autograd->hooks; h; h = h->next)
         if (gdpy_is_python_hook(h) && h->refcount == 1)
@@ -330,6 +335,8 @@ int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg) {
 /* Unlinks the Python hooks first, then drops them: dropping runs user code
  * (finalizers) that may edit the tensor's list. */
 void gdpy_clear_python_hooks(gd_tensor *t) {
+    if (!hooks_owned_by_object(t))
+        return;
     gd_hook *dropped = NULL, *h = t->autograd->hooks;
     while (h) {
         gd_hook *next = h->next;

@@ -70,7 +70,8 @@ PyObject *gdpy_detach(PyObject *self, PyObject *unused);
 PyObject *gdpy_detach_(PyObject *self, PyObject *unused);
 PyObject *gdpy_add_hook(PyObject *self, PyObject *fn); /* returns a handle */
 bool gdpy_is_python_hook(const gd_hook *h);
-void gdpy_clear_python_hooks(gd_tensor *t); /* drops a leaf's Python hooks */
+/* tp_clear: drops a leaf's Python hooks when its Python object alone held them. */
+void gdpy_clear_python_hooks(gd_tensor *t);
 /* tp_traverse of a leaf's Python hooks (those no running backward holds). */
 int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg);
 extern PyMethodDef gdpy_autograd_functions[];
