@@ -1,5 +1,6 @@
 /* The autograd graph: grad mode, recording nodes as ops run, in-place
- * history, and the backward engine. The rules themselves are in backward.c. */
+ * history and saved tensors. Hooks are in hooks.c, the backward engine in
+ * engine.c, the rules themselves in backward.c. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -34,68 +35,6 @@ gd_status gd_autograd_meta_get(gd_tensor *t, gd_autograd_meta **out) {
     return GD_OK;
 }
 
-/* What a handle holds: the hook while it lives (cleared when it is freed). */
-struct gd_hook_token {
-    int64_t refcount;
-    int64_t id;
-    gd_hook *hook; /* borrowed */
-};
-
-void gd_hook_token_decref(gd_hook_token *token) {
-    if (token && --token->refcount == 0)
-        free(token);
-}
-
-int64_t gd_hook_token_id(const gd_hook_token *token) {
-    return token->id;
-}
-
-void gd_hook_incref(gd_hook *h) {
-    h->refcount++;
-}
-
-void gd_hook_decref(gd_hook *h) {
-    if (!h || --h->refcount > 0)
-        return;
-    if (h->token) {
-        h->token->hook = NULL;
-        gd_hook_token_decref(h->token);
-    }
-    if (h->release)
-        h->release(h->context);
-    free(h);
-}
-
-void gd_hook_unlink(gd_hook *h) {
-    if (!h->pprev)
-        return;
-    *h->pprev = h->next;
-    if (h->next)
-        h->next->pprev = h->pprev;
-    h->next = NULL;
-    h->pprev = NULL;
-    gd_hook_decref(h);
-}
-
-void gd_hook_token_remove(gd_hook_token *token) {
-    if (token->hook)
-        gd_hook_unlink(token->hook);
-}
-
-/* Drops a list already detached from its owner. Every hook is marked
- * unlinked first: a release callback may run user code that removes hooks
- * through their handles or edits the owner's new list, never this chain. */
-static void free_hooks(gd_hook *h) {
-    for (gd_hook *p = h; p; p = p->next)
-        p->pprev = NULL;
-    while (h) {
-        gd_hook *next = h->next;
-        h->next = NULL;
-        gd_hook_decref(h);
-        h = next;
-    }
-}
-
 void gd_autograd_meta_free(gd_autograd_meta *meta) {
     if (!meta)
         return;
@@ -103,7 +42,7 @@ void gd_autograd_meta_free(gd_autograd_meta *meta) {
     gd_node_decref(meta->grad_fn);
     gd_hook *hooks = meta->hooks;
     meta->hooks = NULL;
-    free_hooks(hooks);
+    gd_hooks_free(hooks);
     free(meta);
 }
 
@@ -291,7 +230,7 @@ void gd_node_decref(gd_node *node) {
         gd_tensor_decref(n->buffer);
         gd_hook *hooks = n->hooks;
         n->hooks = NULL;
-        free_hooks(hooks);
+        gd_hooks_free(hooks);
         free(n);
     }
     if (stack != stack_local)
@@ -347,54 +286,6 @@ gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out) {
     (*out)->variable = leaf;
     meta->accumulator = *out;
     return GD_OK;
-}
-
-static gd_status add_hook_to(gd_hook **list, gd_hook_fn fn, gd_release_fn release,
-                             void *ctx, gd_hook_token **token) {
-    static int64_t next_id = 1;
-    gd_hook *h = calloc(1, sizeof *h);
-    gd_hook_token *tok = token ? calloc(1, sizeof *tok) : NULL;
-    if (!h || (token && !tok)) {
-        free(h);
-        free(tok);
-        if (release)
-            release(ctx);
-        return gd_error(GD_ERR_NOMEM, "out of memory");
-    }
-    h->fn = fn;
-    h->release = release;
-    h->context = ctx;
-    h->refcount = 1;
-    h->id = next_id++;
-    if (tok) { /* one reference for the hook, one for the caller */
-        tok->refcount = 2;
-        tok->id = h->id;
-        tok->hook = h;
-        h->token = tok;
-        *token = tok;
-    }
-    gd_hook **tail = list;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = h;
-    h->pprev = tail;
-    return GD_OK;
-}
-
-gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
-                      gd_hook_token **token) {
-    if (token)
-        *token = NULL;
-    if (!gd_requires_grad(t)) {
-        if (release)
-            release(ctx);
-        return gd_error(
-            GD_ERR_RUNTIME,
-            "cannot register a hook on a tensor that doesn't require gradient");
-    }
-    gd_node *fn_node = gd_grad_fn(t);
-    return add_hook_to(fn_node ? &fn_node->hooks : &t->autograd->hooks, fn, release,
-                       ctx, token);
 }
 
 /* ---- recording ---------------------------------------------------------- */

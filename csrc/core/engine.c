@@ -142,55 +142,6 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
     return GD_OK;
 }
 
-/* A hook's result must be the gradient it was given, changed in value only. */
-static gd_status check_hook_result(const gd_tensor *was, const gd_tensor *got) {
-    GD_CHECK(got->dtype == was->dtype, GD_ERR_RUNTIME,
-             "hook '<unknown>' has changed the type of value (was gdlite.%s got "
-             "gdlite.%s)",
-             gd_dtype_legacy_name(was->dtype), gd_dtype_legacy_name(got->dtype));
-    GD_CHECK(got->ndim == was->ndim && memcmp(got->shape, was->shape,
-                                              sizeof(int64_t) * (size_t)was->ndim) == 0,
-             GD_ERR_RUNTIME, "hook '<unknown>' has changed the size of value");
-    return GD_OK;
-}
-
-/* Runs the hooks the list holds now, in order. Each is held for the walk, so
- * a hook may remove itself or others (they still run this time, as in
- * PyTorch), add hooks (they run from the next backward on), or drop the
- * tensor that owns the list. */
-static gd_status run_hooks(const gd_hook *list, gd_tensor **grad) {
-    gd_hook *local[8], **held = local;
-    int64_t n = 0, k = 0;
-    gd_status st = GD_OK;
-    for (const gd_hook *h = list; h; h = h->next)
-        n++;
-    if (n == 0)
-        return GD_OK;
-    if (n > 8 && !(held = malloc(sizeof *held * (size_t)n)))
-        return gd_error(GD_ERR_NOMEM, "out of memory");
-    for (gd_hook *h = (gd_hook *)list; h; h = h->next) {
-        h->refcount++;
-        held[k++] = h;
-    }
-    for (k = 0; k < n && !st; k++) {
-        gd_tensor *replacement = NULL;
-        st = held[k]->fn(held[k]->context, *grad, &replacement);
-        if (!st && replacement)
-            st = check_hook_result(*grad, replacement);
-        if (st) {
-            gd_tensor_decref(replacement);
-        } else if (replacement) {
-            gd_tensor_decref(*grad);
-            *grad = replacement;
-        }
-    }
-    for (k = 0; k < n; k++)
-        gd_hook_decref(held[k]);
-    if (held != local)
-        free(held);
-    return st;
-}
-
 /* A gradient to keep: taken over when nothing else can see it, else copied. */
 static gd_status keep(gd_tensor *g, gd_tensor **out) {
     bool private = g->refcount == 1 && g->storage->refcount == 1 && !g->autograd &&
@@ -248,7 +199,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     if (node->op == GD_OP_ACCUMULATE_GRAD) {
         gd_tensor *leaf = node->variable;
-        if (leaf->autograd && (st = run_hooks(leaf->autograd->hooks, &g)))
+        if (leaf->autograd && (st = gd_hooks_run(leaf->autograd->hooks, &g)))
             goto release;
         if (node->capture) {
             gd_tensor_incref(g);
@@ -260,7 +211,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         }
         goto release;
     }
-    if ((st = run_hooks(node->hooks, &g)))
+    if ((st = gd_hooks_run(node->hooks, &g)))
         goto release;
     if (node->retains_grad && !rs->capture_mode &&
         (st = retain_into(&node->retained_grad, g)))
