@@ -213,10 +213,11 @@ class Tensor(_C.TensorBase):
 
     # ---- autograd -----------------------------------------------------------
 
-    def register_hook(self, hook: Any) -> _RemovableHandle:
+    def register_hook(self, hook: Any) -> Any:
         """Calls ``hook(grad)`` when this tensor's gradient is computed; a
-        returned tensor replaces the gradient."""
-        return _RemovableHandle(self, self._add_hook(hook))
+        returned tensor replaces the gradient. The handle's ``remove()``
+        unregisters it, even after the tensor itself is gone."""
+        return self._add_hook(hook)
 
     # ---- iteration ----------------------------------------------------------
 
@@ -369,27 +370,6 @@ class Tensor(_C.TensorBase):
         from ._random import tensor_random_
 
         return tensor_random_(self, args, kwargs)
-
-
-class _RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, tensor: Tensor, hook_id: int) -> None:
-        import weakref
-
-        self._tensor = weakref.ref(tensor)
-        self.id = hook_id
-
-    def remove(self) -> None:
-        t = self._tensor()
-        if t is not None:
-            t._remove_hook(self.id)
-
-    def __enter__(self) -> _RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 def _rebuild(array: np.ndarray, requires_grad: bool = False) -> Tensor:

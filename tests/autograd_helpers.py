@@ -3,8 +3,13 @@ under the installed torch, and compare values, node names and error texts."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,3 +134,32 @@ def central_difference(
             gflat[k] = (plus - minus) / (2 * eps)
         grads.append(g)
     return grads
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_program(lib: str, code: str) -> subprocess.CompletedProcess:
+    """``code`` run in a fresh interpreter with ``m`` bound to ``lib``: for
+    programs that might crash it (the environment, sanitizers included, is
+    passed on)."""
+    program = f"import {lib} as m\n" + textwrap.dedent(code)
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def assert_same_output(code: str) -> str:
+    """Runs ``code`` under torch and gdlite in fresh interpreters: both exit
+    cleanly and print the same thing (torch's type names read as gdlite's)."""
+    want = run_program("torch", code)
+    assert want.returncode == 0, want.stderr
+    got = run_program("gdlite", code)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout == want.stdout.replace("torch.", "gdlite."), got.stderr[-3000:]
+    return got.stdout

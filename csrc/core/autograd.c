@@ -1,5 +1,6 @@
 /* The autograd graph: grad mode, recording nodes as ops run, in-place
- * history, and the backward engine. The rules themselves are in backward.c. */
+ * history and saved tensors. Hooks are in hooks.c, the backward engine in
+ * engine.c, the rules themselves in backward.c. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -34,22 +35,14 @@ gd_status gd_autograd_meta_get(gd_tensor *t, gd_autograd_meta **out) {
     return GD_OK;
 }
 
-static void free_hooks(gd_hook *h) {
-    while (h) {
-        gd_hook *next = h->next;
-        if (h->release)
-            h->release(h->context);
-        free(h);
-        h = next;
-    }
-}
-
 void gd_autograd_meta_free(gd_autograd_meta *meta) {
     if (!meta)
         return;
     gd_tensor_decref(meta->grad);
     gd_node_decref(meta->grad_fn);
-    free_hooks(meta->hooks);
+    gd_hook *hooks = meta->hooks;
+    meta->hooks = NULL;
+    gd_hooks_free(hooks);
     free(meta);
 }
 
@@ -90,29 +83,57 @@ gd_tensor *gd_get_grad(const gd_tensor *t) {
 
 gd_status gd_set_grad(gd_tensor *t, gd_tensor *grad) {
     gd_autograd_meta *meta = NULL;
+    gd_node *fn = gd_grad_fn(t);
     if (grad) {
+        char have[256], want[256];
+        GD_CHECK(grad != t, GD_ERR_RUNTIME, "can't assign Variable as its own grad");
         GD_CHECK(grad->dtype == t->dtype, GD_ERR_RUNTIME,
-                 "assigned grad has data of a different type");
+                 "attempting to assign a gradient with dtype '%s' to a tensor with "
+                 "grad_dtype '%s'. The gradient must match the tensor's grad_dtype "
+                 "(defaults to the tensor's dtype). You can set the tensor's "
+                 "grad_dtype attribute with a specific dtype, or None to allow any "
+                 "dtype. Set grad_dtype with caution. Diverging the dtypes of a "
+                 "tensor and its gradient may break downstream systems that assume "
+                 "they match.",
+                 gd_dtype_cxx_name(grad->dtype), gd_dtype_scalar_name(t->dtype));
         GD_CHECK(grad->ndim == t->ndim &&
                      memcmp(grad->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim) ==
                          0,
-                 GD_ERR_RUNTIME, "assigned grad has data of a different size");
-    } else if (!t->autograd) {
+                 GD_ERR_RUNTIME,
+                 "attempting to assign a gradient of size '%s' to a tensor of size "
+                 "'%s'. Please ensure that the gradient and the tensor are the same "
+                 "size",
+                 gd_format_shape(have, sizeof have, grad->ndim, grad->shape),
+                 gd_format_shape(want, sizeof want, t->ndim, t->shape));
+    }
+    if (fn) { /* a non-leaf's grad is the one retain_grad() keeps */
+        gd_node_set_retained_grad(fn, grad);
         return GD_OK;
     }
+    if (!grad && !t->autograd)
+        return GD_OK;
     gd_status st = gd_autograd_meta_get(t, &meta);
     if (st)
         return st;
     if (grad)
         gd_tensor_incref(grad);
-    gd_tensor_decref(meta->grad);
+    gd_tensor *old = meta->grad;
     meta->grad = grad;
+    gd_tensor_decref(old);
     return GD_OK;
 }
 
 gd_status gd_detach_(gd_tensor *t) {
     if (!t->autograd)
         return GD_OK;
+    /* The view would stop sharing its base's history while sharing its data. */
+    GD_CHECK(!t->autograd->is_view, GD_ERR_RUNTIME,
+             "Can't detach views in-place. Use detach() instead. If you are using "
+             "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view "
+             "is set as True, gradients are views of DDP buckets, and hence detach_() "
+             "cannot be called on these gradients. To fix this error, please refer to "
+             "the Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+             "solution.");
     gd_node_decref(t->autograd->grad_fn);
     t->autograd->grad_fn = NULL;
     t->autograd->requires_grad = false;
@@ -203,7 +224,9 @@ void gd_node_decref(gd_node *node) {
         }
         gd_tensor_decref(n->retained_grad);
         gd_tensor_decref(n->buffer);
-        free_hooks(n->hooks);
+        gd_hook *hooks = n->hooks;
+        n->hooks = NULL;
+        gd_hooks_free(hooks);
         free(n);
     }
     if (stack != stack_local)
@@ -259,63 +282,6 @@ gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out) {
     (*out)->variable = leaf;
     meta->accumulator = *out;
     return GD_OK;
-}
-
-static gd_status add_hook_to(gd_hook **list, gd_hook_fn fn, gd_release_fn release,
-                             void *ctx, int64_t *id) {
-    static int64_t next_id = 1;
-    gd_hook *h = calloc(1, sizeof *h);
-    if (!h) {
-        if (release)
-            release(ctx);
-        return gd_error(GD_ERR_NOMEM, "out of memory");
-    }
-    h->fn = fn;
-    h->release = release;
-    h->context = ctx;
-    h->id = *id = next_id++;
-    gd_hook **tail = list;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = h;
-    return GD_OK;
-}
-
-gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
-                      int64_t *id) {
-    if (!gd_requires_grad(t)) {
-        if (release)
-            release(ctx);
-        return gd_error(
-            GD_ERR_RUNTIME,
-            "cannot register a hook on a tensor that doesn't require gradient");
-    }
-    gd_node *fn_node = gd_grad_fn(t);
-    return add_hook_to(fn_node ? &fn_node->hooks : &t->autograd->hooks, fn, release,
-                       ctx, id);
-}
-
-static void remove_from(gd_hook **list, int64_t id) {
-    for (gd_hook **p = list; *p; p = &(*p)->next) {
-        if ((*p)->id == id) {
-            gd_hook *h = *p;
-            *p = h->next;
-            h->next = NULL;
-            free_hooks(h);
-            return;
-        }
-    }
-}
-
-void gd_remove_hook_node(gd_hook *h) {
-    free_hooks(h);
-}
-
-void gd_remove_hook(gd_tensor *t, int64_t id) {
-    if (!t->autograd)
-        return;
-    gd_node *fn_node = gd_grad_fn(t);
-    remove_from(fn_node ? &fn_node->hooks : &t->autograd->hooks, id);
 }
 
 /* ---- recording ---------------------------------------------------------- */

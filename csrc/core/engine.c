@@ -142,20 +142,6 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
     return GD_OK;
 }
 
-static gd_status run_hooks(gd_hook *h, gd_tensor **grad) {
-    for (; h; h = h->next) {
-        gd_tensor *replacement = NULL;
-        gd_status st = h->fn(h->context, *grad, &replacement);
-        if (st)
-            return st;
-        if (replacement) {
-            gd_tensor_decref(*grad);
-            *grad = replacement;
-        }
-    }
-    return GD_OK;
-}
-
 /* A gradient to keep: taken over when nothing else can see it, else copied. */
 static gd_status keep(gd_tensor *g, gd_tensor **out) {
     bool private = g->refcount == 1 && g->storage->refcount == 1 && !g->autograd &&
@@ -168,14 +154,36 @@ static gd_status keep(gd_tensor *g, gd_tensor **out) {
     return gd_clone(g, out);
 }
 
-/* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). */
+/* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). The
+ * slot is held across the add: nothing the add runs can free it. */
 static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
     if (!*slot)
         return keep(g, slot);
-    gd_status st = gd_binary_(GD_OP_ADD, *slot, g, (*slot)->dtype);
-    if (!st)
-        gd_bump_version(*slot);
+    gd_tensor *grad = *slot;
+    gd_status st = gd_check_writable(grad);
+    if (st)
+        return st;
+    gd_tensor_incref(grad);
+    if (!(st = gd_binary_(GD_OP_ADD, grad, g, grad->dtype)))
+        gd_bump_version(grad);
+    gd_tensor_decref(grad);
     return st;
+}
+
+/* A non-leaf's retained grad: a private copy, then out-of-place sums, so a
+ * .grad read after one backward is not changed by the next (PyTorch's
+ * retain_grad hook does the same). */
+static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
+    if (!*slot)
+        return keep(g, slot);
+    gd_tensor *sum = NULL;
+    gd_status st = gd_binary(GD_OP_ADD, *slot, g,
+                             gd_promote_types((*slot)->dtype, g->dtype), &sum);
+    if (st)
+        return st;
+    gd_tensor_decref(*slot);
+    *slot = sum;
+    return GD_OK;
 }
 
 typedef struct {
@@ -191,7 +199,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     if (node->op == GD_OP_ACCUMULATE_GRAD) {
         gd_tensor *leaf = node->variable;
-        if (leaf->autograd && (st = run_hooks(leaf->autograd->hooks, &g)))
+        if (leaf->autograd && (st = gd_hooks_run(leaf->autograd->hooks, &g)))
             goto release;
         if (node->capture) {
             gd_tensor_incref(g);
@@ -203,10 +211,10 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         }
         goto release;
     }
-    if ((st = run_hooks(node->hooks, &g)))
+    if ((st = gd_hooks_run(node->hooks, &g)))
         goto release;
     if (node->retains_grad && !rs->capture_mode &&
-        (st = accumulate_into(&node->retained_grad, g)))
+        (st = retain_into(&node->retained_grad, g)))
         goto release;
     if (node->capture && !rs->grads_out[node->capture - 1]) {
         gd_tensor_incref(g);
@@ -304,30 +312,45 @@ static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **o
     return GD_OK;
 }
 
-static gd_status backward_locked(int n, gd_tensor *const *roots,
-                                 gd_tensor *const *seeds, bool retain_graph,
-                                 int n_inputs, gd_tensor *const *inputs,
-                                 bool allow_unused, gd_tensor **grads_out);
+/* Each backward marks the nodes it walks with its own number. Hooks run user
+ * code, which may start another backward (or another thread may): one that
+ * reaches a node a running backward owns is refused, since the nodes' scratch
+ * fields belong to that walk. The counter is advanced under the GIL. */
+static uint64_t last_walk;
 
+static gd_status busy(void) {
+    return gd_error(GD_ERR_RUNTIME,
+                    "gdlite cannot run a backward through a graph that another running "
+                    "backward is using (a hook started a backward over an overlapping "
+                    "graph)");
+}
+
+static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
+                            bool retain_graph, int n_inputs, gd_tensor *const *inputs,
+                            bool allow_unused, gd_tensor **grads_out);
+
+/* Backward runs with grad mode off, as in PyTorch: hooks record no graph. It
+ * keeps the embedder's lock throughout (gd_loop_keep_lock): the engine's
+ * scratch lives on nodes that threads' graphs share (a leaf's AccumulateGrad),
+ * and leaves' .grad are shared too, where PyTorch keeps per-call maps and a
+ * mutex per AccumulateGrad. */
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
                       bool retain_graph, int n_inputs, gd_tensor *const *inputs,
                       bool allow_unused, gd_tensor **grads_out) {
-    /* The engine's scratch (dependency counts, gradient buffers) lives on the
-     * nodes, and graphs of different threads share nodes (a leaf's
-     * AccumulateGrad); leaves' .grad are shared too. So a backward keeps the
-     * embedder's lock throughout, where PyTorch keeps per-call maps and a
-     * mutex per AccumulateGrad. */
+    bool was_enabled = gd_grad_enabled();
+    gd_set_grad_enabled(false);
     gd_loop_keep_lock(true);
-    gd_status st = backward_locked(n, roots, seeds, retain_graph, n_inputs, inputs,
-                                   allow_unused, grads_out);
+    gd_status st = walk_graph(n, roots, seeds, retain_graph, n_inputs, inputs,
+                              allow_unused, grads_out);
     gd_loop_keep_lock(false);
+    gd_set_grad_enabled(was_enabled);
     return st;
 }
 
-static gd_status backward_locked(int n, gd_tensor *const *roots,
-                                 gd_tensor *const *seeds, bool retain_graph,
-                                 int n_inputs, gd_tensor *const *inputs,
-                                 bool allow_unused, gd_tensor **grads_out) {
+static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
+                            bool retain_graph, int n_inputs, gd_tensor *const *inputs,
+                            bool allow_unused, gd_tensor **grads_out) {
+    uint64_t walk = ++last_walk;
     node_list all, stack, heap, held;
     NODE_LIST_INIT(all);
     NODE_LIST_INIT(stack);
@@ -355,19 +378,24 @@ static gd_status backward_locked(int n, gd_tensor *const *roots,
         }
         if ((st = gd_edge_of(t, &node)))
             break;
+        if (node->walk) {
+            gd_node_decref(node);
+            st = busy();
+            break;
+        }
         if ((st = list_push(&held, node))) {
             gd_node_decref(node);
             break;
         }
-        if (!is_root)
+        if (!is_root && !node->capture) /* a repeated input is copied at the end */
             node->capture = i - n + 1;
     }
     /* Discover the graph; count each node's consumers. */
     for (int64_t k = 0; k < (int64_t)n && !st; k++) {
         gd_node *r = held.v[k];
-        if (r->visited)
+        if (r->walk == walk)
             continue;
-        r->visited = true;
+        r->walk = walk;
         if (!(st = list_push(&all, r)))
             st = list_push(&stack, r);
     }
@@ -377,9 +405,13 @@ static gd_status backward_locked(int n, gd_tensor *const *roots,
             gd_node *nx = x->inputs[i].node;
             if (!nx)
                 continue;
+            if (nx->walk && nx->walk != walk) {
+                st = busy();
+                break;
+            }
             nx->deps++;
-            if (!nx->visited) {
-                nx->visited = true;
+            if (!nx->walk) {
+                nx->walk = walk;
                 if (!(st = list_push(&all, nx)))
                     st = list_push(&stack, nx);
             }
@@ -406,6 +438,12 @@ static gd_status backward_locked(int n, gd_tensor *const *roots,
         }
     }
     for (int j = 0; j < n_inputs && !st; j++)
+        for (int k = 0; k < j && !grads_out[j]; k++)
+            if (held.v[n + k] == held.v[n + j] && grads_out[k]) {
+                gd_tensor_incref(grads_out[k]);
+                grads_out[j] = grads_out[k];
+            }
+    for (int j = 0; j < n_inputs && !st; j++)
         if (!grads_out[j] && !allow_unused)
             st = gd_error(
                 GD_ERR_RUNTIME,
@@ -416,7 +454,8 @@ static gd_status backward_locked(int n, gd_tensor *const *roots,
     for (int64_t k = 0; k < all.n; k++) {
         gd_node *x = all.v[k];
         x->deps = 0;
-        x->visited = x->needed = x->run_rule = false;
+        x->walk = 0;
+        x->needed = x->run_rule = false;
         x->capture = 0;
         gd_tensor_decref(x->buffer);
         x->buffer = NULL;

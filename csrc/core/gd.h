@@ -395,15 +395,21 @@ void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double
 typedef struct gd_node gd_node;
 
 /* Hooks run on the gradient flowing into a tensor; they may replace it
- * (*replacement, a new reference) or leave it (NULL). */
+ * (*replacement, a new reference of the same shape and dtype) or leave it
+ * (NULL). A hook is refcounted: its list holds one reference and a backward
+ * running it another, so a hook may remove itself or any other hook. */
 typedef gd_status (*gd_hook_fn)(void *context, gd_tensor *grad,
                                 gd_tensor **replacement);
+typedef struct gd_hook_token gd_hook_token;
 typedef struct gd_hook {
     gd_hook_fn fn;
     gd_release_fn release; /* frees context when the hook goes */
     void *context;
     int64_t id;
+    int64_t refcount;
     struct gd_hook *next;
+    struct gd_hook **pprev; /* the link that points here; NULL once unlinked */
+    gd_hook_token *token;   /* owned: the handle's weak view of this hook */
 } gd_hook;
 
 struct gd_autograd_meta {
@@ -481,11 +487,21 @@ gd_tensor *gd_node_variable(const gd_node *node);  /* AccumulateGrad's leaf */
 gd_tensor *gd_node_retained_grad(const gd_node *node); /* borrowed */
 void gd_node_retain_grad(gd_node *node); /* keep the output's grad from now on */
 void gd_node_set_retained_grad(gd_node *node, gd_tensor *grad); /* takes a ref */
+/* Adds a hook; *token (a new reference) removes it later, whatever became
+ * of the tensor meanwhile (in-place ops, its binding object collected),
+ * without keeping the hook or its context alive. */
 gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *ctx,
-                      int64_t *id);
-void gd_remove_hook(gd_tensor *t, int64_t id);
-/* Frees one hook already unlinked from its list (runs its release). */
-void gd_remove_hook_node(gd_hook *h);
+                      gd_hook_token **token);
+/* Unlinks the token's hook if it is still in its list; a backward already
+ * running it still runs it this time, as in PyTorch. */
+void gd_hook_token_remove(gd_hook_token *token);
+int64_t gd_hook_token_id(const gd_hook_token *token);
+void gd_hook_token_decref(gd_hook_token *token);
+/* Unlinks a hook from its list (if linked), dropping the list's reference. */
+void gd_hook_unlink(gd_hook *h);
+void gd_hook_incref(gd_hook *h);
+/* Drops a reference to a hook; the last one runs its release and frees it. */
+void gd_hook_decref(gd_hook *h);
 
 /* The leaf's gradient (borrowed, may be NULL); setting takes a reference. */
 gd_tensor *gd_get_grad(const gd_tensor *t);

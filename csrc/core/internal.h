@@ -142,10 +142,16 @@ struct gd_node {
     int64_t deps;
     gd_tensor *buffer;
     int capture;
-    bool visited, needed, run_rule;
+    uint64_t walk; /* the backward that discovered this node, 0 when none runs */
+    bool needed, run_rule;
     int n_inputs;
     gd_input_meta inputs[]; /* n_inputs entries */
 };
+
+/* hooks.c: drops a list already detached from its owner; runs the hooks a
+ * list holds now on *grad (replacing it as they ask). */
+void gd_hooks_free(gd_hook *list);
+gd_status gd_hooks_run(const gd_hook *list, gd_tensor **grad);
 
 /* A backward rule: fills grad_inputs[i] (new references) for each input i
  * whose node->inputs[i].node is set; the engine reduces broadcast shapes and

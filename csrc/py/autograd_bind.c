@@ -183,11 +183,6 @@ int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
         }
         grad = gdpy_tensor(value);
     }
-    gd_node *fn = gd_grad_fn(t);
-    if (fn) {
-        gd_node_set_retained_grad(fn, grad);
-        return 0;
-    }
     gd_status st = gd_set_grad(t, grad);
     return st ? gdpy_raise_int(st) : 0;
 }
@@ -243,27 +238,68 @@ PyObject *gdpy_detach_(PyObject *self, PyObject *unused) {
     return st ? gdpy_raise(st) : Py_NewRef(self);
 }
 
+/* PyTorch names a hook by its __name__, or "<unknown>" (a new reference). */
+static PyObject *hook_name(PyObject *hook) {
+    PyObject *name = PyObject_GetAttrString(hook, "__name__");
+    if (!name)
+        PyErr_Clear();
+    if (name && PyUnicode_Check(name))
+        return name;
+    Py_XDECREF(name);
+    return PyUnicode_FromString("<unknown>");
+}
+
+/* A hook may return None or a tensor of the gradient's dtype and shape. */
+static int check_hook_result(PyObject *hook, PyObject *r, const gd_tensor *grad) {
+    PyObject *name = NULL;
+    int ok = -1;
+    if (!gdpy_is_tensor(r)) {
+        PyErr_Format(PyExc_TypeError, "expected Variable, but hook returned '%.200s'",
+                     Py_TYPE(r)->tp_name);
+        goto done;
+    }
+    const gd_tensor *got = gdpy_tensor(r);
+    bool same_type = got->dtype == grad->dtype;
+    bool same_size =
+        got->ndim == grad->ndim &&
+        memcmp(got->shape, grad->shape, sizeof(int64_t) * (size_t)grad->ndim) == 0;
+    if (same_type && same_size) {
+        ok = 0;
+        goto done;
+    }
+    if (!(name = hook_name(hook)))
+        goto done;
+    if (!same_type)
+        PyErr_Format(PyExc_RuntimeError,
+                     "hook '%U' has changed the type of value (was gdlite.%s got "
+                     "gdlite.%s)",
+                     name, gd_dtype_legacy_name(grad->dtype),
+                     gd_dtype_legacy_name(got->dtype));
+    else
+        PyErr_Format(PyExc_RuntimeError, "hook '%U' has changed the size of value",
+                     name);
+done:
+    Py_XDECREF(name);
+    return ok;
+}
+
 static gd_status call_python_hook(void *context, gd_tensor *grad,
                                   gd_tensor **replacement) {
     PyGILState_STATE g = PyGILState_Ensure();
-    gd_status st = GD_OK;
+    PyObject *hook = (PyObject *)context, *arg = NULL, *r = NULL;
+    gd_status st = GD_ERR_EXTERNAL;
     gd_tensor_incref(grad);
-    PyObject *arg = gdpy_wrap(grad);
-    PyObject *r = arg ? PyObject_CallOneArg((PyObject *)context, arg) : NULL;
-    Py_XDECREF(arg);
-    if (!r) {
-        st = GD_ERR_EXTERNAL;
-    } else if (r != Py_None) {
-        if (gdpy_is_tensor(r)) {
-            *replacement = gdpy_tensor(r);
-            gd_tensor_incref(*replacement);
-        } else {
-            PyErr_Format(PyExc_TypeError,
-                         "hook returned %.200s; expected a Tensor or None",
-                         Py_TYPE(r)->tp_name);
-            st = GD_ERR_EXTERNAL;
-        }
+    if (!(arg = gdpy_wrap(grad)) || !(r = PyObject_CallOneArg(hook, arg)))
+        goto done;
+    if (r != Py_None) {
+        if (check_hook_result(hook, r, grad) < 0)
+            goto done;
+        *replacement = gdpy_tensor(r);
+        gd_tensor_incref(*replacement);
     }
+    st = GD_OK;
+done:
+    Py_XDECREF(arg);
     Py_XDECREF(r);
     PyGILState_Release(g);
     return st;
@@ -279,38 +315,126 @@ bool gdpy_is_python_hook(const gd_hook *h) {
     return h->fn == call_python_hook;
 }
 
+/* The collector may only see hooks the Python object alone keeps alive: not
+ * while the core holds the tensor too (its graph: the hooks must still run
+ * when the graph is walked, as in PyTorch), and not a hook a running
+ * backward holds (its callable must not be cleared before it runs). */
+static bool hooks_owned_by_object(const gd_tensor *t) {
+    return t && t->autograd && t->refcount == 1;
+}
+
+int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg) {
+    if (!hooks_owned_by_object(t))
+        return 0;
+    for (gd_hook *h = t->autograd->hooks; h; h = h->next)
+        if (gdpy_is_python_hook(h) && h->refcount == 1)
+            Py_VISIT((PyObject *)h->context);
+    return 0;
+}
+
+/* Unlinks the Python hooks first, then drops them: dropping runs user code
+ * (finalizers) that may edit the tensor's list. */
 void gdpy_clear_python_hooks(gd_tensor *t) {
-    gd_hook **p = &t->autograd->hooks;
-    while (*p) {
-        gd_hook *h = *p;
-        if (!gdpy_is_python_hook(h)) {
-            p = &h->next;
-            continue;
+    if (!hooks_owned_by_object(t))
+        return;
+    gd_hook *dropped = NULL, *h = t->autograd->hooks;
+    while (h) {
+        gd_hook *next = h->next;
+        if (gdpy_is_python_hook(h)) {
+            gd_hook_incref(h); /* held past the unlink: no user code runs here */
+            gd_hook_unlink(h);
+            h->next = dropped;
+            dropped = h;
         }
-        *p = h->next;
+        h = next;
+    }
+    while (dropped) {
+        h = dropped;
+        dropped = h->next;
         h->next = NULL;
-        gd_remove_hook_node(h);
+        gd_hook_decref(h);
     }
 }
 
+/* ---- hook handles ------------------------------------------------------- */
+
+/* What register_hook returns: removes its hook whatever became of the
+ * tensor since, and keeps neither the hook nor the tensor alive. */
+typedef struct {
+    PyObject_HEAD gd_hook_token *token;
+} HookHandleObject;
+
+static void hookhandle_dealloc(PyObject *self) {
+    gd_hook_token_decref(((HookHandleObject *)self)->token);
+    PyObject_Free(self);
+}
+
+static PyObject *hookhandle_remove(PyObject *self, PyObject *unused) {
+    (void)unused;
+    gd_hook_token_remove(((HookHandleObject *)self)->token);
+    Py_RETURN_NONE;
+}
+
+static PyObject *hookhandle_enter(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return Py_NewRef(self);
+}
+
+static PyObject *hookhandle_exit(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+    (void)args;
+    (void)nargs;
+    gd_hook_token_remove(((HookHandleObject *)self)->token);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *hookhandle_id(PyObject *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLongLong(gd_hook_token_id(((HookHandleObject *)self)->token));
+}
+
+static PyMethodDef hookhandle_methods[] = {
+    {"remove", hookhandle_remove, METH_NOARGS, "Unregisters the hook."},
+    {"__enter__", hookhandle_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))hookhandle_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef hookhandle_getset[] = {
+    {"id", hookhandle_id, NULL, "the hook's number", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject hookhandle_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C.RemovableHandle",
+    .tp_basicsize = sizeof(HookHandleObject),
+    .tp_dealloc = hookhandle_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Returned by register_hook; remove() unregisters the hook.",
+    .tp_methods = hookhandle_methods,
+    .tp_getset = hookhandle_getset,
+};
+
 PyObject *gdpy_add_hook(PyObject *self, PyObject *fn) {
-    int64_t id = 0;
+    gd_hook_token *token = NULL;
+    HookHandleObject *handle = NULL;
     if (!PyCallable_Check(fn)) {
         PyErr_SetString(PyExc_TypeError, "hook must be callable");
         return NULL;
     }
-    Py_INCREF(fn);
-    gd_status st =
-        gd_add_hook(gdpy_tensor(self), call_python_hook, release_python_hook, fn, &id);
-    return st ? gdpy_raise(st) : PyLong_FromLongLong(id);
-}
-
-PyObject *gdpy_remove_hook(PyObject *self, PyObject *id) {
-    long long v = PyLong_AsLongLong(id);
-    if (v == -1 && PyErr_Occurred())
+    if (PyType_Ready(&hookhandle_type) < 0 ||
+        !(handle = PyObject_New(HookHandleObject, &hookhandle_type)))
         return NULL;
-    gd_remove_hook(gdpy_tensor(self), v);
-    Py_RETURN_NONE;
+    handle->token = NULL;
+    Py_INCREF(fn); /* the hook's reference, dropped by release_python_hook */
+    gd_status st = gd_add_hook(gdpy_tensor(self), call_python_hook, release_python_hook,
+                               fn, &token);
+    if (st) {
+        Py_DECREF(handle);
+        return gdpy_raise(st);
+    }
+    handle->token = token;
+    return (PyObject *)handle;
 }
 
 /* ---- grad-mode context managers ----------------------------------------- */
@@ -380,71 +504,47 @@ static PyObject *fn_is_grad_enabled(PyObject *mod, PyObject *unused) {
 
 static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
     (void)mod;
-    int on = PyObject_IsTrue(flag);
-    if (on < 0)
+    if (!PyBool_Check(flag)) { /* PyTorch takes a bool, not anything truthy */
+        PyErr_Format(PyExc_TypeError,
+                     "set_grad_enabled(): argument 'enabled' (position 1) must be "
+                     "bool, not %.200s",
+                     Py_TYPE(flag)->tp_name);
         return NULL;
-    gd_set_grad_enabled(on);
+    }
+    gd_set_grad_enabled(flag == Py_True);
     Py_RETURN_NONE;
 }
 
-/* Tensors (new references in `out`) from a sequence; None allowed if `nullable`. */
-static int tensor_seq(PyObject *seq, const char *what, bool nullable, gd_tensor ***out,
-                      int *n) {
-    PyObject *fast = PySequence_Fast(seq, what);
-    if (!fast)
-        return -1;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
-    gd_tensor **ts = PyMem_Calloc((size_t)(len ? len : 1), sizeof *ts);
-    if (!ts) {
-        Py_DECREF(fast);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
-        if (o == Py_None && nullable)
-            continue;
-        if (!gdpy_is_tensor(o)) {
-            PyErr_Format(PyExc_TypeError, "%s: expected Tensors, got %.200s", what,
-                         Py_TYPE(o)->tp_name);
-            PyMem_Free(ts);
-            Py_DECREF(fast);
-            return -1;
-        }
-        ts[i] = gdpy_tensor(o);
-    }
-    Py_DECREF(fast);
-    *out = ts;
-    *n = (int)len;
-    return 0;
-}
-
+/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused): the
+ * tensors are held for the whole backward, whatever its hooks do to the
+ * sequences they came from. */
 static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
     (void)mod;
-    PyObject *roots_obj, *seeds_obj, *inputs_obj;
+    PyObject *roots_obj, *seeds_obj, *inputs_obj, *result = NULL;
     int retain = 0, allow_unused = 0;
+    gdpy_tensor_list roots = {NULL, 0}, seeds = {NULL, 0}, inputs = {NULL, 0};
+    gd_tensor **grads = NULL;
     if (!PyArg_ParseTuple(args, "OOpOp", &roots_obj, &seeds_obj, &retain, &inputs_obj,
                           &allow_unused))
         return NULL;
-    gd_tensor **roots = NULL, **seeds = NULL, **inputs = NULL, **grads = NULL;
-    int n = 0, n_seeds = 0, n_inputs = 0;
-    PyObject *result = NULL;
-    if (tensor_seq(roots_obj, "backward roots", false, &roots, &n) < 0 ||
-        tensor_seq(seeds_obj, "grad_tensors", true, &seeds, &n_seeds) < 0 ||
+    if (gdpy_tensor_list_parse(roots_obj, "run_backward", 0, 0, &roots) < 0 ||
+        gdpy_tensor_list_parse(seeds_obj, "run_backward", 1, GDPY_TENSORS_ALLOW_NONE,
+                               &seeds) < 0 ||
         (inputs_obj != Py_None &&
-         tensor_seq(inputs_obj, "inputs", false, &inputs, &n_inputs) < 0))
+         gdpy_tensor_list_parse(inputs_obj, "run_backward", 3, 0, &inputs) < 0))
         goto done;
-    if (n_seeds != n) {
-        PyErr_Format(PyExc_RuntimeError, "got %d tensors and %d gradients", n, n_seeds);
+    if (seeds.n != roots.n) {
+        PyErr_Format(PyExc_RuntimeError, "got %d tensors and %d gradients", roots.n,
+                     seeds.n);
         goto done;
     }
-    grads = PyMem_Calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *grads);
+    grads = PyMem_Calloc((size_t)(inputs.n ? inputs.n : 1), sizeof *grads);
     if (!grads) {
         PyErr_NoMemory();
         goto done;
     }
-    gd_status st =
-        gd_backward(n, roots, seeds, retain, n_inputs, inputs, allow_unused, grads);
+    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, inputs.n, inputs.v,
+                               allow_unused, grads);
     if (st) {
         gdpy_raise(st);
         goto done;
@@ -453,28 +553,28 @@ static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    result = PyTuple_New(n_inputs);
-    for (int j = 0; result && j < n_inputs; j++) {
+    result = PyTuple_New(inputs.n);
+    for (int j = 0; result && j < inputs.n; j++) {
         PyObject *g = grads[j] ? gdpy_wrap(grads[j]) : Py_NewRef(Py_None);
-        grads[j] = NULL;
+        grads[j] = NULL; /* gdpy_wrap stole it */
         if (!g)
             Py_CLEAR(result);
         else
             PyTuple_SET_ITEM(result, j, g);
     }
 done:
-    for (int j = 0; grads && j < n_inputs; j++)
+    for (int j = 0; grads && j < inputs.n; j++)
         gd_tensor_decref(grads[j]);
     PyMem_Free(grads);
-    PyMem_Free(roots);
-    PyMem_Free(seeds);
-    PyMem_Free(inputs);
+    gdpy_tensor_list_release(&roots);
+    gdpy_tensor_list_release(&seeds);
+    gdpy_tensor_list_release(&inputs);
     return result;
 }
 
 /* Tensor.backward(gradient=None, retain_graph=None, create_graph=False,
  * inputs=None): in C, so a training loop's backward() costs no Python frame.
- * create_graph and inputs go to gdlite.autograd.backward. */
+ * The other cases go to gdlite.autograd.backward. */
 PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"gradient", "retain_graph", "create_graph", "inputs", NULL};
     PyObject *gradient = Py_None, *retain = Py_None, *create = Py_False,
@@ -485,7 +585,10 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
     int create_graph = PyObject_IsTrue(create);
     if (create_graph < 0)
         return NULL;
-    if (create_graph || inputs != Py_None) {
+    /* The rest, and a gradient that is no tensor (torch reads it as a
+     * sequence of gradients), go to gdlite.autograd.backward. */
+    if (create_graph || inputs != Py_None ||
+        (gradient != Py_None && !gdpy_is_tensor(gradient))) {
         PyObject *mod = PyImport_ImportModule("gdlite.autograd");
         PyObject *fn = mod ? PyObject_GetAttrString(mod, "backward") : NULL;
         Py_XDECREF(mod);
@@ -495,11 +598,6 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
                                                    inputs, NULL);
         Py_DECREF(fn);
         return r;
-    }
-    if (gradient != Py_None && !gdpy_is_tensor(gradient)) {
-        PyErr_Format(PyExc_TypeError, "gradient must be a Tensor or None, not %.200s",
-                     Py_TYPE(gradient)->tp_name);
-        return NULL;
     }
     int retain_graph = retain == Py_None ? 0 : PyObject_IsTrue(retain);
     if (retain_graph < 0)

@@ -70,12 +70,27 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
 PyObject *gdpy_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *gdpy_detach(PyObject *self, PyObject *unused);
 PyObject *gdpy_detach_(PyObject *self, PyObject *unused);
-PyObject *gdpy_add_hook(PyObject *self, PyObject *fn);
+PyObject *gdpy_add_hook(PyObject *self, PyObject *fn); /* returns a handle */
 bool gdpy_is_python_hook(const gd_hook *h);
-void gdpy_clear_python_hooks(gd_tensor *t); /* drops a leaf's Python hooks */
-PyObject *gdpy_remove_hook(PyObject *self, PyObject *id);
+/* tp_clear: drops a leaf's Python hooks when its Python object alone held them. */
+void gdpy_clear_python_hooks(gd_tensor *t);
+/* tp_traverse of a leaf's Python hooks (those no running backward holds). */
+int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg);
 extern PyMethodDef gdpy_autograd_functions[];
-extern PyMethodDef gdpy_functions[];         /* functions.c: ops */
+extern PyMethodDef gdpy_functions[]; /* functions.c: ops */
+/* functions.c: tensors taken from a Python list, tuple or other iterable, as
+ * owned references, so nothing the caller runs afterwards can free them. */
+typedef struct {
+    gd_tensor **v; /* n entries; NULL where a None was allowed */
+    int n;
+} gdpy_tensor_list;
+#define GDPY_TENSORS_ALLOW_NONE 1 /* None items become NULL entries */
+#define GDPY_TENSORS_SEQUENCE 2   /* only a list or tuple (cat, stack) */
+/* Fills *out; `name` and `arg` (0-based argument index) word the TypeErrors.
+ * Returns 0, or -1 with an exception set; release *out either way. */
+int gdpy_tensor_list_parse(PyObject *obj, const char *name, int arg, int flags,
+                           gdpy_tensor_list *out);
+void gdpy_tensor_list_release(gdpy_tensor_list *list);
 extern PyMethodDef gdpy_factory_functions[]; /* factories.c: creation, random */
 /* indexing.c: t[idx] and t[idx] = value */
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx);

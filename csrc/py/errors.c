@@ -3,8 +3,14 @@
 
 PyObject *gdpy_raise(gd_status st) {
     PyObject *type;
-    if (st == GD_ERR_EXTERNAL && PyErr_Occurred())
-        return NULL; /* a Python callback (a hook) raised: keep its exception */
+    if (st == GD_ERR_EXTERNAL) {
+        /* A Python callback (a hook) failed: keep its exception. The core
+         * recorded no message for it, so never surface an older one. */
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError,
+                            "a Python callback failed without setting an exception");
+        return NULL;
+    }
     switch (st) {
     case GD_ERR_INDEX:
         type = PyExc_IndexError;

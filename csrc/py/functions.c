@@ -394,72 +394,97 @@ static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
 
 /* ---- joining and gathering ---------------------------------------------- */
 
-/* Converts a sequence of tensors to a common dtype: new references in `ts`. */
-static int tensor_list(PyObject *seq, const char *name, gd_tensor **ts, int *n) {
-    PyObject *fast = PySequence_Fast(seq, "expected a sequence of Tensors");
-    if (!fast)
-        return -1;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
-    if (len > 256) {
-        Py_DECREF(fast);
-        PyErr_Format(PyExc_RuntimeError, "%s: gdlite joins at most 256 tensors at once",
-                     name);
-        return -1;
+int gdpy_tensor_list_parse(PyObject *obj, const char *name, int arg, int flags,
+                           gdpy_tensor_list *out) {
+    PyObject *fast = NULL;
+    int rc = -1;
+    out->v = NULL;
+    out->n = 0;
+    if ((flags & GDPY_TENSORS_SEQUENCE) && !PyList_Check(obj) && !PyTuple_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s(): argument 'tensors' (position %d) must be tuple of Tensors, "
+                     "not %.200s",
+                     name, arg + 1, Py_TYPE(obj)->tp_name);
+        goto done;
     }
-    gd_dtype common = GD_BOOL;
+    /* A list or tuple comes back as itself; any other iterable is drained
+     * into a new list, whose items die with it: hence the references. */
+    if (!(fast = PySequence_Fast(obj, "expected an iterable of Tensors")))
+        goto done;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
+    if (len > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "%s(): too many tensors", name);
+        goto done;
+    }
+    if (!(out->v = PyMem_Calloc((size_t)(len ? len : 1), sizeof *out->v))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    out->n = (int)len;
     for (Py_ssize_t i = 0; i < len; i++) {
         PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
+        if (o == Py_None && (flags & GDPY_TENSORS_ALLOW_NONE))
+            continue;
         if (!gdpy_is_tensor(o)) {
-            Py_DECREF(fast);
             PyErr_Format(
                 PyExc_TypeError,
-                "%s(): argument 'tensors' must be tuple of Tensors, not %.200s", name,
+                "expected Tensor as element %zd in argument %d, but got %.200s", i, arg,
                 Py_TYPE(o)->tp_name);
-            return -1;
+            goto done;
         }
-        common = gd_promote_types(common, gdpy_tensor(o)->dtype);
+        out->v[i] = gdpy_tensor(o);
+        gd_tensor_incref(out->v[i]);
     }
-    gd_op_args a;
-    gd_op_args_init(&a);
-    a.dtype = common;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        gd_tensor *t = gdpy_tensor(PySequence_Fast_GET_ITEM(fast, i));
-        gd_status st = GD_OK;
-        if (t->dtype == common) {
-            gd_tensor_incref(t);
-            ts[i] = t;
-        } else {
-            gd_tensor *outs[2];
-            st = gd_call(GD_OP_TO_DTYPE, 1, &t, &a, outs);
-            ts[i] = outs[0];
-        }
-        if (st) {
-            for (Py_ssize_t j = 0; j < i; j++)
-                gd_tensor_decref(ts[j]);
-            Py_DECREF(fast);
-            return gdpy_raise_int(st);
-        }
-    }
-    Py_DECREF(fast);
-    *n = (int)len;
-    return 0;
+    rc = 0;
+done:
+    Py_XDECREF(fast);
+    return rc;
 }
 
+void gdpy_tensor_list_release(gdpy_tensor_list *list) {
+    for (int i = 0; list->v && i < list->n; i++)
+        gd_tensor_decref(list->v[i]);
+    PyMem_Free(list->v);
+    list->v = NULL;
+    list->n = 0;
+}
+
+/* cat and stack: the tensors converted to their common dtype. */
 static PyObject *join(PyObject *args, bool stack) {
-    PyObject *seq;
-    gd_tensor *ts[256];
-    int n = 0;
+    const char *name = stack ? "stack" : "cat";
+    PyObject *seq, *result = NULL;
+    gdpy_tensor_list ts = {NULL, 0};
     long long dim;
     gd_op_args a;
     gd_op_args_init(&a);
     if (!PyArg_ParseTuple(args, "OL", &seq, &dim))
         return NULL;
     a.i[0] = dim;
-    if (tensor_list(seq, stack ? "stack" : "cat", ts, &n) < 0)
-        return NULL;
-    PyObject *result = call(stack ? GD_OP_STACK : GD_OP_CAT, n, ts, &a);
-    for (int i = 0; i < n; i++)
-        gd_tensor_decref(ts[i]);
+    if (gdpy_tensor_list_parse(seq, name, 0, GDPY_TENSORS_SEQUENCE, &ts) < 0)
+        goto done;
+    if (ts.n > 256) {
+        PyErr_Format(PyExc_RuntimeError, "%s: gdlite joins at most 256 tensors at once",
+                     name);
+        goto done;
+    }
+    a.dtype = GD_BOOL;
+    for (int i = 0; i < ts.n; i++)
+        a.dtype = gd_promote_types(a.dtype, ts.v[i]->dtype);
+    for (int i = 0; i < ts.n; i++) {
+        if (ts.v[i]->dtype == a.dtype)
+            continue;
+        gd_tensor *outs[2] = {NULL, NULL};
+        gd_status st = gd_call(GD_OP_TO_DTYPE, 1, &ts.v[i], &a, outs);
+        if (st) {
+            gdpy_raise(st);
+            goto done;
+        }
+        gd_tensor_decref(ts.v[i]);
+        ts.v[i] = outs[0];
+    }
+    result = call(stack ? GD_OP_STACK : GD_OP_CAT, ts.n, ts.v, &a);
+done:
+    gdpy_tensor_list_release(&ts);
     return result;
 }
 

@@ -61,12 +61,7 @@ static void tensor_dealloc(PyObject *self) {
  * to break such cycles. */
 static int tensor_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(self));
-    gd_tensor *t = gdpy_tensor(self);
-    if (t && t->autograd)
-        for (gd_hook *h = t->autograd->hooks; h; h = h->next)
-            if (gdpy_is_python_hook(h))
-                Py_VISIT((PyObject *)h->context);
-    return 0;
+    return gdpy_traverse_python_hooks(gdpy_tensor(self), visit, arg);
 }
 
 static int tensor_clear(PyObject *self) {
@@ -528,8 +523,7 @@ static PyMethodDef tensor_methods[] = {
     {"detach", gdpy_detach, METH_NOARGS,
      "A new leaf sharing this tensor's data (and version counter)."},
     {"detach_", gdpy_detach_, METH_NOARGS, "Stop recording history; becomes a leaf."},
-    {"_add_hook", gdpy_add_hook, METH_O, "Adds a gradient hook; returns its id."},
-    {"_remove_hook", gdpy_remove_hook, METH_O, "Removes a gradient hook by id."},
+    {"_add_hook", gdpy_add_hook, METH_O, "Adds a gradient hook; returns its handle."},
     {"dim", tensor_dim, METH_NOARGS, "Number of dimensions."},
     {"ndimension", tensor_dim, METH_NOARGS, "Number of dimensions."},
     {"numel", tensor_numel, METH_NOARGS, "Number of elements."},

@@ -28,6 +28,28 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
+def _check(outputs: tuple, grads: tuple, inputs: tuple | None, caller: str) -> None:
+    """torch's refusals, worded as torch words them, before the engine runs."""
+    for out in outputs:
+        if not isinstance(out, _C.TensorBase):
+            raise AssertionError("Expected output to be a gdlite.Tensor")
+    for g in grads:
+        if g is not None and not isinstance(g, _C.TensorBase):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(g).__name__}"
+            )
+    if inputs is None:
+        return
+    if not inputs:
+        raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
+    for x in inputs:
+        if not isinstance(x, _C.TensorBase):
+            raise RuntimeError(
+                "all inputs have to be Tensors or GradientEdges, but got "
+                f"{type(x).__name__}"
+            )
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -44,14 +66,33 @@ def backward(
             "supported"
         )
     retain = create_graph if retain_graph is None else retain_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+    _check(tensors, grads, inputs, "backward")
     if inputs is None:
         _C.run_backward(tensors, grads, bool(retain), None, False)
         return
-    inputs = _as_tuple(inputs)
     results = _C.run_backward(tensors, grads, bool(retain), inputs, True)
-    for leaf, g in zip(inputs, results, strict=True):
-        if g is not None:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+    done: set[int] = set()
+    for t, g in zip(inputs, results, strict=True):
+        if g is None or id(t) in done:  # a repeated input counts once
+            continue
+        done.add(id(t))
+        _accumulate(t, g)
+
+
+def _accumulate(t: Any, g: Any) -> None:
+    """What backward does with a gradient reaching ``t``, as torch does it: a
+    leaf's .grad is summed in place; a non-leaf starts retaining its grad,
+    summed out of place. The gradient may be a caller's tensor: copied."""
+    with no_grad():
+        if not t.is_leaf:
+            t.retain_grad()
+            t.grad = g.clone() if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = g.clone()
+        else:
+            t.grad.add_(g)
 
 
 def grad(
@@ -82,6 +123,7 @@ def grad(
     inputs_t = _as_tuple(inputs)
     grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
     retain = create_graph if retain_graph is None else retain_graph
+    _check(outputs, grads, inputs_t, "grad")
     unused_ok = bool(allow_unused) or materialize_grads
     result = _C.run_backward(outputs, grads, bool(retain), inputs_t, unused_ok)
     if materialize_grads:
