@@ -93,7 +93,7 @@ static inline void gd_store_double(gd_dtype dt, void *p, double v) {
         gd_store_int64(dt, p, dt == GD_BOOL ? v != 0 : gd_f2i64(v));
 }
 
-/* ---- autograd internals (autograd.c, backward.c) ---------------------- */
+/* ---- autograd internals (autograd.c, record.c, engine.c, backward*.c) -- */
 
 /* A tensor a node keeps for its backward rule, with the storage version it
  * had when saved. */
@@ -152,6 +152,10 @@ struct gd_node {
  * list holds now on *grad (replacing it as they ask). */
 void gd_hooks_free(gd_hook *list);
 gd_status gd_hooks_run(const gd_hook *list, gd_tensor **grad);
+
+/* A new node for `op` with n_inputs edges, its sequence number taken
+ * (autograd.c). */
+gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out);
 
 /* A backward rule: fills grad_inputs[i] (new references) for each input i
  * whose node->inputs[i].node is set; the engine reduces broadcast shapes and

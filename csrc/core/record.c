@@ -1,0 +1,456 @@
+/* Recording: running an op's kernel (by its kind in ops.def), the node a
+ * differentiable call records (its name, edges and what it saves), the
+ * protocol for in-place ops, and handing saved tensors to backward rules. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* The kernel of op: by its kind for the families, by the op for the rest. */
+static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args *a,
+                         gd_tensor **outs) {
+    switch (gd_op_kind_of(op)) {
+    case GD_KIND_BINARY:
+    case GD_KIND_BINARY_BOOL:
+        return gd_binary(op, in[0], in[1], a->dtype, &outs[0]);
+    case GD_KIND_UNARY:
+    case GD_KIND_UNARY_BOOL:
+        return gd_unary(op, in[0], &outs[0]);
+    case GD_KIND_REDUCE:
+        return gd_reduce(op, in[0], a->ndims, a->dims, a->keepdim, a->param, &outs[0]);
+    case GD_KIND_REDUCE_INDEX:
+        return gd_reduce_index(op == GD_OP_MAX_DIM ? GD_OP_MAX : GD_OP_MIN, in[0],
+                               a->i[0], a->keepdim, &outs[0], &outs[1]);
+    case GD_KIND_SCAN:
+        return gd_scan(op, in[0], a->i[0], false, &outs[0]);
+    default:
+        break;
+    }
+    switch (op) {
+    case GD_OP_CLAMP:
+        return gd_clamp(in[0], a->has_min, a->min, a->has_max, a->max, &outs[0]);
+    case GD_OP_WHERE:
+        return gd_where(in[0], in[1], in[2], a->dtype, &outs[0]);
+    case GD_OP_MATMUL:
+        return gd_matmul(in[0], in[1], &outs[0]);
+    case GD_OP_VIEW: /* i[0] set: reshape, which copies when no view fits */
+        return a->i[0] ? gd_reshape(in[0], a->ndims, a->dims, &outs[0])
+                       : gd_view(in[0], a->ndims, a->dims, &outs[0]);
+    case GD_OP_TRANSPOSE:
+        return gd_transpose(in[0], a->i[0], a->i[1], &outs[0]);
+    case GD_OP_PERMUTE:
+        return gd_permute(in[0], a->ndims, a->dims, &outs[0]);
+    case GD_OP_EXPAND:
+        return gd_expand(in[0], a->ndims, a->dims, &outs[0]);
+    case GD_OP_SQUEEZE:
+        return gd_squeeze(in[0], a->ndims, a->dims, &outs[0]);
+    case GD_OP_UNSQUEEZE:
+        return gd_unsqueeze(in[0], a->i[0], &outs[0]);
+    case GD_OP_SELECT:
+        return gd_select(in[0], a->i[0], a->i[1], &outs[0]);
+    case GD_OP_SLICE:
+        return gd_slice(in[0], a->i[0], a->i[1], a->i[2], a->i[3], &outs[0]);
+    case GD_OP_CAT:
+        return gd_cat(n, in, a->i[0], &outs[0]);
+    case GD_OP_STACK:
+        return gd_stack(n, in, a->i[0], &outs[0]);
+    case GD_OP_TAKE:
+        return gd_take(in[0], in[1], &outs[0]);
+    case GD_OP_TO_DTYPE:
+        return gd_to_dtype(in[0], a->dtype, &outs[0]);
+    case GD_OP_CLONE:
+        return gd_clone(in[0], &outs[0]);
+    case GD_OP_INDEX_SELECT:
+        return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_GATHER:
+        return gd_gather(in[0], a->i[0], in[1], &outs[0]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add(in[0], a->i[0], in[2], in[1], &outs[0]);
+    case GD_OP_INDEX:
+        return gd_index(in[0], a->ndims, a->dims, in[1], &outs[0]);
+    default:
+        return gd_error(GD_ERR_RUNTIME, "%s has no out-of-place form", gd_op_name(op));
+    }
+}
+
+static gd_status save(gd_node *node, int slot, gd_tensor *t, bool is_output) {
+    gd_saved *s = &node->saved[slot];
+    gd_status st = GD_OK;
+    if (t->on_stack && t->numel == 1 && !is_output) {
+        /* a Python number: kept as a number, no allocation */
+        s->is_number = true;
+        s->number = gd_get_flat(t, 0);
+        s->number_dtype = t->dtype;
+        return GD_OK;
+    }
+    if (t->on_stack)
+        st = gd_clone(t, &s->t); /* the caller's stack memory goes away */
+    else if (is_output)
+        st = gd_alias(t, &s->t); /* never the output itself: no cycle */
+    else {
+        gd_tensor_incref(t);
+        s->t = t;
+    }
+    if (st)
+        return st;
+    s->version = t->storage->version;
+    s->producer = is_output ? node->name : (gd_grad_fn(t) ? gd_grad_fn(t)->name : NULL);
+    s->is_output = is_output;
+    return GD_OK;
+}
+
+/* What the rule reads besides shapes: the `saves` column of the op's row, or
+ * of its decomposition's. */
+static gd_status save_for(gd_node *node, gd_decomposition name, gd_tensor *const *in,
+                          gd_tensor **outs) {
+    unsigned saves = name ? gd_decomposition_saves(name) : GD_SAVE_AS_OP;
+    if (saves == GD_SAVE_AS_OP)
+        saves = gd_op_saves(node->op);
+    gd_status st = GD_OK;
+    if (saves & GD_SAVE_SELF)
+        st = save(node, GD_SAVED_SELF, in[0], false);
+    if (!st && (saves & GD_SAVE_OTHER))
+        st = save(node, GD_SAVED_OTHER, in[1], false);
+    if (!st && (saves & GD_SAVE_RESULT))
+        st = save(node, GD_SAVED_RESULT, outs[0], true);
+    if (!st && (saves & GD_SAVE_INDICES))
+        st = save(node, GD_SAVED_INDICES, outs[1], true);
+    if (!st && (saves & GD_SAVE_INPUT2))
+        st = save(node, GD_SAVED_INPUT2, in[2], false);
+    return st;
+}
+
+gd_status gd_edge_of(gd_tensor *t, gd_node **out) {
+    *out = NULL;
+    if (!gd_requires_grad(t))
+        return GD_OK;
+    if (t->autograd->grad_fn) {
+        gd_node_incref(t->autograd->grad_fn);
+        *out = t->autograd->grad_fn;
+        return GD_OK;
+    }
+    return gd_grad_accumulator(t, out);
+}
+
+/* The decomposition PyTorch records for these operands (decompositions.def), or
+ * GD_DECOMP_DEFAULT for the op's own node. */
+static gd_decomposition decomposition_for(gd_op op, gd_tensor *const *in,
+                                          const gd_op_args *a) {
+    bool dims_given = a->ndims >= 0;
+    if (a->decomposition && gd_decomposition_op(a->decomposition) == op)
+        return a->decomposition;
+    switch (op) {
+    case GD_OP_SUB:
+        return a->scalar_operand == 1 ? GD_DECOMP_RSUB_SCALAR : GD_DECOMP_DEFAULT;
+    case GD_OP_POW:
+        return a->scalar_operand == 2   ? GD_DECOMP_POW_TENSOR_SCALAR
+               : a->scalar_operand == 1 ? GD_DECOMP_POW_SCALAR_TENSOR
+                                        : GD_DECOMP_DEFAULT;
+    case GD_OP_REMAINDER:
+        return a->scalar_operand == 2 ? GD_DECOMP_REMAINDER_TENSOR_SCALAR
+                                      : GD_DECOMP_DEFAULT;
+    case GD_OP_MATMUL: {
+        int da = in[0]->ndim, db = in[1]->ndim;
+        if (da == 1 && db == 1)
+            return GD_DECOMP_DOT;
+        if (da == 2 && db == 1)
+            return GD_DECOMP_MV;
+        if (da == 1 && db == 2)
+            return GD_DECOMP_VECTOR_MATRIX;
+        return da == 2 && db == 2 ? GD_DECOMP_DEFAULT : GD_DECOMP_BATCHED;
+    }
+    case GD_OP_SUM:
+        return dims_given ? GD_DECOMP_SUM_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_MEAN:
+        return dims_given ? GD_DECOMP_MEAN_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_PROD:
+        return dims_given ? GD_DECOMP_PROD_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_MAX:
+        return dims_given ? GD_DECOMP_AMAX : GD_DECOMP_DEFAULT;
+    case GD_OP_MIN:
+        return dims_given ? GD_DECOMP_AMIN : GD_DECOMP_DEFAULT;
+    case GD_OP_SQUEEZE:
+        return dims_given ? GD_DECOMP_SQUEEZE_DIM : GD_DECOMP_DEFAULT;
+    default:
+        return GD_DECOMP_DEFAULT;
+    }
+}
+
+/* Records the node for outs[0] = op(in...). */
+static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
+                        gd_tensor **outs) {
+    gd_node *node;
+    gd_autograd_meta *meta = NULL;
+    gd_decomposition name = decomposition_for(op, in, args);
+    int edges = name ? gd_decomposition_edges(name) : gd_op_edges(op);
+    int n_edges = edges > 0 && edges < n ? edges : n;
+    gd_status st = gd_node_new(op, n_edges, &node);
+    if (st)
+        return st;
+    node->args = *args;
+    if (name)
+        node->name = gd_decomposition_name(name);
+    for (int i = 0; i < n_edges && !st; i++) {
+        gd_input_meta *m = &node->inputs[i];
+        m->ndim = in[i]->ndim;
+        memcpy(m->shape, in[i]->shape, sizeof(int64_t) * (size_t)in[i]->ndim);
+        m->dtype = in[i]->dtype;
+        st = gd_edge_of(in[i], &m->node);
+    }
+    if (!st)
+        st = save_for(node, name, in, outs);
+    if (!st)
+        st = gd_autograd_meta_get(outs[0], &meta);
+    if (st) {
+        gd_node_decref(node);
+        return st;
+    }
+    meta->grad_fn = node;
+    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == in[0]->storage) {
+        gd_autograd_meta *in_meta = in[0]->autograd;
+        meta->is_view = true;
+        meta->is_view_of_leaf =
+            in_meta &&
+            (gd_is_leaf(in[0]) ? in_meta->requires_grad : in_meta->is_view_of_leaf);
+    }
+    return GD_OK;
+}
+
+static bool needs_record(gd_op op, int n, gd_tensor *const *in) {
+    if (!gd_grad_enabled() || !gd_backward_rule(op))
+        return false;
+    for (int i = 0; i < n; i++)
+        if (gd_requires_grad(in[i]))
+            return true;
+    return false;
+}
+
+gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args,
+                  gd_tensor **outs) {
+    gd_op_args defaults;
+    if (!args) {
+        gd_op_args_init(&defaults);
+        args = &defaults;
+    }
+    outs[0] = NULL;
+    bool two_outputs = gd_op_kind_of(op) == GD_KIND_REDUCE_INDEX;
+    if (two_outputs)
+        outs[1] = NULL;
+    gd_status st = forward(op, n, inputs, args, outs);
+    if (st || !needs_record(op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
+        return st;
+    if ((st = record(op, n, inputs, args, outs))) {
+        gd_tensor_decref(outs[0]);
+        outs[0] = NULL;
+        if (two_outputs) {
+            gd_tensor_decref(outs[1]);
+            outs[1] = NULL;
+        }
+    }
+    return st;
+}
+
+/* ---- in place ----------------------------------------------------------- */
+
+static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args *a) {
+    gd_tensor *dst = in[0];
+    switch (gd_op_kind_of(op)) {
+    case GD_KIND_BINARY:
+    case GD_KIND_BINARY_BOOL:
+        return gd_binary_(op, dst, in[1], a->dtype);
+    case GD_KIND_UNARY:
+    case GD_KIND_UNARY_BOOL:
+        return gd_unary_(op, dst);
+    default:
+        break;
+    }
+    switch (op) {
+    case GD_OP_CLAMP:
+        return gd_clamp_(dst, a->has_min, a->min, a->has_max, a->max);
+    case GD_OP_FILL:
+        return gd_fill_(dst, a->param);
+    case GD_OP_PUT:
+        return gd_put_(dst, in[1], in[2]);
+    case GD_OP_COPY:
+        return gd_copy_(dst, in[1]);
+    case GD_OP_SCATTER_ADD:
+        return gd_scatter_add_(dst, a->i[0], in[2], in[1]);
+    default:
+        return gd_error(GD_ERR_RUNTIME, "%s has no in-place form", gd_op_name(op));
+    }
+}
+
+/* The out-of-place result an in-place op writes into dst, for recording. */
+static gd_status inplace_result(gd_op op, int n, gd_tensor *const *in,
+                                const gd_op_args *a, gd_tensor **out) {
+    gd_tensor *outs[2] = {NULL, NULL};
+    gd_status st;
+    *out = NULL;
+    switch (op) {
+    case GD_OP_FILL: {
+        gd_tensor *t = NULL;
+        if ((st = gd_full(in[0]->dtype, in[0]->ndim, in[0]->shape, a->param, &t)))
+            return st;
+        *out = t;
+        return GD_OK;
+    }
+    case GD_OP_PUT:
+    case GD_OP_COPY: {
+        gd_tensor *t = NULL;
+        if ((st = gd_clone(in[0], &t)))
+            return st;
+        st = op == GD_OP_PUT ? gd_put_(t, in[1], in[2]) : gd_copy_(t, in[1]);
+        if (st)
+            gd_tensor_decref(t);
+        else
+            *out = t;
+        return st;
+    }
+    default:
+        st = forward(op, n, in, a, outs);
+        *out = outs[0];
+        return st;
+    }
+}
+
+gd_status gd_check_writable(const gd_tensor *t) {
+    for (int d = 0; d < t->ndim && t->numel > 0; d++)
+        GD_CHECK(
+            t->strides[d] != 0 || t->shape[d] <= 1, GD_ERR_RUNTIME,
+            "unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before "
+            "performing the operation.");
+    return GD_OK;
+}
+
+/* After an in-place op wrote its result into dst, the node's saved output
+ * is dst itself: later in-place writes to dst must fail its version check. */
+static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
+    for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
+        gd_saved *s = &node->saved[i];
+        if (!s->t || !s->is_output)
+            continue;
+        gd_tensor *alias = NULL;
+        gd_status st = gd_alias(dst, &alias);
+        if (st)
+            return st;
+        gd_tensor_decref(s->t);
+        s->t = alias;
+        s->version = dst->storage->version;
+    }
+    return GD_OK;
+}
+
+gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
+    gd_op_args defaults;
+    gd_tensor *dst = inputs[0];
+    if (!args) {
+        gd_op_args_init(&defaults);
+        args = &defaults;
+    }
+    gd_status check = gd_check_writable(dst);
+    if (check)
+        return check;
+    if (gd_grad_enabled() && gd_requires_grad(dst)) {
+        gd_autograd_meta *m = dst->autograd;
+        GD_CHECK(!gd_is_leaf(dst), GD_ERR_RUNTIME,
+                 "a leaf Variable that requires grad is being used in an in-place "
+                 "operation.");
+        GD_CHECK(!m->is_view_of_leaf, GD_ERR_RUNTIME,
+                 "a view of a leaf Variable that requires grad is being used in an "
+                 "in-place operation.");
+        GD_CHECK(!m->is_view, GD_ERR_NOTIMPL,
+                 "gdlite does not differentiate in-place operations on views; write "
+                 "into the tensor itself (t[index] = value) or use an out-of-place op");
+    }
+    gd_status st;
+    if (!needs_record(op, n, inputs) || !gd_dtype_is_floating(dst->dtype)) {
+        if (!(st = inplace_kernel(op, inputs, args)))
+            gd_bump_version(dst);
+        return st;
+    }
+    /* Recorded: run out of place on a snapshot that carries dst's history,
+     * write the result back, and move dst's history onto the new node. */
+    gd_tensor *snapshot = NULL, *result = NULL, *in[GD_ITER_MAX_OPERANDS];
+    GD_CHECK(n <= GD_ITER_MAX_OPERANDS, GD_ERR_RUNTIME, "too many operands");
+    if ((st = gd_clone(dst, &snapshot)))
+        return st;
+    if (gd_requires_grad(dst)) {
+        gd_autograd_meta *sm = NULL;
+        if ((st = gd_autograd_meta_get(snapshot, &sm)))
+            goto done;
+        sm->grad_fn = dst->autograd->grad_fn;
+        gd_node_incref(sm->grad_fn);
+    }
+    in[0] = snapshot;
+    for (int i = 1; i < n; i++)
+        in[i] = inputs[i];
+    if ((st = inplace_result(op, n, in, args, &result)) ||
+        (st = record(op, n, in, args, &result)) || (st = gd_copy_(dst, result)))
+        goto done;
+    gd_bump_version(dst);
+    gd_autograd_meta *dm = NULL;
+    if ((st = gd_autograd_meta_get(dst, &dm)) ||
+        (st = save_dst_as_output(result->autograd->grad_fn, dst)))
+        goto done;
+    gd_node_decref(dm->grad_fn);
+    dm->grad_fn = result->autograd->grad_fn;
+    gd_node_incref(dm->grad_fn);
+done:
+    gd_tensor_decref(result);
+    gd_tensor_decref(snapshot);
+    return st;
+}
+
+/* ---- saved tensors ------------------------------------------------------ */
+
+bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dtype) {
+    const gd_saved *s = &node->saved[slot];
+    if (!s->is_number || node->saved_freed)
+        return false;
+    *value = s->number;
+    *dtype = s->number_dtype;
+    return true;
+}
+
+gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
+    *out = NULL;
+    GD_CHECK(
+        !node->saved_freed, GD_ERR_RUNTIME,
+        "Trying to backward through the graph a second time (or directly access "
+        "saved tensors after they have already been freed). Saved intermediate "
+        "values of the graph are freed when you call .backward() or autograd.grad(). "
+        "Specify retain_graph=True if you need to backward through the graph a "
+        "second time or if you need to access saved tensors after calling backward.");
+    gd_saved *s = &node->saved[slot];
+    if (!s->t && s->is_number) { /* built once, when a rule needs a tensor */
+        int64_t none[1] = {0};
+        gd_status st = gd_full(s->number_dtype, 0, none, s->number, &s->t);
+        if (st)
+            return st;
+        s->version = s->t->storage->version;
+    }
+    GD_CHECK(s->t, GD_ERR_RUNTIME, "%s saved nothing in slot %d", node->name, slot);
+    if (s->t->storage->version != s->version) {
+        char shape[256], producer[128] = "";
+        gd_format_shape(shape, sizeof shape, s->t->ndim, s->t->shape);
+        if (s->producer) {
+            /* PyTorch names the forward op: ExpBackward0 -> Exp */
+            const char *cut = strstr(s->producer, "Backward");
+            int keep = cut ? (int)(cut - s->producer) : (int)strlen(s->producer);
+            snprintf(producer, sizeof producer, ", which is output 0 of %.*s,", keep,
+                     s->producer);
+        }
+        return gd_error(
+            GD_ERR_RUNTIME,
+            "one of the variables needed for gradient computation has been "
+            "modified by an inplace operation: [gdlite.%s %s]%s is at version %lld; "
+            "expected version %lld instead.",
+            gd_dtype_legacy_name(s->t->dtype), shape, producer,
+            (long long)s->t->storage->version, (long long)s->version);
+    }
+    *out = s->t;
+    return GD_OK;
+}
