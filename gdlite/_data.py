@@ -56,9 +56,52 @@ def dtype_of_array(arr: np.ndarray | np.generic) -> Any:
         ) from None
 
 
-def _leaf_dtype(x: Any) -> Any:
+_UINT64_MAX = 2**64 - 1
+# PyTorch's C++ names for the checked conversion of a scalar into a tensor
+# (full, fill_) and its dtype names for the conversion of data (tensor()).
+_FILL_NAMES = {_C.int64: "int64_t", _C.int32: "int"}
+_DATA_NAMES = {_C.int64: "int64", _C.int32: "int32"}
+_INT_BOUNDS = {_C.int64: (_INT64_MIN, _INT64_MAX), _C.int32: (-(2**31), 2**31 - 1)}
+
+
+def fill_number(value: Any, dtype: Any) -> Any:
+    """A Python int for full()/fill_() as PyTorch reads it: beyond int64 it is
+    an unsigned 64-bit number, beyond that an OverflowError."""
+    if type(value) is not int or _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    if value > _UINT64_MAX:
+        raise OverflowError("int too big to convert")
+    if value < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if dtype in _FILL_NAMES:
+        raise RuntimeError(
+            f"value cannot be converted to type {_FILL_NAMES[dtype]} without overflow"
+        )
+    return float(value)
+
+
+def checked_integers(data: Any, inferred: Any, target: Any) -> np.ndarray | None:
+    """Python data for an integer dtype, with PyTorch's overflow check of each
+    value (None when no value can overflow)."""
+    if target not in _INT_BOUNDS or inferred == target or inferred == _C.bool:
+        return None
+    if inferred == _C.int64:
+        wide = np.array(data, dtype=np.int64)
+    else:  # floats, compared as doubles as PyTorch does
+        wide = np.array(data, dtype=np.float64)
+    lo, hi = _INT_BOUNDS[target]
+    # NaN fails both comparisons.
+    if wide.size and not (lo <= wide.min() and wide.max() <= hi):
+        raise RuntimeError(
+            f"value cannot be converted to type {_DATA_NAMES[target]} without overflow"
+        )
+    with np.errstate(invalid="ignore"):  # 2**63 itself wraps, as in PyTorch
+        return wide.astype(NP_DTYPES[target])
+
+
+def _leaf_dtype(x: Any, big_ints: bool = False) -> Any:
     kind = _PY_TYPES.get(type(x))
-    if kind is _C.int64 and not _INT64_MIN <= x <= _INT64_MAX:
+    if kind is _C.int64 and not big_ints and not _INT64_MIN <= x <= _INT64_MAX:
         raise ValueError("Overflow when unpacking long long")
     if kind is not None:
         return kind
@@ -79,8 +122,12 @@ def _leaf_dtype(x: Any) -> Any:
     raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
-def infer_dtype(data: Any) -> Any:
-    """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular."""
+def infer_dtype(
+    data: Any, grad_leaves: list[Any] | None = None, big_ints: bool = False
+) -> Any:
+    """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular.
+    Tensor elements that require grad are appended to ``grad_leaves``; ints
+    beyond int64 are refused unless ``big_ints`` (a floating or bool target)."""
     shape: list[int] = []
     leaf_depth = -1
     code = -1
@@ -107,7 +154,9 @@ def infer_dtype(data: Any) -> Any:
             leaf_depth = depth
         elif depth != leaf_depth:
             raise TypeError("not a sequence")
-        code = max(code, _leaf_dtype(x)._code)
+        code = max(code, _leaf_dtype(x, big_ints)._code)
+        if grad_leaves is not None and isinstance(x, _C.TensorBase) and x.requires_grad:
+            grad_leaves.append(x)
     if code < 0:  # no elements at all: the default dtype
         return _C.float32
     return next(d for d in NP_DTYPES if d._code == code)

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _C, _tensor_str
 from . import _functional as F
+from ._data import fill_number
 from ._types import CPU, Size
 from ._types import device as _device
 
@@ -25,6 +26,11 @@ _LEGACY_NAMES = {
     _C.int32: "IntTensor",
     _C.bool: "BoolTensor",
 }
+
+
+def _make_size(shape: tuple[int, ...]) -> Size:
+    # The core's shapes are ints already: skip Size's element checks.
+    return tuple.__new__(Size, shape)
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -58,12 +64,12 @@ class Tensor(_C.TensorBase):
     @property
     def shape(self) -> Size:
         """The size of each dimension."""
-        return Size(self._shape)
+        return _make_size(self._shape)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dimension."""
         if dim is None:
-            return Size(self._shape)
+            return _make_size(self._shape)
         if self.ndim == 0:
             raise IndexError(
                 f"Dimension specified as {dim} but tensor has no dimensions"
@@ -339,9 +345,24 @@ class Tensor(_C.TensorBase):
 
     def fill_(self, value: Any) -> Tensor:
         """Sets every element to ``value``; returns self."""
+        if isinstance(value, _C.TensorBase):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    "fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.dim()} dimensions."
+                )
+            if not self.dtype.is_floating_point:
+                # A tensor value is cast unchecked, as PyTorch does.
+                _C.copy_(self, value.detach())
+                return self
         if hasattr(value, "item"):
             value = value.item()
-        _C.fill_(self, float(value))
+        value = fill_number(value, self.dtype)
+        if type(value) is int and self.dtype == _C.int64:
+            # Exact beyond 2**53, where a double would round.
+            _C.copy_(self, _C.full((), value, _C.int64))
+        else:
+            _C.fill_(self, float(value))
         return self
 
     def copy_(self, src: Any) -> Tensor:

@@ -267,23 +267,22 @@ def test_from_numpy_keeps_the_array_alive() -> None:
     assert alive() is None
 
 
-def test_numpy_keeps_the_tensor_alive() -> None:
+def test_numpy_keeps_the_storage_alive() -> None:
+    # The array's base owns a storage reference, not the tensor: the tensor
+    # object may go while its memory lives on in the array.
     t = G.arange(1000.0)
     alive = weakref.ref(t)
     arr = t.numpy()
     del t
     gc.collect()
     churn()
-    assert alive() is not None
+    assert alive() is None
     np.testing.assert_array_equal(arr, np.arange(1000.0))
     sub = arr[::2]
     del arr
     gc.collect()
-    assert alive() is not None
+    churn()
     np.testing.assert_array_equal(sub, np.arange(0.0, 1000.0, 2))
-    del sub
-    gc.collect()
-    assert alive() is None
 
 
 def test_views_keep_storage_alive() -> None:

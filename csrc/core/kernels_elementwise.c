@@ -111,7 +111,30 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
     return gd_clone(t, out);
 }
 
+/* PyTorch's checked conversion of a scalar: NaN, or a value beyond the
+ * integer type's range (compared as doubles), is refused. */
+gd_status gd_check_scalar(gd_dtype dtype, double value) {
+    static const char *const names[GD_DTYPE_COUNT] = {[GD_INT32] = "int",
+                                                      [GD_INT64] = "int64_t"};
+    double lo, hi;
+    if (dtype == GD_INT32) {
+        lo = (double)INT32_MIN;
+        hi = (double)INT32_MAX;
+    } else if (dtype == GD_INT64) {
+        lo = (double)INT64_MIN;
+        hi = (double)INT64_MAX; /* rounds to 2^63, as in PyTorch's check */
+    } else {
+        return GD_OK;
+    }
+    GD_CHECK(value >= lo && value <= hi, GD_ERR_RUNTIME,
+             "value cannot be converted to type %s without overflow", names[dtype]);
+    return GD_OK;
+}
+
 gd_status gd_fill_(gd_tensor *dst, double value) {
+    gd_status st = gd_check_scalar(dst->dtype, value);
+    if (st)
+        return st;
     /* The value as a 0-d float64 tensor on the stack, cast by the copy loop:
      * filling stays as cheap as the write itself for small tensors. */
     gd_storage storage = {.refcount = 1, .data = &value, .nbytes = sizeof value};
@@ -679,11 +702,30 @@ CLAMP_LOOP(clamp_f64, double)
 static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] = {NULL, clamp_i32, clamp_i64,
                                                        clamp_f32, clamp_f64};
 
-static gd_status clamp_check(const gd_tensor *a, bool has_min, bool has_max) {
-    GD_CHECK(has_min || has_max, GD_ERR_RUNTIME,
+static gd_status clamp_check(const gd_tensor *a, const clamp_bounds *c) {
+    GD_CHECK(c->has_min || c->has_max, GD_ERR_RUNTIME,
              "torch.clamp: At least one of 'min' or 'max' must not be None");
     GD_CHECK(clamp_loops[a->dtype], GD_ERR_NOTIMPL,
              "\"clamp_cpu\" not implemented for '%s'", scalar_type_names[a->dtype]);
+    /* Integer bounds are converted to the element type first, checked. */
+    gd_status st = GD_OK;
+    if (c->has_min)
+        st = gd_check_scalar(a->dtype, c->min);
+    if (!st && c->has_max)
+        st = gd_check_scalar(a->dtype, c->max);
+    return st;
+}
+
+/* PyTorch's clamp gives NaN everywhere when a bound is NaN. */
+static bool nan_bound(const clamp_bounds *c) {
+    return (c->has_min && isnan(c->min)) || (c->has_max && isnan(c->max));
+}
+
+static gd_status clamp_into(gd_tensor *out, const gd_tensor *a, const clamp_bounds *c) {
+    if (nan_bound(c))
+        return gd_fill_(out, NAN);
+    const gd_tensor *ops[2] = {out, a};
+    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], (void *)c);
     return GD_OK;
 }
 
@@ -691,22 +733,20 @@ gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
                    double max, gd_tensor **out) {
     clamp_bounds c = {has_min, has_max, min, max};
     *out = NULL;
-    gd_status st = clamp_check(a, has_min, has_max);
+    gd_status st = clamp_check(a, &c);
     if (st || (st = gd_empty(a->dtype, a->ndim, a->shape, out)))
         return st;
-    const gd_tensor *ops[2] = {*out, a};
-    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
-    return GD_OK;
+    if ((st = clamp_into(*out, a, &c))) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 gd_status gd_clamp_(gd_tensor *a, bool has_min, double min, bool has_max, double max) {
     clamp_bounds c = {has_min, has_max, min, max};
-    gd_status st = clamp_check(a, has_min, has_max);
-    if (st)
-        return st;
-    const gd_tensor *ops[2] = {a, a};
-    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
-    return GD_OK;
+    gd_status st = clamp_check(a, &c);
+    return st ? st : clamp_into(a, a, &c);
 }
 
 #define WHERE_LOOP(name, T)                                                            \

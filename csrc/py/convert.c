@@ -87,6 +87,36 @@ PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape) {
 static const int npy_types[GD_DTYPE_COUNT] = {NPY_BOOL, NPY_INT32, NPY_INT64,
                                               NPY_FLOAT32, NPY_FLOAT64};
 
+/* The base object of an exported NumPy array: one core storage reference, so
+ * the array outlives its tensor, `t.data = ...` and `del t` alike. */
+typedef struct {
+    PyObject_HEAD gd_storage *storage;
+} StorageRefObject;
+
+static void storage_ref_dealloc(PyObject *self) {
+    gd_storage_decref(((StorageRefObject *)self)->storage);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject storage_ref_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C._StorageRef",
+    .tp_basicsize = sizeof(StorageRefObject),
+    .tp_dealloc = storage_ref_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Keeps a tensor storage alive for a NumPy array over its memory.",
+};
+
+static PyObject *storage_ref_new(gd_storage *s) {
+    if (PyType_Ready(&storage_ref_type) < 0)
+        return NULL;
+    StorageRefObject *ref = PyObject_New(StorageRefObject, &storage_ref_type);
+    if (!ref)
+        return NULL;
+    gd_storage_incref(s);
+    ref->storage = s;
+    return (PyObject *)ref;
+}
+
 PyObject *gdpy_to_numpy(PyObject *owner) {
     gd_tensor *t = gdpy_tensor(owner);
     npy_intp dims[GD_MAX_DIMS], strides[GD_MAX_DIMS];
@@ -95,15 +125,22 @@ PyObject *gdpy_to_numpy(PyObject *owner) {
         dims[d] = (npy_intp)t->shape[d];
         strides[d] = (npy_intp)(t->strides[d] * (int64_t)elsize);
     }
-    PyArray_Descr *descr = PyArray_DescrFromType(npy_types[t->dtype]);
-    if (!descr)
+    PyObject *base = storage_ref_new(t->storage);
+    if (!base)
         return NULL;
+    PyArray_Descr *descr = PyArray_DescrFromType(npy_types[t->dtype]);
+    if (!descr) {
+        Py_DECREF(base);
+        return NULL;
+    }
     PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, t->ndim, dims, strides,
                                          gd_data_ptr(t), NPY_ARRAY_WRITEABLE, NULL);
-    if (!arr)
+    if (!arr) {
+        Py_DECREF(base);
         return NULL;
-    Py_INCREF(owner);
-    if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
+    }
+    /* Steals base, also on failure. */
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, base) < 0) {
         Py_DECREF(arr);
         return NULL;
     }
@@ -183,6 +220,25 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
 
 /* ---- operands ----------------------------------------------------------- */
 
+/* Python ints beyond int64 but below 2^64 are unsigned 64-bit numbers to
+ * PyTorch: exact in floating results, wrapped in integer ones. */
+static int parse_big_int(PyObject *o, gdpy_operand *op) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(o);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+        int negative = PyObject_RichCompareBool(o, Py_False, Py_LT);
+        PyErr_Clear();
+        PyErr_SetString(PyExc_OverflowError,
+                        negative > 0 ? "can't convert negative int to unsigned"
+                                     : "int too big to convert");
+        return -1;
+    }
+    op->dtype = GD_INT64;
+    op->unsigned64 = true;
+    op->ivalue = (int64_t)u; /* two's complement wrap, as a C++ cast does */
+    op->fvalue = (double)u;
+    return 1;
+}
+
 static int parse_number(PyObject *o, gdpy_operand *op) {
     if (PyBool_Check(o)) {
         op->dtype = GD_BOOL;
@@ -193,11 +249,10 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
     if (PyLong_Check(o)) {
         int overflow = 0;
         op->ivalue = PyLong_AsLongLongAndOverflow(o, &overflow);
-        if (overflow || (op->ivalue == -1 && PyErr_Occurred())) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+        if (overflow)
+            return parse_big_int(o, op);
+        if (op->ivalue == -1 && PyErr_Occurred())
             return -1;
-        }
         op->dtype = GD_INT64;
         op->fvalue = (double)op->ivalue;
         return 1;
@@ -210,9 +265,46 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
     return 0;
 }
 
+int gdpy_check_assign(const gd_tensor *dst, PyObject *value) {
+    /* PyTorch's copy_ refuses a destination whose elements share memory (a
+     * broadcast dimension); a number fills it the same way. */
+    for (int d = 0; d < dst->ndim && dst->numel > 1; d++) {
+        if (dst->strides[d] == 0 && dst->shape[d] > 1) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
+                "unsupported operation: more than one element of the "
+                "written-to tensor refers to a single memory location. "
+                "Please clone() the tensor before performing the operation.");
+            return -1;
+        }
+    }
+    double v;
+    if (PyBool_Check(value)) {
+        return 0;
+    } else if (PyLong_Check(value)) {
+        /* Assignment unpacks Python ints as int64, whatever the tensor. */
+        int overflow = 0;
+        long long i = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+            return -1;
+        }
+        if (i == -1 && PyErr_Occurred())
+            return -1;
+        v = (double)i;
+    } else if (PyFloat_Check(value)) {
+        v = PyFloat_AS_DOUBLE(value);
+    } else {
+        return 0;
+    }
+    gd_status st = gd_check_scalar(dst->dtype, v);
+    return st ? gdpy_raise_int(st) : 0;
+}
+
 int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
     op->t = NULL;
     op->owned = false;
+    op->unsigned64 = false;
     op->fvalue = 0;
     op->ivalue = 0;
     if (gdpy_is_tensor(o)) {
@@ -299,7 +391,7 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     t->dtype = dtype;
     t->numel = 1;
     t->storage = s;
-    bool from_float = op->dtype == GD_FLOAT32;
+    bool from_float = op->dtype == GD_FLOAT32 || op->unsigned64;
     switch (dtype) {
     case GD_BOOL:
         *(uint8_t *)s->data = from_float ? op->fvalue != 0 : op->ivalue != 0;
@@ -340,6 +432,22 @@ static void name_variant(gd_op op, const gdpy_operand *ops, gd_op_args *args) {
 int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
     gd_op_args_init(args);
     args->dtype = gdpy_result_type(ops, 2);
+    if (ops[0].unsigned64 || ops[1].unsigned64) {
+        if (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
+                "Promotion for uint16, uint32, uint64 types is not supported, "
+                "attempted to promote Bool and UInt64");
+            return -1;
+        }
+        if (*op == GD_OP_POW && ops[1].unsigned64 &&
+            gd_dtype_is_integral(args->dtype, false)) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
+                "value cannot be converted to type int64_t without overflow");
+            return -1;
+        }
+    }
     if (*op == GD_OP_SUB && (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL)) {
         bool both = ops[0].dtype == GD_BOOL && ops[1].dtype == GD_BOOL;
         PyErr_SetString(
