@@ -111,6 +111,111 @@ def test_array_base_owns_storage_not_tensor() -> None:
     assert a[0] == 42.0
 
 
+# ---- 2. NumPy bools whose bytes are not 0 or 1 -----------------------------
+
+
+def odd_bools() -> np.ndarray:
+    return np.array([2, 0, 255, 1, 0, 7], np.uint8).view(bool)
+
+
+BOOL_READS = {
+    "sum": lambda t: t.sum(),
+    "eq_true": lambda t: t[0] == True,  # noqa: E712 - the comparison is the probe
+    "as_int": lambda t: t.int(),
+    "as_float": lambda t: t.float(),
+    "any_all": lambda t: (t.any(), t.all()),
+    "logical_not": lambda t: ~t,
+    "tolist": lambda t: t.tolist(),
+    "and": lambda t: t & t,
+    "masked": lambda t: t.float()[t],
+}
+BOOL_ENTRIES = {
+    "from_numpy": lambda m, a: m.from_numpy(a),
+    "tensor": lambda m, a: m.tensor(a),
+    "as_tensor": lambda m, a: m.as_tensor(a),
+    "strided": lambda m, a: m.from_numpy(a[::2]),
+    "2d_transposed": lambda m, a: m.from_numpy(a.reshape(2, 3).T),
+}
+
+
+@pytest.mark.parametrize("read", BOOL_READS.values(), ids=list(BOOL_READS))
+@pytest.mark.parametrize("entry", BOOL_ENTRIES.values(), ids=list(BOOL_ENTRIES))
+def test_odd_bool_bytes_read_as_true(entry: Any, read: Any) -> None:
+    def probe(m: Any) -> Any:
+        out = read(entry(m, odd_bools()))
+        return out if isinstance(out, m.Tensor) else repr(out)
+
+    both(probe)
+
+
+def test_from_numpy_of_odd_bools_still_shares_memory() -> None:
+    arr = odd_bools()
+    t = G.from_numpy(arr)
+    t[1] = True
+    arr[3] = False
+    np.testing.assert_array_equal(t.numpy(), arr)
+    assert t.tolist() == torch.from_numpy(arr).tolist()
+
+
+def test_read_only_odd_bools() -> None:
+    arr = odd_bools()
+    arr.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, want = G.from_numpy(arr), torch.from_numpy(arr)
+    assert_same(got.int(), want.int())
+    assert arr.view(np.uint8).tolist() == [2, 0, 255, 1, 0, 7]
+
+
+OPERANDS = {
+    "int_add": lambda m, a: m.zeros(6, dtype=m.int64) + a,
+    "float_mul": lambda m, a: m.ones(6) * a,
+    "bool_eq": lambda m, a: m.ones(6, dtype=m.bool) == a,
+    "where": lambda m, a: m.where(m.from_numpy(a.copy()), m.ones(6), m.zeros(6)),
+    "scalar": lambda m, a: m.ones(3, dtype=m.int64) + a[0],
+    "bool_scalar": lambda m, a: m.ones(3, dtype=m.bool) + np.True_,
+}
+
+
+@pytest.mark.parametrize("fn", OPERANDS.values(), ids=list(OPERANDS))
+def test_odd_bools_as_operands(fn: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        both(lambda m: fn(m, odd_bools()))
+
+
+def test_operand_leaves_callers_bytes_alone() -> None:
+    arr = odd_bools()
+    G.zeros(6, dtype=G.int64) + arr
+    assert arr.view(np.uint8).tolist() == [2, 0, 255, 1, 0, 7]
+
+
+# ---- 3. big-endian arrays -----------------------------------------------------
+
+# PyTorch computes tensor-and-array arithmetic in NumPy (NumPy's promotion,
+# float32 with int64 gives float64), so operands compare by value only.
+BIG_ENDIAN = {
+    "tensor": lambda m, a: m.tensor(a),
+    "as_tensor": lambda m, a: m.as_tensor(a),
+    "from_numpy": lambda m, a: m.from_numpy(a),
+    "Tensor": lambda m, a: m.Tensor(a),
+    "tensor_dtype": lambda m, a: m.tensor(a, dtype=m.float64),
+    "operand": lambda m, a: (m.ones(3) + a).tolist(),
+    "operand_int": lambda m, a: (m.ones(3, dtype=m.int64) * a.astype(">i8")).tolist(),
+    "operand_2d": lambda m, a: (m.ones(2, 3) - a.reshape(1, 3)).tolist(),
+    "list_of_scalars": lambda m, a: m.tensor([a[0], a[2]]),
+    "scalar_operand": lambda m, a: m.ones(2) + a[1],
+}
+
+
+@pytest.mark.parametrize("fn", BIG_ENDIAN.values(), ids=list(BIG_ENDIAN))
+@pytest.mark.parametrize("dtype", [">f4", ">f8", ">i8", ">i4"])
+def test_big_endian_arrays(fn: Any, dtype: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        both(lambda m: fn(m, np.arange(3, dtype=dtype)))
+
+
 # ---- 4. values an integer tensor cannot hold --------------------------------
 
 INT_DTYPES = ["int64", "int32", "bool"]

@@ -155,8 +155,6 @@ static void release_numpy(void *context) {
 }
 
 static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
-    if (!PyArray_ISNBO(descr->byteorder))
-        return -1;
     switch (descr->type_num) {
     case NPY_BOOL:
         *out = GD_BOOL;
@@ -183,6 +181,42 @@ static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
     return -1;
 }
 
+/* Visits every byte-sized element of an array; stops when `visit` says so. */
+static bool any_element(PyArrayObject *arr, bool (*visit)(uint8_t *)) {
+    int nd = PyArray_NDIM(arr);
+    npy_intp idx[NPY_MAXDIMS] = {0};
+    const npy_intp *shape = PyArray_DIMS(arr), *strides = PyArray_STRIDES(arr);
+    if (PyArray_SIZE(arr) == 0)
+        return false;
+    for (;;) {
+        char *p = PyArray_DATA(arr);
+        for (int d = 0; d < nd; d++)
+            p += idx[d] * strides[d];
+        if (visit((uint8_t *)p))
+            return true;
+        int d = nd - 1;
+        while (d >= 0 && ++idx[d] == shape[d])
+            idx[d--] = 0;
+        if (d < 0)
+            return false;
+    }
+}
+
+static bool byte_above_one(uint8_t *p) {
+    return *p > 1;
+}
+
+static bool make_canonical_bool(uint8_t *p) {
+    *p = *p != 0;
+    return false;
+}
+
+/* NumPy bools are bytes where any nonzero value is true (a bool view of other
+ * data); the core reads them as 0 or 1. */
+static bool has_odd_bools(PyArrayObject *arr) {
+    return PyArray_TYPE(arr) == NPY_BOOL && any_element(arr, byte_above_one);
+}
+
 gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
     gd_dtype dtype;
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
@@ -193,6 +227,9 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
                         "can't convert np.ndarray of type %s. The only supported "
                         "types are: float64, float32, int64, int32, and bool.",
                         PyArray_DESCR(arr)->typeobj->tp_name);
+    GD_CHECK(PyArray_ISNBO(PyArray_DESCR(arr)->byteorder), GD_ERR_VALUE,
+             "given numpy array has byte order different from the native byte order. "
+             "Conversion between byte orders is currently not supported.");
     GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "gdlite supports at most %d dimensions",
              GD_MAX_DIMS);
     int64_t elsize = (int64_t)gd_dtype_size(dtype), extent = 1;
@@ -213,9 +250,45 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
     for (int d = 0; d < nd; d++)
         if (shape[d] == 0)
             extent = 0;
+    if (has_odd_bools(arr)) {
+        /* Shared memory stays shared: the bytes are rewritten to 0 or 1, which
+         * NumPy reads as the same truth values. A read-only array is copied. */
+        if (!PyArray_ISWRITEABLE(arr)) {
+            PyArrayObject *copy = (PyArrayObject *)PyArray_NewCopy(arr, NPY_CORDER);
+            if (!copy)
+                return GD_ERR_EXTERNAL;
+            any_element(copy, make_canonical_bool);
+            gd_status st = gdpy_from_numpy(copy, out);
+            Py_DECREF(copy);
+            return st;
+        }
+        any_element(arr, make_canonical_bool);
+    }
     Py_INCREF(arr);
     return gd_from_memory(PyArray_DATA(arr), (size_t)(extent * elsize), dtype, nd,
                           shape, strides, 0, release_numpy, arr, out);
+}
+
+/* An array operand as PyTorch reads it through NumPy: other byte orders
+ * converted, odd bool bytes read as true, the caller's array left alone. */
+static gd_status operand_from_numpy(PyArrayObject *arr, gd_tensor **out) {
+    PyArray_Descr *descr = PyArray_DESCR(arr);
+    gd_dtype dtype;
+    if (dtype_from_numpy(descr, &dtype) == 0 &&
+        (!PyArray_ISNBO(descr->byteorder) || has_odd_bools(arr))) {
+        PyArray_Descr *native = PyArray_DescrNewByteorder(descr, NPY_NATIVE);
+        if (!native)
+            return GD_ERR_EXTERNAL;
+        /* Steals native. */
+        PyArrayObject *copy = (PyArrayObject *)PyArray_FromArray(
+            arr, native, NPY_ARRAY_DEFAULT | NPY_ARRAY_ENSURECOPY);
+        if (!copy)
+            return GD_ERR_EXTERNAL;
+        gd_status st = gdpy_from_numpy(copy, out);
+        Py_DECREF(copy);
+        return st;
+    }
+    return gdpy_from_numpy(arr, out);
 }
 
 /* ---- operands ----------------------------------------------------------- */
@@ -319,9 +392,11 @@ int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
         return r;
     if (PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) ||
         PyArray_IsScalar(o, Floating)) {
+        /* PyTorch reads a NumPy bool scalar as a floating number (any nonzero
+         * byte is 1.0). */
         PyObject *num = PyArray_IsScalar(o, Floating) ? PyNumber_Float(o)
                         : PyArray_IsScalar(o, Bool)
-                            ? PyBool_FromLong(PyObject_IsTrue(o))
+                            ? PyFloat_FromDouble(PyObject_IsTrue(o) ? 1.0 : 0.0)
                             : PyNumber_Long(o);
         if (!num)
             return -1;
@@ -330,7 +405,7 @@ int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
         return r;
     }
     if (PyArray_Check(o)) {
-        gd_status st = gdpy_from_numpy((PyArrayObject *)o, &op->t);
+        gd_status st = operand_from_numpy((PyArrayObject *)o, &op->t);
         if (st) {
             gdpy_raise(st);
             return -1;
