@@ -225,6 +225,8 @@ class Tensor(_C.TensorBase):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
+        if self.ndim and not spec:  # str(self), grad_fn and all, as in torch
+            return self.__repr__()
         return _tensor_str.format_tensor(self._numpy(), _DTYPE_NAMES[self.dtype], spec)
 
     # ---- autograd -----------------------------------------------------------

@@ -395,3 +395,39 @@ def test_setitem_on_expanded_tensors() -> None:
     both(lambda m: write(m, (0, 0), 5.0))
     both(lambda m: write(m, 0, m.ones(3)))
     both(lambda m: write(m, (slice(None), 1), m.tensor([1.0, 2.0])))
+
+
+# ---- 6. printing huge expanded tensors ---------------------------------------
+
+HUGE = {
+    "ones": "m.ones(1).expand(10**9)",
+    "int64": "m.arange(3).reshape(3, 1).expand(3, 4 * 10**8)",
+    "bool": "m.tensor([True, False]).reshape(2, 1).expand(2, 5 * 10**8)",
+    "sci": "m.tensor([1e-5, 3.0, 1e5], dtype=m.float64).reshape(3, 1, 1)"
+    ".expand(3, 10**4, 10**5)",
+    "grad": "m.ones(1, requires_grad=True).expand(10**9)",
+    "nonfinite": "m.tensor([float('nan'), float('inf'), -2.5]).expand(10**8, 3)",
+}
+
+
+@pytest.mark.parametrize("expr", HUGE.values(), ids=list(HUGE))
+def test_repr_of_huge_expanded_tensor(expr: str) -> None:
+    # The tensors cost no memory; printing must not materialise them.
+    out = assert_clean(
+        run_probe(
+            f"""
+            import resource, gdlite as m
+            t = {expr}
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            text = repr(t) + "|" + str(t) + "|" + format(t)
+            grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            print(grew)
+            print(text, end="")
+            """
+        )
+    )
+    grew_kib, text = out.split("\n", 1)
+    assert int(grew_kib) < 50_000
+    m = torch
+    want = repr(eval(expr))  # noqa: S307 - a fixed expression from this file
+    assert text == "|".join([want.replace("torch.", "gdlite.")] * 3)
