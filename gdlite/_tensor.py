@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -199,12 +200,28 @@ class Tensor(_C.TensorBase):
         if not self.is_leaf:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support "
-                "the deepcopy protocol at the moment."
+                "the deepcopy protocol at the moment.  If you were attempting to "
+                "deepcopy a module, this may be because of a "
+                "gdlite.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
             )
-        out = self.detach().clone()
-        out.requires_grad = self.requires_grad
+        if id(self) in memo:
+            return memo[id(self)]
+        # The whole storage is copied once per deepcopy call, as PyTorch does:
+        # tensors that shared memory (a base and its views) still share it.
+        storages = memo.setdefault("gdlite.storage", {})
+        key = self._storage_id()
+        flat = storages.get(key)
+        if flat is None:
+            n = self._storage_nbytes() // self.element_size()
+            flat = _C.as_strided(self.detach(), (n,), (1,), 0).clone()
+            storages[key] = flat
+        out = _C.as_strided(flat, self._shape, self._strides(), self.storage_offset())
+        if self.requires_grad:
+            out.requires_grad_()
         if self.grad is not None:
-            out.grad = self.grad.detach().clone()
+            out.grad = self.grad.__deepcopy__(memo)
+        out.__dict__ = copy.deepcopy(self.__dict__, memo)
         memo[id(self)] = out
         return out
 

@@ -430,3 +430,51 @@ def test_repr_of_huge_expanded_tensor(expr: str) -> None:
     assert int(grew_kib) < 50_000
     want = repr(eval(expr, {"m": torch}))  # noqa: S307 - an expression from this file
     assert text == "|".join([want.replace("torch.", "gdlite.")] * 3)
+
+
+# ---- 7. deepcopy keeps storage sharing ----------------------------------------
+
+
+def _deepcopy_probe(m: Any) -> list[Any]:
+    import copy
+
+    x = m.arange(12.0)
+    parts = [x, x[2:5], x.view(3, 4).t(), m.ones(3, 1).expand(3, 4), x[::3]]
+    copied = copy.deepcopy({"parts": parts, "again": parts[1]})
+    cx, cv, ct, ce, cs = copied["parts"]
+    cx[3] = 100.0  # writes through the copied base show in every copied view
+    cv[0] = -7.0
+    facts: list[Any] = [copied["again"] is cv]
+    for c in copied["parts"]:
+        facts += [c.tolist(), c.stride(), c.storage_offset(), c.shape]
+    facts += [x.tolist(), ce.tolist()]  # the originals are untouched
+    return facts
+
+
+def test_deepcopy_keeps_views_sharing() -> None:
+    assert repr(_deepcopy_probe(G)) == repr(_deepcopy_probe(torch)).replace(
+        "torch.", "gdlite."
+    )
+
+
+def test_deepcopy_of_a_leaf_with_grad_and_attributes() -> None:
+    import copy
+
+    def probe(m: Any) -> list[Any]:
+        p = m.ones(2, requires_grad=True)
+        p.grad = m.full((2,), 3.0)
+        p.tag = {"name": [1, 2]}
+        q, tag = copy.deepcopy([p, p.tag])
+        q.grad[0] = 5.0
+        return [
+            q.requires_grad,
+            q.is_leaf,
+            q.grad.tolist(),
+            p.grad.tolist(),
+            q.tag == p.tag,
+            q.tag is tag,
+            q.tag is p.tag,
+        ]
+
+    assert probe(G) == probe(torch)
+    both(lambda m: copy.deepcopy(m.ones(2, requires_grad=True) * 2))

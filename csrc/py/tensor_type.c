@@ -525,6 +525,16 @@ static PyObject *tensor_shares_storage(PyObject *self, PyObject *other) {
     return PyBool_FromLong(gdpy_tensor(self)->storage == gdpy_tensor(other)->storage);
 }
 
+static PyObject *tensor_storage_id(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromVoidPtr(gdpy_tensor(self)->storage);
+}
+
+static PyObject *tensor_storage_nbytes(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSize_t(gdpy_tensor(self)->storage->nbytes);
+}
+
 /* Tensors hash by identity, as PyTorch's do (== is elementwise). */
 static Py_hash_t tensor_hash(PyObject *self) {
     return _Py_HashPointer(self);
@@ -570,6 +580,10 @@ static PyMethodDef tensor_methods[] = {
     {"element_size", tensor_element_size, METH_NOARGS, "Bytes per element."},
     {"_shares_storage", tensor_shares_storage, METH_O,
      "Whether both tensors view the same storage."},
+    {"_storage_id", tensor_storage_id, METH_NOARGS,
+     "An identity of the storage, unique while it lives (deepcopy's memo key)."},
+    {"_storage_nbytes", tensor_storage_nbytes, METH_NOARGS,
+     "Size of the whole storage in bytes."},
     {NULL, NULL, 0, NULL},
 };
 
