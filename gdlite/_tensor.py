@@ -51,14 +51,25 @@ class Tensor(_C.TensorBase):
     __array_priority__ = 1000
 
     def __new__(cls, *args: Any) -> Tensor:
-        # torch.Tensor(data) copies data as float32; Tensor(2, 3) is uninitialised.
+        # torch.Tensor(data) copies data as float32, Tensor(t) aliases t (dtype,
+        # memory and autograd kept), Tensor(2, 3) is uninitialised. A subclass
+        # gets an instance of itself.
         from ._creation import tensor
 
+        if len(args) == 1 and isinstance(args[0], _C.TensorBase):
+            out = _C.view("view", args[0], args[0]._shape)
+            if cls is not Tensor:
+                if out.grad_fn is None:
+                    return _C.TensorBase._make_subclass(cls, out, out.requires_grad)
+                out.__class__ = cls
+            return out
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
-            return tensor(args[0], dtype=_C.float32)
-        if args:
-            return _C.full(_shape_args(args), None, _C.float32)
-        return _C.TensorBase.__new__(cls)
+            out = tensor(args[0], dtype=_C.float32)
+        elif args:
+            out = _C.full(_shape_args(args), None, _C.float32)
+        else:
+            return _C.TensorBase.__new__(cls)
+        return out if cls is Tensor else _C.TensorBase._make_subclass(cls, out)
 
     # ---- attributes ---------------------------------------------------------
 
@@ -207,6 +218,16 @@ class Tensor(_C.TensorBase):
             )
         if id(self) in memo:
             return memo[id(self)]
+        if type(self) is not Tensor:
+            # PyTorch's default for subclasses, which override __deepcopy__.
+            raise RuntimeError(
+                "The default implementation of __deepcopy__() for non-wrapper "
+                "subclasses only works for subclass types that implement new_empty() "
+                "and for which that function returns another instance of the same "
+                "subclass. You should either properly implement new_empty() for your "
+                "subclass or override __deepcopy__() if it is intended behavior for "
+                "new_empty() to return an instance of a different type."
+            )
         # The whole storage is copied once per deepcopy call, as PyTorch does:
         # tensors that shared memory (a base and its views) still share it.
         storages = memo.setdefault("gdlite.storage", {})
@@ -232,11 +253,16 @@ class Tensor(_C.TensorBase):
 
     def __repr__(self) -> str:
         fn = self.grad_fn
+        cls = type(self)
+        plain = cls is Tensor or (
+            cls.__name__ == "Parameter" and cls.__module__.startswith("gdlite.")
+        )
         return _tensor_str.tensor_repr(
             self._numpy(),
             _DTYPE_NAMES[self.dtype],
             requires_grad=self.requires_grad,
             grad_fn_name=None if fn is None else fn.name(),
+            prefix="tensor(" if plain else f"{cls.__name__}(",
         )
 
     __str__ = __repr__
@@ -457,7 +483,17 @@ def _attach_methods() -> None:
     Tensor.where = lambda self, condition, other: F.where(condition, self, other)
 
 
+def _disabled_torch_function_impl(
+    func: Any, types: Any, args: Any = (), kwargs: Any = None
+) -> Any:
+    """What subclasses such as nn.Parameter set as ``__torch_function__`` to
+    get plain Tensor results: gdlite's ops give plain Tensors already."""
+    return func(*args, **(kwargs or {}))
+
+
 _attach_methods()
+# Spelled as PyTorch spells it: torch._C._disabled_torch_function_impl.
+_C._disabled_torch_function_impl = _disabled_torch_function_impl
 # Printed and pickled as gdlite.Tensor, its public name.
 Tensor.__module__ = "gdlite"
 _C._set_tensor_class(Tensor)

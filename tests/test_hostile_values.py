@@ -478,3 +478,99 @@ def test_deepcopy_of_a_leaf_with_grad_and_attributes() -> None:
 
     assert probe(G) == probe(torch)
     both(lambda m: copy.deepcopy(m.ones(2, requires_grad=True) * 2))
+
+
+# ---- 8. Tensor subclasses -------------------------------------------------------
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, (torch.Tensor, G.Tensor)):
+        return f"{type(x).__name__}:{x!r}:{x.requires_grad}:{x.is_leaf}"
+    return repr(x)
+
+
+def _subclass_facts(m: Any) -> list[str]:
+    class MyT(m.Tensor):
+        pass
+
+    class Param(m.Tensor):
+        __torch_function__ = m._C._disabled_torch_function_impl
+
+    leaf = m.ones(2, requires_grad=True)
+    base = m.zeros(3)
+    sub = m.Tensor._make_subclass(MyT, base)
+    sub[0] = 5.0  # shares memory and the version counter
+    p = m.Tensor._make_subclass(Param, m.ones(2), True)
+    made = [
+        MyT([1.0, 2.0]),
+        MyT([1, 2]),
+        MyT(m.ones(2)),
+        MyT(m.ones(2, dtype=m.int64)),
+        MyT(2, 3).shape,
+        type(MyT(2, 3)).__name__,
+        MyT(),
+        m.Tensor._make_subclass(MyT, leaf),
+        m.Tensor._make_subclass(MyT, leaf * 2),
+        m.Tensor._make_subclass(MyT, leaf * 2, True),
+        base,
+        base._version,
+        p,
+        p + 1,
+        p.sum(),
+        p[0],
+        m.exp(p),
+        p.detach(),
+        p.clone(),
+        p.data,
+        isinstance(p, m.Tensor),
+    ]
+    return [_describe(x) for x in made]
+
+
+def test_subclass_construction_and_make_subclass() -> None:
+    want = [w.replace("torch.", "gdlite.") for w in _subclass_facts(torch)]
+    assert _subclass_facts(G) == want
+
+
+def _subclass_error(m: Any, case: str) -> Any:
+    class MyT(m.Tensor):
+        pass
+
+    if case == "int_requires_grad":
+        return m.Tensor._make_subclass(MyT, m.ones(2, dtype=m.int64), True)
+    if case == "not_a_type":
+        return m.Tensor._make_subclass(3, m.ones(2))
+    if case == "not_a_tensor_class":
+        return m.Tensor._make_subclass(int, m.ones(2))
+    if case == "not_a_tensor":
+        return m.Tensor._make_subclass(MyT, [1.0])
+    import copy
+
+    return copy.deepcopy(MyT([1.0]))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "int_requires_grad",
+        "not_a_type",
+        "not_a_tensor_class",
+        "not_a_tensor",
+        "deepcopy",
+    ],
+)
+def test_subclass_refusals(case: str) -> None:
+    both(lambda m: _subclass_error(m, case))
+
+
+def test_parameter_like_subclass_trains() -> None:
+    class Param(G.Tensor):
+        __torch_function__ = G._C._disabled_torch_function_impl
+
+    w = G.Tensor._make_subclass(Param, G.tensor([1.0, -2.0]), True)
+    loss = (w * w).sum()
+    loss.backward()
+    tw = torch.tensor([1.0, -2.0], requires_grad=True)
+    (tw * tw).sum().backward()
+    assert type(loss) is G.Tensor
+    assert w.grad.tolist() == tw.grad.tolist()

@@ -535,6 +535,63 @@ static PyObject *tensor_storage_nbytes(PyObject *self, PyObject *unused) {
     return PyLong_FromSize_t(gdpy_tensor(self)->storage->nbytes);
 }
 
+/* Tensor._make_subclass(cls, data, require_grad=False): a new `cls` object
+ * over data's storage (shared memory and version counter, no history), as
+ * nn.Parameter-style subclasses are built. */
+static PyObject *tensor_make_subclass(PyObject *unused, PyObject *args,
+                                      PyObject *kwargs) {
+    (void)unused;
+    static char *kwlist[] = {"cls", "data", "require_grad", NULL};
+    PyObject *cls, *data;
+    int require_grad = 0;
+    gd_tensor *t = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|p:_make_subclass", kwlist, &cls,
+                                     &data, &require_grad))
+        return NULL;
+    if (!PyType_Check(cls)) {
+        PyErr_Format(PyExc_TypeError, "cls must be a type (got %.200s)",
+                     Py_TYPE(cls)->tp_name);
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)cls, &gdpy_TensorBase_Type)) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "Creating a Tensor subclass from a class that does not inherit "
+            "from Tensor is not possible. Make sure your class inherits from "
+            "Tensor.");
+        return NULL;
+    }
+    if (!gdpy_is_tensor(data)) {
+        PyErr_Format(PyExc_TypeError,
+                     "_make_subclass(): argument 'data' (position 2) must be Tensor, "
+                     "not %.200s",
+                     Py_TYPE(data)->tp_name);
+        return NULL;
+    }
+    if (require_grad && !gd_dtype_is_floating(gdpy_tensor(data)->dtype)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Only Tensors of floating point and complex "
+                        "dtype can require gradients");
+        return NULL;
+    }
+    gd_status st = gd_alias(gdpy_tensor(data), &t);
+    if (!st && require_grad)
+        st = gd_set_requires_grad(t, true);
+    if (st) {
+        gd_tensor_decref(t);
+        return gdpy_raise(st);
+    }
+    PyTypeObject *type = (PyTypeObject *)cls;
+    TensorObject *obj = (TensorObject *)type->tp_alloc(type, 0);
+    if (!obj) {
+        gd_tensor_decref(t);
+        return NULL;
+    }
+    obj->t = t;
+    t->handle = obj;
+    return (PyObject *)obj;
+}
+
 /* Tensors hash by identity, as PyTorch's do (== is elementwise). */
 static Py_hash_t tensor_hash(PyObject *self) {
     return _Py_HashPointer(self);
@@ -580,6 +637,10 @@ static PyMethodDef tensor_methods[] = {
     {"element_size", tensor_element_size, METH_NOARGS, "Bytes per element."},
     {"_shares_storage", tensor_shares_storage, METH_O,
      "Whether both tensors view the same storage."},
+    {"_make_subclass", (PyCFunction)(void (*)(void))tensor_make_subclass,
+     METH_VARARGS | METH_KEYWORDS | METH_STATIC,
+     "_make_subclass(cls, data, require_grad=False): a `cls` instance sharing data's "
+     "storage, without its history."},
     {"_storage_id", tensor_storage_id, METH_NOARGS,
      "An identity of the storage, unique while it lives (deepcopy's memo key)."},
     {"_storage_nbytes", tensor_storage_nbytes, METH_NOARGS,
