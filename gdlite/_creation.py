@@ -114,9 +114,11 @@ def tensor(
     copy = None
     if not isinstance(data, (np.ndarray, _C.TensorBase)):
         copy = checked_integers(arr, inferred, target)
-    if copy is None:
+    if copy is None and target in (int32, int64) and inferred.is_floating_point:
         with np.errstate(invalid="ignore"):  # arrays cast unchecked, as in PyTorch
             copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
+    elif copy is None:
+        copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
     return _with_grad(_C.from_numpy(copy), requires_grad)
 
 

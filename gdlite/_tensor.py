@@ -29,11 +29,6 @@ _LEGACY_NAMES = {
 }
 
 
-def _make_size(shape: tuple[int, ...]) -> Size:
-    # The core's shapes are ints already: skip Size's element checks.
-    return tuple.__new__(Size, shape)
-
-
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -73,15 +68,10 @@ class Tensor(_C.TensorBase):
 
     # ---- attributes ---------------------------------------------------------
 
-    @property
-    def shape(self) -> Size:
-        """The size of each dimension."""
-        return _make_size(self._shape)
-
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dimension."""
         if dim is None:
-            return _make_size(self._shape)
+            return self.shape
         if self.ndim == 0:
             raise IndexError(
                 f"Dimension specified as {dim} but tensor has no dimensions"
@@ -390,6 +380,9 @@ class Tensor(_C.TensorBase):
 
     def fill_(self, value: Any) -> Tensor:
         """Sets every element to ``value``; returns self."""
+        if type(value) is float:  # the common case; the core checks the range
+            _C.fill_(self, value)
+            return self
         if isinstance(value, _C.TensorBase):
             if value.dim() != 0:
                 raise RuntimeError(

@@ -393,6 +393,40 @@ static PyObject *get_shape_tuple(PyObject *self, void *closure) {
     return gdpy_shape_tuple(t->ndim, t->shape);
 }
 
+/* gdlite.Size, looked up once: shapes come out as Size without a Python
+ * frame, its element checks skipped (the core's sizes are ints). */
+static PyObject *get_size(PyObject *self, void *closure) {
+    (void)closure;
+    static PyTypeObject *size_type = NULL;
+    if (!size_type) {
+        PyObject *mod = PyImport_ImportModule("gdlite._types");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "Size") : NULL;
+        Py_XDECREF(mod);
+        if (!cls)
+            return NULL;
+        if (!PyType_Check(cls) ||
+            !PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type)) {
+            Py_DECREF(cls);
+            PyErr_SetString(PyExc_TypeError, "gdlite._types.Size must be a tuple type");
+            return NULL;
+        }
+        size_type = (PyTypeObject *)cls; /* kept for the process */
+    }
+    gd_tensor *t = gdpy_tensor(self);
+    PyObject *size = size_type->tp_alloc(size_type, t->ndim);
+    if (!size)
+        return NULL;
+    for (int d = 0; d < t->ndim; d++) {
+        PyObject *v = PyLong_FromLongLong(t->shape[d]);
+        if (!v) {
+            Py_DECREF(size);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(size, d, v);
+    }
+    return size;
+}
+
 static PyObject *get_dtype(PyObject *self, void *closure) {
     (void)closure;
     return Py_NewRef(gdpy.dtypes[gdpy_tensor(self)->dtype]);
@@ -424,6 +458,7 @@ static int set_data(PyObject *self, PyObject *value, void *closure) {
 
 static PyGetSetDef tensor_getset[] = {
     {"_shape", get_shape_tuple, NULL, "the shape as a tuple", NULL},
+    {"shape", get_size, NULL, "the size of each dimension (a gdlite.Size)", NULL},
     {"dtype", get_dtype, NULL, "the element type", NULL},
     {"ndim", get_ndim, NULL, "number of dimensions", NULL},
     {"data", get_data, set_data, "the tensor's values, detached", NULL},
