@@ -326,6 +326,8 @@ BIG_OPERANDS = {
     "int_eq": lambda m: m.ones(2, dtype=m.int64) == BIG,
     "int_and": lambda m: m.ones(2, dtype=m.int64) & BIG,
     "int_pow": lambda m: m.ones(2, dtype=m.int64) ** BIG,
+    "int_div": lambda m: m.ones(2, dtype=m.int64) / BIG,
+    "int_rdiv": lambda m: BIG / m.full((2,), 4, dtype=m.int32),
     "bool": lambda m: m.ones(2, dtype=m.bool) + BIG,
     "bool_and": lambda m: m.ones(2, dtype=m.bool) & BIG,
     "too_big": lambda m: m.ones(2) + 2**64,

@@ -522,6 +522,10 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
                 "value cannot be converted to type int64_t without overflow");
             return -1;
         }
+        /* True division computes in floating point: the number stays exact
+         * rather than wrapping through int64. */
+        if (*op == GD_OP_DIV && gd_dtype_is_integral(args->dtype, true))
+            args->dtype = GD_FLOAT32;
     }
     if (*op == GD_OP_SUB && (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL)) {
         bool both = ops[0].dtype == GD_BOOL && ops[1].dtype == GD_BOOL;
