@@ -341,16 +341,9 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
 int gdpy_check_assign(const gd_tensor *dst, PyObject *value) {
     /* PyTorch's copy_ refuses a destination whose elements share memory (a
      * broadcast dimension); a number fills it the same way. */
-    for (int d = 0; d < dst->ndim && dst->numel > 1; d++) {
-        if (dst->strides[d] == 0 && dst->shape[d] > 1) {
-            PyErr_SetString(
-                PyExc_RuntimeError,
-                "unsupported operation: more than one element of the "
-                "written-to tensor refers to a single memory location. "
-                "Please clone() the tensor before performing the operation.");
-            return -1;
-        }
-    }
+    gd_status st = gd_check_writable(dst);
+    if (st)
+        return gdpy_raise_int(st);
     double v;
     if (PyBool_Check(value)) {
         return 0;
@@ -370,7 +363,7 @@ int gdpy_check_assign(const gd_tensor *dst, PyObject *value) {
     } else {
         return 0;
     }
-    gd_status st = gd_check_scalar(dst->dtype, v);
+    st = gd_check_scalar(dst->dtype, v);
     return st ? gdpy_raise_int(st) : 0;
 }
 
