@@ -195,6 +195,18 @@ class Tensor(_C.TensorBase):
     def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
         from ._creation import tensor
 
+        if isinstance(data, _C.TensorBase):
+            import warnings
+
+            warnings.warn(
+                "To copy construct from a tensor, it is recommended to use "
+                "sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                "tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+            data = data.detach()._numpy()
         return tensor(data, dtype=self.dtype if dtype is None else dtype)
 
     def __deepcopy__(self, memo: dict) -> Tensor:

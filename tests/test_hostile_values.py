@@ -204,6 +204,7 @@ BIG_ENDIAN = {
     "operand_int": lambda m, a: (m.ones(3, dtype=m.int64) * a.astype(">i8")).tolist(),
     "operand_2d": lambda m, a: (m.ones(2, 3) - a.reshape(1, 3)).tolist(),
     "list_of_scalars": lambda m, a: m.tensor([a[0], a[2]]),
+    "list_of_arrays": lambda m, a: m.tensor([a, a], dtype=m.float64),
     "scalar_operand": lambda m, a: m.ones(2) + a[1],
 }
 
@@ -381,11 +382,26 @@ def test_tensor_from_list_of_grad_tensors() -> None:
     assert got == want.replace("torch.", "gdlite.")
 
 
-def test_tensor_of_tensor_warns_like_torch() -> None:
-    want, want_w = _record(lambda: torch.tensor(torch.tensor([1.0, 2.0])))
-    got, got_w = _record(lambda: G.tensor(G.tensor([1.0, 2.0])))
+COPY_CONSTRUCTORS = {
+    "tensor": lambda m: m.tensor(m.tensor([1.0, 2.0])),
+    "new_tensor": lambda m: m.ones(1).new_tensor(m.tensor([1.0, 2.0])),
+    "as_tensor": lambda m: m.as_tensor(m.tensor([1.0, 2.0])),
+    "Tensor": lambda m: m.Tensor(m.tensor([1, 2])),
+    "FloatTensor": lambda m: m.FloatTensor(m.tensor([1.0, 2.0])),
+}
+
+
+@pytest.mark.parametrize("fn", COPY_CONSTRUCTORS.values(), ids=list(COPY_CONSTRUCTORS))
+def test_construction_from_a_tensor_warns_like_torch(fn: Any) -> None:
+    want, want_w = _record(lambda: fn(torch))
+    got, got_w = _record(lambda: fn(G))
     assert_same(got, want)
     assert got_w == want_w
+
+
+@pytest.mark.parametrize("name", ["LongTensor", "FloatTensor", "BoolTensor"])
+def test_legacy_constructor_refuses_other_dtype(name: str) -> None:
+    both(lambda m: getattr(m, name)(m.ones(2, dtype=m.int32)))
 
 
 def test_setitem_on_expanded_tensors() -> None:
