@@ -11,13 +11,15 @@ from . import _C
 from ._data import (
     NP_DTYPES,
     as_dtype,
-    check_python_values,
+    checked_integers,
     dtype_of_array,
+    fill_number,
     infer_dtype,
 )
 from ._types import device as _device
 
 float32, float64, int64, int32 = _C.float32, _C.float64, _C.int64, _C.int32
+uint8 = _C.uint8
 bool_ = _C.bool
 
 
@@ -41,13 +43,51 @@ def _with_grad(t: Any, requires_grad: bool) -> Any:
     return t
 
 
-def _as_array(data: Any) -> tuple[Any, Any]:
+_warned_grad_scalar = False
+
+
+def _as_array(data: Any, target: Any = None) -> tuple[Any, Any]:
     """Data as an array-like plus the dtype PyTorch would infer for it."""
     if isinstance(data, _C.TensorBase):
-        return data.detach().numpy(), data.dtype
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return data.detach()._numpy(), data.dtype
     if isinstance(data, (np.ndarray, np.generic)):
         return data, dtype_of_array(data)
-    return data, infer_dtype(data)
+    grad_leaves: list[Any] = []
+    big_ints = target is not None and (target.is_floating_point or target == bool_)
+    inferred = infer_dtype(data, grad_leaves, big_ints)
+    if grad_leaves:
+        # PyTorch reads such elements as numbers, warning once per process.
+        global _warned_grad_scalar
+        if not _warned_grad_scalar:
+            _warned_grad_scalar = True
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to "
+                "unexpected behavior.\nConsider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=3,
+            )
+        data = _detached(data)
+    return data, inferred
+
+
+def _fits_int64(x: int) -> bool:
+    return -(2**63) <= x < 2**63
+
+
+def _detached(data: Any) -> Any:
+    if isinstance(data, _C.TensorBase):
+        return data.detach()
+    if isinstance(data, (list, tuple, range)):
+        return [_detached(x) for x in data]
+    return data
 
 
 def tensor(
@@ -61,17 +101,28 @@ def tensor(
     """
     _check_device(device)
     dtype = None if dtype is None else as_dtype(dtype)
-    if dtype is not None:
-        check_python_values(data, dtype)
     if type(data) in (bool, int, float):  # the common scalar case, without NumPy
-        inferred = infer_dtype(data)
-        return _with_grad(_C.full((), data, dtype or inferred), requires_grad)
-    arr, inferred = _as_array(data)
+        if dtype is None:
+            return _with_grad(_C.full((), data, infer_dtype(data)), requires_grad)
+        if (
+            dtype.is_floating_point
+            or dtype == bool_
+            or (dtype == int64 and type(data) is not float and _fits_int64(data))
+        ):  # nothing to overflow
+            return _with_grad(_C.full((), data, dtype), requires_grad)
+    arr, inferred = _as_array(data, dtype)
     target = dtype if dtype is not None else inferred
-    if target.is_floating_point or target == inferred or isinstance(arr, np.ndarray):
+    copy = None
+    if not isinstance(data, (np.ndarray, _C.TensorBase)):
+        copy = checked_integers(arr, inferred, target)
+    if copy is None and target in (int32, int64) and inferred.is_floating_point:
+        with np.errstate(invalid="ignore"):  # arrays cast unchecked, as in PyTorch
+            copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
+    elif copy is None and target == uint8 and inferred != uint8:
+        with np.errstate(invalid="ignore"):  # through int64: C's wrapping casts
+            copy = np.array(arr).astype(np.int64).astype(np.uint8)
+    elif copy is None:
         copy = np.array(arr, dtype=NP_DTYPES[target], order="C", copy=True)
-    else:  # Python numbers into an integer dtype: checked above, then C casts
-        copy = np.array(arr, dtype=NP_DTYPES[inferred]).astype(NP_DTYPES[target])
     return _with_grad(_C.from_numpy(copy), requires_grad)
 
 
@@ -171,6 +222,7 @@ def full(
             if isinstance(fill_value, bool)
             else (int64 if isinstance(fill_value, int) else float32)
         )
+    fill_value = fill_number(fill_value, as_dtype(dtype))
     return _filled(
         (size,) if isinstance(size, int) else tuple(size),
         fill_value,
@@ -184,6 +236,7 @@ def full(
 def _like(t: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
     _check_device(device)
     dtype = t.dtype if dtype is None else as_dtype(dtype)
+    value = fill_number(value, dtype)
     return _with_grad(_C.full(tuple(t.shape), value, dtype), requires_grad)
 
 

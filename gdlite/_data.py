@@ -22,39 +22,6 @@ _PY_TYPES = {bool: _C.bool, int: _C.int64, float: _C.float32}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-# Integer dtypes whose Python-number values PyTorch range-checks.
-_INT_LIMITS = {_C.uint8: (0, 255), _C.int32: (-(2**31), 2**31 - 1)}
-_INT_LIMITS[_C.int64] = (_INT64_MIN, _INT64_MAX)
-
-
-def check_python_values(data: Any, dtype: Any) -> None:
-    """PyTorch's overflow check for Python numbers stored into an integer dtype.
-
-    Floats must lie within the dtype's range before truncation (NaN never
-    does); ints may also wrap into an unsigned dtype from as low as -max.
-    """
-    limits = _INT_LIMITS.get(dtype)
-    if limits is None:
-        return
-    low, high = limits
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-            continue
-        if isinstance(x, float):
-            bad = not (low <= x <= float(high))
-        elif type(x) is int and dtype is not _C.int64:
-            bad = x > high or x < (low if low < 0 else -high)
-        else:
-            continue
-        if bad:
-            raise RuntimeError(
-                f"value cannot be converted to type {dtype._name} without overflow"
-            )
-
-
 def as_dtype(dtype: Any) -> Any:
     """A gdlite dtype from a dtype or one of Python's float/int/bool."""
     if isinstance(dtype, _C.dtype):
@@ -85,9 +52,58 @@ def dtype_of_array(arr: np.ndarray | np.generic) -> Any:
         ) from None
 
 
-def _leaf_dtype(x: Any) -> Any:
+_UINT64_MAX = 2**64 - 1
+# PyTorch's C++ names for the checked conversion of a scalar into a tensor
+# (full, fill_) and its dtype names for the conversion of data (tensor()).
+_FILL_NAMES = {_C.int64: "int64_t", _C.int32: "int", _C.uint8: "uint8_t"}
+_DATA_NAMES = {_C.int64: "int64", _C.int32: "int32", _C.uint8: "uint8"}
+_INT_BOUNDS = {
+    _C.int64: (_INT64_MIN, _INT64_MAX),
+    _C.int32: (-(2**31), 2**31 - 1),
+    _C.uint8: (0, 255),
+}
+
+
+def fill_number(value: Any, dtype: Any) -> Any:
+    """A Python int for full()/fill_() as PyTorch reads it: beyond int64 it is
+    an unsigned 64-bit number, beyond that an OverflowError."""
+    if type(value) is not int or _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    if value > _UINT64_MAX:
+        raise OverflowError("int too big to convert")
+    if value < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if dtype in _FILL_NAMES:
+        raise RuntimeError(
+            f"value cannot be converted to type {_FILL_NAMES[dtype]} without overflow"
+        )
+    return float(value)
+
+
+def checked_integers(data: Any, inferred: Any, target: Any) -> np.ndarray | None:
+    """Python data for an integer dtype, with PyTorch's overflow check of each
+    value (None when no value can overflow)."""
+    if target not in _INT_BOUNDS or inferred == target or inferred == _C.bool:
+        return None
+    if inferred == _C.int64:
+        wide = np.array(data, dtype=np.int64)
+    else:  # floats, compared as doubles as PyTorch does
+        wide = np.array(data, dtype=np.float64)
+    lo, hi = _INT_BOUNDS[target]
+    if inferred == _C.int64 and lo == 0:  # ints wrap into unsigned from -max
+        lo = -hi
+    # NaN fails both comparisons.
+    if wide.size and not (lo <= wide.min() and wide.max() <= hi):
+        raise RuntimeError(
+            f"value cannot be converted to type {_DATA_NAMES[target]} without overflow"
+        )
+    with np.errstate(invalid="ignore"):  # 2**63 itself wraps, as in PyTorch
+        return wide.astype(NP_DTYPES[target])
+
+
+def _leaf_dtype(x: Any, big_ints: bool = False) -> Any:
     kind = _PY_TYPES.get(type(x))
-    if kind is _C.int64 and not _INT64_MIN <= x <= _INT64_MAX:
+    if kind is _C.int64 and not big_ints and not _INT64_MIN <= x <= _INT64_MAX:
         raise ValueError("Overflow when unpacking long long")
     if kind is not None:
         return kind
@@ -108,8 +124,12 @@ def _leaf_dtype(x: Any) -> Any:
     raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
-def infer_dtype(data: Any) -> Any:
-    """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular."""
+def infer_dtype(
+    data: Any, grad_leaves: list[Any] | None = None, big_ints: bool = False
+) -> Any:
+    """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular.
+    Tensor elements that require grad are appended to ``grad_leaves``; ints
+    beyond int64 are refused unless ``big_ints`` (a floating or bool target)."""
     shape: list[int] = []
     leaf_depth = -1
     dtype = None
@@ -136,8 +156,10 @@ def infer_dtype(data: Any) -> Any:
             leaf_depth = depth
         elif depth != leaf_depth:
             raise TypeError("not a sequence")
-        leaf = _leaf_dtype(x)
+        leaf = _leaf_dtype(x, big_ints)
         dtype = leaf if dtype is None else _C.promote_types(dtype, leaf)
+        if grad_leaves is not None and isinstance(x, _C.TensorBase) and x.requires_grad:
+            grad_leaves.append(x)
     if dtype is None:  # no elements at all: the default dtype
         return _C.float32
     return dtype

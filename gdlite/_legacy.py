@@ -22,6 +22,14 @@ class _LegacyTensorType(type):
         from ._creation import tensor
         from ._types import Size
 
+        if len(args) == 1 and isinstance(args[0], _C.TensorBase):
+            # A tensor of the class's dtype is aliased, as PyTorch does.
+            src = args[0]
+            if src.dtype != cls.dtype:
+                raise TypeError(
+                    f"expected {_options(cls.dtype)} (got {_options(src.dtype)})"
+                )
+            return _C.view("view", src, src._shape)
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
             return tensor(args[0], dtype=cls.dtype)
         size = tuple(args[0]) if len(args) == 1 and isinstance(args[0], tuple) else args
@@ -29,6 +37,23 @@ class _LegacyTensorType(type):
 
     def __repr__(cls) -> str:
         return f"<class 'gdlite.{cls.__name__}'>"
+
+
+_CXX_NAMES = {
+    _C.float32: "float",
+    _C.float64: "double",
+    _C.int64: "long int",
+    _C.int32: "int",
+    _C.bool: "bool",
+}
+
+
+def _options(dtype: Any) -> str:
+    return (
+        f"TensorOptions(dtype={_CXX_NAMES[dtype]}, device=cpu, layout=Strided, "
+        "requires_grad=false (default), pinned_memory=false (default), "
+        "memory_format=(nullopt))"
+    )
 
 
 def _legacy(name: str, dtype: Any) -> Any:

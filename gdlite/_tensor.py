@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
 from . import _C, _tensor_str
 from . import _functional as F
-from ._data import DTYPES
+from ._data import DTYPES, fill_number
 from ._types import CPU, Size
 from ._types import device as _device
 
@@ -30,26 +31,32 @@ class Tensor(_C.TensorBase):
     __array_priority__ = 1000
 
     def __new__(cls, *args: Any) -> Tensor:
-        # torch.Tensor(data) copies data as float32; Tensor(2, 3) is uninitialised.
+        # torch.Tensor(data) copies data as float32, Tensor(t) aliases t (dtype,
+        # memory and autograd kept), Tensor(2, 3) is uninitialised. A subclass
+        # gets an instance of itself.
         from ._creation import tensor
 
+        if len(args) == 1 and isinstance(args[0], _C.TensorBase):
+            out = _C.view("view", args[0], args[0]._shape)
+            if cls is not Tensor:
+                if out.grad_fn is None:
+                    return _C.TensorBase._make_subclass(cls, out, out.requires_grad)
+                out.__class__ = cls
+            return out
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
-            return tensor(args[0], dtype=_C.float32)
-        if args:
-            return _C.full(_shape_args(args), None, _C.float32)
-        return _C.TensorBase.__new__(cls)
+            out = tensor(args[0], dtype=_C.float32)
+        elif args:
+            out = _C.full(_shape_args(args), None, _C.float32)
+        else:
+            return _C.TensorBase.__new__(cls)
+        return out if cls is Tensor else _C.TensorBase._make_subclass(cls, out)
 
     # ---- attributes ---------------------------------------------------------
-
-    @property
-    def shape(self) -> Size:
-        """The size of each dimension."""
-        return Size(self._shape)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dimension."""
         if dim is None:
-            return Size(self._shape)
+            return self.shape
         if self.ndim == 0:
             raise IndexError(
                 f"Dimension specified as {dim} but tensor has no dimensions"
@@ -177,18 +184,56 @@ class Tensor(_C.TensorBase):
     def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
         from ._creation import tensor
 
+        if isinstance(data, _C.TensorBase):
+            import warnings
+
+            warnings.warn(
+                "To copy construct from a tensor, it is recommended to use "
+                "sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                "tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+            data = data.detach()._numpy()
         return tensor(data, dtype=self.dtype if dtype is None else dtype)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support "
-                "the deepcopy protocol at the moment."
+                "the deepcopy protocol at the moment.  If you were attempting to "
+                "deepcopy a module, this may be because of a "
+                "gdlite.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
             )
-        out = self.detach().clone()
-        out.requires_grad = self.requires_grad
+        if id(self) in memo:
+            return memo[id(self)]
+        if type(self) is not Tensor:
+            # PyTorch's default for subclasses, which override __deepcopy__.
+            raise RuntimeError(
+                "The default implementation of __deepcopy__() for non-wrapper "
+                "subclasses only works for subclass types that implement new_empty() "
+                "and for which that function returns another instance of the same "
+                "subclass. You should either properly implement new_empty() for your "
+                "subclass or override __deepcopy__() if it is intended behavior for "
+                "new_empty() to return an instance of a different type."
+            )
+        # The whole storage is copied once per deepcopy call, as PyTorch does:
+        # tensors that shared memory (a base and its views) still share it.
+        storages = memo.setdefault("gdlite.storage", {})
+        key = self._storage_id()
+        flat = storages.get(key)
+        if flat is None:
+            n = self._storage_nbytes() // self.element_size()
+            flat = _C.as_strided(self.detach(), (n,), (1,), 0).clone()
+            storages[key] = flat
+        out = _C.as_strided(flat, self._shape, self._strides(), self.storage_offset())
+        if self.requires_grad:
+            out.requires_grad_()
         if self.grad is not None:
-            out.grad = self.grad.detach().clone()
+            out.grad = self.grad.__deepcopy__(memo)
+        out.__dict__ = copy.deepcopy(self.__dict__, memo)
         memo[id(self)] = out
         return out
 
@@ -199,16 +244,23 @@ class Tensor(_C.TensorBase):
 
     def __repr__(self) -> str:
         fn = self.grad_fn
+        cls = type(self)
+        plain = cls is Tensor or (
+            cls.__name__ == "Parameter" and cls.__module__.startswith("gdlite.")
+        )
         return _tensor_str.tensor_repr(
             self._numpy(),
             self.dtype._name,
             requires_grad=self.requires_grad,
             grad_fn_name=None if fn is None else fn.name(),
+            prefix="tensor(" if plain else f"{cls.__name__}(",
         )
 
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
+        if self.ndim and not spec:  # str(self), grad_fn and all, as in torch
+            return self.__repr__()
         return _tensor_str.format_tensor(self._numpy(), self.dtype._name, spec)
 
     # ---- autograd -----------------------------------------------------------
@@ -330,9 +382,27 @@ class Tensor(_C.TensorBase):
 
     def fill_(self, value: Any) -> Tensor:
         """Sets every element to ``value``; returns self."""
+        if type(value) is float:  # the common case; the core checks the range
+            _C.fill_(self, value)
+            return self
+        if isinstance(value, _C.TensorBase):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    "fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.dim()} dimensions."
+                )
+            if not self.dtype.is_floating_point:
+                # A tensor value is cast unchecked, as PyTorch does.
+                _C.copy_(self, value.detach())
+                return self
         if hasattr(value, "item"):
             value = value.item()
-        _C.fill_(self, float(value))
+        value = fill_number(value, self.dtype)
+        if type(value) is int and self.dtype == _C.int64:
+            # Exact beyond 2**53, where a double would round.
+            _C.copy_(self, _C.full((), value, _C.int64))
+        else:
+            _C.fill_(self, float(value))
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -402,7 +472,17 @@ def _attach_methods() -> None:
     Tensor.where = lambda self, condition, other: F.where(condition, self, other)
 
 
+def _disabled_torch_function_impl(
+    func: Any, types: Any, args: Any = (), kwargs: Any = None
+) -> Any:
+    """What subclasses such as nn.Parameter set as ``__torch_function__`` to
+    get plain Tensor results: gdlite's ops give plain Tensors already."""
+    return func(*args, **(kwargs or {}))
+
+
 _attach_methods()
+# Spelled as PyTorch spells it: torch._C._disabled_torch_function_impl.
+_C._disabled_torch_function_impl = _disabled_torch_function_impl
 # Printed and pickled as gdlite.Tensor, its public name.
 Tensor.__module__ = "gdlite"
 _C._set_tensor_class(Tensor)

@@ -119,13 +119,13 @@ def _kind(dtype_name: str) -> str:
 
 
 def _as_array(values: Any, dtype_name: str) -> np.ndarray:
-    # Round through the named dtype first so float32 tensors show float32
-    # values even if the caller hands over wider data; floats are then held
-    # as float64 (exact) because torch formats Python floats.
-    arr = np.asarray(values, dtype=np.dtype(dtype_name))
-    if _kind(dtype_name) == "float":
-        arr = arr.astype(np.float64)
-    return arr
+    # Round through the named dtype so float32 tensors show float32 values
+    # even if the caller hands over wider data. A tensor's own array passes
+    # through without a copy: only the printed elements are ever read (a
+    # summarised view of a huge expanded tensor costs nothing), and they
+    # become Python floats (exact) when formatted, as torch formats them.
+    _kind(dtype_name)
+    return np.asarray(values, dtype=np.dtype(dtype_name))
 
 
 class _Formatter:
@@ -134,6 +134,8 @@ class _Formatter:
 
     def __init__(self, flat: np.ndarray, kind: str) -> None:
         self.is_float = kind == "float"
+        if self.is_float:
+            flat = flat.astype(np.float64)  # only the printed elements
         self.int_mode = True
         self.sci_mode = False
         self.width = 1

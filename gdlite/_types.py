@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 
@@ -9,6 +10,12 @@ class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``gdlite.Size([2, 3])``."""
 
     __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        items = tuple(sizes)
+        if any(type(s) is not int for s in items):
+            items = tuple(_size_item(i, s) for i, s in enumerate(items))
+        return tuple.__new__(cls, items)
 
     def __repr__(self) -> str:
         return f"gdlite.Size({list(self)})"
@@ -22,10 +29,21 @@ class Size(tuple):
 
     def __getitem__(self, key: Any) -> Any:
         result = tuple.__getitem__(self, key)
-        return Size(result) if isinstance(key, slice) else result
+        return tuple.__new__(Size, result) if isinstance(key, slice) else result
 
     def __add__(self, other: Any) -> Size:
         return Size(tuple(self) + tuple(other))
+
+
+def _size_item(i: int, s: Any) -> int:
+    """An element of a Size: anything with __index__ but a float, as torch takes."""
+    try:
+        return operator.index(s)
+    except TypeError:
+        raise TypeError(
+            f"gdlite.Size() takes an iterable of 'int' (item {i} is "
+            f"'{type(s).__name__}')"
+        ) from None
 
 
 class device:  # noqa: N801 - torch's name

@@ -275,7 +275,11 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out); /* new ref, maybe 
 gd_status gd_clone(const gd_tensor *t, gd_tensor **out);
 /* dst[...] = src broadcast to dst's shape, converting dtype. */
 gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src);
+/* Sets every element; NaN or an out-of-range value for an integer dtype is
+ * refused with PyTorch's message (see gd_check_scalar). */
 gd_status gd_fill_(gd_tensor *dst, double value);
+/* Whether `value` converts to `dtype` (integers: not NaN, within range). */
+gd_status gd_check_scalar(gd_dtype dtype, double value);
 
 /* Binary op on `common` (the promoted dtype); inputs are converted as needed
  * and broadcast. Comparisons give bool; true division of integers gives

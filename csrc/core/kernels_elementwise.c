@@ -119,7 +119,35 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
     return gd_clone(t, out);
 }
 
+/* PyTorch's checked conversion of a scalar: NaN, or a value beyond the
+ * integer type's range (compared as doubles), is refused. */
+gd_status gd_check_scalar(gd_dtype dtype, double value) {
+    static const char *const names[GD_DTYPE_COUNT] = {
+        [GD_UINT8] = "uint8_t", [GD_INT32] = "int", [GD_INT64] = "int64_t"};
+    double lo, hi;
+    if (dtype == GD_UINT8) {
+        /* PyTorch lets integers wrap into an unsigned type from -max; a
+         * whole number stands for an integer here. */
+        hi = UINT8_MAX;
+        lo = value == trunc(value) ? -hi : 0;
+    } else if (dtype == GD_INT32) {
+        lo = (double)INT32_MIN;
+        hi = (double)INT32_MAX;
+    } else if (dtype == GD_INT64) {
+        lo = (double)INT64_MIN;
+        hi = (double)INT64_MAX; /* rounds to 2^63, as in PyTorch's check */
+    } else {
+        return GD_OK;
+    }
+    GD_CHECK(value >= lo && value <= hi, GD_ERR_RUNTIME,
+             "value cannot be converted to type %s without overflow", names[dtype]);
+    return GD_OK;
+}
+
 gd_status gd_fill_(gd_tensor *dst, double value) {
+    gd_status st = gd_check_scalar(dst->dtype, value);
+    if (st)
+        return st;
     /* The value as a 0-d float64 tensor on the stack, cast by the copy loop:
      * filling stays as cheap as the write itself for small tensors. */
     gd_storage storage = {.refcount = 1, .data = &value, .nbytes = sizeof value};
@@ -694,10 +722,12 @@ typedef struct {
     double min, max;
 } clamp_bounds;
 
-#define CLAMP_LOOP(name, T)                                                            \
+/* BOUND converts a checked bound to T (integers through int64: C's
+ * wrapping, no undefined float-to-unsigned conversion). */
+#define CLAMP_LOOP(name, T, BOUND)                                                     \
     static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
         const clamp_bounds *c = ctx;                                                   \
-        T lo = (T)c->min, hi = (T)c->max;                                              \
+        T lo = (T)BOUND(c->min), hi = (T)BOUND(c->max);                                \
         for (int64_t i = 0; i < n; i++) {                                              \
             T x = *(const T *)(d[1] + i * s[1]);                                       \
             if (x == x) {                                                              \
@@ -709,19 +739,39 @@ typedef struct {
             *(T *)(d[0] + i * s[0]) = x;                                               \
         }                                                                              \
     }
-CLAMP_LOOP(clamp_u8, uint8_t)
-CLAMP_LOOP(clamp_i32, int32_t)
-CLAMP_LOOP(clamp_i64, int64_t)
-CLAMP_LOOP(clamp_f32, float)
-CLAMP_LOOP(clamp_f64, double)
+#define AS_IS(x) (x)
+CLAMP_LOOP(clamp_u8, uint8_t, gd_f2i64)
+CLAMP_LOOP(clamp_i32, int32_t, gd_f2i64)
+CLAMP_LOOP(clamp_i64, int64_t, gd_f2i64)
+CLAMP_LOOP(clamp_f32, float, AS_IS)
+CLAMP_LOOP(clamp_f64, double, AS_IS)
 static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] =
     BY_DTYPE(NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64);
 
-static gd_status clamp_check(const gd_tensor *a, bool has_min, bool has_max) {
-    GD_CHECK(has_min || has_max, GD_ERR_RUNTIME,
+static gd_status clamp_check(const gd_tensor *a, const clamp_bounds *c) {
+    GD_CHECK(c->has_min || c->has_max, GD_ERR_RUNTIME,
              "torch.clamp: At least one of 'min' or 'max' must not be None");
     GD_CHECK(clamp_loops[a->dtype], GD_ERR_NOTIMPL,
              "\"clamp_cpu\" not implemented for '%s'", gd_dtype_scalar_name(a->dtype));
+    /* Integer bounds are converted to the element type first, checked. */
+    gd_status st = GD_OK;
+    if (c->has_min)
+        st = gd_check_scalar(a->dtype, c->min);
+    if (!st && c->has_max)
+        st = gd_check_scalar(a->dtype, c->max);
+    return st;
+}
+
+/* PyTorch's clamp gives NaN everywhere when a bound is NaN. */
+static bool nan_bound(const clamp_bounds *c) {
+    return (c->has_min && isnan(c->min)) || (c->has_max && isnan(c->max));
+}
+
+static gd_status clamp_into(gd_tensor *out, const gd_tensor *a, const clamp_bounds *c) {
+    if (nan_bound(c))
+        return gd_fill_(out, NAN);
+    const gd_tensor *ops[2] = {out, a};
+    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], (void *)c);
     return GD_OK;
 }
 
@@ -729,22 +779,20 @@ gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
                    double max, gd_tensor **out) {
     clamp_bounds c = {has_min, has_max, min, max};
     *out = NULL;
-    gd_status st = clamp_check(a, has_min, has_max);
+    gd_status st = clamp_check(a, &c);
     if (st || (st = gd_empty(a->dtype, a->ndim, a->shape, out)))
         return st;
-    const gd_tensor *ops[2] = {*out, a};
-    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
-    return GD_OK;
+    if ((st = clamp_into(*out, a, &c))) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 gd_status gd_clamp_(gd_tensor *a, bool has_min, double min, bool has_max, double max) {
     clamp_bounds c = {has_min, has_max, min, max};
-    gd_status st = clamp_check(a, has_min, has_max);
-    if (st)
-        return st;
-    const gd_tensor *ops[2] = {a, a};
-    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], &c);
-    return GD_OK;
+    gd_status st = clamp_check(a, &c);
+    return st ? st : clamp_into(a, a, &c);
 }
 
 #define WHERE_LOOP(name, T)                                                            \

@@ -112,7 +112,7 @@ int gdpy_dtype_from_object(PyObject *o, gd_dtype *out); /* dtype object -> gd_dt
 /* Shape from ints, a tuple/list of ints, or a Size; -1 allowed when allow_neg. */
 int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape);
 PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape);
-/* A NumPy array sharing the tensor's memory; base keeps `owner` alive. */
+/* A NumPy array sharing the tensor's memory; its base keeps the storage alive. */
 PyObject *gdpy_to_numpy(PyObject *owner);
 /* Zero-copy tensor over a NumPy array (kept alive by the storage). */
 gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out);
@@ -131,10 +131,11 @@ int gdpy_shape_arg(PyObject *o, void *out);
 
 /* An operand of a binary op: a tensor or a Python number. */
 typedef struct {
-    gd_tensor *t;   /* tensor operand (borrowed or owned) */
-    bool owned;     /* t must be released */
-    int priority;   /* 2: tensor with dims, 1: 0-d tensor, 0: Python number */
-    gd_dtype dtype; /* tensor dtype, or the number's category default */
+    gd_tensor *t;    /* tensor operand (borrowed or owned) */
+    bool owned;      /* t must be released */
+    bool unsigned64; /* a Python int in [2^63, 2^64): ivalue wrapped, fvalue exact */
+    int priority;    /* 2: tensor with dims, 1: 0-d tensor, 0: Python number */
+    gd_dtype dtype;  /* tensor dtype, or the number's category default */
     double fvalue;
     int64_t ivalue;
     /* A Python number materialised as a 0-d tensor without heap allocation. */
@@ -143,6 +144,10 @@ typedef struct {
     double stack_data;
 } gdpy_operand;
 
+/* t[...] = value into the view dst: PyTorch's refusals of a destination with
+ * overlapping elements, of ints beyond int64 (ValueError) and of numbers the
+ * integer dtype cannot hold (RuntimeError). 0 or -1 with an error set. */
+int gdpy_check_assign(const gd_tensor *dst, PyObject *value);
 /* 1: parsed, 0: not an operand type (NotImplemented), -1: error set. */
 int gdpy_operand_parse(PyObject *o, gdpy_operand *op);
 void gdpy_operand_release(gdpy_operand *op);

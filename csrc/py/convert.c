@@ -88,6 +88,36 @@ static const int npy_types[GD_DTYPE_COUNT] = {
     [GD_BOOL] = NPY_BOOL,   [GD_UINT8] = NPY_UINT8,     [GD_INT32] = NPY_INT32,
     [GD_INT64] = NPY_INT64, [GD_FLOAT32] = NPY_FLOAT32, [GD_FLOAT64] = NPY_FLOAT64};
 
+/* The base object of an exported NumPy array: one core storage reference, so
+ * the array outlives its tensor, `t.data = ...` and `del t` alike. */
+typedef struct {
+    PyObject_HEAD gd_storage *storage;
+} StorageRefObject;
+
+static void storage_ref_dealloc(PyObject *self) {
+    gd_storage_decref(((StorageRefObject *)self)->storage);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject storage_ref_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gdlite._C._StorageRef",
+    .tp_basicsize = sizeof(StorageRefObject),
+    .tp_dealloc = storage_ref_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Keeps a tensor storage alive for a NumPy array over its memory.",
+};
+
+static PyObject *storage_ref_new(gd_storage *s) {
+    if (PyType_Ready(&storage_ref_type) < 0)
+        return NULL;
+    StorageRefObject *ref = PyObject_New(StorageRefObject, &storage_ref_type);
+    if (!ref)
+        return NULL;
+    gd_storage_incref(s);
+    ref->storage = s;
+    return (PyObject *)ref;
+}
+
 PyObject *gdpy_to_numpy(PyObject *owner) {
     gd_tensor *t = gdpy_tensor(owner);
     npy_intp dims[GD_MAX_DIMS], strides[GD_MAX_DIMS];
@@ -96,15 +126,22 @@ PyObject *gdpy_to_numpy(PyObject *owner) {
         dims[d] = (npy_intp)t->shape[d];
         strides[d] = (npy_intp)(t->strides[d] * (int64_t)elsize);
     }
-    PyArray_Descr *descr = PyArray_DescrFromType(npy_types[t->dtype]);
-    if (!descr)
+    PyObject *base = storage_ref_new(t->storage);
+    if (!base)
         return NULL;
+    PyArray_Descr *descr = PyArray_DescrFromType(npy_types[t->dtype]);
+    if (!descr) {
+        Py_DECREF(base);
+        return NULL;
+    }
     PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, t->ndim, dims, strides,
                                          gd_data_ptr(t), NPY_ARRAY_WRITEABLE, NULL);
-    if (!arr)
+    if (!arr) {
+        Py_DECREF(base);
         return NULL;
-    Py_INCREF(owner);
-    if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
+    }
+    /* Steals base, also on failure. */
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, base) < 0) {
         Py_DECREF(arr);
         return NULL;
     }
@@ -119,8 +156,6 @@ static void release_numpy(void *context) {
 }
 
 static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
-    if (!PyArray_ISNBO(descr->byteorder))
-        return -1;
     switch (descr->type_num) {
     case NPY_BOOL:
         *out = GD_BOOL;
@@ -150,6 +185,42 @@ static int dtype_from_numpy(PyArray_Descr *descr, gd_dtype *out) {
     return -1;
 }
 
+/* Visits every byte-sized element of an array; stops when `visit` says so. */
+static bool any_element(PyArrayObject *arr, bool (*visit)(uint8_t *)) {
+    int nd = PyArray_NDIM(arr);
+    npy_intp idx[NPY_MAXDIMS] = {0};
+    const npy_intp *shape = PyArray_DIMS(arr), *strides = PyArray_STRIDES(arr);
+    if (PyArray_SIZE(arr) == 0)
+        return false;
+    for (;;) {
+        char *p = PyArray_DATA(arr);
+        for (int d = 0; d < nd; d++)
+            p += idx[d] * strides[d];
+        if (visit((uint8_t *)p))
+            return true;
+        int d = nd - 1;
+        while (d >= 0 && ++idx[d] == shape[d])
+            idx[d--] = 0;
+        if (d < 0)
+            return false;
+    }
+}
+
+static bool byte_above_one(uint8_t *p) {
+    return *p > 1;
+}
+
+static bool make_canonical_bool(uint8_t *p) {
+    *p = *p != 0;
+    return false;
+}
+
+/* NumPy bools are bytes where any nonzero value is true (a bool view of other
+ * data); the core reads them as 0 or 1. */
+static bool has_odd_bools(PyArrayObject *arr) {
+    return PyArray_TYPE(arr) == NPY_BOOL && any_element(arr, byte_above_one);
+}
+
 gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
     gd_dtype dtype;
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
@@ -160,6 +231,9 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
                         "can't convert np.ndarray of type %s. The only supported "
                         "types are: float64, float32, int64, int32, and bool.",
                         PyArray_DESCR(arr)->typeobj->tp_name);
+    GD_CHECK(PyArray_ISNBO(PyArray_DESCR(arr)->byteorder), GD_ERR_VALUE,
+             "given numpy array has byte order different from the native byte order. "
+             "Conversion between byte orders is currently not supported.");
     GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "gdlite supports at most %d dimensions",
              GD_MAX_DIMS);
     int64_t elsize = (int64_t)gd_dtype_size(dtype), extent = 1;
@@ -180,12 +254,67 @@ gd_status gdpy_from_numpy(PyArrayObject *arr, gd_tensor **out) {
     for (int d = 0; d < nd; d++)
         if (shape[d] == 0)
             extent = 0;
+    if (has_odd_bools(arr)) {
+        /* Shared memory stays shared: the bytes are rewritten to 0 or 1, which
+         * NumPy reads as the same truth values. A read-only array is copied. */
+        if (!PyArray_ISWRITEABLE(arr)) {
+            PyArrayObject *copy = (PyArrayObject *)PyArray_NewCopy(arr, NPY_CORDER);
+            if (!copy)
+                return GD_ERR_EXTERNAL;
+            any_element(copy, make_canonical_bool);
+            gd_status st = gdpy_from_numpy(copy, out);
+            Py_DECREF(copy);
+            return st;
+        }
+        any_element(arr, make_canonical_bool);
+    }
     Py_INCREF(arr);
     return gd_from_memory(PyArray_DATA(arr), (size_t)(extent * elsize), dtype, nd,
                           shape, strides, 0, release_numpy, arr, out);
 }
 
+/* An array operand as PyTorch reads it through NumPy: other byte orders
+ * converted, odd bool bytes read as true, the caller's array left alone. */
+static gd_status operand_from_numpy(PyArrayObject *arr, gd_tensor **out) {
+    PyArray_Descr *descr = PyArray_DESCR(arr);
+    gd_dtype dtype;
+    if (dtype_from_numpy(descr, &dtype) == 0 &&
+        (!PyArray_ISNBO(descr->byteorder) || has_odd_bools(arr))) {
+        PyArray_Descr *native = PyArray_DescrNewByteorder(descr, NPY_NATIVE);
+        if (!native)
+            return GD_ERR_EXTERNAL;
+        /* Steals native. */
+        PyArrayObject *copy = (PyArrayObject *)PyArray_FromArray(
+            arr, native, NPY_ARRAY_DEFAULT | NPY_ARRAY_ENSURECOPY);
+        if (!copy)
+            return GD_ERR_EXTERNAL;
+        gd_status st = gdpy_from_numpy(copy, out);
+        Py_DECREF(copy);
+        return st;
+    }
+    return gdpy_from_numpy(arr, out);
+}
+
 /* ---- operands ----------------------------------------------------------- */
+
+/* Python ints beyond int64 but below 2^64 are unsigned 64-bit numbers to
+ * PyTorch: exact in floating results, wrapped in integer ones. */
+static int parse_big_int(PyObject *o, gdpy_operand *op) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(o);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+        int negative = PyObject_RichCompareBool(o, Py_False, Py_LT);
+        PyErr_Clear();
+        PyErr_SetString(PyExc_OverflowError,
+                        negative > 0 ? "can't convert negative int to unsigned"
+                                     : "int too big to convert");
+        return -1;
+    }
+    op->dtype = GD_INT64;
+    op->unsigned64 = true;
+    op->ivalue = (int64_t)u; /* two's complement wrap, as a C++ cast does */
+    op->fvalue = (double)u;
+    return 1;
+}
 
 static int parse_number(PyObject *o, gdpy_operand *op) {
     if (PyBool_Check(o)) {
@@ -197,11 +326,10 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
     if (PyLong_Check(o)) {
         int overflow = 0;
         op->ivalue = PyLong_AsLongLongAndOverflow(o, &overflow);
-        if (overflow || (op->ivalue == -1 && PyErr_Occurred())) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+        if (overflow)
+            return parse_big_int(o, op);
+        if (op->ivalue == -1 && PyErr_Occurred())
             return -1;
-        }
         op->dtype = GD_INT64;
         op->fvalue = (double)op->ivalue;
         return 1;
@@ -214,9 +342,39 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
     return 0;
 }
 
+int gdpy_check_assign(const gd_tensor *dst, PyObject *value) {
+    /* PyTorch's copy_ refuses a destination whose elements share memory (a
+     * broadcast dimension); a number fills it the same way. */
+    gd_status st = gd_check_writable(dst);
+    if (st)
+        return gdpy_raise_int(st);
+    double v;
+    if (PyBool_Check(value)) {
+        return 0;
+    } else if (PyLong_Check(value)) {
+        /* Assignment unpacks Python ints as int64, whatever the tensor. */
+        int overflow = 0;
+        long long i = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+            return -1;
+        }
+        if (i == -1 && PyErr_Occurred())
+            return -1;
+        v = (double)i;
+    } else if (PyFloat_Check(value)) {
+        v = PyFloat_AS_DOUBLE(value);
+    } else {
+        return 0;
+    }
+    st = gd_check_scalar(dst->dtype, v);
+    return st ? gdpy_raise_int(st) : 0;
+}
+
 int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
     op->t = NULL;
     op->owned = false;
+    op->unsigned64 = false;
     op->fvalue = 0;
     op->ivalue = 0;
     if (gdpy_is_tensor(o)) {
@@ -231,9 +389,11 @@ int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
         return r;
     if (PyArray_IsScalar(o, Bool) || PyArray_IsScalar(o, Integer) ||
         PyArray_IsScalar(o, Floating)) {
+        /* PyTorch reads a NumPy bool scalar as a floating number (any nonzero
+         * byte is 1.0). */
         PyObject *num = PyArray_IsScalar(o, Floating) ? PyNumber_Float(o)
                         : PyArray_IsScalar(o, Bool)
-                            ? PyBool_FromLong(PyObject_IsTrue(o))
+                            ? PyFloat_FromDouble(PyObject_IsTrue(o) ? 1.0 : 0.0)
                             : PyNumber_Long(o);
         if (!num)
             return -1;
@@ -242,7 +402,7 @@ int gdpy_operand_parse(PyObject *o, gdpy_operand *op) {
         return r;
     }
     if (PyArray_Check(o)) {
-        gd_status st = gdpy_from_numpy((PyArrayObject *)o, &op->t);
+        gd_status st = operand_from_numpy((PyArrayObject *)o, &op->t);
         if (st) {
             gdpy_raise(st);
             return -1;
@@ -303,7 +463,7 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     t->dtype = dtype;
     t->numel = 1;
     t->storage = s;
-    bool from_float = op->dtype == GD_FLOAT32;
+    bool from_float = op->dtype == GD_FLOAT32 || op->unsigned64;
     switch (dtype) {
     case GD_BOOL:
         *(uint8_t *)s->data = from_float ? op->fvalue != 0 : op->ivalue != 0;
@@ -335,6 +495,26 @@ static int scalar_operand(const gdpy_operand *ops) {
 int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
     gd_op_args_init(args);
     args->dtype = gdpy_result_type(ops, 2);
+    if (ops[0].unsigned64 || ops[1].unsigned64) {
+        if (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
+                "Promotion for uint16, uint32, uint64 types is not supported, "
+                "attempted to promote Bool and UInt64");
+            return -1;
+        }
+        if (*op == GD_OP_POW && ops[1].unsigned64 &&
+            gd_dtype_is_integral(args->dtype, false)) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
+                "value cannot be converted to type int64_t without overflow");
+            return -1;
+        }
+        /* True division computes in floating point: the number stays exact
+         * rather than wrapping through int64. */
+        if (*op == GD_OP_DIV && gd_dtype_is_integral(args->dtype, true))
+            args->dtype = GD_FLOAT32;
+    }
     if (*op == GD_OP_SUB && (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL)) {
         bool both = ops[0].dtype == GD_BOOL && ops[1].dtype == GD_BOOL;
         PyErr_SetString(

@@ -328,6 +328,8 @@ PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
 
 static int assign(gd_tensor *dst, PyObject *value) {
     gdpy_operand v;
+    if (gdpy_check_assign(dst, value) < 0)
+        return -1;
     int r = gdpy_operand_parse(value, &v);
     if (r < 0)
         return -1;

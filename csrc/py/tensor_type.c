@@ -363,6 +363,40 @@ static PyObject *get_shape_tuple(PyObject *self, void *closure) {
     return gdpy_shape_tuple(t->ndim, t->shape);
 }
 
+/* gdlite.Size, looked up once: shapes come out as Size without a Python
+ * frame, its element checks skipped (the core's sizes are ints). */
+static PyObject *get_size(PyObject *self, void *closure) {
+    (void)closure;
+    static PyTypeObject *size_type = NULL;
+    if (!size_type) {
+        PyObject *mod = PyImport_ImportModule("gdlite._types");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "Size") : NULL;
+        Py_XDECREF(mod);
+        if (!cls)
+            return NULL;
+        if (!PyType_Check(cls) ||
+            !PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type)) {
+            Py_DECREF(cls);
+            PyErr_SetString(PyExc_TypeError, "gdlite._types.Size must be a tuple type");
+            return NULL;
+        }
+        size_type = (PyTypeObject *)cls; /* kept for the process */
+    }
+    gd_tensor *t = gdpy_tensor(self);
+    PyObject *size = size_type->tp_alloc(size_type, t->ndim);
+    if (!size)
+        return NULL;
+    for (int d = 0; d < t->ndim; d++) {
+        PyObject *v = PyLong_FromLongLong(t->shape[d]);
+        if (!v) {
+            Py_DECREF(size);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(size, d, v);
+    }
+    return size;
+}
+
 static PyObject *get_dtype(PyObject *self, void *closure) {
     (void)closure;
     return Py_NewRef(gdpy.dtypes[gdpy_tensor(self)->dtype]);
@@ -394,6 +428,7 @@ static int set_data(PyObject *self, PyObject *value, void *closure) {
 
 static PyGetSetDef tensor_getset[] = {
     {"_shape", get_shape_tuple, NULL, "the shape as a tuple", NULL},
+    {"shape", get_size, NULL, "the size of each dimension (a gdlite.Size)", NULL},
     {"dtype", get_dtype, NULL, "the element type", NULL},
     {"ndim", get_ndim, NULL, "number of dimensions", NULL},
     {"data", get_data, set_data, "the tensor's values, detached", NULL},
@@ -495,6 +530,73 @@ static PyObject *tensor_shares_storage(PyObject *self, PyObject *other) {
     return PyBool_FromLong(gdpy_tensor(self)->storage == gdpy_tensor(other)->storage);
 }
 
+static PyObject *tensor_storage_id(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromVoidPtr(gdpy_tensor(self)->storage);
+}
+
+static PyObject *tensor_storage_nbytes(PyObject *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSize_t(gdpy_tensor(self)->storage->nbytes);
+}
+
+/* Tensor._make_subclass(cls, data, require_grad=False): a new `cls` object
+ * over data's storage (shared memory and version counter, no history), as
+ * nn.Parameter-style subclasses are built. */
+static PyObject *tensor_make_subclass(PyObject *unused, PyObject *args,
+                                      PyObject *kwargs) {
+    (void)unused;
+    static char *kwlist[] = {"cls", "data", "require_grad", NULL};
+    PyObject *cls, *data;
+    int require_grad = 0;
+    gd_tensor *t = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|p:_make_subclass", kwlist, &cls,
+                                     &data, &require_grad))
+        return NULL;
+    if (!PyType_Check(cls)) {
+        PyErr_Format(PyExc_TypeError, "cls must be a type (got %.200s)",
+                     Py_TYPE(cls)->tp_name);
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)cls, &gdpy_TensorBase_Type)) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "Creating a Tensor subclass from a class that does not inherit "
+            "from Tensor is not possible. Make sure your class inherits from "
+            "Tensor.");
+        return NULL;
+    }
+    if (!gdpy_is_tensor(data)) {
+        PyErr_Format(PyExc_TypeError,
+                     "_make_subclass(): argument 'data' (position 2) must be Tensor, "
+                     "not %.200s",
+                     Py_TYPE(data)->tp_name);
+        return NULL;
+    }
+    if (require_grad && !gd_dtype_is_floating(gdpy_tensor(data)->dtype)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Only Tensors of floating point and complex "
+                        "dtype can require gradients");
+        return NULL;
+    }
+    gd_status st = gd_alias(gdpy_tensor(data), &t);
+    if (!st && require_grad)
+        st = gd_set_requires_grad(t, true);
+    if (st) {
+        gd_tensor_decref(t);
+        return gdpy_raise(st);
+    }
+    PyTypeObject *type = (PyTypeObject *)cls;
+    TensorObject *obj = (TensorObject *)type->tp_alloc(type, 0);
+    if (!obj) {
+        gd_tensor_decref(t);
+        return NULL;
+    }
+    obj->t = t;
+    t->handle = obj;
+    return (PyObject *)obj;
+}
+
 /* Tensors hash by identity, as PyTorch's do (== is elementwise). */
 static Py_hash_t tensor_hash(PyObject *self) {
     return _Py_HashPointer(self);
@@ -539,6 +641,14 @@ static PyMethodDef tensor_methods[] = {
     {"element_size", tensor_element_size, METH_NOARGS, "Bytes per element."},
     {"_shares_storage", tensor_shares_storage, METH_O,
      "Whether both tensors view the same storage."},
+    {"_make_subclass", (PyCFunction)(void (*)(void))tensor_make_subclass,
+     METH_VARARGS | METH_KEYWORDS | METH_STATIC,
+     "_make_subclass(cls, data, require_grad=False): a `cls` instance sharing data's "
+     "storage, without its history."},
+    {"_storage_id", tensor_storage_id, METH_NOARGS,
+     "An identity of the storage, unique while it lives (deepcopy's memo key)."},
+    {"_storage_nbytes", tensor_storage_nbytes, METH_NOARGS,
+     "Size of the whole storage in bytes."},
     {NULL, NULL, 0, NULL},
 };
 
