@@ -7,8 +7,8 @@ import numpy as np
 
 ops: dict[str, int]
 grad_fn_names: tuple[str, ...]
-# ids of the decompositions in csrc/core/decompositions.def ("T", "BMM", ...)
-node_names: dict[str, int]
+# ids of csrc/core/decompositions.def ("T", "BMM", ...) for node_name arguments
+decompositions: dict[str, int]
 
 @final
 class dtype:
@@ -45,6 +45,14 @@ _Shape = Sequence[int]
 class TensorBase:
     @property
     def _shape(self) -> tuple[int, ...]: ...
+    @property
+    def shape(self) -> Any: ...  # a gdlite.Size
+    def _storage_id(self) -> int: ...
+    def _storage_nbytes(self) -> int: ...
+    @staticmethod
+    def _make_subclass(
+        cls: type, data: TensorBase, require_grad: bool = ...
+    ) -> TensorBase: ...
     @property
     def dtype(self) -> dtype: ...
     @property
