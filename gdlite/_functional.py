@@ -1,20 +1,109 @@
-"""Tensor operations in PyTorch's signatures.
+"""Tensor operations in PyTorch's signatures: the op namespace.
 
 Each function takes the tensor first, so the same object serves as
 ``gdlite.exp(t)`` and as the method ``t.exp()``. Argument handling lives here;
-the work is one call into the C core.
+the work is one call into the C core. Elementwise ops are defined here;
+reductions (_reductions), matrix products (_linalg) and joining and gathering
+(_gathering) are re-exported at the end.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
-import warnings
-from collections.abc import Sequence
 from typing import Any
 
 from . import _C
-from ._types import return_types
+from ._gathering import (
+    METHODS as METHODS,
+)
+
+# Reductions, products and gathering live in their own modules; gdlite and
+# gdlite.Tensor read every op from here (the `x as x` form re-exports).
+from ._gathering import (
+    cat as cat,
+)
+from ._gathering import (
+    gather as gather,
+)
+from ._gathering import (
+    index_select as index_select,
+)
+from ._gathering import (
+    meshgrid as meshgrid,
+)
+from ._gathering import (
+    scatter_add as scatter_add,
+)
+from ._gathering import (
+    scatter_add_ as scatter_add_,
+)
+from ._gathering import (
+    stack as stack,
+)
+from ._gathering import (
+    take_along_dim as take_along_dim,
+)
+from ._linalg import (
+    bmm as bmm,
+)
+from ._linalg import (
+    dot as dot,
+)
+from ._linalg import (
+    matmul as matmul,
+)
+from ._linalg import (
+    mm as mm,
+)
+from ._linalg import (
+    mv as mv,
+)
+from ._reductions import (
+    all as all,
+)
+from ._reductions import (
+    amax as amax,
+)
+from ._reductions import (
+    amin as amin,
+)
+from ._reductions import (
+    any as any,
+)
+from ._reductions import (
+    argmax as argmax,
+)
+from ._reductions import (
+    argmin as argmin,
+)
+from ._reductions import (
+    cumsum as cumsum,
+)
+from ._reductions import (
+    max as max,
+)
+from ._reductions import (
+    mean as mean,
+)
+from ._reductions import (
+    min as min,
+)
+from ._reductions import (
+    norm as norm,
+)
+from ._reductions import (
+    prod as prod,
+)
+from ._reductions import (
+    std as std,
+)
+from ._reductions import (
+    sum as sum,
+)
+from ._reductions import (
+    var as var,
+)
 
 OPS = _C.ops
 builtins_any = builtins.any  # this module defines its own any()
@@ -27,14 +116,6 @@ _BINARY = (
     "add sub mul div floor_divide remainder pow maximum minimum eq ne lt le gt ge "
     "logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor"
 ).split()
-
-
-def _dims(dim: Any) -> tuple[int, ...] | None:
-    if dim is None:
-        return None
-    if isinstance(dim, (tuple, list)):
-        return tuple(int(d) for d in dim)
-    return (int(dim),)
 
 
 # ---- elementwise ------------------------------------------------------------
@@ -222,297 +303,6 @@ def isfinite(input: Any) -> Any:
     return (input == input) & (abs(input) != math.inf)
 
 
-# ---- reductions -------------------------------------------------------------
-
-
-def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) -> Any:
-    dims = _dims(dim)
-    if dims == ():
-        dims = None
-    return _C.reduce(OPS[name], input, dims, keepdim, param)
-
-
-def sum(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-) -> Any:  # noqa: A001
-    """Sum over all elements or over ``dim`` (int or tuple)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return _reduce("sum", input, dim, keepdim)
-
-
-def mean(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-) -> Any:
-    """Mean over all elements or over ``dim``; floating dtypes only."""
-    if dtype is not None:
-        if not dtype.is_floating_point:
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Optional dtype must be either a "
-                f"floating point or complex dtype. Got: {dtype._scalar_name}"
-            )
-        input = input.to(dtype)
-    return _reduce("mean", input, dim, keepdim)
-
-
-def prod(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-) -> Any:
-    """Product over all elements or along one ``dim``."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return _reduce("prod", input, dim, keepdim)
-
-
-def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:
-    """Cumulative sum along ``dim``; integers and bools give int64.
-
-    Example: ``gdlite.tensor([1., 2., 3.]).cumsum(0)`` is ``tensor([1., 3., 6.])``.
-    """
-    if dtype is not None:
-        input = input.to(dtype)
-    return _C.scan(OPS["cumsum"], input, int(dim))
-
-
-def _check_nonempty(name: str, input: Any, dim: Any) -> None:
-    """PyTorch's errors for max-like reductions over nothing."""
-    if input.numel() != 0:
-        return
-    if dim is None or dim == ():
-        if name in ("argmax", "argmin"):
-            raise IndexError(
-                f"{name}(): Expected reduction dim to be specified for "
-                "input.numel() == 0."
-            )
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-            "Specify the reduction dim with the 'dim' argument."
-        )
-    for d in dim if isinstance(dim, (tuple, list)) else (dim,):
-        if input.ndim and input.shape[d] == 0:
-            # max(dim) and argmax name the dim wrapped; amax/amin as given.
-            shown = d if name in ("amax", "amin") else d % input.ndim
-            raise IndexError(
-                f"{name}(): Expected reduction dim {shown} to have non-zero size."
-            )
-
-
-def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
-    if dim is not None and not isinstance(dim, int) and hasattr(dim, "dtype"):
-        # max(a, b): elementwise, as PyTorch's overload
-        return _C.binary(OPS["maximum" if name == "max" else "minimum"], input, dim)
-    _check_nonempty(name, input, dim)
-    if dim is None:
-        return _reduce(name, input, None, False)
-    values, indices = _C.reduce_index(OPS[name], input, int(dim), keepdim)
-    return getattr(return_types, name)(values, indices)
-
-
-def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Largest element; with ``dim``, (values, indices) along it."""
-    return _extreme("max", input, dim, keepdim)
-
-
-def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Smallest element; with ``dim``, (values, indices) along it."""
-    return _extreme("min", input, dim, keepdim)
-
-
-def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
-    """Largest values over ``dim`` (all dims by default)."""
-    _check_nonempty("amax", input, dim)
-    return _reduce("max", input, dim, keepdim)
-
-
-def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
-    """Smallest values over ``dim`` (all dims by default)."""
-    _check_nonempty("amin", input, dim)
-    return _reduce("min", input, dim, keepdim)
-
-
-def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
-    if input.dtype == _C.bool:
-        raise RuntimeError(f"{name}(): does not support bool input")
-    _check_nonempty(name, input, dim)
-    if dim is None:
-        out = _reduce(name, input, None, False)
-        return out.reshape([1] * input.dim()) if keepdim else out
-    return _C.reduce_index(OPS[name], input, int(dim), keepdim)[1]
-
-
-def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
-    """Index of the largest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmax", input, dim, keepdim)
-
-
-def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
-    """Index of the smallest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmin", input, dim, keepdim)
-
-
-def _correction(unbiased: Any, correction: Any) -> float:
-    if correction is not None:
-        return float(correction)
-    return 1.0 if unbiased is None or unbiased else 0.0
-
-
-def var(
-    input: Any,
-    dim: Any = None,
-    unbiased: Any = None,
-    keepdim: bool = False,
-    *,
-    correction: Any = None,
-) -> Any:
-    """Variance (unbiased by default: ``correction=1``)."""
-    if isinstance(dim, bool):  # var(unbiased) positional form
-        dim, unbiased = None, dim
-    return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
-
-
-def std(
-    input: Any,
-    dim: Any = None,
-    unbiased: Any = None,
-    keepdim: bool = False,
-    *,
-    correction: Any = None,
-) -> Any:
-    """Standard deviation (unbiased by default: ``correction=1``)."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
-
-
-def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
-    """Vector p-norm (2 by default; 'fro', 1, inf, -inf, 0 and other p)."""
-    if p == "fro" or p is None:
-        p = 2.0
-    if isinstance(p, str):
-        raise RuntimeError(f"gdlite.norm: p='{p}' is not supported")
-    return _reduce("norm", input, dim, keepdim, float(p))
-
-
-def _logical_result(result: Any, input: Any) -> Any:
-    # PyTorch keeps uint8 for any/all of uint8 input (its pre-bool behaviour).
-    return result.to(_C.uint8) if input.dtype == _C.uint8 else result
-
-
-def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """True where any element (over ``dim``) is nonzero."""
-    return _logical_result(_reduce("sum", input != 0, dim, keepdim) > 0, input)
-
-
-def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """True where every element (over ``dim``) is nonzero."""
-    return _logical_result(_reduce("sum", input == 0, dim, keepdim) == 0, input)
-
-
-# ---- linear algebra ---------------------------------------------------------
-
-
-def matmul(input: Any, other: Any) -> Any:
-    """Matrix product with PyTorch's 1-D, 2-D and batched broadcasting rules."""
-    return _C.matmul(input, other)
-
-
-def mm(input: Any, mat2: Any) -> Any:
-    """Product of two matrices."""
-    if input.dim() != 2:
-        raise RuntimeError("self must be a matrix")
-    if mat2.dim() != 2:
-        raise RuntimeError("mat2 must be a matrix")
-    return _C.matmul(input, mat2)
-
-
-def mv(input: Any, vec: Any) -> Any:
-    """Matrix times vector."""
-    if input.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(
-            f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}"
-        )
-    return _C.matmul(input, vec)
-
-
-def dot(input: Any, tensor: Any) -> Any:
-    """Inner product of two 1-D tensors."""
-    if input.dim() != 1 or tensor.dim() != 1:
-        raise RuntimeError(
-            f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors"
-        )
-    return _C.matmul(input, tensor)
-
-
-def bmm(input: Any, mat2: Any) -> Any:
-    """Batched product of two 3-D tensors."""
-    if input.dim() != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if mat2.dim() != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise RuntimeError(
-            "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{input.shape[0]}, {input.shape[2]}] but got: "
-            f"[{mat2.shape[0]}, {mat2.shape[1]}]."
-        )
-    return _C.matmul(input, mat2, False, _C.decompositions["BMM"])
-
-
-# ---- joining ----------------------------------------------------------------
-
-
-def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
-    """Concatenates along an existing dimension. Alias: ``concat``."""
-    return _C.cat(tensors, dim)
-
-
-def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
-    """Stacks equal-shaped tensors along a new dimension."""
-    if len(tensors) == 0:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    return _C.stack(tensors, dim)
-
-
-def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Any, ...]:
-    """Coordinate grids from 1-D tensors ('ij' by default, or 'xy')."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    if indexing is None:
-        warnings.warn(
-            "torch.meshgrid: in an upcoming release, it will be required to pass the "
-            "indexing argument.",
-            UserWarning,
-            stacklevel=2,
-        )
-        indexing = "ij"
-    if indexing not in ("ij", "xy"):
-        raise RuntimeError(
-            'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
-            f"{indexing}"
-        )
-    for t in tensors:
-        if t.dtype != tensors[0].dtype:
-            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
-        if t.dim() > 1:
-            raise RuntimeError(
-                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
-                f"{t!r}"
-            )
-    swap = indexing == "xy" and len(tensors) >= 2
-    ts = list(tensors)
-    if swap:
-        ts[0], ts[1] = ts[1], ts[0]
-    shape = [t.numel() for t in ts]
-    grids = []
-    for i, t in enumerate(ts):
-        view = [1] * len(ts)
-        view[i] = -1
-        grids.append(t.reshape(view).expand(shape))
-    if swap:
-        grids[0], grids[1] = grids[1], grids[0]
-    return tuple(grids)
-
-
 # ---- comparisons of whole tensors --------------------------------------------
 
 
@@ -543,132 +333,3 @@ def is_tensor(obj: Any) -> bool:
 def numel(input: Any) -> int:
     """Number of elements of ``input``."""
     return input.numel()
-
-
-# ---- gathering along dims ----------------------------------------------------
-
-
-def _need_tensor(fn: str, name: str, position: int, value: Any) -> None:
-    if not isinstance(value, _C.TensorBase):
-        raise TypeError(
-            f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
-            f"{type(value).__name__}"
-        )
-
-
-def index_select(input: Any, dim: int, index: Any) -> Any:
-    """Slices of ``input`` along ``dim`` at ``index`` (a 1-D int tensor).
-
-    Example: ``gdlite.index_select(x, 0, gdlite.tensor([2, 0]))``."""
-    _need_tensor("index_select", "index", 3, index)
-    return _C.index_select(input, dim, index)
-
-
-def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:
-    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and so on).
-
-    Example: ``gdlite.gather(x, 1, gdlite.tensor([[0], [2]]))``."""
-    _need_tensor("gather", "index", 3, index)
-    return _C.gather(input, dim, index)
-
-
-def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
-    """A copy of ``input`` with ``src`` added at ``index`` along ``dim``."""
-    _need_tensor("scatter_add", "index", 3, index)
-    _need_tensor("scatter_add", "src", 4, src)
-    return _C.scatter_add(input, dim, index, src, False)
-
-
-def _index_select_method(self: Any, dim: int, index: Any) -> Any:
-    _need_tensor("index_select", "index", 2, index)
-    return _C.index_select(self, dim, index)
-
-
-def _gather_method(
-    self: Any, dim: int, index: Any, *, sparse_grad: bool = False
-) -> Any:
-    _need_tensor("gather", "index", 2, index)
-    return _C.gather(self, dim, index)
-
-
-def _scatter_add_method(self: Any, dim: int, index: Any, src: Any) -> Any:
-    _need_tensor("scatter_add", "index", 2, index)
-    _need_tensor("scatter_add", "src", 3, src)
-    return _C.scatter_add(self, dim, index, src, False)
-
-
-def _take_along_dim_method(self: Any, indices: Any, dim: int | None = None) -> Any:
-    if not isinstance(indices, _C.TensorBase):
-        raise TypeError(
-            "take_along_dim(): argument 'indices' (position 1) must be Tensor, not "
-            f"{type(indices).__name__}"
-        )
-    return take_along_dim(self, indices, dim)
-
-
-def scatter_add_(self: Any, dim: int, index: Any, src: Any) -> Any:
-    """In place: ``self[index[i][j]][j] += src[i][j]`` (dim 0); returns self."""
-    _need_tensor("scatter_add_", "index", 2, index)
-    _need_tensor("scatter_add_", "src", 3, src)
-    _C.scatter_add(self, dim, index, src, True)
-    return self
-
-
-def _broadcast_pair(a: list[int], b: list[int]) -> list[int]:
-    """PyTorch's infer_size, with its message."""
-    n = builtins.max(len(a), len(b))
-    out = []
-    for i in range(n):
-        sa = a[len(a) - n + i] if len(a) - n + i >= 0 else 1
-        sb = b[len(b) - n + i] if len(b) - n + i >= 0 else 1
-        if sa != sb and sa != 1 and sb != 1:
-            raise RuntimeError(
-                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
-                f"at non-singleton dimension {i}"
-            )
-        out.append(sa if sb == 1 else sb)
-    return out
-
-
-def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:
-    """Values of ``input`` at ``indices`` along ``dim``, broadcasting the other
-    dims (as NumPy's take_along_axis); flat without ``dim``."""
-    _need_tensor("take_along_dim", "indices", 2, indices)
-    if dim is None:
-        return _C.gather(input.view(-1), 0, indices.view(-1))
-    if input.dim() != indices.dim():
-        raise RuntimeError(
-            "gdlite.take_along_dim(): input and indices should have the same number of "
-            f"dimensions, but got {input.dim()} dimensions for input, and "
-            f"{indices.dim()} dimensions for indices"
-        )
-    if indices.dtype != _C.int64:
-        raise RuntimeError(
-            "gdlite.take_along_dim(): dtype of indices should be Long but got "
-            f"{indices.dtype._scalar_name}"
-        )
-    if input.dim() == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    n = input.dim()
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
-            f"got {dim})"
-        )
-    dim %= n
-    self_sizes, index_sizes = list(input.shape), list(indices.shape)
-    self_sizes[dim] = indices.shape[dim]
-    index_sizes[dim] = input.shape[dim]
-    indices = indices.expand(_broadcast_pair(self_sizes, list(indices.shape)))
-    input = input.expand(_broadcast_pair(index_sizes, list(input.shape)))
-    return _C.gather(input, dim, indices)
-
-
-# Tensor methods: PyTorch counts argument positions from the first after self.
-METHODS = {
-    "index_select": _index_select_method,
-    "gather": _gather_method,
-    "scatter_add": _scatter_add_method,
-    "scatter_add_": scatter_add_,
-    "take_along_dim": _take_along_dim_method,
-}

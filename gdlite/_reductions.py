@@ -1,0 +1,205 @@
+"""Reductions in PyTorch's signatures: sum, mean, prod, cumsum, max/min and
+their arg forms, var/std, norm, any/all (the functions and the methods)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _C
+from ._types import return_types
+
+OPS = _C.ops
+
+
+def _dims(dim: Any) -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(int(d) for d in dim)
+    return (int(dim),)
+
+
+# ---- reductions -------------------------------------------------------------
+
+
+def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) -> Any:
+    dims = _dims(dim)
+    if dims == ():
+        dims = None
+    return _C.reduce(OPS[name], input, dims, keepdim, param)
+
+
+def sum(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:  # noqa: A001
+    """Sum over all elements or over ``dim`` (int or tuple)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _reduce("sum", input, dim, keepdim)
+
+
+def mean(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:
+    """Mean over all elements or over ``dim``; floating dtypes only."""
+    if dtype is not None:
+        if not dtype.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype. Got: {dtype._scalar_name}"
+            )
+        input = input.to(dtype)
+    return _reduce("mean", input, dim, keepdim)
+
+
+def prod(
+    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Any:
+    """Product over all elements or along one ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _reduce("prod", input, dim, keepdim)
+
+
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:
+    """Cumulative sum along ``dim``; integers and bools give int64.
+
+    Example: ``gdlite.tensor([1., 2., 3.]).cumsum(0)`` is ``tensor([1., 3., 6.])``.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    return _C.scan(OPS["cumsum"], input, int(dim))
+
+
+def _check_nonempty(name: str, input: Any, dim: Any) -> None:
+    """PyTorch's errors for max-like reductions over nothing."""
+    if input.numel() != 0:
+        return
+    if dim is None or dim == ():
+        if name in ("argmax", "argmin"):
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for "
+                "input.numel() == 0."
+            )
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+        if input.ndim and input.shape[d] == 0:
+            # max(dim) and argmax name the dim wrapped; amax/amin as given.
+            shown = d if name in ("amax", "amin") else d % input.ndim
+            raise IndexError(
+                f"{name}(): Expected reduction dim {shown} to have non-zero size."
+            )
+
+
+def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
+    if dim is not None and not isinstance(dim, int) and hasattr(dim, "dtype"):
+        # max(a, b): elementwise, as PyTorch's overload
+        return _C.binary(OPS["maximum" if name == "max" else "minimum"], input, dim)
+    _check_nonempty(name, input, dim)
+    if dim is None:
+        return _reduce(name, input, None, False)
+    values, indices = _C.reduce_index(OPS[name], input, int(dim), keepdim)
+    return getattr(return_types, name)(values, indices)
+
+
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Largest element; with ``dim``, (values, indices) along it."""
+    return _extreme("max", input, dim, keepdim)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Smallest element; with ``dim``, (values, indices) along it."""
+    return _extreme("min", input, dim, keepdim)
+
+
+def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+    """Largest values over ``dim`` (all dims by default)."""
+    _check_nonempty("amax", input, dim)
+    return _reduce("max", input, dim, keepdim)
+
+
+def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+    """Smallest values over ``dim`` (all dims by default)."""
+    _check_nonempty("amin", input, dim)
+    return _reduce("min", input, dim, keepdim)
+
+
+def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
+    if input.dtype == _C.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    _check_nonempty(name, input, dim)
+    if dim is None:
+        out = _reduce(name, input, None, False)
+        return out.reshape([1] * input.dim()) if keepdim else out
+    return _C.reduce_index(OPS[name], input, int(dim), keepdim)[1]
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Index of the largest element (flat, or along ``dim``)."""
+    return _arg_extreme("argmax", input, dim, keepdim)
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Index of the smallest element (flat, or along ``dim``)."""
+    return _arg_extreme("argmin", input, dim, keepdim)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def var(
+    input: Any,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Any:
+    """Variance (unbiased by default: ``correction=1``)."""
+    if isinstance(dim, bool):  # var(unbiased) positional form
+        dim, unbiased = None, dim
+    return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
+
+
+def std(
+    input: Any,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Any:
+    """Standard deviation (unbiased by default: ``correction=1``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+    """Vector p-norm (2 by default; 'fro', 1, inf, -inf, 0 and other p)."""
+    if p == "fro" or p is None:
+        p = 2.0
+    if isinstance(p, str):
+        raise RuntimeError(f"gdlite.norm: p='{p}' is not supported")
+    return _reduce("norm", input, dim, keepdim, float(p))
+
+
+def _logical_result(result: Any, input: Any) -> Any:
+    # PyTorch keeps uint8 for any/all of uint8 input (its pre-bool behaviour).
+    return result.to(_C.uint8) if input.dtype == _C.uint8 else result
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """True where any element (over ``dim``) is nonzero."""
+    return _logical_result(_reduce("sum", input != 0, dim, keepdim) > 0, input)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """True where every element (over ``dim``) is nonzero."""
+    return _logical_result(_reduce("sum", input == 0, dim, keepdim) == 0, input)
