@@ -43,7 +43,7 @@ extern struct gdpy_globals gdpy;
 PyObject *gdpy_raise(gd_status st);
 int gdpy_raise_int(gd_status st); /* same, returns -1 */
 
-/* tensor_type.c */
+/* call.c: the path of a core call */
 PyObject *gdpy_wrap(gd_tensor *t); /* steals t; NULL t means "raise" */
 /* Raises for a failed status, else wraps *out (a new reference, stolen). */
 PyObject *gdpy_result(gd_status st, gd_tensor **out);
@@ -55,6 +55,9 @@ PyObject *gdpy_wrap_existing(gd_tensor *t);
  * only (module.c installs the hooks). */
 gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
                     gd_tensor **outs);
+/* gdpy_call, then gdpy_result on its first output. */
+PyObject *gdpy_call_result(gd_op op, int n, gd_tensor *const *in,
+                           const gd_op_args *args);
 
 /* autograd_bind.c: Tensor attributes and methods, module functions */
 PyObject *gdpy_get_requires_grad(PyObject *self, void *closure);

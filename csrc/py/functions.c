@@ -5,12 +5,6 @@
 
 #include <string.h>
 
-/* Runs a recorded op and wraps its result. */
-static PyObject *call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
-    gd_tensor *outs[2] = {NULL, NULL};
-    return gdpy_result(gdpy_call(op, n, in, args, outs), &outs[0]);
-}
-
 /* Runs an in-place op (dst = in[0]) and returns None. */
 static PyObject *call_(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args) {
     gd_status st = gd_call_(op, n, in, args);
@@ -44,7 +38,7 @@ static PyObject *fn_binary(PyObject *mod, PyObject *args) {
     if (gdpy_binary_args(&op, ops, &a) == 0) {
         gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
                             gdpy_operand_tensor(&ops[1], a.dtype)};
-        result = call(op, 2, in, &a);
+        result = gdpy_call_result(op, 2, in, &a);
     }
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
@@ -80,7 +74,7 @@ static PyObject *fn_unary(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     if (!PyArg_ParseTuple(args, "O&O&", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0]))
         return NULL;
-    return call(op, 1, in, NULL);
+    return gdpy_call_result(op, 1, in, NULL);
 }
 
 static PyObject *fn_unary_(PyObject *mod, PyObject *args) {
@@ -121,7 +115,8 @@ static PyObject *fn_clamp(PyObject *mod, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&OOp", gdpy_tensor_arg, &in[0], &lo, &hi, &inplace) ||
         bound_arg(lo, &a.has_min, &a.min) < 0 || bound_arg(hi, &a.has_max, &a.max) < 0)
         return NULL;
-    return inplace ? call_(GD_OP_CLAMP, 1, in, &a) : call(GD_OP_CLAMP, 1, in, &a);
+    return inplace ? call_(GD_OP_CLAMP, 1, in, &a)
+                   : gdpy_call_result(GD_OP_CLAMP, 1, in, &a);
 }
 
 static PyObject *fn_where(PyObject *mod, PyObject *args) {
@@ -137,7 +132,7 @@ static PyObject *fn_where(PyObject *mod, PyObject *args) {
     a.dtype = gdpy_result_type(ops, 2);
     gd_tensor *in[3] = {cond, gdpy_operand_tensor(&ops[0], a.dtype),
                         gdpy_operand_tensor(&ops[1], a.dtype)};
-    PyObject *result = call(GD_OP_WHERE, 3, in, &a);
+    PyObject *result = gdpy_call_result(GD_OP_WHERE, 3, in, &a);
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
     return result;
@@ -151,7 +146,7 @@ static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_dtype_arg,
                           &a.dtype))
         return NULL;
-    return call(GD_OP_TO_DTYPE, 1, in, &a);
+    return gdpy_call_result(GD_OP_TO_DTYPE, 1, in, &a);
 }
 
 static PyObject *fn_copy_(PyObject *mod, PyObject *args) {
@@ -194,7 +189,7 @@ static PyObject *fn_reduce(PyObject *mod, PyObject *args) {
         memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
     }
     a.keepdim = keepdim;
-    return call(op, 1, in, &a);
+    return gdpy_call_result(op, 1, in, &a);
 }
 
 static PyObject *fn_promote_types(PyObject *mod, PyObject *args) {
@@ -216,7 +211,7 @@ static PyObject *fn_scan(PyObject *mod, PyObject *args) {
     gd_op_args a;
     gd_op_args_init(&a);
     a.i[0] = dim;
-    return call(op, 1, in, &a);
+    return gdpy_call_result(op, 1, in, &a);
 }
 
 static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
@@ -287,7 +282,7 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     } else {
         return gdpy_raise(gd_error(GD_ERR_VALUE, "unknown view kind %s", kind));
     }
-    return call(op, 1, in, &a);
+    return gdpy_call_result(op, 1, in, &a);
 }
 
 static PyObject *fn_squeeze_all(PyObject *mod, PyObject *args) {
@@ -295,7 +290,7 @@ static PyObject *fn_squeeze_all(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     if (!PyArg_ParseTuple(args, "O&", gdpy_tensor_arg, &in[0]))
         return NULL;
-    return call(GD_OP_SQUEEZE, 1, in, NULL);
+    return gdpy_call_result(GD_OP_SQUEEZE, 1, in, NULL);
 }
 
 static PyObject *fn_transpose(PyObject *mod, PyObject *args) {
@@ -311,7 +306,7 @@ static PyObject *fn_transpose(PyObject *mod, PyObject *args) {
     a.i[0] = d0;
     a.i[1] = d1;
     a.decomposition = (gd_decomposition)name;
-    return call(GD_OP_TRANSPOSE, 1, in, &a);
+    return gdpy_call_result(GD_OP_TRANSPOSE, 1, in, &a);
 }
 
 static PyObject *fn_unsqueeze(PyObject *mod, PyObject *args) {
@@ -323,7 +318,7 @@ static PyObject *fn_unsqueeze(PyObject *mod, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&L", gdpy_tensor_arg, &in[0], &dim))
         return NULL;
     a.i[0] = dim;
-    return call(GD_OP_UNSQUEEZE, 1, in, &a);
+    return gdpy_call_result(GD_OP_UNSQUEEZE, 1, in, &a);
 }
 
 static PyObject *fn_select(PyObject *mod, PyObject *args) {
@@ -336,7 +331,7 @@ static PyObject *fn_select(PyObject *mod, PyObject *args) {
         return NULL;
     a.i[0] = dim;
     a.i[1] = index;
-    return call(GD_OP_SELECT, 1, in, &a);
+    return gdpy_call_result(GD_OP_SELECT, 1, in, &a);
 }
 
 static PyObject *fn_slice(PyObject *mod, PyObject *args) {
@@ -350,7 +345,7 @@ static PyObject *fn_slice(PyObject *mod, PyObject *args) {
         return NULL;
     for (int k = 0; k < 4; k++)
         a.i[k] = v[k];
-    return call(GD_OP_SLICE, 1, in, &a);
+    return gdpy_call_result(GD_OP_SLICE, 1, in, &a);
 }
 
 static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
@@ -482,7 +477,7 @@ static PyObject *join(PyObject *args, bool stack) {
         gd_tensor_decref(ts.v[i]);
         ts.v[i] = outs[0];
     }
-    result = call(stack ? GD_OP_STACK : GD_OP_CAT, ts.n, ts.v, &a);
+    result = gdpy_call_result(stack ? GD_OP_STACK : GD_OP_CAT, ts.n, ts.v, &a);
 done:
     gdpy_tensor_list_release(&ts);
     return result;
@@ -504,7 +499,7 @@ static PyObject *fn_take(PyObject *mod, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
                           &in[1]))
         return NULL;
-    return call(GD_OP_TAKE, 2, in, NULL);
+    return gdpy_call_result(GD_OP_TAKE, 2, in, NULL);
 }
 
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
@@ -528,7 +523,7 @@ static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
                           &in[1]))
         return NULL;
     a.i[0] = dim;
-    return call(GD_OP_INDEX_SELECT, 2, in, &a);
+    return gdpy_call_result(GD_OP_INDEX_SELECT, 2, in, &a);
 }
 
 static PyObject *fn_gather(PyObject *mod, PyObject *args) {
@@ -541,7 +536,7 @@ static PyObject *fn_gather(PyObject *mod, PyObject *args) {
                           &in[1]))
         return NULL;
     a.i[0] = dim;
-    return call(GD_OP_GATHER, 2, in, &a);
+    return gdpy_call_result(GD_OP_GATHER, 2, in, &a);
 }
 
 static PyObject *fn_scatter_add(PyObject *mod, PyObject *args) {
@@ -556,7 +551,7 @@ static PyObject *fn_scatter_add(PyObject *mod, PyObject *args) {
         return NULL;
     a.i[0] = dim;
     return inplace ? call_(GD_OP_SCATTER_ADD, 3, in, &a)
-                   : call(GD_OP_SCATTER_ADD, 3, in, &a);
+                   : gdpy_call_result(GD_OP_SCATTER_ADD, 3, in, &a);
 }
 
 /* index(a, dims, rows): advanced indexing by broadcast index rows. */
@@ -571,7 +566,7 @@ static PyObject *fn_index(PyObject *mod, PyObject *args) {
         return NULL;
     a.ndims = dims.ndim;
     memcpy(a.dims, dims.v, sizeof(int64_t) * (size_t)dims.ndim);
-    return call(GD_OP_INDEX, 2, in, &a);
+    return gdpy_call_result(GD_OP_INDEX, 2, in, &a);
 }
 
 /* index_put_(a, dims, rows, values): untracked assignment through an index. */

@@ -6,44 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-PyObject *gdpy_result(gd_status st, gd_tensor **out) {
-    /* Takes `out` by address: reading it after the call that fills it. */
-    return st ? gdpy_raise(st) : gdpy_wrap(*out);
-}
-
-PyObject *gdpy_wrap(gd_tensor *t) {
-    if (!t)
-        return NULL;
-    PyTypeObject *cls = gdpy.tensor_class ? gdpy.tensor_class : &gdpy_TensorBase_Type;
-    TensorObject *obj = (TensorObject *)cls->tp_alloc(cls, 0);
-    if (!obj) {
-        gd_tensor_decref(t);
-        return NULL;
-    }
-    obj->t = t;
-    if (!t->handle)
-        t->handle = obj;
-    return (PyObject *)obj;
-}
-
-PyObject *gdpy_wrap_existing(gd_tensor *t) {
-    if (t->handle)
-        return Py_NewRef((PyObject *)t->handle);
-    gd_tensor_incref(t);
-    return gdpy_wrap(t);
-}
-
-gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
-                    gd_tensor **outs) {
-    return gd_call(op, n, in, args, outs);
-}
-
-static PyObject *call_result(gd_op op, int n, gd_tensor *const *in,
-                             const gd_op_args *args) {
-    gd_tensor *outs[2] = {NULL, NULL};
-    return gdpy_result(gdpy_call(op, n, in, args, outs), &outs[0]);
-}
-
 static void tensor_dealloc(PyObject *self) {
     TensorObject *obj = (TensorObject *)self;
     PyObject_GC_UnTrack(self);
@@ -107,7 +69,7 @@ static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
     if (gdpy_binary_args(&op, ops, &args) == 0) {
         gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], args.dtype),
                             gdpy_operand_tensor(&ops[1], args.dtype)};
-        result = call_result(op, 2, in, &args);
+        result = gdpy_call_result(op, 2, in, &args);
     }
     gdpy_operand_release(&ops[0]);
     gdpy_operand_release(&ops[1]);
@@ -176,7 +138,7 @@ PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name) {
     gd_op_args_init(&args);
     args.decomposition = (gd_decomposition)name;
     gd_tensor *in[2] = {a, b};
-    return call_result(GD_OP_MATMUL, 2, in, &args);
+    return gdpy_call_result(GD_OP_MATMUL, 2, in, &args);
 }
 
 static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
@@ -199,7 +161,7 @@ static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
 
 static PyObject *unary_slot(gd_op op, PyObject *self) {
     gd_tensor *in[1] = {gdpy_tensor(self)};
-    return call_result(op, 1, in, NULL);
+    return gdpy_call_result(op, 1, in, NULL);
 }
 static PyObject *tensor_neg(PyObject *self) {
     return unary_slot(GD_OP_NEG, self);
@@ -483,7 +445,7 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
     gd_tensor *t = gdpy_tensor(self);
     if (gd_is_contiguous(t))
         return Py_NewRef(self);
-    return call_result(GD_OP_CLONE, 1, &t, NULL);
+    return gdpy_call_result(GD_OP_CLONE, 1, &t, NULL);
 }
 
 static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {
@@ -498,7 +460,7 @@ static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {
 static PyObject *tensor_clone(PyObject *self, PyObject *unused) {
     (void)unused;
     gd_tensor *in[1] = {gdpy_tensor(self)};
-    return call_result(GD_OP_CLONE, 1, in, NULL);
+    return gdpy_call_result(GD_OP_CLONE, 1, in, NULL);
 }
 
 static PyObject *tensor_strides(PyObject *self, PyObject *unused) {
