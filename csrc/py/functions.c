@@ -513,8 +513,8 @@ static PyObject *fn_put_(PyObject *mod, PyObject *args) {
 
 /* ---- gathering along dims ------------------------------------------------ */
 
-static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
-    (void)mod;
+/* op(a, dim, index) for index_select and gather. */
+static PyObject *along_dim(gd_op op, PyObject *args) {
     gd_tensor *in[2];
     long long dim;
     gd_op_args a;
@@ -523,20 +523,17 @@ static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
                           &in[1]))
         return NULL;
     a.i[0] = dim;
-    return gdpy_call_result(GD_OP_INDEX_SELECT, 2, in, &a);
+    return gdpy_call_result(op, 2, in, &a);
+}
+
+static PyObject *fn_index_select(PyObject *mod, PyObject *args) {
+    (void)mod;
+    return along_dim(GD_OP_INDEX_SELECT, args);
 }
 
 static PyObject *fn_gather(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *in[2];
-    long long dim;
-    gd_op_args a;
-    gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&LO&", gdpy_tensor_arg, &in[0], &dim, gdpy_tensor_arg,
-                          &in[1]))
-        return NULL;
-    a.i[0] = dim;
-    return gdpy_call_result(GD_OP_GATHER, 2, in, &a);
+    return along_dim(GD_OP_GATHER, args);
 }
 
 static PyObject *fn_scatter_add(PyObject *mod, PyObject *args) {
