@@ -55,10 +55,12 @@ static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
         s->data = zero ? calloc(1, nbytes) : malloc(nbytes);
         if (!s->data) {
             free(s);
+            /* PyTorch's CPU allocator reports this as a RuntimeError. */
             return gd_error(
-                GD_ERR_NOMEM,
-                "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
-                "not enough memory: you tried to allocate %zu bytes.",
+                GD_ERR_RUNTIME,
+                "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+                "can't allocate memory: you tried to allocate %zu bytes. Error code "
+                "12 (Cannot allocate memory)",
                 nbytes);
         }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -117,10 +119,16 @@ char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
     return buf;
 }
 
-static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-    int64_t n = 1;
+/* ---- sizes --------------------------------------------------------------- */
+
+/* Every element count and byte size is computed by the two functions below,
+ * with PyTorch's checks in its order: negative sizes, then the byte size of a
+ * new storage, then its strides; views check only their element count. */
+
+static gd_status check_dims(int ndim, const int64_t *shape) {
     GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
-             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
+             "gdlite supports tensors with at most %d dimensions, got %d", GD_MAX_DIMS,
+             ndim);
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0) {
             char buf[256];
@@ -129,23 +137,67 @@ static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
                             "Trying to create tensor with negative dimension %lld: %s",
                             (long long)shape[d], buf);
         }
-        if (shape[d] != 0 && n > INT64_MAX / shape[d])
-            return gd_error(GD_ERR_RUNTIME, "tensor size overflows int64");
-        n *= shape[d];
     }
-    *numel = n;
     return GD_OK;
 }
 
-/* A tensor header taking a new reference to `storage`. */
-static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
-                               const int64_t *shape, const int64_t *strides,
-                               int64_t offset, gd_tensor **out) {
-    int64_t numel = 0;
-    gd_status st = check_shape(ndim, shape, &numel);
-    *out = NULL;
+/* Product of non-negative sizes in 64 unsigned bits; true if any partial
+ * product overflowed (PyTorch flags it even when a later size is 0). */
+static bool product_overflows(int ndim, const int64_t *shape, uint64_t *out) {
+    uint64_t n = 1;
+    bool overflow = false;
+    for (int d = 0; d < ndim; d++)
+        overflow |= __builtin_mul_overflow(n, (uint64_t)shape[d], &n);
+    *out = n;
+    return overflow;
+}
+
+gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
+    uint64_t n;
+    *numel = 0;
+    gd_status st = check_dims(ndim, shape);
     if (st)
         return st;
+    GD_CHECK(!product_overflows(ndim, shape, &n) && n <= (uint64_t)INT64_MAX,
+             GD_ERR_RUNTIME, "numel: integer multiplication overflow");
+    *numel = (int64_t)n;
+    return GD_OK;
+}
+
+gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
+                          int64_t *numel, size_t *nbytes) {
+    uint64_t n, bytes;
+    *numel = 0;
+    *nbytes = 0;
+    gd_status st = check_dims(ndim, shape);
+    if (st)
+        return st;
+    bool overflow = product_overflows(ndim, shape, &n);
+    overflow |= __builtin_mul_overflow(n, (uint64_t)gd_dtype_size(dtype), &bytes);
+    if (overflow || bytes > (uint64_t)INT64_MAX || bytes > SIZE_MAX) {
+        char buf[512];
+        gd_format_shape(buf, sizeof buf, ndim, shape);
+        return gd_error(GD_ERR_RUNTIME,
+                        "Storage size calculation overflowed with sizes=%s", buf);
+    }
+    /* With a size-0 dim the byte size is 0 but the strides of the other dims
+     * (each the product of the sizes after it, counting 0 as 1) can still
+     * overflow. */
+    int64_t stride = 1;
+    for (int d = ndim - 1; d > 0; d--)
+        GD_CHECK(!__builtin_mul_overflow(stride, shape[d] > 1 ? shape[d] : 1, &stride),
+                 GD_ERR_RUNTIME, "Stride calculation overflowed");
+    *numel = (int64_t)n;
+    *nbytes = (size_t)bytes;
+    return GD_OK;
+}
+
+/* A tensor header taking a new reference to `storage`, for a shape already
+ * checked to have `numel` elements. */
+static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
+                            const int64_t *shape, const int64_t *strides,
+                            int64_t offset, int64_t numel, gd_tensor **out) {
+    *out = NULL;
     gd_tensor *t =
         n_free_tensors > 0 ? free_tensors[--n_free_tensors] : malloc(sizeof *t);
     if (!t)
@@ -170,18 +222,30 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
     return GD_OK;
 }
 
-static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
-                            gd_tensor **out) {
+static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
+                               const int64_t *shape, const int64_t *strides,
+                               int64_t offset, gd_tensor **out) {
     int64_t numel = 0;
-    gd_storage *s;
-    gd_status st = check_shape(ndim, shape, &numel);
+    gd_status st = gd_shape_numel(ndim, shape, &numel);
     *out = NULL;
     if (st)
         return st;
-    st = storage_new((size_t)numel * gd_dtype_size(dtype), zero, &s);
+    return header_new(storage, dtype, ndim, shape, strides, offset, numel, out);
+}
+
+static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
+                            gd_tensor **out) {
+    int64_t numel = 0;
+    size_t nbytes = 0;
+    gd_storage *s;
+    gd_status st = gd_shape_nbytes(dtype, ndim, shape, &numel, &nbytes);
+    *out = NULL;
     if (st)
         return st;
-    st = tensor_header(s, dtype, ndim, shape, NULL, 0, out);
+    st = storage_new(nbytes, zero, &s);
+    if (st)
+        return st;
+    st = header_new(s, dtype, ndim, shape, NULL, 0, numel, out);
     gd_storage_decref(s);
     return st;
 }

@@ -3,6 +3,7 @@
  * keyword-rich signatures live in the Python package. */
 #include "binding.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* Runs a recorded op and wraps its result. */
@@ -381,60 +382,39 @@ static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
 
 /* ---- joining and gathering ---------------------------------------------- */
 
-/* Converts a sequence of tensors to a common dtype: new references in `ts`. */
-static int tensor_list(PyObject *seq, const char *name, gd_tensor **ts, int *n) {
-    PyObject *fast = PySequence_Fast(seq, "expected a sequence of Tensors");
-    if (!fast)
-        return -1;
+/* The tensors of a cat/stack argument as new references (the list may change
+ * while the call runs without the GIL); the core promotes their dtypes as
+ * PyTorch does. */
+static gd_tensor **tensor_list(PyObject *fast, gd_tensor **small, int n_small, int *n) {
     Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
-    if (len > 256) {
-        Py_DECREF(fast);
-        PyErr_Format(PyExc_RuntimeError, "%s: gdlite joins at most 256 tensors at once",
-                     name);
-        return -1;
+    if (len > INT_MAX) {
+        PyErr_SetString(PyExc_RuntimeError, "too many tensors to join");
+        return NULL;
     }
-    gd_dtype common = GD_BOOL;
+    gd_tensor **ts = len <= n_small ? small : PyMem_Malloc(sizeof *ts * (size_t)len);
+    if (!ts)
+        return (gd_tensor **)PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < len; i++) {
         PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
         if (!gdpy_is_tensor(o)) {
-            Py_DECREF(fast);
-            PyErr_Format(
-                PyExc_TypeError,
-                "%s(): argument 'tensors' must be tuple of Tensors, not %.200s", name,
-                Py_TYPE(o)->tp_name);
-            return -1;
+            if (ts != small)
+                PyMem_Free(ts);
+            PyErr_Format(PyExc_TypeError,
+                         "expected Tensor as element %zd in argument 0, but got %.200s",
+                         i, Py_TYPE(o)->tp_name);
+            return NULL;
         }
-        common = gd_promote_types(common, gdpy_tensor(o)->dtype);
+        ts[i] = gdpy_tensor(o);
     }
-    gd_op_args a;
-    gd_op_args_init(&a);
-    a.dtype = common;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        gd_tensor *t = gdpy_tensor(PySequence_Fast_GET_ITEM(fast, i));
-        gd_status st = GD_OK;
-        if (t->dtype == common) {
-            gd_tensor_incref(t);
-            ts[i] = t;
-        } else {
-            gd_tensor *outs[2];
-            st = gd_call(GD_OP_TO_DTYPE, 1, &t, &a, outs);
-            ts[i] = outs[0];
-        }
-        if (st) {
-            for (Py_ssize_t j = 0; j < i; j++)
-                gd_tensor_decref(ts[j]);
-            Py_DECREF(fast);
-            return gdpy_raise_int(st);
-        }
-    }
-    Py_DECREF(fast);
+    for (Py_ssize_t i = 0; i < len; i++)
+        gd_tensor_incref(ts[i]);
     *n = (int)len;
-    return 0;
+    return ts;
 }
 
 static PyObject *join(PyObject *args, bool stack) {
     PyObject *seq;
-    gd_tensor *ts[256];
+    gd_tensor *small[16];
     int n = 0;
     long long dim;
     gd_op_args a;
@@ -442,11 +422,18 @@ static PyObject *join(PyObject *args, bool stack) {
     if (!PyArg_ParseTuple(args, "OL", &seq, &dim))
         return NULL;
     a.i[0] = dim;
-    if (tensor_list(seq, stack ? "stack" : "cat", ts, &n) < 0)
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of Tensors");
+    if (!fast)
+        return NULL;
+    gd_tensor **ts = tensor_list(fast, small, 16, &n);
+    Py_DECREF(fast);
+    if (!ts)
         return NULL;
     PyObject *result = call(stack ? GD_OP_STACK : GD_OP_CAT, n, ts, &a);
     for (int i = 0; i < n; i++)
         gd_tensor_decref(ts[i]);
+    if (ts != small)
+        PyMem_Free(ts);
     return result;
 }
 
