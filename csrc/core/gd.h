@@ -138,9 +138,17 @@ void gd_storage_decref(gd_storage *s);
 gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel);
 gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
                           int64_t *numel, size_t *nbytes);
+/* The same check with the message PyTorch gives for results it allocates
+ * with explicit strides (clone, to, *_like). */
+gd_status gd_shape_nbytes_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                                  int64_t *numel, size_t *nbytes);
 
 /* New contiguous tensor with uninitialised elements. */
 gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out);
+/* The same for results PyTorch allocates with explicit strides (clone, to,
+ * *_like): only the size error differs, naming the strides too. */
+gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                           gd_tensor **out);
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out);
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out);

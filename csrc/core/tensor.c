@@ -164,8 +164,12 @@ gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
     return GD_OK;
 }
 
-gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
-                          int64_t *numel, size_t *nbytes) {
+/* The byte size of a contiguous storage. PyTorch computes it in one of two
+ * ways, which differ only in their message: as a product of sizes for
+ * empty(), and from sizes and strides for empty_strided() (clone, to, *_like),
+ * where a size-0 dim makes the size 0 at once. */
+static gd_status nbytes_checked(gd_dtype dtype, int ndim, const int64_t *shape,
+                                bool strided, int64_t *numel, size_t *nbytes) {
     uint64_t n, bytes;
     *numel = 0;
     *nbytes = 0;
@@ -173,12 +177,27 @@ gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
     if (st)
         return st;
     bool overflow = product_overflows(ndim, shape, &n);
+    for (int d = 0; strided && d < ndim; d++)
+        if (shape[d] == 0)
+            overflow = false;
     overflow |= __builtin_mul_overflow(n, (uint64_t)gd_dtype_size(dtype), &bytes);
     if (overflow || bytes > (uint64_t)INT64_MAX || bytes > SIZE_MAX) {
-        char buf[512];
-        gd_format_shape(buf, sizeof buf, ndim, shape);
+        char sizes[512], strides[512];
+        int64_t str[GD_MAX_DIMS];
+        gd_format_shape(sizes, sizeof sizes, ndim, shape);
+        if (!strided)
+            return gd_error(GD_ERR_RUNTIME,
+                            "Storage size calculation overflowed with sizes=%s", sizes);
+        uint64_t stride = 1; /* wraps as PyTorch's does; only printed */
+        for (int d = ndim - 1; d >= 0; d--) {
+            memcpy(&str[d], &stride, sizeof stride);
+            stride *= shape[d] > 1 ? (uint64_t)shape[d] : 1;
+        }
+        gd_format_shape(strides, sizeof strides, ndim, str);
         return gd_error(GD_ERR_RUNTIME,
-                        "Storage size calculation overflowed with sizes=%s", buf);
+                        "Storage size calculation overflowed with sizes=%s and "
+                        "strides=%s",
+                        sizes, strides);
     }
     /* With a size-0 dim the byte size is 0 but the strides of the other dims
      * (each the product of the sizes after it, counting 0 as 1) can still
@@ -190,6 +209,16 @@ gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
     *numel = (int64_t)n;
     *nbytes = (size_t)bytes;
     return GD_OK;
+}
+
+gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
+                          int64_t *numel, size_t *nbytes) {
+    return nbytes_checked(dtype, ndim, shape, false, numel, nbytes);
+}
+
+gd_status gd_shape_nbytes_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                                  int64_t *numel, size_t *nbytes) {
+    return nbytes_checked(dtype, ndim, shape, true, numel, nbytes);
 }
 
 /* A tensor header taking a new reference to `storage`, for a shape already
@@ -234,11 +263,11 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
 }
 
 static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
-                            gd_tensor **out) {
+                            bool strided, gd_tensor **out) {
     int64_t numel = 0;
     size_t nbytes = 0;
     gd_storage *s;
-    gd_status st = gd_shape_nbytes(dtype, ndim, shape, &numel, &nbytes);
+    gd_status st = nbytes_checked(dtype, ndim, shape, strided, &numel, &nbytes);
     *out = NULL;
     if (st)
         return st;
@@ -251,16 +280,21 @@ static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool
 }
 
 gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, false, out);
+    return tensor_new(dtype, ndim, shape, false, false, out);
+}
+
+gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                           gd_tensor **out) {
+    return tensor_new(dtype, ndim, shape, false, true, out);
 }
 
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, true, out);
+    return tensor_new(dtype, ndim, shape, true, false, out);
 }
 
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out) {
-    gd_status st = tensor_new(dtype, ndim, shape, false, out);
+    gd_status st = tensor_new(dtype, ndim, shape, false, false, out);
     if (st)
         return st;
     st = gd_fill_(*out, value);
@@ -492,7 +526,7 @@ gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
     if (view_strides(t, ndim, shape, strides))
         return gd_as_strided(t, ndim, shape, strides, t->offset, out);
     gd_tensor *c = NULL;
-    st = gd_clone(t, &c);
+    st = gd_contiguous(t, &c);
     if (st)
         return st;
     st = gd_view(c, ndim, shape, out);

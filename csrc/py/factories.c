@@ -13,11 +13,17 @@ static PyObject *fn_full(PyObject *mod, PyObject *args) {
     PyObject *value;
     gd_dtype dt;
     gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&OO&", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
-                          &dt))
+    int like = 0; /* *_like: PyTorch allocates with strides, naming them on error */
+    if (!PyArg_ParseTuple(args, "O&OO&|p", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
+                          &dt, &like))
         return NULL;
-    gd_status st;
-    if (value == Py_None) {
+    int64_t numel;
+    size_t nbytes;
+    gd_status st =
+        like ? gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes) : GD_OK;
+    if (st) {
+        return gdpy_raise(st);
+    } else if (value == Py_None) {
         st = gd_empty(dt, s.ndim, s.v, &out);
     } else if (PyLong_Check(value) && !PyBool_Check(value) && dt == GD_INT64) {
         /* Integers beyond 2^53 would not survive a trip through double. */
