@@ -83,7 +83,7 @@ gd_status gd_stack(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
     if ((st = gd_wrap_dim(dim, ref->ndim + 1, &d)))
         return st;
     GD_CHECK(ref->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME,
-             "gdlite supports tensors with at most %d dimensions, got %d", GD_MAX_DIMS,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS,
              ref->ndim + 1);
     gd_dtype dtype = ref->dtype;
     for (int i = 1; i < n; i++) {

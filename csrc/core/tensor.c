@@ -127,8 +127,7 @@ char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
 
 static gd_status check_dims(int ndim, const int64_t *shape) {
     GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
-             "gdlite supports tensors with at most %d dimensions, got %d", GD_MAX_DIMS,
-             ndim);
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0) {
             char buf[256];
@@ -503,7 +502,8 @@ static bool view_strides(const gd_tensor *t, int ndim, const int64_t *shape,
 gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
@@ -519,7 +519,8 @@ gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
@@ -583,7 +584,8 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     char want[256], have[256];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     if (ndim < t->ndim) {
         gd_format_shape(want, sizeof want, ndim, req);
         gd_format_shape(have, sizeof have, t->ndim, t->shape);
@@ -657,7 +659,8 @@ gd_status gd_unsqueeze(const gd_tensor *t, int64_t dim, gd_tensor **out) {
     gd_status st = gd_wrap_dim(dim, t->ndim + 1, &d);
     if (st)
         return st;
-    GD_CHECK(t->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions");
+    GD_CHECK(t->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, t->ndim + 1);
     for (int i = 0, j = 0; i <= t->ndim; i++) {
         if (i == d) {
             shape[i] = 1;
