@@ -53,6 +53,21 @@ static PyObject *fn_from_numpy(PyObject *mod, PyObject *arr) {
     return gdpy_result(gdpy_from_numpy((PyArrayObject *)arr, &out), &out);
 }
 
+/* A count argument (linspace's steps, randperm's n): PyTorch reports one
+ * beyond int64 as a ValueError. */
+static int count_arg(PyObject *o, void *out) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) {
+        PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+        return 0;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return 0;
+    *(long long *)out = v;
+    return 1;
+}
+
 static PyObject *fn_arange(PyObject *mod, PyObject *args) {
     (void)mod;
     PyObject *ostart, *oend, *ostep;
@@ -76,7 +91,12 @@ static PyObject *fn_arange(PyObject *mod, PyObject *args) {
         PyObject *objs[3] = {ostart, oend, ostep};
         for (int i = 0; i < 3; i++) {
             if (PyLong_Check(objs[i])) {
-                s[i] = PyLong_AsLongLong(objs[i]);
+                int overflow = 0;
+                s[i] = PyLong_AsLongLongAndOverflow(objs[i], &overflow);
+                if (overflow)
+                    return gdpy_raise(gd_error(
+                        GD_ERR_RUNTIME, "value cannot be converted to type int64_t "
+                                        "without overflow"));
                 if (s[i] == -1 && PyErr_Occurred())
                     return NULL;
             } else {
@@ -107,7 +127,8 @@ static PyObject *fn_linspace(PyObject *mod, PyObject *args) {
     double start, end;
     long long steps;
     gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "ddLO&", &start, &end, &steps, gdpy_dtype_arg, &dt))
+    if (!PyArg_ParseTuple(args, "ddO&O&", &start, &end, count_arg, &steps,
+                          gdpy_dtype_arg, &dt))
         return NULL;
     if (steps < 0)
         return gdpy_raise(
@@ -272,7 +293,7 @@ static PyObject *fn_randperm(PyObject *mod, PyObject *args) {
     (void)mod;
     long long n;
     gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "LO&", &n, gdpy_dtype_arg, &dt))
+    if (!PyArg_ParseTuple(args, "O&O&", count_arg, &n, gdpy_dtype_arg, &dt))
         return NULL;
     if (n < 0)
         return gdpy_raise(
