@@ -125,40 +125,71 @@ char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
  * with PyTorch's checks in its order: negative sizes, then the byte size of a
  * new storage, then its strides; views check only their element count. */
 
-static gd_status check_dims(int ndim, const int64_t *shape) {
+/* The messages, kept out of the hot path (large buffers on the stack). */
+#if defined(__GNUC__)
+#define GD_COLD __attribute__((noinline, cold))
+#else
+#define GD_COLD
+#endif
+
+GD_COLD static gd_status negative_size_error(int ndim, const int64_t *shape,
+                                             int64_t size) {
+    char buf[256];
+    gd_format_shape(buf, sizeof buf, ndim, shape);
+    return gd_error(GD_ERR_RUNTIME,
+                    "Trying to create tensor with negative dimension %lld: %s",
+                    (long long)size, buf);
+}
+
+GD_COLD static gd_status storage_size_error(int ndim, const int64_t *shape,
+                                            bool strided) {
+    char sizes[512], strides[512];
+    int64_t str[GD_MAX_DIMS];
+    gd_format_shape(sizes, sizeof sizes, ndim, shape);
+    if (!strided)
+        return gd_error(GD_ERR_RUNTIME,
+                        "Storage size calculation overflowed with sizes=%s", sizes);
+    uint64_t stride = 1; /* wraps as PyTorch's does; only printed */
+    for (int d = ndim - 1; d >= 0; d--) {
+        memcpy(&str[d], &stride, sizeof stride);
+        stride *= shape[d] > 1 ? (uint64_t)shape[d] : 1;
+    }
+    gd_format_shape(strides, sizeof strides, ndim, str);
+    return gd_error(GD_ERR_RUNTIME,
+                    "Storage size calculation overflowed with sizes=%s and strides=%s",
+                    sizes, strides);
+}
+
+/* Checks the dims and multiplies the sizes in 64 unsigned bits: *overflow is
+ * set if any partial product overflowed (PyTorch flags it even when a later
+ * size is 0), *has_zero if a size is 0. */
+static gd_status product(int ndim, const int64_t *shape, uint64_t *out, bool *overflow,
+                         bool *has_zero) {
+    uint64_t n = 1;
+    bool over = false, zero = false;
     GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
              "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 0) {
-            char buf[256];
-            gd_format_shape(buf, sizeof buf, ndim, shape);
-            return gd_error(GD_ERR_RUNTIME,
-                            "Trying to create tensor with negative dimension %lld: %s",
-                            (long long)shape[d], buf);
-        }
+        if (shape[d] < 0)
+            return negative_size_error(ndim, shape, shape[d]);
+        over |= __builtin_mul_overflow(n, (uint64_t)shape[d], &n);
+        zero |= shape[d] == 0;
     }
+    *out = n;
+    *overflow = over;
+    *has_zero = zero;
     return GD_OK;
 }
 
-/* Product of non-negative sizes in 64 unsigned bits; true if any partial
- * product overflowed (PyTorch flags it even when a later size is 0). */
-static bool product_overflows(int ndim, const int64_t *shape, uint64_t *out) {
-    uint64_t n = 1;
-    bool overflow = false;
-    for (int d = 0; d < ndim; d++)
-        overflow |= __builtin_mul_overflow(n, (uint64_t)shape[d], &n);
-    *out = n;
-    return overflow;
-}
-
 gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
-    uint64_t n;
+    uint64_t n = 0;
+    bool overflow = false, has_zero = false;
     *numel = 0;
-    gd_status st = check_dims(ndim, shape);
+    gd_status st = product(ndim, shape, &n, &overflow, &has_zero);
     if (st)
         return st;
-    GD_CHECK(!product_overflows(ndim, shape, &n) && n <= (uint64_t)INT64_MAX,
-             GD_ERR_RUNTIME, "numel: integer multiplication overflow");
+    GD_CHECK(!overflow && n <= (uint64_t)INT64_MAX, GD_ERR_RUNTIME,
+             "numel: integer multiplication overflow");
     *numel = (int64_t)n;
     return GD_OK;
 }
@@ -169,40 +200,23 @@ gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
  * where a size-0 dim makes the size 0 at once. */
 static gd_status nbytes_checked(gd_dtype dtype, int ndim, const int64_t *shape,
                                 bool strided, int64_t *numel, size_t *nbytes) {
-    uint64_t n, bytes;
+    uint64_t n = 0, bytes = 0;
+    bool overflow = false, has_zero = false;
     *numel = 0;
     *nbytes = 0;
-    gd_status st = check_dims(ndim, shape);
+    gd_status st = product(ndim, shape, &n, &overflow, &has_zero);
     if (st)
         return st;
-    bool overflow = product_overflows(ndim, shape, &n);
-    for (int d = 0; strided && d < ndim; d++)
-        if (shape[d] == 0)
-            overflow = false;
+    if (strided && has_zero)
+        overflow = false;
     overflow |= __builtin_mul_overflow(n, (uint64_t)gd_dtype_size(dtype), &bytes);
-    if (overflow || bytes > (uint64_t)INT64_MAX || bytes > SIZE_MAX) {
-        char sizes[512], strides[512];
-        int64_t str[GD_MAX_DIMS];
-        gd_format_shape(sizes, sizeof sizes, ndim, shape);
-        if (!strided)
-            return gd_error(GD_ERR_RUNTIME,
-                            "Storage size calculation overflowed with sizes=%s", sizes);
-        uint64_t stride = 1; /* wraps as PyTorch's does; only printed */
-        for (int d = ndim - 1; d >= 0; d--) {
-            memcpy(&str[d], &stride, sizeof stride);
-            stride *= shape[d] > 1 ? (uint64_t)shape[d] : 1;
-        }
-        gd_format_shape(strides, sizeof strides, ndim, str);
-        return gd_error(GD_ERR_RUNTIME,
-                        "Storage size calculation overflowed with sizes=%s and "
-                        "strides=%s",
-                        sizes, strides);
-    }
+    if (overflow || bytes > (uint64_t)INT64_MAX || bytes > SIZE_MAX)
+        return storage_size_error(ndim, shape, strided);
     /* With a size-0 dim the byte size is 0 but the strides of the other dims
      * (each the product of the sizes after it, counting 0 as 1) can still
-     * overflow. */
+     * overflow; without one, they are bounded by the element count. */
     int64_t stride = 1;
-    for (int d = ndim - 1; d > 0; d--)
+    for (int d = ndim - 1; has_zero && d > 0; d--)
         GD_CHECK(!__builtin_mul_overflow(stride, shape[d] > 1 ? shape[d] : 1, &stride),
                  GD_ERR_RUNTIME, "Stride calculation overflowed");
     *numel = (int64_t)n;
