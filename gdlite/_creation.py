@@ -237,7 +237,7 @@ def _like(t: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> A
     _check_device(device)
     dtype = t.dtype if dtype is None else as_dtype(dtype)
     value = fill_number(value, dtype)
-    return _with_grad(_C.full(tuple(t.shape), value, dtype), requires_grad)
+    return _with_grad(_C.full(tuple(t.shape), value, dtype, True), requires_grad)
 
 
 def zeros_like(
@@ -332,6 +332,10 @@ def eye(
     """The identity matrix (``n`` x ``m``)."""
     _check_device(device)
     m = n if m is None else m
+    if n > 0 and m > 0 and n * m >= 2**63:
+        # PyTorch resizes an empty result to (n, m): its element count is
+        # checked before the byte size.
+        raise RuntimeError("numel: integer multiplication overflow")
     out = _C.full((n, m), 0, float32 if dtype is None else as_dtype(dtype))
     k = n if n < m else m
     if k:

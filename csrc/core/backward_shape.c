@@ -64,34 +64,31 @@ gd_status bw_slice(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return scatter_view(node, g, gi, false);
 }
 
-/* each input: grad.narrow(dim, offset, size) */
+/* each input: grad.narrow(dim, offset, size). cat and stack take any number
+ * of inputs, so the parts go straight to the engine (which releases them)
+ * rather than through a rule_ctx. */
 gd_status bw_cat(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
     int d = 0;
     int64_t at = 0;
-    gd_wrap_dim(node->args.i[0], g->ndim, &d);
-    for (int i = 0; i < node->n_inputs && !c.st; i++) {
+    gd_status st = gd_wrap_dim(node->args.i[0], g->ndim, &d);
+    for (int i = 0; i < node->n_inputs && !st; i++) {
         const gd_input_meta *m = &node->inputs[i];
         if (m->ndim == 1 && m->shape[0] == 0)
             continue; /* skipped by cat */
-        gd_tensor *part = NULL;
         if (NEED(i))
-            give(&c, track(&c, gd_slice(g, d, at, at + m->shape[d], 1, &part), &part),
-                 &gi[i]);
+            st = gd_slice(g, d, at, at + m->shape[d], 1, &gi[i]);
         at += m->shape[d];
     }
-    return finish(&c);
+    return st;
 }
 
 /* each input: grad.select(dim, i) */
 gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
-    for (int i = 0; i < node->n_inputs && !c.st; i++) {
-        gd_tensor *part = NULL;
+    gd_status st = GD_OK;
+    for (int i = 0; i < node->n_inputs && !st; i++)
         if (NEED(i))
-            give(&c, track(&c, gd_select(g, node->args.i[0], i, &part), &part), &gi[i]);
-    }
-    return finish(&c);
+            st = gd_select(g, node->args.i[0], i, &gi[i]);
+    return st;
 }
 
 /* zeros(self).flat.index_add_(positions, grad) */

@@ -159,8 +159,25 @@ void gd_tensor_decref(gd_tensor *t); /* NULL is allowed */
 void gd_storage_incref(gd_storage *s);
 void gd_storage_decref(gd_storage *s);
 
+/* The one place element counts and byte sizes are computed, with PyTorch's
+ * checks and messages. gd_shape_numel: sizes are non-negative and their
+ * product fits int64 (any tensor, views too). gd_shape_nbytes: a contiguous
+ * storage of that shape and dtype has a byte size (and strides) that fit
+ * int64; every allocation of tensor data goes through it. */
+gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel);
+gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
+                          int64_t *numel, size_t *nbytes);
+/* The same check with the message PyTorch gives for results it allocates
+ * with explicit strides (clone, to, *_like). */
+gd_status gd_shape_nbytes_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                                  int64_t *numel, size_t *nbytes);
+
 /* New contiguous tensor with uninitialised elements. */
 gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out);
+/* The same for results PyTorch allocates with explicit strides (clone, to,
+ * *_like): only the size error differs, naming the strides too. */
+gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                           gd_tensor **out);
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out);
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out);

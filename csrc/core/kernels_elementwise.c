@@ -97,8 +97,12 @@ gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src) {
     return GD_OK;
 }
 
-gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
-    gd_status st = gd_empty(dtype, t->ndim, t->shape, out);
+/* A contiguous copy in `dtype`; `strided` picks PyTorch's size error of
+ * clone/to (which allocate with strides) over contiguous's. */
+static gd_status copy_as(const gd_tensor *t, gd_dtype dtype, bool strided,
+                         gd_tensor **out) {
+    gd_status st = strided ? gd_empty_strided(dtype, t->ndim, t->shape, out)
+                           : gd_empty(dtype, t->ndim, t->shape, out);
     if (st)
         return st;
     const gd_tensor *ops[2] = {*out, t};
@@ -106,8 +110,12 @@ gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
     return GD_OK;
 }
 
+gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+    return copy_as(t, dtype, true, out);
+}
+
 gd_status gd_clone(const gd_tensor *t, gd_tensor **out) {
-    return gd_to_dtype(t, t->dtype, out);
+    return copy_as(t, t->dtype, true, out);
 }
 
 gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
@@ -116,7 +124,7 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
         *out = (gd_tensor *)t;
         return GD_OK;
     }
-    return gd_clone(t, out);
+    return copy_as(t, t->dtype, false, out);
 }
 
 /* PyTorch's checked conversion of a scalar: NaN, or a value beyond the

@@ -5,46 +5,54 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A size computed as PyTorch's int64 arithmetic does it: wrapping, so that an
+ * overflowing sum becomes the negative size its message names. */
+static int64_t wrapping(uint64_t u) {
+    int64_t v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* torch.cat: inputs of any dtypes give their promoted dtype; 1-D empty tensors
+ * are skipped whatever their dims (PyTorch's legacy rule). */
 gd_status gd_cat(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
     const gd_tensor *ref = NULL;
     int d;
     gd_status st;
     *out = NULL;
     GD_CHECK(n > 0, GD_ERR_VALUE, "torch.cat(): expected a non-empty list of Tensors");
-    /* PyTorch still skips 1-D empty tensors, whatever the other shapes. */
-    for (int i = 0; i < n && !ref; i++)
-        if (!(ts[i]->ndim == 1 && ts[i]->numel == 0))
+    gd_dtype dtype = ts[0]->dtype;
+    for (int i = 0; i < n; i++) {
+        GD_CHECK(ts[i]->ndim > 0, GD_ERR_RUNTIME,
+                 "zero-dimensional tensor (at position %d) cannot be concatenated", i);
+        dtype = gd_promote_types(dtype, ts[i]->dtype);
+        if (!ref && !(ts[i]->ndim == 1 && ts[i]->numel == 0))
             ref = ts[i];
+    }
     if (!ref)
         ref = ts[0];
-    GD_CHECK(ref->ndim > 0, GD_ERR_RUNTIME,
-             "zero-dimensional tensor (at position %d) cannot be concatenated", 0);
     if ((st = gd_wrap_dim(dim, ref->ndim, &d)))
         return st;
     int64_t shape[GD_MAX_DIMS];
-    memcpy(shape, ref->shape, sizeof shape);
-    shape[d] = 0;
+    uint64_t total = 0;
+    memcpy(shape, ref->shape, sizeof(int64_t) * (size_t)ref->ndim);
     for (int i = 0; i < n; i++) {
         const gd_tensor *t = ts[i];
         if (t->ndim == 1 && t->numel == 0)
             continue;
-        GD_CHECK(t->ndim > 0, GD_ERR_RUNTIME,
-                 "zero-dimensional tensor (at position %d) cannot be concatenated", i);
         GD_CHECK(t->ndim == ref->ndim, GD_ERR_RUNTIME,
                  "Tensors must have same number of dimensions: got %d and %d",
                  ref->ndim, t->ndim);
-        GD_CHECK(t->dtype == ref->dtype, GD_ERR_RUNTIME,
-                 "cat expects tensors of one dtype; got %s and %s",
-                 gd_dtype_name(ref->dtype), gd_dtype_name(t->dtype));
         for (int k = 0; k < t->ndim; k++)
             GD_CHECK(
                 k == d || t->shape[k] == ref->shape[k], GD_ERR_RUNTIME,
                 "Sizes of tensors must match except in dimension %d. Expected size "
                 "%lld but got size %lld for tensor number %d in the list.",
                 d, (long long)ref->shape[k], (long long)t->shape[k], i);
-        shape[d] += t->shape[d];
+        total += (uint64_t)t->shape[d];
     }
-    if ((st = gd_empty(ref->dtype, ref->ndim, shape, out)))
+    shape[d] = wrapping(total);
+    if ((st = gd_empty(dtype, ref->ndim, shape, out)))
         return st;
     int64_t at = 0;
     for (int i = 0; i < n && !st; i++) {
@@ -65,36 +73,61 @@ gd_status gd_cat(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
     return st;
 }
 
+/* torch.stack: equal shapes, promoted dtype. */
 gd_status gd_stack(int n, gd_tensor *const *ts, int64_t dim, gd_tensor **out) {
-    gd_tensor *views[256];
     int d;
     gd_status st;
     *out = NULL;
-    GD_CHECK(n > 0, GD_ERR_VALUE, "stack expects a non-empty TensorList");
-    GD_CHECK(n <= 256, GD_ERR_RUNTIME, "gdlite stacks at most 256 tensors at once");
-    if ((st = gd_wrap_dim(dim, ts[0]->ndim + 1, &d)))
+    GD_CHECK(n > 0, GD_ERR_RUNTIME, "stack expects a non-empty TensorList");
+    const gd_tensor *ref = ts[0];
+    if ((st = gd_wrap_dim(dim, ref->ndim + 1, &d)))
         return st;
+    GD_CHECK(ref->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS,
+             ref->ndim + 1);
+    gd_dtype dtype = ref->dtype;
     for (int i = 1; i < n; i++) {
-        bool same = ts[i]->ndim == ts[0]->ndim &&
-                    memcmp(ts[i]->shape, ts[0]->shape,
-                           sizeof(int64_t) * (size_t)ts[0]->ndim) == 0;
+        bool same =
+            ts[i]->ndim == ref->ndim &&
+            memcmp(ts[i]->shape, ref->shape, sizeof(int64_t) * (size_t)ref->ndim) == 0;
         if (!same) {
             char a[256], b[256];
-            gd_format_shape(a, sizeof a, ts[0]->ndim, ts[0]->shape);
+            gd_format_shape(a, sizeof a, ref->ndim, ref->shape);
             gd_format_shape(b, sizeof b, ts[i]->ndim, ts[i]->shape);
             return gd_error(GD_ERR_RUNTIME,
                             "stack expects each tensor to be equal size, but got %s at "
                             "entry 0 and %s at entry %d",
                             a, b, i);
         }
+        dtype = gd_promote_types(dtype, ts[i]->dtype);
     }
-    int made = 0;
-    for (; made < n && !st; made++)
-        st = gd_unsqueeze(ts[made], d, &views[made]);
-    if (!st)
-        st = gd_cat(n, views, d, out);
-    for (int i = 0; i < made; i++)
-        gd_tensor_decref(views[i]);
+    /* PyTorch allocates the result as the cat of the inputs along `d` (or with
+     * a new last dim) and views it; its size errors name that shape. */
+    int64_t shape[GD_MAX_DIMS], alloc[GD_MAX_DIMS], numel;
+    size_t nbytes;
+    memcpy(alloc, ref->shape, sizeof(int64_t) * (size_t)ref->ndim);
+    if (d < ref->ndim)
+        alloc[d] = wrapping((uint64_t)alloc[d] * (uint64_t)n);
+    else
+        alloc[d] = n;
+    if ((st = gd_shape_nbytes(dtype, ref->ndim + (d == ref->ndim), alloc, &numel,
+                              &nbytes)))
+        return st;
+    for (int i = 0, j = 0; i <= ref->ndim; i++)
+        shape[i] = i == d ? n : ref->shape[j++];
+    if ((st = gd_empty(dtype, ref->ndim + 1, shape, out)))
+        return st;
+    for (int i = 0; i < n && !st; i++) {
+        gd_tensor *part = NULL;
+        st = gd_select(*out, d, i, &part);
+        if (!st)
+            st = gd_copy_(part, ts[i]);
+        gd_tensor_decref(part);
+    }
+    if (st) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -157,11 +190,13 @@ gd_status gd_index_add_(gd_tensor *dst, const gd_tensor *index, const gd_tensor 
     gd_status st;
     GD_CHECK(gd_is_contiguous(dst) && gd_dtype_is_floating(dst->dtype), GD_ERR_RUNTIME,
              "index_add_ expects a contiguous floating destination");
-    if ((st = check_index(dst, index)) || (st = gd_to_dtype(src, dst->dtype, &vals)))
+    if ((st = check_index(dst, index)))
         return st;
-    GD_CHECK(vals->numel == index->numel, GD_ERR_RUNTIME,
-             "index_add_: %lld values for %lld positions", (long long)vals->numel,
+    GD_CHECK(src->numel == index->numel, GD_ERR_RUNTIME,
+             "index_add_: %lld values for %lld positions", (long long)src->numel,
              (long long)index->numel);
+    if ((st = gd_to_dtype(src, dst->dtype, &vals)))
+        return st;
     const int64_t *ix = (const int64_t *)gd_data_ptr(index);
     if (dst->dtype == GD_FLOAT32) {
         float *d = (float *)gd_data_ptr(dst);

@@ -81,17 +81,21 @@ static bool blas_layout(mat_ref x, int64_t rows, int64_t cols, enum CBLAS_TRANSP
     return false;
 }
 
-/* Copies a strided matrix into a new row-major buffer the caller frees. */
-static gd_status pack(mat_ref x, int64_t rows, int64_t cols, size_t elsize, char **buf,
-                      mat_ref *packed) {
-    *buf = malloc((size_t)(rows * cols) * elsize + 1);
-    if (!*buf)
-        return gd_error(GD_ERR_NOMEM, "out of memory");
+/* Copies a strided matrix into a new row-major tensor the caller releases
+ * (allocated like every tensor, so its size is checked). */
+static gd_status pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
+                      gd_tensor **buf, mat_ref *packed) {
+    int64_t shape[2] = {rows, cols};
+    size_t elsize = gd_dtype_size(dt);
+    gd_status st = gd_empty(dt, 2, shape, buf);
+    if (st)
+        return st;
+    char *to = gd_data_ptr(*buf);
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++)
-            memcpy(*buf + (size_t)(i * cols + j) * elsize,
+            memcpy(to + (size_t)(i * cols + j) * elsize,
                    x.data + (size_t)(i * x.rs + j * x.cs) * elsize, elsize);
-    packed->data = *buf;
+    packed->data = to;
     packed->rs = cols;
     packed->cs = 1;
     return GD_OK;
@@ -111,18 +115,17 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
     }
     GD_CHECK(m < INT_MAX && n < INT_MAX && k < INT_MAX, GD_ERR_RUNTIME,
              "matmul: matrix too large for BLAS");
-    char *abuf = NULL, *bbuf = NULL;
+    gd_tensor *abuf = NULL, *bbuf = NULL;
     enum CBLAS_TRANSPOSE ta = CblasNoTrans, tb = CblasNoTrans;
     int64_t lda = 0, ldb = 0;
     gd_status st = GD_OK;
-    size_t elsize = gd_dtype_size(dt);
     if (!blas_layout(a, m, k, &ta, &lda)) {
-        if ((st = pack(a, m, k, elsize, &abuf, &a)))
+        if ((st = pack(dt, a, m, k, &abuf, &a)))
             goto done;
         blas_layout(a, m, k, &ta, &lda);
     }
     if (!blas_layout(b, k, n, &tb, &ldb)) {
-        if ((st = pack(b, k, n, elsize, &bbuf, &b)))
+        if ((st = pack(dt, b, k, n, &bbuf, &b)))
             goto done;
         blas_layout(b, k, n, &tb, &ldb);
     }
@@ -137,9 +140,87 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
                           (int)ldb, 0.0, (double *)c, (int)n);
     gd_loop_end(lock);
 done:
-    free(abuf);
-    free(bbuf);
+    gd_tensor_decref(abuf);
+    gd_tensor_decref(bbuf);
     return st;
+}
+
+/* Can t's leading dims (all but the last) be viewed as one, as PyTorch asks
+ * before it folds them into the rows of one matrix product? */
+static bool foldable(int ndim, const int64_t *shape, const int64_t *strides,
+                     int64_t numel) {
+    if (numel == 0)
+        return true;
+    for (int i = 0; i < ndim - 2; i++)
+        if (strides[i] != strides[i + 1] * shape[i + 1])
+            return false;
+    return true;
+}
+
+/* PyTorch computes a batched product by folding batch dims into rows (one mm)
+ * or flattening them (one bmm over expanded inputs), and sizes its result in
+ * that shape: the shape its size errors name. Checks the expanded inputs'
+ * element counts and the result's byte size in that form. */
+static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int nbatch,
+                                   const int64_t *batch, int64_t m, int64_t k,
+                                   int64_t n, gd_dtype dt) {
+    int64_t shape[GD_MAX_DIMS + 2], rows = 1, numel;
+    size_t nbytes;
+    int nd = 0;
+    bool ok = true;
+    gd_status st;
+    for (int d = 0; d < nbatch; d++)
+        ok &= !__builtin_mul_overflow(rows, batch[d], &rows);
+    bool fold_a =
+        a->ndim >= 3 && b->ndim <= 2 &&
+        (gd_requires_grad(b) || foldable(a->ndim, a->shape, a->strides, a->numel));
+    /* b's transpose is folded when a is a vector and the layout allows it */
+    bool fold_b = false;
+    if (b->ndim >= 3 && a->ndim <= 2) {
+        int64_t sh[GD_MAX_DIMS], str[GD_MAX_DIMS];
+        memcpy(sh, b->shape, sizeof(int64_t) * (size_t)b->ndim);
+        memcpy(str, b->strides, sizeof(int64_t) * (size_t)b->ndim);
+        sh[b->ndim - 2] = b->shape[b->ndim - 1];
+        sh[b->ndim - 1] = b->shape[b->ndim - 2];
+        str[b->ndim - 2] = b->strides[b->ndim - 1];
+        str[b->ndim - 1] = b->strides[b->ndim - 2];
+        fold_b = gd_requires_grad(a) ||
+                 (a->ndim == 1 && foldable(b->ndim, sh, str, b->numel));
+    }
+    if (fold_a) {
+        ok &= !__builtin_mul_overflow(rows, m, &shape[nd++]);
+        if (b->ndim == 2)
+            shape[nd++] = n;
+    } else if (fold_b) {
+        ok &= !__builtin_mul_overflow(rows, n, &shape[nd++]);
+        if (a->ndim == 2)
+            shape[nd++] = m;
+    } else if (nbatch > 0) {
+        /* both inputs are expanded to the full batch first */
+        memcpy(shape, batch, sizeof(int64_t) * (size_t)nbatch);
+        shape[nbatch] = m;
+        shape[nbatch + 1] = k;
+        if ((st = gd_shape_numel(nbatch + 2, shape, &numel)))
+            return st;
+        shape[nbatch] = k;
+        shape[nbatch + 1] = n;
+        if ((st = gd_shape_numel(nbatch + 2, shape, &numel)))
+            return st;
+        shape[nd++] = rows;
+        shape[nd++] = m;
+        shape[nd++] = n;
+    } else {
+        /* a vector times a matrix is computed as a 1-row matrix */
+        if (a->ndim == 1 && b->ndim == 2)
+            shape[nd++] = 1;
+        if (a->ndim == 2)
+            shape[nd++] = m;
+        if (b->ndim == 2)
+            shape[nd++] = n;
+    }
+    if (!ok)
+        return GD_OK; /* the real result shape reports it */
+    return gd_shape_nbytes(dt, nd, shape, &numel, &nbytes);
 }
 
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
@@ -214,7 +295,8 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
         out_shape[out_ndim++] = m;
     if (!b_vec)
         out_shape[out_ndim++] = n;
-    if ((st = gd_empty(a->dtype, out_ndim, out_shape, out)))
+    if ((st = check_result_size(a, b, nbatch, batch, m, k, n, a->dtype)) ||
+        (st = gd_empty(a->dtype, out_ndim, out_shape, out)))
         return st;
     int64_t nmat = 1;
     for (int d = 0; d < nbatch; d++)

@@ -16,8 +16,12 @@ typedef struct {
     int64_t out_shape[GD_MAX_DIMS];
 } reduce_plan;
 
+/* Plans a reduction whose widest result has dtype `odt`: PyTorch sizes the
+ * result before it reads the input, so a result too large to allocate is
+ * reported before the contiguous copy of the input is made. */
 static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
-                             const int64_t *dims, bool keepdim, reduce_plan *plan) {
+                             const int64_t *dims, bool keepdim, gd_dtype odt,
+                             reduce_plan *plan) {
     bool reduced[GD_MAX_DIMS] = {false};
     int64_t perm[GD_MAX_DIMS];
     int np = 0;
@@ -58,6 +62,11 @@ static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
         else if (keepdim)
             plan->out_shape[plan->out_ndim++] = 1;
     }
+    int64_t out_numel;
+    size_t out_nbytes;
+    if ((st = gd_shape_nbytes(odt, plan->out_ndim, plan->out_shape, &out_numel,
+                              &out_nbytes)))
+        return st;
     gd_tensor *permuted = NULL;
     if ((st = gd_permute(a, a->ndim, perm, &permuted)))
         return st;
@@ -241,7 +250,7 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             "== 0.%s",
             name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
     }
-    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, &plan)))
+    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt, &plan)))
         return st;
     if (is_extreme(op) && plan.row_len == 0 && plan.rows > 0) {
         st = gd_error(GD_ERR_INDEX,
@@ -332,7 +341,8 @@ gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdi
     GD_CHECK(a->ndim == 0 || a->shape[d] > 0, GD_ERR_INDEX,
              "%s(): Expected reduction dim %d to have non-zero size.", name, d);
     int64_t dims[1] = {d};
-    if ((st = plan_reduce(name, a, 1, dims, keepdim, &plan)))
+    if ((st = plan_reduce(name, a, 1, dims, keepdim, indices ? GD_INT64 : a->dtype,
+                          &plan)))
         return st;
     if ((values && (st = gd_empty(a->dtype, plan.out_ndim, plan.out_shape, &vals))) ||
         (indices && (st = gd_empty(GD_INT64, plan.out_ndim, plan.out_shape, &idx))))

@@ -86,10 +86,12 @@ static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
         s->data = zero ? calloc(1, nbytes) : malloc(nbytes);
         if (!s->data) {
             free(s);
+            /* PyTorch's CPU allocator reports this as a RuntimeError. */
             return gd_error(
-                GD_ERR_NOMEM,
-                "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
-                "not enough memory: you tried to allocate %zu bytes.",
+                GD_ERR_RUNTIME,
+                "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+                "can't allocate memory: you tried to allocate %zu bytes. Error code "
+                "12 (Cannot allocate memory)",
                 nbytes);
         }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -148,35 +150,127 @@ char *gd_format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
     return buf;
 }
 
-static gd_status check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-    int64_t n = 1;
+/* ---- sizes --------------------------------------------------------------- */
+
+/* Every element count and byte size is computed by the two functions below,
+ * with PyTorch's checks in its order: negative sizes, then the byte size of a
+ * new storage, then its strides; views check only their element count. */
+
+/* The messages, kept out of the hot path (large buffers on the stack). */
+#if defined(__GNUC__)
+#define GD_COLD __attribute__((noinline, cold))
+#else
+#define GD_COLD
+#endif
+
+GD_COLD static gd_status negative_size_error(int ndim, const int64_t *shape,
+                                             int64_t size) {
+    char buf[256];
+    gd_format_shape(buf, sizeof buf, ndim, shape);
+    return gd_error(GD_ERR_RUNTIME,
+                    "Trying to create tensor with negative dimension %lld: %s",
+                    (long long)size, buf);
+}
+
+GD_COLD static gd_status storage_size_error(int ndim, const int64_t *shape,
+                                            bool strided) {
+    char sizes[512], strides[512];
+    int64_t str[GD_MAX_DIMS];
+    gd_format_shape(sizes, sizeof sizes, ndim, shape);
+    if (!strided)
+        return gd_error(GD_ERR_RUNTIME,
+                        "Storage size calculation overflowed with sizes=%s", sizes);
+    uint64_t stride = 1; /* wraps as PyTorch's does; only printed */
+    for (int d = ndim - 1; d >= 0; d--) {
+        memcpy(&str[d], &stride, sizeof stride);
+        stride *= shape[d] > 1 ? (uint64_t)shape[d] : 1;
+    }
+    gd_format_shape(strides, sizeof strides, ndim, str);
+    return gd_error(GD_ERR_RUNTIME,
+                    "Storage size calculation overflowed with sizes=%s and strides=%s",
+                    sizes, strides);
+}
+
+/* Checks the dims and multiplies the sizes in 64 unsigned bits: *overflow is
+ * set if any partial product overflowed (PyTorch flags it even when a later
+ * size is 0), *has_zero if a size is 0. */
+static gd_status product(int ndim, const int64_t *shape, uint64_t *out, bool *overflow,
+                         bool *has_zero) {
+    uint64_t n = 1;
+    bool over = false, zero = false;
     GD_CHECK(ndim >= 0 && ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
              "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 0) {
-            char buf[256];
-            gd_format_shape(buf, sizeof buf, ndim, shape);
-            return gd_error(GD_ERR_RUNTIME,
-                            "Trying to create tensor with negative dimension %lld: %s",
-                            (long long)shape[d], buf);
-        }
-        if (shape[d] != 0 && n > INT64_MAX / shape[d])
-            return gd_error(GD_ERR_RUNTIME, "tensor size overflows int64");
-        n *= shape[d];
+        if (shape[d] < 0)
+            return negative_size_error(ndim, shape, shape[d]);
+        over |= __builtin_mul_overflow(n, (uint64_t)shape[d], &n);
+        zero |= shape[d] == 0;
     }
-    *numel = n;
+    *out = n;
+    *overflow = over;
+    *has_zero = zero;
     return GD_OK;
 }
 
-/* A tensor header taking a new reference to `storage`. */
-static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
-                               const int64_t *shape, const int64_t *strides,
-                               int64_t offset, gd_tensor **out) {
-    int64_t numel = 0;
-    gd_status st = check_shape(ndim, shape, &numel);
-    *out = NULL;
+gd_status gd_shape_numel(int ndim, const int64_t *shape, int64_t *numel) {
+    uint64_t n = 0;
+    bool overflow = false, has_zero = false;
+    *numel = 0;
+    gd_status st = product(ndim, shape, &n, &overflow, &has_zero);
     if (st)
         return st;
+    GD_CHECK(!overflow && n <= (uint64_t)INT64_MAX, GD_ERR_RUNTIME,
+             "numel: integer multiplication overflow");
+    *numel = (int64_t)n;
+    return GD_OK;
+}
+
+/* The byte size of a contiguous storage. PyTorch computes it in one of two
+ * ways, which differ only in their message: as a product of sizes for
+ * empty(), and from sizes and strides for empty_strided() (clone, to, *_like),
+ * where a size-0 dim makes the size 0 at once. */
+static gd_status nbytes_checked(gd_dtype dtype, int ndim, const int64_t *shape,
+                                bool strided, int64_t *numel, size_t *nbytes) {
+    uint64_t n = 0, bytes = 0;
+    bool overflow = false, has_zero = false;
+    *numel = 0;
+    *nbytes = 0;
+    gd_status st = product(ndim, shape, &n, &overflow, &has_zero);
+    if (st)
+        return st;
+    if (strided && has_zero)
+        overflow = false;
+    overflow |= __builtin_mul_overflow(n, (uint64_t)gd_dtype_size(dtype), &bytes);
+    if (overflow || bytes > (uint64_t)INT64_MAX || bytes > SIZE_MAX)
+        return storage_size_error(ndim, shape, strided);
+    /* With a size-0 dim the byte size is 0 but the strides of the other dims
+     * (each the product of the sizes after it, counting 0 as 1) can still
+     * overflow; without one, they are bounded by the element count. */
+    int64_t stride = 1;
+    for (int d = ndim - 1; has_zero && d > 0; d--)
+        GD_CHECK(!__builtin_mul_overflow(stride, shape[d] > 1 ? shape[d] : 1, &stride),
+                 GD_ERR_RUNTIME, "Stride calculation overflowed");
+    *numel = (int64_t)n;
+    *nbytes = (size_t)bytes;
+    return GD_OK;
+}
+
+gd_status gd_shape_nbytes(gd_dtype dtype, int ndim, const int64_t *shape,
+                          int64_t *numel, size_t *nbytes) {
+    return nbytes_checked(dtype, ndim, shape, false, numel, nbytes);
+}
+
+gd_status gd_shape_nbytes_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                                  int64_t *numel, size_t *nbytes) {
+    return nbytes_checked(dtype, ndim, shape, true, numel, nbytes);
+}
+
+/* A tensor header taking a new reference to `storage`, for a shape already
+ * checked to have `numel` elements. */
+static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
+                            const int64_t *shape, const int64_t *strides,
+                            int64_t offset, int64_t numel, gd_tensor **out) {
+    *out = NULL;
     gd_tensor *t =
         n_free_tensors > 0 ? free_tensors[--n_free_tensors] : malloc(sizeof *t);
     if (!t)
@@ -201,33 +295,50 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
     return GD_OK;
 }
 
-static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
-                            gd_tensor **out) {
+static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
+                               const int64_t *shape, const int64_t *strides,
+                               int64_t offset, gd_tensor **out) {
     int64_t numel = 0;
-    gd_storage *s;
-    gd_status st = check_shape(ndim, shape, &numel);
+    gd_status st = gd_shape_numel(ndim, shape, &numel);
     *out = NULL;
     if (st)
         return st;
-    st = storage_new((size_t)numel * gd_dtype_size(dtype), zero, &s);
+    return header_new(storage, dtype, ndim, shape, strides, offset, numel, out);
+}
+
+static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
+                            bool strided, gd_tensor **out) {
+    int64_t numel = 0;
+    size_t nbytes = 0;
+    gd_storage *s;
+    gd_status st = nbytes_checked(dtype, ndim, shape, strided, &numel, &nbytes);
+    *out = NULL;
     if (st)
         return st;
-    st = tensor_header(s, dtype, ndim, shape, NULL, 0, out);
+    st = storage_new(nbytes, zero, &s);
+    if (st)
+        return st;
+    st = header_new(s, dtype, ndim, shape, NULL, 0, numel, out);
     gd_storage_decref(s);
     return st;
 }
 
 gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, false, out);
+    return tensor_new(dtype, ndim, shape, false, false, out);
+}
+
+gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
+                           gd_tensor **out) {
+    return tensor_new(dtype, ndim, shape, false, true, out);
 }
 
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, true, out);
+    return tensor_new(dtype, ndim, shape, true, false, out);
 }
 
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out) {
-    gd_status st = tensor_new(dtype, ndim, shape, false, out);
+    gd_status st = tensor_new(dtype, ndim, shape, false, false, out);
     if (st)
         return st;
     st = gd_fill_(*out, value);
@@ -414,7 +525,8 @@ static bool view_strides(const gd_tensor *t, int ndim, const int64_t *shape,
 gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
@@ -430,14 +542,15 @@ gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
     if (view_strides(t, ndim, shape, strides))
         return gd_as_strided(t, ndim, shape, strides, t->offset, out);
     gd_tensor *c = NULL;
-    st = gd_clone(t, &c);
+    st = gd_contiguous(t, &c);
     if (st)
         return st;
     st = gd_view(c, ndim, shape, out);
@@ -494,7 +607,8 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     char want[256], have[256];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions: %d", ndim);
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     if (ndim < t->ndim) {
         gd_format_shape(want, sizeof want, ndim, req);
         gd_format_shape(have, sizeof have, t->ndim, t->shape);
@@ -568,7 +682,8 @@ gd_status gd_unsqueeze(const gd_tensor *t, int64_t dim, gd_tensor **out) {
     gd_status st = gd_wrap_dim(dim, t->ndim + 1, &d);
     if (st)
         return st;
-    GD_CHECK(t->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME, "too many dimensions");
+    GD_CHECK(t->ndim < GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, t->ndim + 1);
     for (int i = 0, j = 0; i <= t->ndim; i++) {
         if (i == d) {
             shape[i] = 1;

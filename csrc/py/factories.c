@@ -13,11 +13,17 @@ static PyObject *fn_full(PyObject *mod, PyObject *args) {
     PyObject *value;
     gd_dtype dt;
     gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&OO&", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
-                          &dt))
+    int like = 0; /* *_like: PyTorch allocates with strides, naming them on error */
+    if (!PyArg_ParseTuple(args, "O&OO&|p", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
+                          &dt, &like))
         return NULL;
-    gd_status st;
-    if (value == Py_None) {
+    int64_t numel;
+    size_t nbytes;
+    gd_status st =
+        like ? gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes) : GD_OK;
+    if (st) {
+        return gdpy_raise(st);
+    } else if (value == Py_None) {
         st = gd_empty(dt, s.ndim, s.v, &out);
     } else if (PyLong_Check(value) && !PyBool_Check(value) && dt == GD_INT64) {
         /* Integers beyond 2^53 would not survive a trip through double. */
@@ -47,6 +53,21 @@ static PyObject *fn_from_numpy(PyObject *mod, PyObject *arr) {
     return gdpy_result(gdpy_from_numpy((PyArrayObject *)arr, &out), &out);
 }
 
+/* A count argument (linspace's steps, randperm's n): PyTorch reports one
+ * beyond int64 as a ValueError. */
+static int count_arg(PyObject *o, void *out) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) {
+        PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+        return 0;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return 0;
+    *(long long *)out = v;
+    return 1;
+}
+
 static PyObject *fn_arange(PyObject *mod, PyObject *args) {
     (void)mod;
     PyObject *ostart, *oend, *ostep;
@@ -70,7 +91,12 @@ static PyObject *fn_arange(PyObject *mod, PyObject *args) {
         PyObject *objs[3] = {ostart, oend, ostep};
         for (int i = 0; i < 3; i++) {
             if (PyLong_Check(objs[i])) {
-                s[i] = PyLong_AsLongLong(objs[i]);
+                int overflow = 0;
+                s[i] = PyLong_AsLongLongAndOverflow(objs[i], &overflow);
+                if (overflow)
+                    return gdpy_raise(gd_error(
+                        GD_ERR_RUNTIME, "value cannot be converted to type int64_t "
+                                        "without overflow"));
                 if (s[i] == -1 && PyErr_Occurred())
                     return NULL;
             } else {
@@ -101,7 +127,8 @@ static PyObject *fn_linspace(PyObject *mod, PyObject *args) {
     double start, end;
     long long steps;
     gd_dtype dt;
-    if (!PyArg_ParseTuple(args, "ddLO&", &start, &end, &steps, gdpy_dtype_arg, &dt))
+    if (!PyArg_ParseTuple(args, "ddO&O&", &start, &end, count_arg, &steps,
+                          gdpy_dtype_arg, &dt))
         return NULL;
     if (steps < 0)
         return gdpy_raise(
@@ -311,8 +338,8 @@ static PyObject *fn_randperm(PyObject *mod, PyObject *args) {
     long long n;
     gd_dtype dt;
     gd_generator *gen = NULL;
-    if (!PyArg_ParseTuple(args, "LO&|O&", &n, gdpy_dtype_arg, &dt, gdpy_generator_arg,
-                          &gen))
+    if (!PyArg_ParseTuple(args, "O&O&|O&", count_arg, &n, gdpy_dtype_arg, &dt,
+                          gdpy_generator_arg, &gen))
         return NULL;
     if (gen == NULL)
         gen = gd_default_generator();

@@ -3,6 +3,7 @@
  * keyword-rich signatures live in the Python package. */
 #include "binding.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* Runs an in-place op (dst = in[0]) and returns None. */
@@ -457,26 +458,7 @@ static PyObject *join(PyObject *args, bool stack) {
     a.i[0] = dim;
     if (gdpy_tensor_list_parse(seq, name, 0, GDPY_TENSORS_SEQUENCE, &ts) < 0)
         goto done;
-    if (ts.n > 256) {
-        PyErr_Format(PyExc_RuntimeError, "%s: gdlite joins at most 256 tensors at once",
-                     name);
-        goto done;
-    }
-    a.dtype = GD_BOOL;
-    for (int i = 0; i < ts.n; i++)
-        a.dtype = gd_promote_types(a.dtype, ts.v[i]->dtype);
-    for (int i = 0; i < ts.n; i++) {
-        if (ts.v[i]->dtype == a.dtype)
-            continue;
-        gd_tensor *outs[2] = {NULL, NULL};
-        gd_status st = gd_call(GD_OP_TO_DTYPE, 1, &ts.v[i], &a, outs);
-        if (st) {
-            gdpy_raise(st);
-            goto done;
-        }
-        gd_tensor_decref(ts.v[i]);
-        ts.v[i] = outs[0];
-    }
+    /* The core promotes the dtypes, as PyTorch does. */
     result = gdpy_call_result(stack ? GD_OP_STACK : GD_OP_CAT, ts.n, ts.v, &a);
 done:
     gdpy_tensor_list_release(&ts);

@@ -445,6 +445,12 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
     gd_tensor *t = gdpy_tensor(self);
     if (gd_is_contiguous(t))
         return Py_NewRef(self);
+    /* Unlike clone's, contiguous's size error names no strides. */
+    int64_t numel;
+    size_t nbytes;
+    gd_status st = gd_shape_nbytes(t->dtype, t->ndim, t->shape, &numel, &nbytes);
+    if (st)
+        return gdpy_raise(st);
     return gdpy_call_result(GD_OP_CLONE, 1, &t, NULL);
 }
 

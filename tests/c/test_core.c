@@ -9,6 +9,14 @@
 
 static int failures = 0;
 
+#if defined(__SANITIZE_ADDRESS__)
+/* A request far beyond memory must fail as malloc fails, not stop the run. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+    return "allocator_may_return_null=1";
+}
+#endif
+
 #define EXPECT(cond)                                                                   \
     do {                                                                               \
         if (!(cond)) {                                                                 \
@@ -192,6 +200,116 @@ static void test_generator(void) {
         EXPECT(seen[i] == 1);
 }
 
+static void test_checked_sizes(void) {
+    int64_t numel = -1;
+    size_t nbytes = 1;
+    /* element counts: fit, overflow, negative, too many dims */
+    int64_t ok[3] = {2, 3, 4}, big[2] = {(int64_t)1 << 40, (int64_t)1 << 40};
+    EXPECT(gd_shape_numel(3, ok, &numel) == GD_OK && numel == 24);
+    EXPECT(gd_shape_numel(2, big, &numel) == GD_ERR_RUNTIME && numel == 0);
+    EXPECT(strcmp(gd_last_error(), "numel: integer multiplication overflow") == 0);
+    int64_t neg[2] = {2, -1};
+    EXPECT(gd_shape_numel(2, neg, &numel) == GD_ERR_RUNTIME);
+    EXPECT(strcmp(gd_last_error(),
+                  "Trying to create tensor with negative dimension -1: [2, -1]") == 0);
+    int64_t many[GD_MAX_DIMS + 1];
+    for (int d = 0; d <= GD_MAX_DIMS; d++)
+        many[d] = 1;
+    EXPECT(gd_shape_numel(GD_MAX_DIMS, many, &numel) == GD_OK && numel == 1);
+    EXPECT(gd_shape_numel(GD_MAX_DIMS + 1, many, &numel) == GD_ERR_RUNTIME);
+    /* byte sizes: the largest that fits, one past it, and wrap-arounds */
+    int64_t max_f32[1] = {INT64_MAX / 4}, past_f32[1] = {INT64_MAX / 4 + 1};
+    EXPECT(gd_shape_nbytes(GD_FLOAT32, 1, max_f32, &numel, &nbytes) == GD_OK);
+    EXPECT(numel == INT64_MAX / 4 && nbytes == (size_t)(INT64_MAX / 4) * 4);
+    EXPECT(gd_shape_nbytes(GD_FLOAT32, 1, past_f32, &numel, &nbytes) == GD_ERR_RUNTIME);
+    EXPECT(numel == 0 && nbytes == 0);
+    EXPECT(strcmp(gd_last_error(), "Storage size calculation overflowed with "
+                                   "sizes=[2305843009213693952]") == 0);
+    int64_t wraps_to_zero[2] = {(int64_t)1 << 62, 4}; /* 2^64 bytes */
+    EXPECT(gd_shape_nbytes(GD_BOOL, 2, wraps_to_zero, &numel, &nbytes) ==
+           GD_ERR_RUNTIME);
+    int64_t bool_max[1] = {INT64_MAX};
+    EXPECT(gd_shape_nbytes(GD_BOOL, 1, bool_max, &numel, &nbytes) == GD_OK);
+    EXPECT(nbytes == (size_t)INT64_MAX);
+    /* an overflowing product is refused even when a later size is 0 */
+    int64_t then_zero[3] = {(int64_t)1 << 32, (int64_t)1 << 32, 0};
+    EXPECT(gd_shape_nbytes(GD_FLOAT32, 3, then_zero, &numel, &nbytes) ==
+           GD_ERR_RUNTIME);
+    /* a leading 0 keeps the byte size 0, but the strides still overflow */
+    int64_t zero_first[3] = {0, (int64_t)1 << 32, (int64_t)1 << 32};
+    EXPECT(gd_shape_nbytes(GD_FLOAT32, 3, zero_first, &numel, &nbytes) ==
+           GD_ERR_RUNTIME);
+    EXPECT(strcmp(gd_last_error(), "Stride calculation overflowed") == 0);
+    int64_t zero_ok[2] = {0, (int64_t)1 << 62};
+    EXPECT(gd_shape_nbytes(GD_FLOAT64, 2, zero_ok, &numel, &nbytes) == GD_OK);
+    EXPECT(numel == 0 && nbytes == 0);
+    EXPECT(gd_shape_nbytes_strided(GD_FLOAT32, 2, big, &numel, &nbytes) ==
+           GD_ERR_RUNTIME);
+    int64_t f32_over[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
+    EXPECT(gd_shape_nbytes_strided(GD_FLOAT32, 2, f32_over, &numel, &nbytes) ==
+           GD_ERR_RUNTIME);
+    EXPECT(strcmp(gd_last_error(), "Storage size calculation overflowed with "
+                                   "sizes=[2147483648, 2147483648] and "
+                                   "strides=[2147483648, 1]") == 0);
+    /* every allocation goes through it: nothing is made, nothing leaks */
+    gd_tensor *t = (gd_tensor *)&t;
+    EXPECT(gd_empty(GD_FLOAT32, 2, wraps_to_zero, &t) == GD_ERR_RUNTIME && t == NULL);
+    t = (gd_tensor *)&t;
+    EXPECT(gd_zeros(GD_INT64, 1, past_f32, &t) == GD_ERR_RUNTIME && t == NULL);
+    t = (gd_tensor *)&t;
+    EXPECT(gd_full(GD_FLOAT64, 2, big, 1.0, &t) == GD_ERR_RUNTIME && t == NULL);
+    /* a size that fits but cannot be allocated is a RuntimeError too */
+    int64_t huge[1] = {(int64_t)1 << 58}; /* 2^60 bytes */
+    t = (gd_tensor *)&t;
+    EXPECT(gd_empty(GD_FLOAT32, 1, huge, &t) == GD_ERR_RUNTIME && t == NULL);
+    EXPECT(strcmp(gd_last_error(),
+                  "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+                  "can't allocate memory: you tried to allocate 1152921504606846976 "
+                  "bytes. Error code 12 (Cannot allocate memory)") == 0);
+    /* a view may have any element count that fits, with no storage behind it */
+    int64_t one[1] = {1}, wide[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
+    gd_tensor *o = NULL, *e = NULL, *c = NULL;
+    EXPECT(gd_full(GD_FLOAT32, 1, one, 1.0, &o) == GD_OK);
+    EXPECT(gd_expand(o, 2, wide, &e) == GD_OK && e->numel == (int64_t)1 << 62);
+    EXPECT(gd_contiguous(e, &c) == GD_ERR_RUNTIME && c == NULL);
+    EXPECT(gd_expand(o, 2, big, &c) == GD_ERR_RUNTIME && c == NULL);
+    gd_tensor_decref(e);
+    gd_tensor_decref(o);
+}
+
+/* The worked example that opens gd.h, as written there. */
+static void test_header_example(void) {
+    int64_t shape[1] = {3};
+    gd_tensor *w = NULL, *x = NULL, *wx = NULL, *y = NULL;
+    gd_op_args args;
+    gd_status st;
+    double dw0 = 0;
+    if ((st = gd_full(GD_FLOAT32, 1, shape, 2.0, &w)) ||
+        (st = gd_full(GD_FLOAT32, 1, shape, 3.0, &x)) ||
+        (st = gd_set_requires_grad(w, true)))
+        goto done;
+    gd_tensor *in[2] = {w, x};
+    gd_op_args_init(&args);
+    args.dtype = GD_FLOAT32;
+    if ((st = gd_call(GD_OP_MUL, 2, in, &args, &wx)))
+        goto done;
+    gd_op_args_init(&args);
+    if ((st = gd_call(GD_OP_SUM, 1, &wx, &args, &y)) ||
+        (st = gd_backward(1, &y, NULL, false, 0, NULL, false, NULL)))
+        goto done;
+    dw0 = gd_get_flat(gd_get_grad(w), 0);
+done:
+    if (st)
+        fprintf(stderr, "%s\n", gd_last_error());
+    EXPECT(st == GD_OK);
+    EXPECT(dw0 == 3.0);
+    EXPECT(y && gd_get_flat(y, 0) == 18.0);
+    gd_tensor_decref(y);
+    gd_tensor_decref(wx);
+    gd_tensor_decref(x);
+    gd_tensor_decref(w);
+}
+
 int main(void) {
     test_lifetime_and_views();
     test_broadcast_binary();
@@ -199,6 +317,8 @@ int main(void) {
     test_foreign_memory();
     test_join_and_gather();
     test_generator();
+    test_checked_sizes();
+    test_header_example();
     if (failures) {
         fprintf(stderr, "core tests: %d failed\n", failures);
         return 1;
