@@ -156,8 +156,22 @@ gd_status gd_set_data(gd_tensor *t, const gd_tensor *src) {
 
 /* ---- nodes -------------------------------------------------------------- */
 
+/* Nodes of up to two inputs (most of them) share one block size, so that
+ * freed ones can be reused through the per-thread cache. */
+#define NODE_CACHED_INPUTS 2
+
+static size_t node_size(int n_inputs) {
+    int slots = n_inputs <= NODE_CACHED_INPUTS ? NODE_CACHED_INPUTS : n_inputs;
+    return sizeof(gd_node) + sizeof(gd_input_meta) * (size_t)slots;
+}
+
 gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out) {
-    gd_node *node = calloc(1, sizeof *node + sizeof(gd_input_meta) * (size_t)n_inputs);
+    gd_node *node =
+        n_inputs <= NODE_CACHED_INPUTS ? gd_cache_take(GD_CACHE_NODE) : NULL;
+    if (node)
+        memset(node, 0, node_size(n_inputs));
+    else
+        node = calloc(1, node_size(n_inputs));
     *out = node;
     if (!node)
         return gd_error(GD_ERR_NOMEM, "out of memory");
@@ -227,7 +241,8 @@ void gd_node_decref(gd_node *node) {
         gd_hook *hooks = n->hooks;
         n->hooks = NULL;
         gd_hooks_free(hooks);
-        free(n);
+        if (n->n_inputs > NODE_CACHED_INPUTS || !gd_cache_give(GD_CACHE_NODE, n))
+            free(n);
     }
     if (stack != stack_local)
         free(stack);

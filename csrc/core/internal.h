@@ -6,6 +6,18 @@
 
 #include <math.h>
 
+/* Per-thread caches of freed fixed-size blocks (tensor.c), emptied when
+ * their thread exits: take gives a block or NULL; give keeps one, or says
+ * false when the cache is full (then free it). */
+typedef enum {
+    GD_CACHE_TENSOR,  /* gd_tensor headers */
+    GD_CACHE_STORAGE, /* storages with inline data */
+    GD_CACHE_NODE,    /* graph nodes of up to two inputs (autograd.c) */
+    GD_CACHE_KINDS
+} gd_cache_kind;
+void *gd_cache_take(gd_cache_kind kind);
+bool gd_cache_give(gd_cache_kind kind, void *block);
+
 /* An inner loop over n elements: data[i] advances by strides[i] bytes. */
 typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void *ctx);
 

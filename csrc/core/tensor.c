@@ -20,19 +20,22 @@
  * page faults on fresh results far cheaper. */
 #define HUGEPAGE_MIN ((size_t)1 << 22)
 
-/* Per-thread caches of freed tensor headers and small storages: the course's
- * scalar ops create and drop a few per call, and a cache hit is cheaper than
- * malloc and free. The sanitizer build goes without them, so that every use
- * after free still reaches ASan. */
+/* Per-thread caches of freed tensor headers, small storages and graph nodes:
+ * the course's scalar ops create and drop a few per call, and a cache hit is
+ * cheaper than malloc and free. The sanitizer build goes without them, so
+ * that every use after free still reaches ASan. */
 #if defined(GD_SANITIZE)
 #define FREE_LIST_MAX 0
 #else
 #define FREE_LIST_MAX 64
 #endif
-static _Thread_local void *free_tensors[FREE_LIST_MAX + 1];
-static _Thread_local int n_free_tensors;
-static _Thread_local void *free_storages[FREE_LIST_MAX + 1];
-static _Thread_local int n_free_storages;
+/* One thread-local struct: each access to thread-local data in a shared
+ * library costs a lookup, which the compiler then shares across the fields. */
+static _Thread_local struct {
+    void *blocks[GD_CACHE_KINDS][FREE_LIST_MAX + 1];
+    int n[GD_CACHE_KINDS];
+    bool registered; /* the exit destructor is set for this thread */
+} cache;
 
 /* A thread's caches are freed when it exits (short-lived threads would
  * otherwise leave them behind): the first block a thread caches registers a
@@ -40,15 +43,13 @@ static _Thread_local int n_free_storages;
 static tss_t cache_key;
 static once_flag cache_key_once = ONCE_FLAG_INIT;
 static bool cache_key_made;
-static _Thread_local bool cache_registered;
 
 static void release_thread_caches(void *unused) {
     (void)unused;
-    while (n_free_tensors > 0)
-        free(free_tensors[--n_free_tensors]);
-    while (n_free_storages > 0)
-        free(free_storages[--n_free_storages]);
-    cache_registered = false;
+    for (int k = 0; k < GD_CACHE_KINDS; k++)
+        while (cache.n[k] > 0)
+            free(cache.blocks[k][--cache.n[k]]);
+    cache.registered = false;
 }
 
 static void make_cache_key(void) {
@@ -57,19 +58,29 @@ static void make_cache_key(void) {
 
 /* May this thread cache a freed block? */
 static bool thread_cache_ready(void) {
-    if (cache_registered)
+    if (cache.registered)
         return true;
     call_once(&cache_key_once, make_cache_key);
-    cache_registered = cache_key_made && tss_set(cache_key, &cache_key) == thrd_success;
-    return cache_registered;
+    cache.registered = cache_key_made && tss_set(cache_key, &cache_key) == thrd_success;
+    return cache.registered;
+}
+
+void *gd_cache_take(gd_cache_kind kind) {
+    return cache.n[kind] > 0 ? cache.blocks[kind][--cache.n[kind]] : NULL;
+}
+
+bool gd_cache_give(gd_cache_kind kind, void *block) {
+    if (cache.n[kind] >= FREE_LIST_MAX || !thread_cache_ready())
+        return false;
+    cache.blocks[kind][cache.n[kind]++] = block;
+    return true;
 }
 
 static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
     gd_storage *s;
     *out = NULL;
     if (nbytes <= INLINE_DATA_MAX) {
-        if (n_free_storages > 0) {
-            s = free_storages[--n_free_storages];
+        if ((s = gd_cache_take(GD_CACHE_STORAGE))) {
             if (zero)
                 memset((char *)s + HEADER_SIZE, 0, nbytes);
         } else {
@@ -123,8 +134,7 @@ void gd_storage_decref(gd_storage *s) {
         s->release(s->release_context);
     } else if (s->data != (char *)s + HEADER_SIZE) {
         free(s->data);
-    } else if (n_free_storages < FREE_LIST_MAX && thread_cache_ready()) {
-        free_storages[n_free_storages++] = s;
+    } else if (gd_cache_give(GD_CACHE_STORAGE, s)) {
         return;
     }
     free(s);
@@ -271,8 +281,9 @@ static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
                             const int64_t *shape, const int64_t *strides,
                             int64_t offset, int64_t numel, gd_tensor **out) {
     *out = NULL;
-    gd_tensor *t =
-        n_free_tensors > 0 ? free_tensors[--n_free_tensors] : malloc(sizeof *t);
+    gd_tensor *t = gd_cache_take(GD_CACHE_TENSOR);
+    if (!t)
+        t = malloc(sizeof *t);
     if (!t)
         return gd_error(GD_ERR_NOMEM, "out of memory");
     t->refcount = 1;
@@ -379,9 +390,7 @@ void gd_tensor_decref(gd_tensor *t) {
         return;
     gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
-    if (n_free_tensors < FREE_LIST_MAX && thread_cache_ready())
-        free_tensors[n_free_tensors++] = t;
-    else
+    if (!gd_cache_give(GD_CACHE_TENSOR, t))
         free(t);
 }
 

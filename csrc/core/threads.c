@@ -18,7 +18,8 @@ void gd_set_loop_unlock(gd_unlock_fn unlock, gd_relock_fn relock) {
 static char null_state;
 
 void *gd_loop_begin(int64_t work) {
-    if (unlocked || keep_lock || work < GD_UNLOCK_MIN_WORK || !loop_unlock)
+    /* The size first: most loops are small, and thread-locals cost a lookup. */
+    if (work < GD_UNLOCK_MIN_WORK || !loop_unlock || unlocked || keep_lock)
         return NULL;
     void *state = loop_unlock();
     unlocked = true;
