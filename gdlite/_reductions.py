@@ -11,6 +11,16 @@ from ._types import return_types
 OPS = _C.ops
 
 
+def _dim_or_axis(name: str, dim: Any, axis: Any, unset: Any = None) -> Any:
+    """PyTorch accepts NumPy's ``axis=`` for ``dim=`` (d2l writes
+    ``y_hat.argmax(axis=1)``), but not both."""
+    if axis is unset:
+        return dim
+    if dim is not unset:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
 def _dims(dim: Any) -> tuple[int, ...] | None:
     if dim is None:
         return None
@@ -30,18 +40,30 @@ def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) 
 
 
 def sum(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
 ) -> Any:  # noqa: A001
     """Sum over all elements or over ``dim`` (int or tuple)."""
+    dim = _dim_or_axis("sum", dim, axis)
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("sum", input, dim, keepdim)
 
 
 def mean(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
 ) -> Any:
     """Mean over all elements or over ``dim``; floating dtypes only."""
+    dim = _dim_or_axis("mean", dim, axis)
     if dtype is not None:
         if not dtype.is_floating_point:
             raise RuntimeError(
@@ -105,14 +127,14 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
     return getattr(return_types, name)(values, indices)
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """Largest element; with ``dim``, (values, indices) along it."""
-    return _extreme("max", input, dim, keepdim)
+    return _extreme("max", input, _dim_or_axis("max", dim, axis), keepdim)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """Smallest element; with ``dim``, (values, indices) along it."""
-    return _extreme("min", input, dim, keepdim)
+    return _extreme("min", input, _dim_or_axis("min", dim, axis), keepdim)
 
 
 def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
@@ -137,14 +159,18 @@ def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
     return _C.reduce_index(OPS[name], input, int(dim), keepdim)[1]
 
 
-def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+def argmax(
+    input: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+) -> Any:
     """Index of the largest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmax", input, dim, keepdim)
+    return _arg_extreme("argmax", input, _dim_or_axis("argmax", dim, axis), keepdim)
 
 
-def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+def argmin(
+    input: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+) -> Any:
     """Index of the smallest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmin", input, dim, keepdim)
+    return _arg_extreme("argmin", input, _dim_or_axis("argmin", dim, axis), keepdim)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:

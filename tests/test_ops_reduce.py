@@ -349,3 +349,26 @@ def test_reductions_on_zero_dim_tensors():
         )
         check(out[0].values, out[1].values)
         check(out[0].indices, out[1].indices)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "argmax", "argmin", "max", "min"])
+def test_axis_is_accepted_for_dim_as_in_torch(name):
+    # d2l's accuracy() writes y_hat.argmax(axis=1).
+    arr = np.arange(12.0).reshape(3, 4) % 5
+
+    def values(result):
+        return (result.values if name in ("max", "min") else result).numpy()
+
+    for axis in (0, 1):
+        want = values(getattr(torch, name)(torch.tensor(arr), axis=axis))
+        np.testing.assert_array_equal(
+            values(getattr(G, name)(G.tensor(arr), axis=axis)), want
+        )
+        np.testing.assert_array_equal(
+            values(getattr(G.tensor(arr), name)(axis=axis)), want
+        )
+    with pytest.raises(TypeError) as theirs:
+        getattr(torch.tensor(arr), name)(dim=1, axis=1)
+    with pytest.raises(TypeError) as ours:
+        getattr(G.tensor(arr), name)(dim=1, axis=1)
+    assert str(ours.value) == str(theirs.value)
