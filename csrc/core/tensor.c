@@ -65,22 +65,31 @@ static bool thread_cache_ready(void) {
     return cache.registered;
 }
 
-void *gd_cache_take(gd_cache_kind kind) {
+/* Inline here, where tensors and storages come and go on every op. */
+static inline void *cache_take(gd_cache_kind kind) {
     return cache.n[kind] > 0 ? cache.blocks[kind][--cache.n[kind]] : NULL;
 }
 
-bool gd_cache_give(gd_cache_kind kind, void *block) {
+static inline bool cache_give(gd_cache_kind kind, void *block) {
     if (cache.n[kind] >= FREE_LIST_MAX || !thread_cache_ready())
         return false;
     cache.blocks[kind][cache.n[kind]++] = block;
     return true;
 }
 
+void *gd_cache_take(gd_cache_kind kind) {
+    return cache_take(kind);
+}
+
+bool gd_cache_give(gd_cache_kind kind, void *block) {
+    return cache_give(kind, block);
+}
+
 static gd_status storage_new(size_t nbytes, bool zero, gd_storage **out) {
     gd_storage *s;
     *out = NULL;
     if (nbytes <= INLINE_DATA_MAX) {
-        if ((s = gd_cache_take(GD_CACHE_STORAGE))) {
+        if ((s = cache_take(GD_CACHE_STORAGE))) {
             if (zero)
                 memset((char *)s + HEADER_SIZE, 0, nbytes);
         } else {
@@ -134,7 +143,7 @@ void gd_storage_decref(gd_storage *s) {
         s->release(s->release_context);
     } else if (s->data != (char *)s + HEADER_SIZE) {
         free(s->data);
-    } else if (gd_cache_give(GD_CACHE_STORAGE, s)) {
+    } else if (cache_give(GD_CACHE_STORAGE, s)) {
         return;
     }
     free(s);
@@ -281,7 +290,7 @@ static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
                             const int64_t *shape, const int64_t *strides,
                             int64_t offset, int64_t numel, gd_tensor **out) {
     *out = NULL;
-    gd_tensor *t = gd_cache_take(GD_CACHE_TENSOR);
+    gd_tensor *t = cache_take(GD_CACHE_TENSOR);
     if (!t)
         t = malloc(sizeof *t);
     if (!t)
@@ -390,7 +399,7 @@ void gd_tensor_decref(gd_tensor *t) {
         return;
     gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
-    if (!gd_cache_give(GD_CACHE_TENSOR, t))
+    if (!cache_give(GD_CACHE_TENSOR, t))
         free(t);
 }
 
