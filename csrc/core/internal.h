@@ -18,6 +18,18 @@ typedef enum {
 void *gd_cache_take(gd_cache_kind kind);
 bool gd_cache_give(gd_cache_kind kind, void *block);
 
+/* Elements of bool tensors: bytes holding 0 or 1. */
+typedef uint8_t gd_bool_t;
+
+/* A table row of kernel loops by dtype (tags b, u8, i32, i64, f32, f64),
+ * independent of the order of dtypes.def. */
+#define BY_DTYPE(b, u8, i32, i64, f32, f64)                                            \
+    {[GD_BOOL] = b,    [GD_UINT8] = u8,    [GD_INT32] = i32,                           \
+     [GD_INT64] = i64, [GD_FLOAT32] = f32, [GD_FLOAT64] = f64}
+
+/* t converted to `dtype` unless it already is one (a new reference). */
+gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
+
 /* An inner loop over n elements: data[i] advances by strides[i] bytes. */
 typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void *ctx);
 

@@ -1,4 +1,5 @@
-/* Elementwise kernels: casts, copies, binary and unary math, clamp, where.
+/* Elementwise kernels: casts, copies, fill, binary and unary math (clamp and
+ * where are in kernels_select.c).
  *
  * Each loop has a contiguous fast path the compiler vectorises, a path for a
  * broadcast scalar operand, and a general strided path; gd_iterate hands them
@@ -8,13 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef uint8_t gd_bool_t;
-
-/* A row of loops by dtype (tags b, u8, i32, i64, f32, f64), order-free. */
-#define BY_DTYPE(b, u8, i32, i64, f32, f64)                                            \
-    {[GD_BOOL] = b,    [GD_UINT8] = u8,    [GD_INT32] = i32,                           \
-     [GD_INT64] = i64, [GD_FLOAT32] = f32, [GD_FLOAT64] = f64}
 
 /* ---- casts -------------------------------------------------------------- */
 
@@ -389,8 +383,7 @@ static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
 static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
                                   gd_tensor **out);
 
-/* Converts `t` to `dtype` unless it already is; returns a new reference. */
-static gd_status as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
     if (t->dtype == dtype) {
         gd_tensor_incref((gd_tensor *)t);
         *out = (gd_tensor *)t;
@@ -471,7 +464,7 @@ done:
 static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
                                   gd_tensor **out) {
     if (common == compute || t->dtype == common)
-        return as_dtype(t, compute, out);
+        return gd_as_dtype(t, compute, out);
     gd_tensor *rounded = NULL;
     gd_status st = gd_to_dtype(t, common, &rounded);
     if (!st)
@@ -520,7 +513,7 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
         gd_tensor_decref(result);
         return st;
     }
-    if ((st = as_dtype(b, compute, &cb)))
+    if ((st = gd_as_dtype(b, compute, &cb)))
         return st;
     const gd_tensor *ops[3] = {dst, dst, cb};
     gd_iterate(3, ops, nd, shape, loop, &err);
@@ -688,7 +681,7 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     gd_tensor *ca = NULL;
     *out = NULL;
     gd_status st = unary_prepare(op, a, &compute, &loop);
-    if (st || (st = as_dtype(a, compute, &ca)))
+    if (st || (st = gd_as_dtype(a, compute, &ca)))
         return st;
     st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
     if (!st) {
@@ -721,128 +714,4 @@ gd_status gd_unary_(gd_op op, gd_tensor *a) {
     const gd_tensor *ops[2] = {a, a};
     gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     return GD_OK;
-}
-
-/* ---- clamp and where ---------------------------------------------------- */
-
-typedef struct {
-    bool has_min, has_max;
-    double min, max;
-} clamp_bounds;
-
-/* BOUND converts a checked bound to T (integers through int64: C's
- * wrapping, no undefined float-to-unsigned conversion). */
-#define CLAMP_LOOP(name, T, BOUND)                                                     \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        const clamp_bounds *c = ctx;                                                   \
-        T lo = (T)BOUND(c->min), hi = (T)BOUND(c->max);                                \
-        for (int64_t i = 0; i < n; i++) {                                              \
-            T x = *(const T *)(d[1] + i * s[1]);                                       \
-            if (x == x) {                                                              \
-                if (c->has_min && x < lo)                                              \
-                    x = lo;                                                            \
-                if (c->has_max && x > hi)                                              \
-                    x = hi;                                                            \
-            }                                                                          \
-            *(T *)(d[0] + i * s[0]) = x;                                               \
-        }                                                                              \
-    }
-#define AS_IS(x) (x)
-CLAMP_LOOP(clamp_u8, uint8_t, gd_f2i64)
-CLAMP_LOOP(clamp_i32, int32_t, gd_f2i64)
-CLAMP_LOOP(clamp_i64, int64_t, gd_f2i64)
-CLAMP_LOOP(clamp_f32, float, AS_IS)
-CLAMP_LOOP(clamp_f64, double, AS_IS)
-static const gd_loop_fn clamp_loops[GD_DTYPE_COUNT] =
-    BY_DTYPE(NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64);
-
-static gd_status clamp_check(const gd_tensor *a, const clamp_bounds *c) {
-    GD_CHECK(c->has_min || c->has_max, GD_ERR_RUNTIME,
-             "torch.clamp: At least one of 'min' or 'max' must not be None");
-    GD_CHECK(clamp_loops[a->dtype], GD_ERR_NOTIMPL,
-             "\"clamp_cpu\" not implemented for '%s'", gd_dtype_scalar_name(a->dtype));
-    /* Integer bounds are converted to the element type first, checked. */
-    gd_status st = GD_OK;
-    if (c->has_min)
-        st = gd_check_scalar(a->dtype, c->min);
-    if (!st && c->has_max)
-        st = gd_check_scalar(a->dtype, c->max);
-    return st;
-}
-
-/* PyTorch's clamp gives NaN everywhere when a bound is NaN. */
-static bool nan_bound(const clamp_bounds *c) {
-    return (c->has_min && isnan(c->min)) || (c->has_max && isnan(c->max));
-}
-
-static gd_status clamp_into(gd_tensor *out, const gd_tensor *a, const clamp_bounds *c) {
-    if (nan_bound(c))
-        return gd_fill_(out, NAN);
-    const gd_tensor *ops[2] = {out, a};
-    gd_iterate(2, ops, a->ndim, a->shape, clamp_loops[a->dtype], (void *)c);
-    return GD_OK;
-}
-
-gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
-                   double max, gd_tensor **out) {
-    clamp_bounds c = {has_min, has_max, min, max};
-    *out = NULL;
-    gd_status st = clamp_check(a, &c);
-    if (st || (st = gd_empty(a->dtype, a->ndim, a->shape, out)))
-        return st;
-    if ((st = clamp_into(*out, a, &c))) {
-        gd_tensor_decref(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
-gd_status gd_clamp_(gd_tensor *a, bool has_min, double min, bool has_max, double max) {
-    clamp_bounds c = {has_min, has_max, min, max};
-    gd_status st = clamp_check(a, &c);
-    return st ? st : clamp_into(a, a, &c);
-}
-
-#define WHERE_LOOP(name, T)                                                            \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        (void)ctx;                                                                     \
-        for (int64_t i = 0; i < n; i++) {                                              \
-            bool c = *(const gd_bool_t *)(d[1] + i * s[1]) != 0;                       \
-            const char *src = c ? d[2] + i * s[2] : d[3] + i * s[3];                   \
-            *(T *)(d[0] + i * s[0]) = *(const T *)src;                                 \
-        }                                                                              \
-    }
-WHERE_LOOP(where_1, uint8_t)
-WHERE_LOOP(where_4, uint32_t)
-WHERE_LOOP(where_8, uint64_t)
-
-gd_status gd_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b,
-                   gd_dtype common, gd_tensor **out) {
-    int n1, n2;
-    int64_t s1[GD_MAX_DIMS], s2[GD_MAX_DIMS];
-    gd_tensor *ca = NULL, *cb = NULL;
-    gd_status st;
-    *out = NULL;
-    GD_CHECK(cond->dtype == GD_BOOL, GD_ERR_RUNTIME,
-             "where expected condition to be a boolean tensor, but got a tensor with "
-             "dtype %s",
-             gd_dtype_scalar_name(cond->dtype));
-    if ((st = gd_broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1,
-                                  s1)) ||
-        (st = gd_broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)))
-        return st;
-    if ((st = as_dtype(a, common, &ca)) || (st = as_dtype(b, common, &cb)) ||
-        (st = gd_empty(common, n2, s2, out)))
-        goto done;
-    size_t size = gd_dtype_size(common);
-    const gd_tensor *ops[4] = {*out, cond, ca, cb};
-    gd_iterate(4, ops, n2, s2,
-               size == 1   ? where_1
-               : size == 4 ? where_4
-                           : where_8,
-               NULL);
-done:
-    gd_tensor_decref(ca);
-    gd_tensor_decref(cb);
-    return st;
 }
