@@ -50,12 +50,9 @@ PyObject *gdpy_result(gd_status st, gd_tensor **out);
 /* The Python object already wrapping t if there is one, else a new one
  * (borrows t: takes its own reference). */
 PyObject *gdpy_wrap_existing(gd_tensor *t);
-/* Runs a recorded op; outs[0] wrapped (outs[1], if any, left to the caller).
- * The GIL stays held: the core releases it around its long numeric loops
- * only (module.c installs the hooks). */
-gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
-                    gd_tensor **outs);
-/* gdpy_call, then gdpy_result on its first output. */
+/* gd_call (recording the op when gradients are needed), then gdpy_result on
+ * its first output. Core calls keep the GIL: the core releases it around its
+ * long numeric loops only (module.c installs the hooks). */
 PyObject *gdpy_call_result(gd_op op, int n, gd_tensor *const *in,
                            const gd_op_args *args);
 

@@ -30,13 +30,8 @@ PyObject *gdpy_wrap_existing(gd_tensor *t) {
     return gdpy_wrap(t);
 }
 
-gd_status gdpy_call(gd_op op, int n, gd_tensor *const *in, const gd_op_args *args,
-                    gd_tensor **outs) {
-    return gd_call(op, n, in, args, outs);
-}
-
 PyObject *gdpy_call_result(gd_op op, int n, gd_tensor *const *in,
                            const gd_op_args *args) {
     gd_tensor *outs[2] = {NULL, NULL};
-    return gdpy_result(gdpy_call(op, n, in, args, outs), &outs[0]);
+    return gdpy_result(gd_call(op, n, in, args, outs), &outs[0]);
 }

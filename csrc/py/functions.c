@@ -230,7 +230,7 @@ static PyObject *fn_reduce_index(PyObject *mod, PyObject *args) {
     a.keepdim = keepdim;
     gd_op which = op == GD_OP_MAX || op == GD_OP_ARGMAX ? GD_OP_MAX_DIM : GD_OP_MIN_DIM;
     a.i[1] = op; /* named in error messages */
-    gd_status st = gdpy_call(which, 1, in, &a, outs);
+    gd_status st = gd_call(which, 1, in, &a, outs);
     if (st)
         return gdpy_raise(st);
     PyObject *v = gdpy_wrap(outs[0]);

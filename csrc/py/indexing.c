@@ -277,19 +277,32 @@ static Py_ssize_t mask_dims(PyObject *first, Py_ssize_t k) {
     return k;
 }
 
-/* t[idx] by the fast path; NULL with no error set: not taken. */
-static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
-    PyObject *const *items = &idx;
-    Py_ssize_t k = 1;
+/* The items of an index for the fast paths (a tuple's elements, or the
+ * index itself); false when the fast paths do not apply. `*idx_slot` must
+ * outlive the items. */
+static bool fast_items(PyObject *const *idx_slot, PyObject *const **items,
+                       Py_ssize_t *k) {
+    PyObject *idx = *idx_slot;
+    *items = idx_slot;
+    *k = 1;
     if (PyTuple_CheckExact(idx)) {
-        items = &PyTuple_GET_ITEM(idx, 0);
-        k = PyTuple_GET_SIZE(idx);
+        *items = &PyTuple_GET_ITEM(idx, 0);
+        *k = PyTuple_GET_SIZE(idx);
     } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
         /* a short list holding sequences is a tuple to PyTorch */
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
             if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
-                return NULL;
+                return false;
     }
+    return true;
+}
+
+/* t[idx] by the fast path; NULL with no error set: not taken. */
+static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
+    PyObject *const *items;
+    Py_ssize_t k;
+    if (!fast_items(&idx, &items, &k))
+        return NULL;
     gd_tensor *t = gdpy_tensor(self), *rows = NULL, *outs[2] = {NULL, NULL};
     int r = fast_rows(t, items, k, &rows);
     if (r <= 0)
@@ -301,7 +314,7 @@ static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
     for (Py_ssize_t j = 0; j < k; j++)
         args.dims[j] = j;
     gd_tensor *in[2] = {t, rows};
-    gd_status st = gdpy_call(GD_OP_INDEX, 2, in, &args, outs);
+    gd_status st = gd_call(GD_OP_INDEX, 2, in, &args, outs);
     gd_tensor_decref(rows);
     return gdpy_result(st, &outs[0]);
 }
@@ -370,16 +383,10 @@ static int assign(gd_tensor *dst, PyObject *value) {
 /* t[idx] = value by the fast path (untracked, a number or a tensor of t's
  * dtype); 1: done, 0: not taken, -1: error set. */
 static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
-    PyObject *const *items = &idx;
-    Py_ssize_t k = 1;
-    if (PyTuple_CheckExact(idx)) {
-        items = &PyTuple_GET_ITEM(idx, 0);
-        k = PyTuple_GET_SIZE(idx);
-    } else if (PyList_CheckExact(idx) && PyList_GET_SIZE(idx) < 32) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(idx); i++)
-            if (!PyLong_CheckExact(PyList_GET_ITEM(idx, i)))
-                return 0;
-    }
+    PyObject *const *items;
+    Py_ssize_t k;
+    if (!fast_items(&idx, &items, &k))
+        return 0;
     gd_tensor *t = gdpy_tensor(self), *rows = NULL, *stripped = NULL;
     bool number = PyFloat_CheckExact(value) || PyLong_CheckExact(value);
     if (!number && !(gdpy_is_tensor(value) && gdpy_tensor(value)->dtype == t->dtype))
