@@ -636,8 +636,6 @@ gd_status gd_fill_random_from_to(gd_generator *gen, gd_dtype dtype, void *out,
 /* Tensor.random_() without bounds, any dtype: [0, 2^mantissa] for floating,
  * [0, max] for integers, 0/1 for bool. */
 gd_status gd_fill_random(gd_generator *gen, gd_dtype dtype, void *out, int64_t n);
-/* Tensor.random_() with no bounds on an int64 tensor. */
-void gd_fill_random_int64(gd_generator *gen, int64_t *out, int64_t n);
 /* randperm(n) into out[0..n). */
 void gd_randperm(gd_generator *gen, int64_t *out, int64_t n);
 

@@ -646,12 +646,6 @@ gd_status gd_check_normal_std(double std) {
     return GD_OK;
 }
 
-void gd_fill_random_int64(gd_generator *gen, int64_t *out, int64_t n) {
-    /* A 64-bit draw reduced mod 2^63: the top bit is dropped. */
-    for (int64_t i = 0; i < n; i++)
-        out[i] = (int64_t)(gd_random64(gen) & 0x7FFFFFFFFFFFFFFFull);
-}
-
 void gd_randperm(gd_generator *gen, int64_t *out, int64_t n) {
     /* Below UINT32_MAX / 20 torch keeps its original Fisher-Yates with 32-bit
      * draws; from there on it switches to the inside-out variant with 64-bit
