@@ -133,3 +133,5 @@ subtract = sub
 absolute = _functional.UNARY["abs"][0]
 
 __version__ = "0.1.0"
+
+from gdlite import nn  # noqa: E402 - built on everything above
