@@ -1,0 +1,2 @@
+# gdlite.nn: neural-network modules and functions (the package's public
+# names are defined by its own modules).
