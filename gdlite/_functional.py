@@ -333,3 +333,13 @@ def is_tensor(obj: Any) -> bool:
 def numel(input: Any) -> int:
     """Number of elements of ``input``."""
     return input.numel()
+
+
+def softmax(input: Any, dim: int, dtype: Any = None) -> Any:
+    """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts first."""
+    return _C.softmax(input if dtype is None else input.to(dtype), dim, False)
+
+
+def log_softmax(input: Any, dim: int, dtype: Any = None) -> Any:
+    """``log(softmax(x, dim))``, computed stably; ``dtype`` casts first."""
+    return _C.softmax(input if dtype is None else input.to(dtype), dim, True)

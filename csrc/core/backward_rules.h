@@ -13,7 +13,7 @@
 typedef struct {
     gd_status st;
     int n;
-    gd_tensor *tmp[24];
+    gd_tensor *tmp[40];
 } rule_ctx;
 
 /* Takes the result by address: it is read after the call that fills it. */
@@ -66,6 +66,9 @@ static inline gd_tensor *saved(rule_ctx *c, gd_node *node, int slot) {
 #define SAVED_RESULT saved(&c, node, GD_SAVED_RESULT)
 #define SAVED_INDICES saved(&c, node, GD_SAVED_INDICES)
 #define SAVED_INPUT2 saved(&c, node, GD_SAVED_INPUT2)
+#define SAVED_INPUT3 saved(&c, node, GD_SAVED_INPUT3)
+/* An optional input that was not given is saved as nothing: NULL. */
+#define SAVED_OPTIONAL(slot) (node->saved[(slot)].t ? saved(&c, node, (slot)) : NULL)
 
 static inline gd_tensor *bin(rule_ctx *c, gd_op op, gd_tensor *a, gd_tensor *b) {
     gd_tensor *out = NULL;
@@ -176,5 +179,13 @@ gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi);
+
+/* Rules for softmax and the losses (backward_nn.c). */
+gd_status bw_softmax(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_log_softmax(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_nll_loss(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_pointwise_loss(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_binary_cross_entropy(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_bce_with_logits(gd_node *node, gd_tensor *g, gd_tensor **gi);
 
 #endif

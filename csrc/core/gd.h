@@ -254,8 +254,10 @@ enum {
     GD_SAVE_OTHER = 1 << 1,   /* input 1 */
     GD_SAVE_RESULT = 1 << 2,  /* output 0 */
     GD_SAVE_INDICES = 1 << 3, /* output 1: the indices of max/min along a dim */
-    GD_SAVE_INPUT2 = 1 << 4,  /* input 2 (scatter_add's index) */
-    GD_SAVE_AS_OP = 1 << 15,  /* decompositions.def: what the op's row says */
+    GD_SAVE_INPUT2 = 1 << 4,  /* input 2 (scatter_add's index, a loss's weight) */
+    GD_SAVE_INPUT3 = 1
+        << 5, /* input 3 (binary_cross_entropy_with_logits' pos_weight) */
+    GD_SAVE_AS_OP = 1 << 15, /* decompositions.def: what the op's row says */
 };
 
 const char *gd_op_name(gd_op op);         /* "add" */
@@ -385,6 +387,53 @@ gd_status gd_index_put_(gd_tensor *a, int k, const int64_t *dims, const gd_tenso
 /* The positions of a mask's true elements as index rows for gd_index: int64
  * [nnz] for a 1-d mask, [ndim, nnz] otherwise. */
 gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out);
+
+/* ---- neural-network functions (kernels_nn.c) ----------------------------- */
+
+/* The `reduction` of a loss, numbered as PyTorch numbers it. */
+typedef enum {
+    GD_REDUCTION_NONE = 0,
+    GD_REDUCTION_MEAN = 1,
+    GD_REDUCTION_SUM = 2,
+} gd_reduction;
+
+/* softmax (or log_softmax) along `dim`, max-subtracted, float32/float64, in
+ * PyTorch's order of operations (its CPU kernels' lanes and exp/log). */
+gd_status gd_softmax(const gd_tensor *a, int64_t dim, bool log, gd_tensor **out);
+/* Their gradients from the saved result y: softmax y * (g - sum(g * y)),
+ * log_softmax g - exp(y) * sum(g), sums along dim. */
+gd_status gd_softmax_backward(const gd_tensor *g, const gd_tensor *y, int64_t dim,
+                              bool log, gd_tensor **out);
+/* nll_loss of input (C), (N, C) or (N, C, d1, ...) log-probabilities and int64
+ * (or uint8) class indices; weight (C) may be NULL. A mean divides by the
+ * total weight of the samples not ignored. */
+gd_status gd_nll_loss(const gd_tensor *input, const gd_tensor *target,
+                      const gd_tensor *weight, int reduction, int64_t ignore_index,
+                      gd_tensor **out);
+/* Its gradient for an input of `ndim`/`shape`/`dtype`. */
+gd_status gd_nll_loss_backward(const gd_tensor *g, int ndim, const int64_t *shape,
+                               gd_dtype dtype, const gd_tensor *target,
+                               const gd_tensor *weight, int reduction,
+                               int64_t ignore_index, gd_tensor **out);
+/* Elementwise losses of equal-shaped a (input) and b (target), reduced:
+ * GD_OP_MSE_LOSS, GD_OP_HUBER_LOSS (param: delta), GD_OP_SMOOTH_L1_LOSS
+ * (param: beta > 0). */
+gd_status gd_pointwise_loss(gd_op op, const gd_tensor *a, const gd_tensor *b,
+                            int reduction, double param, gd_tensor **out);
+/* d loss / d a (target: false) or d loss / d b (target: true). */
+gd_status gd_pointwise_loss_backward(gd_op op, const gd_tensor *g, const gd_tensor *a,
+                                     const gd_tensor *b, int reduction, double param,
+                                     bool target, gd_tensor **out);
+/* binary_cross_entropy of probabilities x and targets y, weight may be NULL;
+ * logs are clamped at -100 as in PyTorch. */
+gd_status gd_binary_cross_entropy(const gd_tensor *x, const gd_tensor *y,
+                                  const gd_tensor *weight, int reduction,
+                                  gd_tensor **out);
+/* binary_cross_entropy_with_logits: stable in the logits x; weight and
+ * pos_weight may be NULL. */
+gd_status gd_bce_with_logits(const gd_tensor *x, const gd_tensor *y,
+                             const gd_tensor *weight, const gd_tensor *pos_weight,
+                             int reduction, gd_tensor **out);
 
 /* ---- sequences (arange, linspace) --------------------------------------- */
 

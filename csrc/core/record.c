@@ -70,6 +70,22 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_scatter_add(in[0], a->i[0], in[2], in[1], &outs[0]);
     case GD_OP_INDEX:
         return gd_index(in[0], a->ndims, a->dims, in[1], &outs[0]);
+    case GD_OP_SOFTMAX:
+    case GD_OP_LOG_SOFTMAX:
+        return gd_softmax(in[0], a->i[0], op == GD_OP_LOG_SOFTMAX, &outs[0]);
+    case GD_OP_NLL_LOSS:
+        return gd_nll_loss(in[0], in[1], n > 2 ? in[2] : NULL, (int)a->i[0], a->i[1],
+                           &outs[0]);
+    case GD_OP_MSE_LOSS:
+    case GD_OP_HUBER_LOSS:
+    case GD_OP_SMOOTH_L1_LOSS:
+        return gd_pointwise_loss(op, in[0], in[1], (int)a->i[0], a->param, &outs[0]);
+    case GD_OP_BINARY_CROSS_ENTROPY:
+        return gd_binary_cross_entropy(in[0], in[1], n > 2 ? in[2] : NULL, (int)a->i[0],
+                                       &outs[0]);
+    case GD_OP_BCE_WITH_LOGITS:
+        return gd_bce_with_logits(in[0], in[1], n > 2 ? in[2] : NULL,
+                                  n > 3 ? in[3] : NULL, (int)a->i[0], &outs[0]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no out-of-place form", gd_op_name(op));
     }
@@ -102,9 +118,10 @@ static gd_status save(gd_node *node, int slot, gd_tensor *t, bool is_output) {
 }
 
 /* What the rule reads besides shapes: the `saves` column of the op's row, or
- * of its decomposition's. */
-static gd_status save_for(gd_node *node, gd_decomposition name, gd_tensor *const *in,
-                          gd_tensor **outs) {
+ * of its decomposition's. An optional input not given (NULL, or beyond n) is
+ * saved as nothing. */
+static gd_status save_for(gd_node *node, gd_decomposition name, int n,
+                          gd_tensor *const *in, gd_tensor **outs) {
     unsigned saves = name ? gd_decomposition_saves(name) : GD_SAVE_AS_OP;
     if (saves == GD_SAVE_AS_OP)
         saves = gd_op_saves(node->op);
@@ -117,8 +134,10 @@ static gd_status save_for(gd_node *node, gd_decomposition name, gd_tensor *const
         st = save(node, GD_SAVED_RESULT, outs[0], true);
     if (!st && (saves & GD_SAVE_INDICES))
         st = save(node, GD_SAVED_INDICES, outs[1], true);
-    if (!st && (saves & GD_SAVE_INPUT2))
+    if (!st && (saves & GD_SAVE_INPUT2) && n > 2 && in[2])
         st = save(node, GD_SAVED_INPUT2, in[2], false);
+    if (!st && (saves & GD_SAVE_INPUT3) && n > 3 && in[3])
+        st = save(node, GD_SAVED_INPUT3, in[3], false);
     return st;
 }
 
@@ -173,6 +192,8 @@ static gd_decomposition decomposition_for(gd_op op, gd_tensor *const *in,
         return dims_given ? GD_DECOMP_AMIN : GD_DECOMP_DEFAULT;
     case GD_OP_SQUEEZE:
         return dims_given ? GD_DECOMP_SQUEEZE_DIM : GD_DECOMP_DEFAULT;
+    case GD_OP_NLL_LOSS:
+        return in[0]->ndim > 2 ? GD_DECOMP_NLL_LOSS2D : GD_DECOMP_DEFAULT;
     default:
         return GD_DECOMP_DEFAULT;
     }
@@ -200,7 +221,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         st = gd_edge_of(in[i], &m->node);
     }
     if (!st)
-        st = save_for(node, name, in, outs);
+        st = save_for(node, name, n, in, outs);
     if (!st)
         st = gd_autograd_meta_get(outs[0], &meta);
     if (st) {
@@ -222,7 +243,7 @@ static bool needs_record(gd_op op, int n, gd_tensor *const *in) {
     if (!gd_grad_enabled() || !gd_backward_rule(op))
         return false;
     for (int i = 0; i < n; i++)
-        if (gd_requires_grad(in[i]))
+        if (in[i] && gd_requires_grad(in[i]))
             return true;
     return false;
 }

@@ -8,22 +8,18 @@ from typing import Any
 from .. import _C
 from .._creation import empty, full_like, ones_like, zeros
 from .._functional import where
-
-try:
-    from ._functional_loss import (
-        binary_cross_entropy,
-        binary_cross_entropy_with_logits,
-        cross_entropy,
-        huber_loss,
-        l1_loss,
-        log_softmax,
-        mse_loss,
-        nll_loss,
-        smooth_l1_loss,
-        softmax,
-    )
-except ModuleNotFoundError:  # pragma: no cover - until the losses land
-    pass
+from ._functional_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+    softmax,
+)
 
 __all__ = [
     "binary_cross_entropy",
