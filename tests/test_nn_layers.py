@@ -126,6 +126,15 @@ def test_linear_bad_input_shape(shape):
     same_error(lambda lib: lib.nn.Linear(2, 3)(lib.zeros(shape)))
 
 
+@pytest.mark.parametrize("in_shape", [(4, 2), (2,), (5, 4, 2)])
+def test_linear_bias_dtype_mismatch(in_shape):
+    same_error(
+        lambda lib: lib.nn.functional.linear(
+            lib.zeros(in_shape), lib.zeros(3, 2), lib.zeros(3, dtype=lib.float64)
+        )
+    )
+
+
 def test_linear_bad_dtypes_and_dims():
     same_error(lambda lib: lib.nn.Linear(2, 3)(lib.zeros(4, 2, dtype=lib.float64)))
     same_error(lambda lib: lib.nn.functional.linear(lib.zeros(()), lib.zeros(3, 2)))
