@@ -12,7 +12,11 @@ __all__ = ["Dropout"]
 
 class Dropout(Module):
     """In training mode, zeroes each element with probability ``p`` and
-    scales the others by ``1 / (1 - p)``; the identity in eval mode."""
+    scales the others by ``1 / (1 - p)``; the identity in eval mode.
+
+    The mask is PyTorch's under the same seed where its CPU bernoulli_ uses
+    the generator directly (non-Intel CPUs, or builds without MKL); on Intel
+    CPUs with MKL, PyTorch draws from MKL's own stream instead."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
