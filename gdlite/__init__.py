@@ -133,3 +133,5 @@ subtract = sub
 absolute = _functional.UNARY["abs"][0]
 
 __version__ = "0.1.0"
+
+from . import utils  # noqa: E402 - last: gdlite.utils uses the names above
