@@ -387,13 +387,13 @@ class _PrefetchingDataLoaderIter(_BaseDataLoaderIter):
     sampler ahead, as PyTorch hands them to its workers."""
 
     def __init__(self, loader: DataLoader[Any]) -> None:
-        self._ahead = loader.prefetch_factor * loader.num_workers  # type: ignore[operator]
-        if self._ahead <= 0:
+        super().__init__(loader)
+        if loader.prefetch_factor <= 0:  # type: ignore[operator]
             raise AssertionError(
                 "prefetch_factor must be greater than 0 for "
                 "MultiProcessingDataLoaderIter"
             )
-        super().__init__(loader)
+        self._ahead = loader.prefetch_factor * loader.num_workers  # type: ignore[operator]
         self._pending: collections.deque[Any] = collections.deque()
         self._fill()
 
