@@ -376,3 +376,42 @@ def test_hostile_inputs_raise_cleanly(code):
         timeout=120,
     )
     assert proc.stdout.replace("gdlite.", "torch.") == want.stdout
+
+
+def test_course_toy_set_with_composed_transforms():
+    """IBM's toy_set: a Dataset subclass whose samples pass through Compose;
+    torch's side chains the same transforms by hand (no torchvision here)."""
+    from gdlite import transforms
+
+    def toy_set(lib, transform):
+        class ToySet(lib.utils.data.Dataset):
+            def __init__(self, length=100):
+                self.x = 2 * lib.ones(length, 2)
+                self.y = lib.ones(length, 1)
+                self.len = length
+
+            def __getitem__(self, index):
+                sample = self.x[index], self.y[index]
+                return transform(sample) if transform else sample
+
+            def __len__(self):
+                return self.len
+
+        return ToySet()
+
+    def add_mult(sample, addx=1, muly=2):
+        return sample[0] + addx, sample[1] * muly
+
+    def mult(sample, m=100):
+        return sample[0] * m, sample[1] * m
+
+    for steps in ([add_mult, mult], [mult, add_mult]):
+        want = toy_set(torch, lambda s, steps=steps: steps[1](steps[0](s)))
+        got = toy_set(G, transforms.Compose(steps))
+        assert structure(got[0]) == structure(want[0])
+        assert structure(got[99]) == structure(want[99])
+        for lib in (torch, G):
+            lib.manual_seed(1)
+        assert [structure(b) for b in G.utils.data.DataLoader(got, batch_size=40)] == [
+            structure(b) for b in torch.utils.data.DataLoader(want, batch_size=40)
+        ]
