@@ -136,4 +136,5 @@ absolute = _functional.UNARY["abs"][0]
 
 __version__ = "0.1.0"
 
-from gdlite import nn  # noqa: E402 - built on everything above
+# Last: these subpackages are built on the names above.
+from gdlite import nn, utils  # noqa: E402

@@ -1,0 +1,5 @@
+"""Utilities under torch.utils's names: ``gdlite.utils.data``."""
+
+from . import data
+
+__all__ = ["data"]
