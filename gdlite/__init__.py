@@ -29,6 +29,7 @@ from ._creation import (
     linspace,
     ones,
     ones_like,
+    set_default_dtype,
     tensor,
     zeros,
     zeros_like,
@@ -137,4 +138,4 @@ absolute = _functional.UNARY["abs"][0]
 __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.
-from gdlite import nn, utils  # noqa: E402
+from gdlite import backends, nn, utils  # noqa: E402

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C
+from . import _C, _data
 from ._data import (
     NP_DTYPES,
     as_dtype,
@@ -23,9 +23,27 @@ uint8 = _C.uint8
 bool_ = _C.bool
 
 
+_default_dtype = float32
+
+
 def get_default_dtype() -> Any:
-    """The dtype Python floats become: gdlite.float32."""
-    return float32
+    """The dtype Python floats become and floating creation functions
+    default to: ``gdlite.float32`` unless changed by ``set_default_dtype``."""
+    return _default_dtype
+
+
+def set_default_dtype(d: Any) -> None:
+    """Sets the default floating dtype (``gdlite.float32`` or
+    ``gdlite.float64``), process-wide as in PyTorch."""
+    global _default_dtype
+    if not isinstance(d, _C.dtype):
+        raise TypeError(
+            "invalid dtype object: only floating-point types are supported as the "
+            "default type"
+        )
+    _C._set_default_float(d)  # raises for integer and bool dtypes
+    _default_dtype = d
+    _data._PY_TYPES[float] = d
 
 
 def _check_device(device: Any) -> None:
@@ -181,7 +199,7 @@ def _filled(
     size: tuple[Any, ...], value: Any, dtype: Any, device: Any, rg: bool, name: str
 ) -> Any:
     _check_device(device)
-    dtype = float32 if dtype is None else as_dtype(dtype)
+    dtype = _default_dtype if dtype is None else as_dtype(dtype)
     out = _C.full(_size_args(size, name), value, dtype)
     return _with_grad(out, rg)
 
@@ -220,7 +238,7 @@ def full(
         dtype = (
             bool_
             if isinstance(fill_value, bool)
-            else (int64 if isinstance(fill_value, int) else float32)
+            else (int64 if isinstance(fill_value, int) else _default_dtype)
         )
     fill_value = fill_number(fill_value, as_dtype(dtype))
     return _filled(
@@ -296,7 +314,9 @@ def arange(
     start, end, step = _number(start), _number(end), _number(step)
     if dtype is None:
         dtype = (
-            int64 if all(isinstance(v, int) for v in (start, end, step)) else float32
+            int64
+            if all(isinstance(v, int) for v in (start, end, step))
+            else _default_dtype
         )
     return _with_grad(_C.arange(start, end, step, dtype), requires_grad)
 
@@ -316,7 +336,7 @@ def linspace(
         float(_number(start)),
         float(_number(end)),
         int(steps),
-        float32 if dtype is None else dtype,
+        _default_dtype if dtype is None else dtype,
     )
     return _with_grad(out, requires_grad)
 
@@ -336,7 +356,7 @@ def eye(
         # PyTorch resizes an empty result to (n, m): its element count is
         # checked before the byte size.
         raise RuntimeError("numel: integer multiplication overflow")
-    out = _C.full((n, m), 0, float32 if dtype is None else as_dtype(dtype))
+    out = _C.full((n, m), 0, _default_dtype if dtype is None else as_dtype(dtype))
     k = n if n < m else m
     if k:
         _C.as_strided(out, (k,), (m + 1,), 0).fill_(1)

@@ -161,5 +161,5 @@ def infer_dtype(
         if grad_leaves is not None and isinstance(x, _C.TensorBase) and x.requires_grad:
             grad_leaves.append(x)
     if dtype is None:  # no elements at all: the default dtype
-        return _C.float32
+        return _PY_TYPES[float]
     return dtype

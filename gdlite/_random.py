@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C
-from ._creation import _check_device, _filled, _size_args, _with_grad, float32, int64
+from . import _C, _creation
+from ._creation import _check_device, _filled, _size_args, _with_grad, int64
 
 Generator = _C.Generator
 default_generator = _C.default_generator
@@ -193,7 +193,9 @@ def normal(
     if size is None:
         raise TypeError("normal() with number mean and std needs a size")
     out = _C.full(
-        _size_args((size,), "normal"), None, float32 if dtype is None else dtype
+        _size_args((size,), "normal"),
+        None,
+        _creation.get_default_dtype() if dtype is None else dtype,
     )
     _C.random_fill("normal", out, float(mean), float(std), generator)
     return _with_grad(out, requires_grad)

@@ -31,10 +31,10 @@ class Tensor(_C.TensorBase):
     __array_priority__ = 1000
 
     def __new__(cls, *args: Any) -> Tensor:
-        # torch.Tensor(data) copies data as float32, Tensor(t) aliases t (dtype,
-        # memory and autograd kept), Tensor(2, 3) is uninitialised. A subclass
-        # gets an instance of itself.
-        from ._creation import tensor
+        # torch.Tensor(data) copies data in the default dtype, Tensor(t)
+        # aliases t (dtype, memory and autograd kept), Tensor(2, 3) is
+        # uninitialised. A subclass gets an instance of itself.
+        from ._creation import get_default_dtype, tensor
 
         if len(args) == 1 and isinstance(args[0], _C.TensorBase):
             out = _C.view("view", args[0], args[0]._shape)
@@ -44,9 +44,9 @@ class Tensor(_C.TensorBase):
                 out.__class__ = cls
             return out
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
-            out = tensor(args[0], dtype=_C.float32)
+            out = tensor(args[0], dtype=get_default_dtype())
         elif args:
-            out = _C.full(_shape_args(args), None, _C.float32)
+            out = _C.full(_shape_args(args), None, get_default_dtype())
         else:
             return _C.TensorBase.__new__(cls)
         return out if cls is Tensor else _C.TensorBase._make_subclass(cls, out)

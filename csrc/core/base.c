@@ -68,6 +68,19 @@ bool gd_dtype_is_floating(gd_dtype dtype) {
     return dtypes[dtype].kind == GD_DTYPE_KIND_FLOATING;
 }
 
+static gd_dtype default_float = GD_FLOAT32;
+
+gd_dtype gd_default_float(void) {
+    return default_float;
+}
+
+gd_status gd_set_default_float(gd_dtype dtype) {
+    GD_CHECK(dtype < GD_DTYPE_COUNT && gd_dtype_is_floating(dtype), GD_ERR_TYPE,
+             "only floating-point types are supported as the default type");
+    default_float = dtype;
+    return GD_OK;
+}
+
 bool gd_dtype_is_integral(gd_dtype dtype, bool include_bool) {
     gd_dtype_kind k = dtypes[dtype].kind;
     return k == GD_DTYPE_KIND_SIGNED || k == GD_DTYPE_KIND_UNSIGNED ||

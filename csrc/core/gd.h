@@ -117,6 +117,11 @@ bool gd_dtype_is_floating(gd_dtype dtype);
 bool gd_dtype_is_integral(gd_dtype dtype, bool include_bool);
 /* PyTorch's promote_types for two tensor dtypes of the same priority. */
 gd_dtype gd_promote_types(gd_dtype a, gd_dtype b);
+/* The default floating dtype (torch.get/set_default_dtype): what integer
+ * inputs of floating ops (true division, exp) and Python floats become.
+ * Process-wide, as in PyTorch; float32 unless set. */
+gd_dtype gd_default_float(void);
+gd_status gd_set_default_float(gd_dtype dtype);
 
 /* ---- storage and tensors ----------------------------------------------- */
 

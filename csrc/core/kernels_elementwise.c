@@ -417,7 +417,7 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
 
     *out = NULL;
     if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
-        compute = GD_FLOAT32; /* true division of integers */
+        compute = gd_default_float(); /* true division of integers */
     if ((st = binary_loop_for(op, compute, &loop)))
         return st;
     bool same_shape =
@@ -488,7 +488,7 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
     gd_status st;
 
     if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
-        compute = GD_FLOAT32;
+        compute = gd_default_float();
     gd_dtype result_dtype = gd_op_returns_bool(op) ? GD_BOOL : compute;
     GD_CHECK(can_cast(result_dtype, dst->dtype), GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
@@ -645,7 +645,8 @@ static const gd_loop_fn unary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_BITWISE_NOT] = INTEGRAL(not_b, bitnot),
 };
 
-/* Ops computed in floating point whatever the input: integers give float32. */
+/* Ops computed in floating point whatever the input: integers give the
+ * default floating dtype. */
 static bool promotes_to_float(gd_op op) {
     const gd_loop_fn *row = unary_loops[op];
     return row[GD_INT64] == NULL && row[GD_FLOAT32] != NULL && op != GD_OP_BITWISE_NOT;
@@ -658,7 +659,7 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
              GD_ERR_RUNTIME, "%s is not a unary elementwise op", gd_op_name(op));
     *compute = a->dtype;
     if (!gd_dtype_is_floating(a->dtype) && promotes_to_float(op))
-        *compute = GD_FLOAT32;
+        *compute = gd_default_float();
     if (op == GD_OP_SQUARE && a->dtype == GD_BOOL)
         *compute = GD_INT64; /* square is pow(x, 2), which promotes bools */
     if (op == GD_OP_RELU && a->dtype == GD_BOOL)

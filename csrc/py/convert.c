@@ -335,7 +335,7 @@ static int parse_number(PyObject *o, gdpy_operand *op) {
         return 1;
     }
     if (PyFloat_Check(o)) {
-        op->dtype = GD_FLOAT32; /* the default dtype stands for Python floats */
+        op->dtype = gd_default_float(); /* Python floats take the default dtype */
         op->fvalue = PyFloat_AS_DOUBLE(o);
         return 1;
     }
@@ -463,7 +463,7 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     t->dtype = dtype;
     t->numel = 1;
     t->storage = s;
-    bool from_float = op->dtype == GD_FLOAT32 || op->unsigned64;
+    bool from_float = gd_dtype_is_floating(op->dtype) || op->unsigned64;
     switch (dtype) {
     case GD_BOOL:
         *(uint8_t *)s->data = from_float ? op->fvalue != 0 : op->ivalue != 0;
@@ -513,7 +513,7 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
         /* True division computes in floating point: the number stays exact
          * rather than wrapping through int64. */
         if (*op == GD_OP_DIV && gd_dtype_is_integral(args->dtype, true))
-            args->dtype = GD_FLOAT32;
+            args->dtype = gd_default_float();
     }
     if (*op == GD_OP_SUB && (ops[0].dtype == GD_BOOL || ops[1].dtype == GD_BOOL)) {
         bool both = ops[0].dtype == GD_BOOL && ops[1].dtype == GD_BOOL;
@@ -528,7 +528,8 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
         return -1;
     }
     if (*op == GD_OP_POW && gd_dtype_is_integral(args->dtype, false) &&
-        ops[1].priority == 0 && ops[1].dtype != GD_FLOAT32 && ops[1].ivalue < 0) {
+        ops[1].priority == 0 && !gd_dtype_is_floating(ops[1].dtype) &&
+        ops[1].ivalue < 0) {
         PyErr_SetString(PyExc_RuntimeError,
                         "Integers to negative integer powers are not allowed.");
         return -1;

@@ -357,8 +357,9 @@ static int assign(gd_tensor *dst, PyObject *value) {
         return gdpy_raise_int(st);
     }
     if (!v.t) {
-        st = gd_copy_(
-            dst, gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype));
+        st = gd_copy_(dst,
+                      gdpy_operand_tensor(&v, gd_dtype_is_floating(v.dtype) ? GD_FLOAT64
+                                                                            : v.dtype));
     } else {
         /* Leading size-1 dims of the value are dropped, then it expands to the
          * indexed shape (PyTorch's messages come from expand). */
@@ -410,7 +411,7 @@ static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         return -1;
     }
     gd_tensor *src =
-        gdpy_operand_tensor(&v, v.dtype == GD_FLOAT32 ? GD_FLOAT64 : v.dtype);
+        gdpy_operand_tensor(&v, gd_dtype_is_floating(v.dtype) ? GD_FLOAT64 : v.dtype);
     int64_t dims[GD_MAX_DIMS];
     for (Py_ssize_t j = 0; j < k; j++)
         dims[j] = j;

@@ -103,7 +103,22 @@ static PyObject *set_indexing_hooks(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* torch.set_default_dtype: process-wide, as in PyTorch; the Python side
+ * checks the argument and keeps its own copy for tensor() inference. */
+static PyObject *set_default_float(PyObject *mod, PyObject *arg) {
+    (void)mod;
+    gd_dtype dt;
+    if (!gdpy_dtype_arg(arg, &dt))
+        return NULL;
+    gd_status st = gd_set_default_float(dt);
+    if (st)
+        return gdpy_raise(st);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef registration_methods[] = {
+    {"_set_default_float", set_default_float, METH_O,
+     "Sets the dtype Python floats become (gdlite.set_default_dtype)."},
     {"_set_tensor_class", set_tensor_class, METH_O,
      "Registers the Python Tensor class that results are created as."},
     {"_set_indexing_hooks", set_indexing_hooks, METH_VARARGS,

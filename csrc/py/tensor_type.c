@@ -40,7 +40,7 @@ static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
      * handles torch.Tensor(data) forms before calling this. */
     int64_t shape[1] = {0};
     gd_tensor *t = NULL;
-    gd_status st = gd_empty(GD_FLOAT32, 1, shape, &t);
+    gd_status st = gd_empty(gd_default_float(), 1, shape, &t);
     if (st)
         return gdpy_raise(st);
     TensorObject *obj = (TensorObject *)type->tp_alloc(type, 0);
