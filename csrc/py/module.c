@@ -212,7 +212,8 @@ PyMODINIT_FUNC PyInit__C(void) {
     gd_set_loop_unlock(release_gil, reacquire_gil);
     if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
-        PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0)
+        PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_optim_functions) < 0)
         goto fail;
     for (int i = 0; i < GD_DTYPE_COUNT; i++) {
         DtypeObject *d = PyObject_New(DtypeObject, &gdpy_Dtype_Type);
