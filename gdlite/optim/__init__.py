@@ -1,5 +1,6 @@
 """Optimizers with PyTorch's API; each step's arithmetic runs in the C core."""
 
+from . import lr_scheduler as lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
