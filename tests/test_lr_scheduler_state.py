@@ -199,7 +199,26 @@ def warn_sequential_first_step(lib):
         seq.step()
 
 
+def custom_step_inside_flag(lib):
+    # A scheduler written outside the library calls get_lr within the flag.
+    M = lib.optim.lr_scheduler
+
+    class Halving(M.StepLR):
+        def step(self, epoch=None):
+            self.last_epoch += 1
+            with M._enable_get_lr_call(self):
+                lrs = self.get_lr()
+            for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+                group["lr"] = lr / 2
+            self._last_lr = lrs
+            self.get_lr()  # outside: warned
+
+    opt = make_optimizer(lib)
+    Halving(opt, 2).step()
+
+
 WARNINGS = [
+    custom_step_inside_flag,
     warn_step_before_optimizer,
     warn_step_overridden,
     warn_epoch_deprecated,

@@ -10,6 +10,10 @@ same Python floats PyTorch computes.
 
 from ._base import EPOCH_DEPRECATION_WARNING as EPOCH_DEPRECATION_WARNING
 from ._base import LRScheduler, _LRScheduler
+
+# Used by schedulers written outside the library that override step().
+from ._base import _enable_get_lr_call as _enable_get_lr_call
+from ._base import _initial_mode as _initial_mode
 from ._combine import ChainedScheduler, ReduceLROnPlateau, SequentialLR
 from ._cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from ._decay import (

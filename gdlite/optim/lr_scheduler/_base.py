@@ -96,7 +96,7 @@ class _Flag:
         setattr(self.scheduler, self.name, False)
 
 
-def _within_step(scheduler):
+def _enable_get_lr_call(scheduler):
     return _Flag(scheduler, "_get_lr_called_within_step")
 
 
@@ -188,7 +188,7 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
-        with _within_step(self):
+        with _enable_get_lr_call(self):
             if epoch is None:
                 self.last_epoch += 1
                 lrs = self.get_lr()

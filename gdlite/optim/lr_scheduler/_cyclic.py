@@ -9,11 +9,11 @@ from ._base import (
     LRScheduler,
     _callable_state,
     _cosine_point,
+    _enable_get_lr_call,
     _group_values,
     _per_group,
     _set_group_value,
     _warn_get_lr_called_within_step,
-    _within_step,
 )
 
 
@@ -222,7 +222,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        with _within_step(self):
+        with _enable_get_lr_call(self):
             lrs = self.get_lr()
             for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
                 _set_group_value(group, "lr", lr)
