@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from optim_oracle import run_pair
 
 # (optimizer, options): in the spirit of torch's optim_db.
