@@ -56,6 +56,16 @@ typedef struct {
     bool maximize;
 } adamax_ctx;
 
+/* Adam's common case (no amsgrad, maximize or weight decay) over unit-stride
+ * runs in AVX2 vectors where the CPU has them: the same IEEE operations per
+ * element as adam_one, 8 floats or 4 doubles at a time. (The compiler will
+ * not vectorise the plain loop: sqrt's errno path is a branch.) Returns how
+ * many leading elements it did. */
+static int64_t adam_fast_f32(float *p, const float *g, float *ea, float *eas, int64_t n,
+                             const adam_ctx *c);
+static int64_t adam_fast_f64(double *p, const double *g, double *ea, double *eas,
+                             int64_t n, const adam_ctx *c);
+
 #define T float
 #define SFX f32
 #define FMA fmaf
@@ -79,6 +89,55 @@ typedef struct {
 #undef FMA
 #undef SQRT
 #undef ABS
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#define ADAM_FAST(name, T, V, W, set1, load, store, add, sub, mul, div, fmadd, sqrt)   \
+    __attribute__((target("avx2,fma"))) static int64_t name##_avx2(                    \
+        T *p, const T *g, T *ea, T *eas, int64_t n, const adam_ctx *c) {               \
+        const bool small = fabs((T)(1 - c->beta1)) < 0.5;                              \
+        const T w1 = (T)(1 - c->beta1);                                                \
+        const V coef = set1(small ? w1 : w1 - (T)1), w2 = set1((T)(1 - c->beta2));     \
+        const V b2 = set1((T)c->beta2), bc2 = set1((T)c->bias_correction2_sqrt);       \
+        const V eps = set1((T)c->eps), ss = set1((T) - c->step_size);                  \
+        int64_t i = 0;                                                                 \
+        for (; i + W <= n; i += W) {                                                   \
+            V gv = load(g + i), mv = load(ea + i);                                     \
+            mv = fmadd(coef, sub(gv, mv), small ? mv : gv);                            \
+            store(ea + i, mv);                                                         \
+            V vv = fmadd(mul(w2, gv), gv, mul(load(eas + i), b2));                     \
+            store(eas + i, vv);                                                        \
+            V denom = add(div(sqrt(vv), bc2), eps);                                    \
+            store(p + i, add(load(p + i), div(mul(ss, mv), denom)));                   \
+        }                                                                              \
+        return i;                                                                      \
+    }                                                                                  \
+    static int64_t name(T *p, const T *g, T *ea, T *eas, int64_t n,                    \
+                        const adam_ctx *c) {                                           \
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))         \
+            return 0;                                                                  \
+        return name##_avx2(p, g, ea, eas, n, c);                                       \
+    }
+
+ADAM_FAST(adam_fast_f32, float, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps,
+          _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
+          _mm256_fmadd_ps, _mm256_sqrt_ps)
+ADAM_FAST(adam_fast_f64, double, __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd,
+          _mm256_storeu_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd, _mm256_div_pd,
+          _mm256_fmadd_pd, _mm256_sqrt_pd)
+#else
+static int64_t adam_fast_f32(float *p, const float *g, float *ea, float *eas, int64_t n,
+                             const adam_ctx *c) {
+    (void)p, (void)g, (void)ea, (void)eas, (void)n, (void)c;
+    return 0;
+}
+static int64_t adam_fast_f64(double *p, const double *g, double *ea, double *eas,
+                             int64_t n, const adam_ctx *c) {
+    (void)p, (void)g, (void)ea, (void)eas, (void)n, (void)c;
+    return 0;
+}
+#endif
 
 /* ---- checks ------------------------------------------------------------- */
 
