@@ -343,3 +343,18 @@ def test_corrupted_state_raises_cleanly(change: str, error: str) -> None:
     before, first, after = out.stdout.splitlines()
     assert first.startswith(error)
     assert after == before  # the failed step wrote nothing
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("mode", ["capturable", "differentiable"])
+def test_capturable_and_differentiable_steps_on_cpu_match_torch(
+    name: str, mode: str
+) -> None:
+    def step(m: object) -> list:
+        p = m.zeros(3, requires_grad=True)
+        p.grad = m.ones(3)
+        opt = getattr(m.optim, name)([p], **{mode: True})
+        opt.step()
+        return p.detach().tolist()
+
+    same_error(step)
