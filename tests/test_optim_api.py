@@ -358,3 +358,51 @@ def test_capturable_and_differentiable_steps_on_cpu_match_torch(
         return p.detach().tolist()
 
     same_error(step)
+
+
+THREADS = """
+import threading
+import numpy as np
+import gdlite as G
+rng = np.random.default_rng(0)
+start = rng.standard_normal(200_000).astype(np.float32)
+grad = rng.standard_normal(200_000).astype(np.float32)
+
+def train(p, steps=20):
+    opt = G.optim.Adam([p], lr=0.01)
+    for _ in range(steps):
+        p.grad = G.tensor(grad)
+        opt.step()
+
+# Alone, then two at once on their own parameters: the same numbers.
+alone = G.tensor(start, requires_grad=True)
+train(alone)
+pair = [G.tensor(start, requires_grad=True) for _ in range(2)]
+threads = [threading.Thread(target=train, args=(p,)) for p in pair]
+for t in threads: t.start()
+for t in threads: t.join()
+assert all(np.array_equal(p.detach().numpy(), alone.detach().numpy()) for p in pair)
+
+# Replacing .data while another thread steps: no crash, whatever the order.
+p = G.tensor(start, requires_grad=True)
+stop = threading.Event()
+def swap():
+    while not stop.is_set():
+        with G.no_grad():
+            p.data = G.tensor(start)
+t = threading.Thread(target=swap)
+t.start()
+train(p, steps=30)
+stop.set()
+t.join()
+print("ok")
+"""
+
+
+def test_steps_in_threads() -> None:
+    # Long steps let other threads run; a crash in the child is the failure.
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(THREADS)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "ok"
