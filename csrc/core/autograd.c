@@ -180,7 +180,7 @@ gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out) {
     node->name = gd_op_grad_fn_name(op);
     node->seq = next_seq++;
     node->n_inputs = n_inputs;
-    gd_op_args_init(&node->args);
+    node->args.ndims = -1; /* gd_op_args_init's one nonzero field */
     return GD_OK;
 }
 

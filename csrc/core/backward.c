@@ -261,15 +261,17 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         n_in *= m->shape[d];
     double count = g->numel ? (double)n_in / (double)g->numel : 0.0;
     if (NEED(0) && g->numel == 1) {
-        /* One output: every input gets grad / count, filled in one pass. */
-        gd_tensor *share = bin_num(&c, GD_OP_DIV, g, count), *out = NULL;
-        if (share)
-            give(
-                &c,
-                track(&c,
-                      gd_full(m->dtype, m->ndim, m->shape, gd_get_flat(share, 0), &out),
-                      &out),
-                &gi[0]);
+        /* One output: every input gets grad / count, rounded in the grad's
+         * dtype as the division grad / count would, filled in one pass. */
+        gd_tensor *out = NULL;
+        double share = gd_get_flat(g, 0) / count;
+        if (g->dtype == GD_FLOAT32)
+            share = (float)gd_get_flat(g, 0) / (float)count;
+        if (gd_dtype_is_floating(g->dtype))
+            give(&c, track(&c, gd_full(m->dtype, m->ndim, m->shape, share, &out), &out),
+                 &gi[0]);
+        else
+            give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count), &gi[0]);
     } else if (NEED(0)) {
         give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count), &gi[0]);
     }

@@ -150,6 +150,21 @@ gd_status gd_fill_(gd_tensor *dst, double value) {
     gd_status st = gd_check_scalar(dst->dtype, value);
     if (st)
         return st;
+    if (gd_is_contiguous(dst) && gd_dtype_is_floating(dst->dtype)) {
+        /* The common case (zero_(), full, gradients of means) without the
+         * iterator: a plain loop over the elements. */
+        char *p = gd_data_ptr(dst);
+        if (dst->dtype == GD_FLOAT32) {
+            float v = (float)value, *o = (float *)p;
+            for (int64_t i = 0; i < dst->numel; i++)
+                o[i] = v;
+        } else {
+            double *o = (double *)p;
+            for (int64_t i = 0; i < dst->numel; i++)
+                o[i] = value;
+        }
+        return GD_OK;
+    }
     /* The value as a 0-d float64 tensor on the stack, cast by the copy loop:
      * filling stays as cheap as the write itself for small tensors. */
     gd_storage storage = {.refcount = 1, .data = &value, .nbytes = sizeof value};

@@ -67,6 +67,14 @@ static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
     if ((st = gd_shape_nbytes(odt, plan->out_ndim, plan->out_shape, &out_numel,
                               &out_nbytes)))
         return st;
+    bool in_order = true; /* reduced dims already last: no view needed */
+    for (int d = 0; d < a->ndim; d++)
+        in_order &= perm[d] == d;
+    if (in_order && gd_is_contiguous(a)) {
+        gd_tensor_incref((gd_tensor *)a);
+        plan->data = (gd_tensor *)a;
+        return GD_OK;
+    }
     gd_tensor *permuted = NULL;
     if ((st = gd_permute(a, a->ndim, perm, &permuted)))
         return st;

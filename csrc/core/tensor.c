@@ -31,11 +31,12 @@
 #endif
 /* One thread-local struct: each access to thread-local data in a shared
  * library costs a lookup, which the compiler then shares across the fields. */
-static _Thread_local struct {
+typedef struct {
     void *blocks[GD_CACHE_KINDS][FREE_LIST_MAX + 1];
     int n[GD_CACHE_KINDS];
     bool registered; /* the exit destructor is set for this thread */
-} cache;
+} thread_cache;
+static _Thread_local thread_cache cache;
 
 /* A thread's caches are freed when it exits (short-lived threads would
  * otherwise leave them behind): the first block a thread caches registers a
@@ -67,13 +68,15 @@ static bool thread_cache_ready(void) {
 
 /* Inline here, where tensors and storages come and go on every op. */
 static inline void *cache_take(gd_cache_kind kind) {
-    return cache.n[kind] > 0 ? cache.blocks[kind][--cache.n[kind]] : NULL;
+    thread_cache *c = &cache; /* one thread-local lookup per call */
+    return c->n[kind] > 0 ? c->blocks[kind][--c->n[kind]] : NULL;
 }
 
 static inline bool cache_give(gd_cache_kind kind, void *block) {
-    if (cache.n[kind] >= FREE_LIST_MAX || !thread_cache_ready())
+    thread_cache *c = &cache;
+    if (c->n[kind] >= FREE_LIST_MAX || (!c->registered && !thread_cache_ready()))
         return false;
-    cache.blocks[kind][cache.n[kind]++] = block;
+    c->blocks[kind][c->n[kind]++] = block;
     return true;
 }
 
