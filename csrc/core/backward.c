@@ -14,7 +14,7 @@
 
 /* self: grad; other: grad */
 static gd_status bw_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     if (NEED(0))
         give(&c, g, &gi[0]);
     if (NEED(1))
@@ -24,7 +24,7 @@ static gd_status bw_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad; other: -grad */
 static gd_status bw_sub(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     if (NEED(0))
         give(&c, g, &gi[0]);
     if (NEED(1))
@@ -34,7 +34,7 @@ static gd_status bw_sub(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad * other; other: grad * self */
 static gd_status bw_mul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, bin(&c, GD_OP_MUL, g, b), &gi[0]);
@@ -45,7 +45,7 @@ static gd_status bw_mul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad / other; other: -grad * ((self / other) / other) */
 static gd_status bw_div(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, bin(&c, GD_OP_DIV, g, b), &gi[0]);
@@ -58,7 +58,7 @@ static gd_status bw_div(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad; other: -grad * self.div(other, rounding_mode="floor") */
 static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (NEED(0))
         give(&c, g, &gi[0]);
@@ -103,7 +103,7 @@ static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a, doubl
  * exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log())
  * x ** 2 saves the number 2 (and no result: the number gets no gradient). */
 static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = NULL, *fused = NULL;
     double e;
     gd_dtype e_dtype;
@@ -141,7 +141,7 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * other: the same with self > other (maximum; reversed for minimum) */
 static gd_status extreme_pair(gd_node *node, gd_tensor *g, gd_tensor **gi, gd_op lose_a,
                               gd_op lose_b) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *out = NULL;
     gd_tensor *tie = bin(&c, GD_OP_EQ, a, b), *half = bin_num(&c, GD_OP_DIV, g, 2.0);
     gd_tensor *split = NULL;
@@ -168,7 +168,7 @@ static gd_status bw_minimum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * node saved (SAVED_SELF or SAVED_RESULT; NULL when nothing). */
 #define UNARY_RULE(name, SAVED, EXPR)                                                  \
     static gd_status name(gd_node *node, gd_tensor *g, gd_tensor **gi) {               \
-        rule_ctx c = {0};                                                              \
+        RULE_CTX(c);                                                              \
         gd_tensor *s = SAVED;                                                          \
         (void)s;                                                                       \
         if (NEED(0))                                                                   \
@@ -220,7 +220,7 @@ UNARY_RULE(bw_identity, NULL, g)
 
 /* where(min <= self <= max, grad, 0), each bound only if given */
 static gd_status bw_clamp(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *inside = NULL;
     const gd_op_args *p = &node->args;
     gd_tensor *lo = p->has_min ? bin_num(&c, GD_OP_GE, a, p->min) : NULL;
@@ -233,7 +233,7 @@ static gd_status bw_clamp(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: where(condition, grad, 0); other: where(condition, 0, grad) */
 static gd_status bw_where(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *cond = SAVED_SELF;
     if (NEED(1))
         give(&c, where0(&c, cond, g, false), &gi[1]);
@@ -246,7 +246,7 @@ static gd_status bw_where(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* grad expanded to the input's shape */
 static gd_status bw_sum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     if (NEED(0))
         give(&c, unreduce(&c, node, g, true), &gi[0]);
     return finish(&c);
@@ -254,7 +254,7 @@ static gd_status bw_sum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* grad expanded / (input numel / output numel) */
 static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     const gd_input_meta *m = &node->inputs[0];
     int64_t n_in = 1;
     for (int d = 0; d < m->ndim; d++)
@@ -281,7 +281,7 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* grad * (result / self) without zeros; with one zero in a group, the
  * product of the others there; with more, zero. */
 static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
@@ -311,7 +311,7 @@ static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* (grad / mask.sum(dims)) * mask with mask = (self == result), so ties share
  * the gradient evenly (NaN results select the NaN elements). */
 static gd_status bw_extreme(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
@@ -328,7 +328,7 @@ static gd_status bw_extreme(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* zeros with grad scattered to the selected indices along dim */
 static gd_status bw_extreme_dim(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *idx = SAVED_INDICES, *pos = NULL;
     const gd_input_meta *m = &node->inputs[0];
     int d = 0;
@@ -380,7 +380,7 @@ static gd_tensor *var_grad(rule_ctx *c, gd_node *node, gd_tensor *g, gd_tensor *
 }
 
 static gd_status bw_var(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF;
     if (NEED(0))
         give(&c, var_grad(&c, node, g, a), &gi[0]);
@@ -389,7 +389,7 @@ static gd_status bw_var(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* var's rule on (grad / (2 * result)).masked_fill(result == 0, 0) */
 static gd_status bw_std(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT;
     if (!NEED(0))
         return finish(&c);
@@ -403,7 +403,7 @@ static gd_status bw_std(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * p = inf: self.sgn() * (grad / count) * (|self| == norm); p = 0: zeros;
  * other p: self.sgn() * |self|^(p-1) * grad / norm^(p-1) (0 where norm == 0) */
 static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT, *res = NULL;
     double p = node->args.param;
     if (!NEED(0))
@@ -438,7 +438,7 @@ static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: grad @ other^T; other: self^T @ grad, with vectors as 1-row/1-column
  * matrices and batch dims summed by the engine */
 static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *t = NULL;
     if (c.st)
         return finish(&c);
@@ -472,7 +472,7 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad.flip(dim).cumsum(dim).flip(dim), a cumsum from the end */
 static gd_status bw_cumsum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *out = NULL;
     if (NEED(0))
         give(&c, track(&c, gd_scan(GD_OP_CUMSUM, g, node->args.i[0], true, &out), &out),

@@ -5,7 +5,7 @@
 
 /* self: _softmax_backward_data(grad, result, dim) */
 static gd_status softmax_rule(gd_node *node, gd_tensor *g, gd_tensor **gi, bool log) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *y = SAVED_RESULT, *out = NULL;
     if (NEED(0) && !c.st)
         give(&c, track(&c, gd_softmax_backward(g, y, node->args.i[0], log, &out), &out),
@@ -25,7 +25,7 @@ gd_status bw_log_softmax(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: nll_loss_backward(grad, self, target, weight, reduction, ignore_index,
  * total_weight); the total weight is summed again from target and weight. */
 gd_status bw_nll_loss(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *target = SAVED_OTHER, *weight = SAVED_OPTIONAL(GD_SAVED_INPUT2);
     gd_tensor *out = NULL;
     const gd_input_meta *m = &node->inputs[0];
@@ -42,7 +42,7 @@ gd_status bw_nll_loss(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* self: <op>_backward(grad, self, target, reduction[, delta/beta])
  * target: <op>_backward(grad, target, self, reduction[, delta/beta]) */
 gd_status bw_pointwise_loss(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *out = NULL;
     const gd_op_args *p = &node->args;
     for (int i = 0; i < 2 && !c.st; i++)
@@ -76,7 +76,7 @@ static int64_t numel_of(const gd_input_meta *m) {
 /* self: grad * (self - target) / max((1 - self) * self, EPSILON) [* weight] [/ numel]
  * target: -logit(self) * grad [* weight] [/ numel] */
 gd_status bw_binary_cross_entropy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *x = SAVED_SELF, *y = SAVED_OTHER, *w = SAVED_OPTIONAL(GD_SAVED_INPUT2);
     int64_t n = numel_of(&node->inputs[0]);
     if (NEED(0)) {
@@ -102,7 +102,7 @@ gd_status bw_binary_cross_entropy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * target: (log_sigmoid(-self) - log_sigmoid(self) * pos_weight) * grad, or
  *       -self * grad [* weight] [/ numel] */
 gd_status bw_bce_with_logits(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *x = SAVED_SELF, *y = SAVED_OTHER, *w = SAVED_OPTIONAL(GD_SAVED_INPUT2);
     gd_tensor *pw = SAVED_OPTIONAL(GD_SAVED_INPUT3);
     int64_t n = numel_of(&node->inputs[0]);

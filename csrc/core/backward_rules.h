@@ -13,8 +13,12 @@
 typedef struct {
     gd_status st;
     int n;
-    gd_tensor *tmp[40];
+    gd_tensor *tmp[40]; /* entries below n only: not zeroed up front */
 } rule_ctx;
+#define RULE_CTX(c)                                                                   \
+    rule_ctx c;                                                                        \
+    c.st = GD_OK;                                                                      \
+    c.n = 0
 
 /* Takes the result by address: it is read after the call that fills it. */
 static inline gd_tensor *track(rule_ctx *c, gd_status st, gd_tensor **result) {

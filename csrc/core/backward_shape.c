@@ -7,7 +7,7 @@
 
 /* grad.reshape(self.shape) (view, reshape, squeeze, unsqueeze) */
 gd_status bw_reshape(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     const gd_input_meta *m = &node->inputs[0];
     if (NEED(0))
         give(&c, reshaped(&c, g, m->ndim, m->shape), &gi[0]);
@@ -16,7 +16,7 @@ gd_status bw_reshape(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* grad.transpose(dim0, dim1) */
 gd_status bw_transpose(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *t = NULL;
     if (NEED(0))
         give(&c, track(&c, gd_transpose(g, node->args.i[0], node->args.i[1], &t), &t),
@@ -26,7 +26,7 @@ gd_status bw_transpose(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* grad.permute(inverse(dims)) */
 gd_status bw_permute(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     int64_t inverse[GD_MAX_DIMS] = {0};
     gd_tensor *t = NULL;
     int nd = node->args.ndims;
@@ -43,7 +43,7 @@ gd_status bw_permute(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 /* zeros(self) with grad written into the selected part */
 static gd_status scatter_view(gd_node *node, gd_tensor *g, gd_tensor **gi,
                               bool select) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     const gd_op_args *p = &node->args;
     gd_tensor *z = zeros_of(&c, node, 0, g->dtype), *part = NULL;
     if (!NEED(0) || c.st)
@@ -93,7 +93,7 @@ gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* zeros(self).flat.index_add_(positions, grad) */
 gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *pos = SAVED_OTHER;
     const gd_input_meta *m = &node->inputs[0];
     if (!NEED(0) || c.st)
@@ -106,7 +106,7 @@ gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad with the written positions zeroed; values: grad.flat[positions] */
 gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *pos = SAVED_OTHER, *t = NULL;
     if (NEED(0) && !c.st) {
         gd_tensor *cleared = track(&c, gd_clone(g, &t), &t);
@@ -120,7 +120,7 @@ gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: zeros; src: grad (summed to src's shape by the engine) */
 gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     if (NEED(0))
         give(&c, zeros_of(&c, node, 0, g->dtype), &gi[0]);
     if (NEED(1))
@@ -132,7 +132,7 @@ gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: zeros(self).index_add_(dim, index, grad) */
 gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *index = SAVED_OTHER;
     if (!NEED(0) || c.st)
         return finish(&c);
@@ -144,7 +144,7 @@ gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: zeros(self).scatter_add_(dim, index, grad) */
 gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *index = SAVED_OTHER;
     if (!NEED(0) || c.st)
         return finish(&c);
@@ -156,7 +156,7 @@ gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: grad; src: grad.gather(dim, index) (inputs: self, src, index) */
 gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *index = SAVED_INPUT2, *t = NULL;
     if (NEED(0))
         give(&c, g, &gi[0]);
@@ -167,7 +167,7 @@ gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* self: zeros(self).index_put_(indices, grad, accumulate=True) */
 gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    rule_ctx c = {0};
+    RULE_CTX(c);
     gd_tensor *ix = SAVED_OTHER;
     if (!NEED(0) || c.st)
         return finish(&c);
