@@ -134,6 +134,8 @@ multiply = _functional.BINARY["mul"][0]
 subtract = sub
 absolute = _functional.UNARY["abs"][0]
 
+from gdlite import optim  # noqa: E402 - needs the names above
+
 __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.

@@ -1,0 +1,453 @@
+/* Optimizer steps: one call updates a whole parameter group in place, in
+ * PyTorch's single-tensor order of floating-point operations (the element
+ * loops are in optim_loops.h, the scalar bookkeeping here, in double as
+ * torch.optim computes it in Python floats). */
+#include "internal.h"
+
+#include <string.h>
+
+/* ATen's CPU kernels fuse a + alpha * b with FMA instructions; fma() is the
+ * same operation, inlined as one instruction in the clone for CPUs that have
+ * it (and a libm call elsewhere, with equal results). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                 \
+    defined(__linux__)
+#define GD_OPTIM_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GD_OPTIM_LOOP
+#endif
+
+#define MAX_OPERANDS 5
+
+/* What each loop reads besides the element data: the group's options and
+ * the per-parameter numbers torch computes from the step count. */
+typedef struct {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov, maximize, fresh;
+} sgd_ctx;
+
+typedef struct {
+    double clr, weight_decay, eps;
+    bool maximize;
+} adagrad_ctx;
+
+typedef struct {
+    double lr, alpha, eps, weight_decay, momentum;
+    bool centered, maximize;
+} rmsprop_ctx;
+
+typedef struct {
+    double beta1, beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt;
+    bool amsgrad, maximize, decoupled;
+} adam_ctx;
+
+typedef struct {
+    double lr, rho, eps, weight_decay;
+    bool maximize;
+} adadelta_ctx;
+
+typedef struct {
+    double beta1, beta2, eps, weight_decay, decay, bias_correction2, grad_coef,
+        avg_coef;
+    bool maximize, decoupled;
+} nadam_ctx;
+
+typedef struct {
+    double beta1, beta2, eps, weight_decay, clr;
+    bool maximize;
+} adamax_ctx;
+
+#define T float
+#define SFX f32
+#define FMA fmaf
+#define SQRT sqrtf
+#define ABS fabsf
+#include "optim_loops.h"
+#undef T
+#undef SFX
+#undef FMA
+#undef SQRT
+#undef ABS
+
+#define T double
+#define SFX f64
+#define FMA fma
+#define SQRT sqrt
+#define ABS fabs
+#include "optim_loops.h"
+#undef T
+#undef SFX
+#undef FMA
+#undef SQRT
+#undef ABS
+
+/* ---- checks ------------------------------------------------------------- */
+
+static gd_status check_like(const char *algo, const char *what, int i,
+                            const gd_tensor *param, const gd_tensor *t) {
+    char a[64], b[64];
+    GD_CHECK(t, GD_ERR_VALUE, "%s: parameter %d has no %s", algo, i, what);
+    GD_CHECK(t->dtype == param->dtype, GD_ERR_RUNTIME,
+             "%s: %s of parameter %d has dtype %s but the parameter has %s", algo, what,
+             i, gd_dtype_name(t->dtype), gd_dtype_name(param->dtype));
+    GD_CHECK(t->ndim == param->ndim &&
+                 !memcmp(t->shape, param->shape, sizeof(int64_t) * (size_t)t->ndim),
+             GD_ERR_RUNTIME, "%s: %s of parameter %d has shape %s but the parameter %s",
+             algo, what, i, gd_format_shape(a, sizeof a, t->ndim, t->shape),
+             gd_format_shape(b, sizeof b, param->ndim, param->shape));
+    return GD_OK;
+}
+
+static gd_status check_counter(const char *algo, const char *what, int i,
+                               const gd_tensor *t) {
+    GD_CHECK(t, GD_ERR_VALUE, "%s: parameter %d has no %s", algo, i, what);
+    GD_CHECK(t->numel == 1, GD_ERR_RUNTIME,
+             "%s: %s of parameter %d must have one element, not %lld", algo, what, i,
+             (long long)t->numel);
+    return GD_OK;
+}
+
+/* Every parameter, gradient and state tensor of the group, checked before
+ * anything is written; *work: the elements to update. `states[k]` is used
+ * when bit k of `used` is set (then it must be given), else set to NULL. */
+static gd_status check_group(const char *algo, int n, gd_tensor *const *params,
+                             gd_tensor *const *grads, int nstates,
+                             gd_tensor *const **states, unsigned used,
+                             const char *const *names, bool counted,
+                             gd_tensor *const *steps, int64_t *work) {
+    gd_status st;
+    *work = 0;
+    GD_CHECK(n >= 0 && (n == 0 || (params && grads)), GD_ERR_VALUE, "%s: no parameters",
+             algo);
+    for (int k = 0; k < nstates; k++) {
+        if (!(used & (1u << k)))
+            states[k] = NULL;
+        else
+            GD_CHECK(states[k] || n == 0, GD_ERR_VALUE, "%s: no %s given", algo,
+                     names[k]);
+    }
+    GD_CHECK(!counted || steps || n == 0, GD_ERR_VALUE, "%s: no step counters given",
+             algo);
+    for (int i = 0; i < n; i++) {
+        const gd_tensor *p = params[i];
+        GD_CHECK(p, GD_ERR_VALUE, "%s: parameter %d is missing", algo, i);
+        GD_CHECK(p->dtype == GD_FLOAT32 || p->dtype == GD_FLOAT64, GD_ERR_RUNTIME,
+                 "%s: parameters must be float32 or float64, but parameter %d is %s",
+                 algo, i, gd_dtype_name(p->dtype));
+        if ((st = gd_check_writable(p)) ||
+            (st = check_like(algo, "grad", i, p, grads[i])))
+            return st;
+        for (int k = 0; k < nstates; k++)
+            if (states[k] && ((st = check_like(algo, names[k], i, p, states[k][i])) ||
+                              (st = gd_check_writable(states[k][i]))))
+                return st;
+        if (counted && (st = check_counter(algo, "step", i, steps[i])))
+            return st;
+        *work += p->numel;
+    }
+    return GD_OK;
+}
+
+/* ---- running the loops -------------------------------------------------- */
+
+/* Runs `loop` over the elements of ops[0] (a parameter) and the operands of
+ * the same shape, in row-major order, each with its own strides. */
+static void run(gd_loop_fn loop, int nops, gd_tensor *const *ops, void *ctx) {
+    const gd_tensor *p = ops[0];
+    const int64_t elsize = (int64_t)gd_dtype_size(p->dtype);
+    char *data[MAX_OPERANDS], *ptr[MAX_OPERANDS];
+    int64_t st[MAX_OPERANDS];
+    bool contiguous = true;
+    if (p->numel == 0)
+        return;
+    for (int k = 0; k < nops; k++) {
+        data[k] = gd_data_ptr(ops[k]);
+        contiguous = contiguous && gd_is_contiguous(ops[k]);
+    }
+    if (contiguous || p->ndim == 0) {
+        for (int k = 0; k < nops; k++)
+            st[k] = elsize;
+        loop(data, st, p->numel, ctx);
+        return;
+    }
+    /* The last dim is the inner loop; an odometer walks the others. */
+    const int nd = p->ndim;
+    const int64_t inner = p->shape[nd - 1], outer = p->numel / inner;
+    int64_t idx[GD_MAX_DIMS] = {0};
+    for (int k = 0; k < nops; k++)
+        st[k] = ops[k]->strides[nd - 1] * elsize;
+    for (int64_t o = 0; o < outer; o++) {
+        for (int k = 0; k < nops; k++) {
+            int64_t off = 0;
+            for (int dim = 0; dim < nd - 1; dim++)
+                off += idx[dim] * ops[k]->strides[dim];
+            ptr[k] = data[k] + off * elsize;
+        }
+        loop(ptr, st, inner, ctx);
+        for (int dim = nd - 2; dim >= 0; dim--) {
+            if (++idx[dim] < p->shape[dim])
+                break;
+            idx[dim] = 0;
+        }
+    }
+}
+
+/* step_t += 1 in the counter's dtype; returns step_t.item(). */
+static double advance(gd_tensor *t) {
+    char *p = gd_data_ptr(t);
+    switch (t->dtype) {
+    case GD_FLOAT32:
+        return *(float *)p += 1.0f;
+    case GD_FLOAT64:
+        return *(double *)p += 1.0;
+    default: {
+        int64_t v = gd_load_int64(t->dtype, p) + 1;
+        gd_store_int64(t->dtype, p, v);
+        return gd_load_double(t->dtype, p);
+    }
+    }
+}
+
+static void bump(int n, gd_tensor *const *ts) {
+    for (int i = 0; ts && i < n; i++)
+        gd_bump_version(ts[i]);
+}
+
+/* The operands of parameter i: param, grad, then each state (the param
+ * itself stands in for an unused one: the loop never touches it). */
+static void operands(int i, gd_tensor *const *params, gd_tensor *const *grads,
+                     int nstates, gd_tensor *const **states, gd_tensor **ops) {
+    ops[0] = params[i];
+    ops[1] = grads[i];
+    for (int k = 0; k < nstates; k++)
+        ops[2 + k] = states[k] ? states[k][i] : params[i];
+}
+
+#define LOOP_FOR(name, t) ((t)->dtype == GD_FLOAT32 ? name##_f32 : name##_f64)
+
+/* ---- the algorithms ----------------------------------------------------- */
+
+gd_status gd_sgd_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                      gd_tensor *const *momentum_buffers, const bool *fresh,
+                      const gd_sgd_options *o) {
+    static const char *const names[] = {"momentum_buffer"};
+    gd_tensor *const *states[1] = {momentum_buffers};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st = check_group("sgd", n, params, grads, 1, states, o->momentum != 0,
+                               names, false, NULL, &work);
+    if (st)
+        return st;
+    sgd_ctx c = {o->lr,       o->momentum, o->dampening, o->weight_decay,
+                 o->nesterov, o->maximize, false};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        c.fresh = fresh && fresh[i];
+        operands(i, params, grads, 1, states, ops);
+        run(LOOP_FOR(sgd_loop, params[i]), 3, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    bump(n, states[0]);
+    return GD_OK;
+}
+
+gd_status gd_adagrad_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                          gd_tensor *const *sums, gd_tensor *const *steps,
+                          const gd_adagrad_options *o) {
+    static const char *const names[] = {"sum"};
+    gd_tensor *const *states[1] = {sums};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st = check_group("adagrad", n, params, grads, 1, states, 1, names, true,
+                               steps, &work);
+    if (st)
+        return st;
+    adagrad_ctx c = {0, o->weight_decay, o->eps, o->maximize};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        double step = advance(steps[i]);
+        c.clr = o->lr / (1 + (step - 1) * o->lr_decay);
+        operands(i, params, grads, 1, states, ops);
+        run(LOOP_FOR(adagrad_loop, params[i]), 3, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    bump(n, sums);
+    bump(n, steps);
+    return GD_OK;
+}
+
+gd_status gd_rmsprop_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                          gd_tensor *const *square_avgs,
+                          gd_tensor *const *momentum_buffers,
+                          gd_tensor *const *grad_avgs, gd_tensor *const *steps,
+                          const gd_rmsprop_options *o) {
+    static const char *const names[] = {"square_avg", "momentum_buffer", "grad_avg"};
+    gd_tensor *const *states[3] = {square_avgs, momentum_buffers, grad_avgs};
+    unsigned used = 1u | (o->momentum > 0 ? 2u : 0u) | (o->centered ? 4u : 0u);
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st = check_group("rmsprop", n, params, grads, 3, states, used, names,
+                               true, steps, &work);
+    if (st)
+        return st;
+    rmsprop_ctx c = {o->lr,       o->alpha,    o->eps,     o->weight_decay,
+                     o->momentum, o->centered, o->maximize};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        advance(steps[i]);
+        operands(i, params, grads, 3, states, ops);
+        run(LOOP_FOR(rmsprop_loop, params[i]), 5, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    for (int k = 0; k < 3; k++)
+        bump(n, states[k]);
+    bump(n, steps);
+    return GD_OK;
+}
+
+gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                       gd_tensor *const *exp_avgs, gd_tensor *const *exp_avg_sqs,
+                       gd_tensor *const *max_exp_avg_sqs, gd_tensor *const *steps,
+                       const gd_adam_options *o) {
+    static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    gd_tensor *const *states[3] = {exp_avgs, exp_avg_sqs, max_exp_avg_sqs};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st =
+        check_group(o->decoupled_weight_decay ? "adamw" : "adam", n, params, grads, 3,
+                    states, o->amsgrad ? 7u : 3u, names, true, steps, &work);
+    if (st)
+        return st;
+    adam_ctx c = {
+        o->beta1, o->beta2, o->eps,     o->weight_decay, 1 - o->lr * o->weight_decay,
+        0,        0,        o->amsgrad, o->maximize,     o->decoupled_weight_decay};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        double step = advance(steps[i]);
+        double bias_correction1 = 1 - pow(o->beta1, step);
+        double bias_correction2 = 1 - pow(o->beta2, step);
+        c.step_size = o->lr / bias_correction1;
+        c.bias_correction2_sqrt = pow(bias_correction2, 0.5);
+        operands(i, params, grads, 3, states, ops);
+        run(LOOP_FOR(adam_loop, params[i]), 5, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    for (int k = 0; k < 3; k++)
+        bump(n, states[k]);
+    bump(n, steps);
+    return GD_OK;
+}
+
+gd_status gd_adadelta_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                           gd_tensor *const *square_avgs, gd_tensor *const *acc_deltas,
+                           gd_tensor *const *steps, const gd_adadelta_options *o) {
+    static const char *const names[] = {"square_avg", "acc_delta"};
+    gd_tensor *const *states[2] = {square_avgs, acc_deltas};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st = check_group("adadelta", n, params, grads, 2, states, 3, names, true,
+                               steps, &work);
+    if (st)
+        return st;
+    adadelta_ctx c = {o->lr, o->rho, o->eps, o->weight_decay, o->maximize};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        advance(steps[i]);
+        operands(i, params, grads, 2, states, ops);
+        run(LOOP_FOR(adadelta_loop, params[i]), 4, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    bump(n, square_avgs);
+    bump(n, acc_deltas);
+    bump(n, steps);
+    return GD_OK;
+}
+
+/* mu_product *= mu, in the counter's dtype (a tensor times a Python float);
+ * returns mu_product.item(). */
+static double scale_counter(gd_tensor *t, double mu) {
+    char *p = gd_data_ptr(t);
+    switch (t->dtype) {
+    case GD_FLOAT32:
+        return *(float *)p *= (float)mu;
+    case GD_FLOAT64:
+        return *(double *)p *= mu;
+    default: {
+        double v = gd_load_double(t->dtype, p) * mu;
+        gd_store_double(t->dtype, p, v);
+        return gd_load_double(t->dtype, p);
+    }
+    }
+}
+
+gd_status gd_nadam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                        gd_tensor *const *exp_avgs, gd_tensor *const *exp_avg_sqs,
+                        gd_tensor *const *mu_products, gd_tensor *const *steps,
+                        const gd_nadam_options *o) {
+    static const char *const names[] = {"exp_avg", "exp_avg_sq"};
+    gd_tensor *const *states[2] = {exp_avgs, exp_avg_sqs};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st =
+        check_group("nadam", n, params, grads, 2, states, 3, names, true, steps, &work);
+    if (st)
+        return st;
+    for (int i = 0; i < n; i++)
+        if ((st = check_counter("nadam", "mu_product", i, mu_products[i])))
+            return st;
+    nadam_ctx c = {
+        o->beta1, o->beta2, o->eps, o->weight_decay, 1 - o->lr * o->weight_decay,
+        0,        0,        0,      o->maximize,     o->decoupled_weight_decay};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        double step = advance(steps[i]);
+        c.bias_correction2 = 1 - pow(o->beta2, step);
+        double mu = o->beta1 * (1.0 - 0.5 * pow(0.96, step * o->momentum_decay));
+        double mu_next =
+            o->beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * o->momentum_decay));
+        double mu_product = scale_counter(mu_products[i], mu);
+        double mu_product_next = mu_product * mu_next;
+        c.grad_coef = -o->lr * (1.0 - mu) / (1.0 - mu_product);
+        c.avg_coef = (-o->lr * mu_next) / (1.0 - mu_product_next);
+        operands(i, params, grads, 2, states, ops);
+        run(LOOP_FOR(nadam_loop, params[i]), 4, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    bump(n, exp_avgs);
+    bump(n, exp_avg_sqs);
+    bump(n, mu_products);
+    bump(n, steps);
+    return GD_OK;
+}
+
+gd_status gd_adamax_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
+                         gd_tensor *const *exp_avgs, gd_tensor *const *exp_infs,
+                         gd_tensor *const *steps, const gd_adamax_options *o) {
+    static const char *const names[] = {"exp_avg", "exp_inf"};
+    gd_tensor *const *states[2] = {exp_avgs, exp_infs};
+    gd_tensor *ops[MAX_OPERANDS];
+    int64_t work;
+    gd_status st = check_group("adamax", n, params, grads, 2, states, 3, names, true,
+                               steps, &work);
+    if (st)
+        return st;
+    adamax_ctx c = {o->beta1, o->beta2, o->eps, o->weight_decay, 0, o->maximize};
+    void *lock = gd_loop_begin(work);
+    for (int i = 0; i < n; i++) {
+        double step = advance(steps[i]);
+        c.clr = o->lr / (1 - pow(o->beta1, step));
+        operands(i, params, grads, 2, states, ops);
+        run(LOOP_FOR(adamax_loop, params[i]), 4, ops, &c);
+    }
+    gd_loop_end(lock);
+    bump(n, params);
+    bump(n, exp_avgs);
+    bump(n, exp_infs);
+    bump(n, steps);
+    return GD_OK;
+}
