@@ -275,3 +275,88 @@ def run_backward(
     inputs: Sequence[TensorBase] | None,
     allow_unused: bool,
 ) -> tuple[TensorBase | None, ...] | None: ...
+
+# Optimizer steps (csrc/py/optim_bind.c): one call updates every parameter of
+# `params` that has a grad, reading and creating its entries in `state`.
+_OptimState = dict[Any, dict[str, Any]]
+
+def sgd(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> None: ...
+def adagrad(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+    initial_accumulator_value: float,
+    step_dtype: dtype,
+) -> None: ...
+def rmsprop(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+    step_dtype: dtype,
+) -> None: ...
+def adam(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+    step_dtype: dtype,
+) -> None: ...
+def adadelta(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+    step_dtype: dtype,
+) -> None: ...
+def nadam(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    momentum_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+    step_dtype: dtype,
+) -> None: ...
+def adamax(
+    params: Sequence[TensorBase],
+    state: _OptimState,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+    step_dtype: dtype,
+) -> None: ...

@@ -187,7 +187,12 @@ def test_closure_goes_through_the_step_wrapper():
             return loss
 
         loss = opt.step(closure)
-        return float(loss.detach()), len(calls), opt._opt_called, w.detach().numpy().tolist()
+        return (
+            float(loss.detach()),
+            len(calls),
+            opt._opt_called,
+            w.detach().numpy().tolist(),
+        )
 
     assert probe(gdlite) == probe(torch)
 

@@ -56,6 +56,16 @@ typedef struct {
     bool maximize;
 } adamax_ctx;
 
+/* Adam's common case (no amsgrad, maximize or weight decay) over unit-stride
+ * runs in AVX2 vectors where the CPU has them: the same IEEE operations per
+ * element as adam_one, 8 floats or 4 doubles at a time. (The compiler will
+ * not vectorise the plain loop: sqrt's errno path is a branch.) Returns how
+ * many leading elements it did. */
+static int64_t adam_fast_f32(float *p, const float *g, float *ea, float *eas, int64_t n,
+                             const adam_ctx *c);
+static int64_t adam_fast_f64(double *p, const double *g, double *ea, double *eas,
+                             int64_t n, const adam_ctx *c);
+
 #define T float
 #define SFX f32
 #define FMA fmaf
@@ -79,6 +89,55 @@ typedef struct {
 #undef FMA
 #undef SQRT
 #undef ABS
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#define ADAM_FAST(name, T, V, W, set1, load, store, add, sub, mul, div, fmadd, sqrt)   \
+    __attribute__((target("avx2,fma"))) static int64_t name##_avx2(                    \
+        T *p, const T *g, T *ea, T *eas, int64_t n, const adam_ctx *c) {               \
+        const bool small = fabs((T)(1 - c->beta1)) < 0.5;                              \
+        const T w1 = (T)(1 - c->beta1);                                                \
+        const V coef = set1(small ? w1 : w1 - (T)1), w2 = set1((T)(1 - c->beta2));     \
+        const V b2 = set1((T)c->beta2), bc2 = set1((T)c->bias_correction2_sqrt);       \
+        const V eps = set1((T)c->eps), ss = set1((T) - c->step_size);                  \
+        int64_t i = 0;                                                                 \
+        for (; i + W <= n; i += W) {                                                   \
+            V gv = load(g + i), mv = load(ea + i);                                     \
+            mv = fmadd(coef, sub(gv, mv), small ? mv : gv);                            \
+            store(ea + i, mv);                                                         \
+            V vv = fmadd(mul(w2, gv), gv, mul(load(eas + i), b2));                     \
+            store(eas + i, vv);                                                        \
+            V denom = add(div(sqrt(vv), bc2), eps);                                    \
+            store(p + i, add(load(p + i), div(mul(ss, mv), denom)));                   \
+        }                                                                              \
+        return i;                                                                      \
+    }                                                                                  \
+    static int64_t name(T *p, const T *g, T *ea, T *eas, int64_t n,                    \
+                        const adam_ctx *c) {                                           \
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))         \
+            return 0;                                                                  \
+        return name##_avx2(p, g, ea, eas, n, c);                                       \
+    }
+
+ADAM_FAST(adam_fast_f32, float, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps,
+          _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps,
+          _mm256_fmadd_ps, _mm256_sqrt_ps)
+ADAM_FAST(adam_fast_f64, double, __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd,
+          _mm256_storeu_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd, _mm256_div_pd,
+          _mm256_fmadd_pd, _mm256_sqrt_pd)
+#else
+static int64_t adam_fast_f32(float *p, const float *g, float *ea, float *eas, int64_t n,
+                             const adam_ctx *c) {
+    (void)p, (void)g, (void)ea, (void)eas, (void)n, (void)c;
+    return 0;
+}
+static int64_t adam_fast_f64(double *p, const double *g, double *ea, double *eas,
+                             int64_t n, const adam_ctx *c) {
+    (void)p, (void)g, (void)ea, (void)eas, (void)n, (void)c;
+    return 0;
+}
+#endif
 
 /* ---- checks ------------------------------------------------------------- */
 
@@ -107,15 +166,14 @@ static gd_status check_counter(const char *algo, const char *what, int i,
 }
 
 /* Every parameter, gradient and state tensor of the group, checked before
- * anything is written; *work: the elements to update. `states[k]` is used
+ * anything is written. `states[k]` is used
  * when bit k of `used` is set (then it must be given), else set to NULL. */
 static gd_status check_group(const char *algo, int n, gd_tensor *const *params,
                              gd_tensor *const *grads, int nstates,
                              gd_tensor *const **states, unsigned used,
                              const char *const *names, bool counted,
-                             gd_tensor *const *steps, int64_t *work) {
+                             gd_tensor *const *steps) {
     gd_status st;
-    *work = 0;
     GD_CHECK(n >= 0 && (n == 0 || (params && grads)), GD_ERR_VALUE, "%s: no parameters",
              algo);
     for (int k = 0; k < nstates; k++) {
@@ -142,7 +200,6 @@ static gd_status check_group(const char *algo, int n, gd_tensor *const *params,
                 return st;
         if (counted && (st = check_counter(algo, "step", i, steps[i])))
             return st;
-        *work += p->numel;
     }
     return GD_OK;
 }
@@ -150,45 +207,57 @@ static gd_status check_group(const char *algo, int n, gd_tensor *const *params,
 /* ---- running the loops -------------------------------------------------- */
 
 /* Runs `loop` over the elements of ops[0] (a parameter) and the operands of
- * the same shape, in row-major order, each with its own strides. */
+ * the same shape, in row-major order, each with its own strides. A long run
+ * lets other threads go (gd_loop_begin) with everything it reads copied
+ * first and the storages held, so a concurrent `.data =` on one of the
+ * tensors cannot move memory under the loop. */
 static void run(gd_loop_fn loop, int nops, gd_tensor *const *ops, void *ctx) {
     const gd_tensor *p = ops[0];
-    const int64_t elsize = (int64_t)gd_dtype_size(p->dtype);
+    const int64_t elsize = (int64_t)gd_dtype_size(p->dtype), numel = p->numel;
+    const int nd = p->ndim;
     char *data[MAX_OPERANDS], *ptr[MAX_OPERANDS];
-    int64_t st[MAX_OPERANDS];
+    int64_t st[MAX_OPERANDS], shape[GD_MAX_DIMS], strides[MAX_OPERANDS][GD_MAX_DIMS];
+    gd_storage *held[MAX_OPERANDS];
     bool contiguous = true;
-    if (p->numel == 0)
+    if (numel == 0)
         return;
+    memcpy(shape, p->shape, sizeof(int64_t) * (size_t)nd);
     for (int k = 0; k < nops; k++) {
         data[k] = gd_data_ptr(ops[k]);
+        memcpy(strides[k], ops[k]->strides, sizeof(int64_t) * (size_t)nd);
         contiguous = contiguous && gd_is_contiguous(ops[k]);
+        held[k] = ops[k]->storage;
+        gd_storage_incref(held[k]);
     }
-    if (contiguous || p->ndim == 0) {
+    void *lock = gd_loop_begin(numel);
+    if (contiguous || nd == 0) {
         for (int k = 0; k < nops; k++)
             st[k] = elsize;
-        loop(data, st, p->numel, ctx);
-        return;
+        loop(data, st, numel, ctx);
+    } else {
+        /* The last dim is the inner loop; an odometer walks the others. */
+        const int64_t inner = shape[nd - 1], outer = numel / inner;
+        int64_t idx[GD_MAX_DIMS] = {0};
+        for (int k = 0; k < nops; k++)
+            st[k] = strides[k][nd - 1] * elsize;
+        for (int64_t o = 0; o < outer; o++) {
+            for (int k = 0; k < nops; k++) {
+                int64_t off = 0;
+                for (int dim = 0; dim < nd - 1; dim++)
+                    off += idx[dim] * strides[k][dim];
+                ptr[k] = data[k] + off * elsize;
+            }
+            loop(ptr, st, inner, ctx);
+            for (int dim = nd - 2; dim >= 0; dim--) {
+                if (++idx[dim] < shape[dim])
+                    break;
+                idx[dim] = 0;
+            }
+        }
     }
-    /* The last dim is the inner loop; an odometer walks the others. */
-    const int nd = p->ndim;
-    const int64_t inner = p->shape[nd - 1], outer = p->numel / inner;
-    int64_t idx[GD_MAX_DIMS] = {0};
+    gd_loop_end(lock);
     for (int k = 0; k < nops; k++)
-        st[k] = ops[k]->strides[nd - 1] * elsize;
-    for (int64_t o = 0; o < outer; o++) {
-        for (int k = 0; k < nops; k++) {
-            int64_t off = 0;
-            for (int dim = 0; dim < nd - 1; dim++)
-                off += idx[dim] * ops[k]->strides[dim];
-            ptr[k] = data[k] + off * elsize;
-        }
-        loop(ptr, st, inner, ctx);
-        for (int dim = nd - 2; dim >= 0; dim--) {
-            if (++idx[dim] < p->shape[dim])
-                break;
-            idx[dim] = 0;
-        }
-    }
+        gd_storage_decref(held[k]);
 }
 
 /* step_t += 1 in the counter's dtype; returns step_t.item(). */
@@ -232,20 +301,17 @@ gd_status gd_sgd_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
     static const char *const names[] = {"momentum_buffer"};
     gd_tensor *const *states[1] = {momentum_buffers};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
     gd_status st = check_group("sgd", n, params, grads, 1, states, o->momentum != 0,
-                               names, false, NULL, &work);
+                               names, false, NULL);
     if (st)
         return st;
     sgd_ctx c = {o->lr,       o->momentum, o->dampening, o->weight_decay,
                  o->nesterov, o->maximize, false};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         c.fresh = fresh && fresh[i];
         operands(i, params, grads, 1, states, ops);
         run(LOOP_FOR(sgd_loop, params[i]), 3, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     bump(n, states[0]);
     return GD_OK;
@@ -257,20 +323,17 @@ gd_status gd_adagrad_step(int n, gd_tensor *const *params, gd_tensor *const *gra
     static const char *const names[] = {"sum"};
     gd_tensor *const *states[1] = {sums};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
-    gd_status st = check_group("adagrad", n, params, grads, 1, states, 1, names, true,
-                               steps, &work);
+    gd_status st =
+        check_group("adagrad", n, params, grads, 1, states, 1, names, true, steps);
     if (st)
         return st;
     adagrad_ctx c = {0, o->weight_decay, o->eps, o->maximize};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         double step = advance(steps[i]);
         c.clr = o->lr / (1 + (step - 1) * o->lr_decay);
         operands(i, params, grads, 1, states, ops);
         run(LOOP_FOR(adagrad_loop, params[i]), 3, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     bump(n, sums);
     bump(n, steps);
@@ -286,20 +349,17 @@ gd_status gd_rmsprop_step(int n, gd_tensor *const *params, gd_tensor *const *gra
     gd_tensor *const *states[3] = {square_avgs, momentum_buffers, grad_avgs};
     unsigned used = 1u | (o->momentum > 0 ? 2u : 0u) | (o->centered ? 4u : 0u);
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
-    gd_status st = check_group("rmsprop", n, params, grads, 3, states, used, names,
-                               true, steps, &work);
+    gd_status st =
+        check_group("rmsprop", n, params, grads, 3, states, used, names, true, steps);
     if (st)
         return st;
     rmsprop_ctx c = {o->lr,       o->alpha,    o->eps,     o->weight_decay,
                      o->momentum, o->centered, o->maximize};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         advance(steps[i]);
         operands(i, params, grads, 3, states, ops);
         run(LOOP_FOR(rmsprop_loop, params[i]), 5, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     for (int k = 0; k < 3; k++)
         bump(n, states[k]);
@@ -314,16 +374,14 @@ gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
     static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
     gd_tensor *const *states[3] = {exp_avgs, exp_avg_sqs, max_exp_avg_sqs};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
     gd_status st =
         check_group(o->decoupled_weight_decay ? "adamw" : "adam", n, params, grads, 3,
-                    states, o->amsgrad ? 7u : 3u, names, true, steps, &work);
+                    states, o->amsgrad ? 7u : 3u, names, true, steps);
     if (st)
         return st;
     adam_ctx c = {
         o->beta1, o->beta2, o->eps,     o->weight_decay, 1 - o->lr * o->weight_decay,
         0,        0,        o->amsgrad, o->maximize,     o->decoupled_weight_decay};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         double step = advance(steps[i]);
         double bias_correction1 = 1 - pow(o->beta1, step);
@@ -333,7 +391,6 @@ gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
         operands(i, params, grads, 3, states, ops);
         run(LOOP_FOR(adam_loop, params[i]), 5, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     for (int k = 0; k < 3; k++)
         bump(n, states[k]);
@@ -347,19 +404,16 @@ gd_status gd_adadelta_step(int n, gd_tensor *const *params, gd_tensor *const *gr
     static const char *const names[] = {"square_avg", "acc_delta"};
     gd_tensor *const *states[2] = {square_avgs, acc_deltas};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
-    gd_status st = check_group("adadelta", n, params, grads, 2, states, 3, names, true,
-                               steps, &work);
+    gd_status st =
+        check_group("adadelta", n, params, grads, 2, states, 3, names, true, steps);
     if (st)
         return st;
     adadelta_ctx c = {o->lr, o->rho, o->eps, o->weight_decay, o->maximize};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         advance(steps[i]);
         operands(i, params, grads, 2, states, ops);
         run(LOOP_FOR(adadelta_loop, params[i]), 4, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     bump(n, square_avgs);
     bump(n, acc_deltas);
@@ -391,9 +445,8 @@ gd_status gd_nadam_step(int n, gd_tensor *const *params, gd_tensor *const *grads
     static const char *const names[] = {"exp_avg", "exp_avg_sq"};
     gd_tensor *const *states[2] = {exp_avgs, exp_avg_sqs};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
     gd_status st =
-        check_group("nadam", n, params, grads, 2, states, 3, names, true, steps, &work);
+        check_group("nadam", n, params, grads, 2, states, 3, names, true, steps);
     if (st)
         return st;
     for (int i = 0; i < n; i++)
@@ -402,7 +455,6 @@ gd_status gd_nadam_step(int n, gd_tensor *const *params, gd_tensor *const *grads
     nadam_ctx c = {
         o->beta1, o->beta2, o->eps, o->weight_decay, 1 - o->lr * o->weight_decay,
         0,        0,        0,      o->maximize,     o->decoupled_weight_decay};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         double step = advance(steps[i]);
         c.bias_correction2 = 1 - pow(o->beta2, step);
@@ -416,7 +468,6 @@ gd_status gd_nadam_step(int n, gd_tensor *const *params, gd_tensor *const *grads
         operands(i, params, grads, 2, states, ops);
         run(LOOP_FOR(nadam_loop, params[i]), 4, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     bump(n, exp_avgs);
     bump(n, exp_avg_sqs);
@@ -431,20 +482,17 @@ gd_status gd_adamax_step(int n, gd_tensor *const *params, gd_tensor *const *grad
     static const char *const names[] = {"exp_avg", "exp_inf"};
     gd_tensor *const *states[2] = {exp_avgs, exp_infs};
     gd_tensor *ops[MAX_OPERANDS];
-    int64_t work;
-    gd_status st = check_group("adamax", n, params, grads, 2, states, 3, names, true,
-                               steps, &work);
+    gd_status st =
+        check_group("adamax", n, params, grads, 2, states, 3, names, true, steps);
     if (st)
         return st;
     adamax_ctx c = {o->beta1, o->beta2, o->eps, o->weight_decay, 0, o->maximize};
-    void *lock = gd_loop_begin(work);
     for (int i = 0; i < n; i++) {
         double step = advance(steps[i]);
         c.clr = o->lr / (1 - pow(o->beta1, step));
         operands(i, params, grads, 2, states, ops);
         run(LOOP_FOR(adamax_loop, params[i]), 4, ops, &c);
     }
-    gd_loop_end(lock);
     bump(n, params);
     bump(n, exp_avgs);
     bump(n, exp_infs);

@@ -14,8 +14,10 @@
 
 /* Tensor.lerp_(end, w): ATen's two forms, split at |w| < 0.5. */
 static inline T FN(lerp)(T self, T end, T w) {
-    T diff = end - self;
-    return ABS(w) < (T)0.5 ? FMA(w, diff, self) : FMA(w - (T)1, diff, end);
+    /* Written as selects (w is the same for every element): no branch in
+     * the loop, so it vectorises. */
+    const bool small = ABS(w) < (T)0.5;
+    return FMA(small ? w : w - (T)1, end - self, small ? self : end);
 }
 
 /* torch.maximum: NaN wins. */
@@ -31,9 +33,19 @@ static inline T FN(grad)(T g, T p, bool maximize, double wd) {
     return wd != 0 ? FMA(p, (T)wd, g) : g;
 }
 
-/* Operand k, element i: unit-stride runs index typed pointers (so the
- * compiler can vectorise); others step by byte strides. */
+/* Operand k, element i. A run where every operand has unit stride indexes
+ * typed pointers in a loop of its own, which the compiler vectorises (ivdep:
+ * the operands are distinct tensors); other runs step by byte strides. */
 #define AT(k, i) (unit ? (T *)d[k] + (i) : (T *)(d[k] + (i) * st[k]))
+#define RUNS(nops, ...)                                                                \
+    if (FN(unit)(nops, st)) {                                                          \
+        const bool unit = true;                                                        \
+        _Pragma("GCC ivdep") for (int64_t i = 0; i < n; i++) __VA_ARGS__               \
+    } else {                                                                           \
+        const bool unit = false;                                                       \
+        for (int64_t i = 0; i < n; i++)                                                \
+            __VA_ARGS__                                                                \
+    }
 
 static bool FN(unit)(int nops, const int64_t *st) {
     for (int k = 0; k < nops; k++)
@@ -42,45 +54,59 @@ static bool FN(unit)(int nops, const int64_t *st) {
     return true;
 }
 
+/* One SGD element (flags as in adam_one). */
+static inline void FN(sgd_one)(T *p, const T *gp, T *buf, const sgd_ctx *c,
+                               bool momentum, bool fresh) {
+    T g = FN(grad)(*gp, *p, c->maximize, c->weight_decay);
+    if (momentum) {
+        T b = fresh ? g : FMA(g, (T)(1 - c->dampening), *buf * (T)c->momentum);
+        *buf = b;
+        g = c->nesterov ? FMA(b, (T)c->momentum, g) : b;
+    }
+    *p = FMA(g, (T)-c->lr, *p);
+}
+
 /* Operands: param, grad, momentum_buffer. */
 GD_OPTIM_LOOP static void FN(sgd_loop)(char **d, const int64_t *st, int64_t n,
                                        void *ctx) {
     const sgd_ctx c = *(const sgd_ctx *)ctx;
-    const bool unit = FN(unit)(3, st);
-    for (int64_t i = 0; i < n; i++) {
-        T *p = AT(0, i), *buf = AT(2, i);
-        T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
-        if (c.momentum != 0) {
-            T b = c.fresh ? g : FMA(g, (T)(1 - c.dampening), *buf * (T)c.momentum);
-            *buf = b;
-            g = c.nesterov ? FMA(b, (T)c.momentum, g) : b;
+    const bool momentum = c.momentum != 0;
+    if (FN(unit)(3, st) && !c.fresh) {
+        T *p = (T *)d[0], *g = (T *)d[1], *b = (T *)d[2];
+        if (momentum) {
+#pragma GCC ivdep
+            for (int64_t i = 0; i < n; i++)
+                FN(sgd_one)(p + i, g + i, b + i, &c, true, false);
+        } else {
+#pragma GCC ivdep
+            for (int64_t i = 0; i < n; i++)
+                FN(sgd_one)(p + i, g + i, b + i, &c, false, false);
         }
-        *p = FMA(g, (T)-c.lr, *p);
+        return;
     }
+    RUNS(3, { FN(sgd_one)(AT(0, i), AT(1, i), AT(2, i), &c, momentum, c.fresh); })
 }
 
 /* Operands: param, grad, sum. */
 GD_OPTIM_LOOP static void FN(adagrad_loop)(char **d, const int64_t *st, int64_t n,
                                            void *ctx) {
     const adagrad_ctx c = *(const adagrad_ctx *)ctx;
-    const bool unit = FN(unit)(3, st);
-    for (int64_t i = 0; i < n; i++) {
+    RUNS(3, {
         T *p = AT(0, i), *sum = AT(2, i);
         T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
         T s = FMA(g, g, *sum);
         *sum = s;
         T std = SQRT(s) + (T)c.eps;
         *p = *p + (T)-c.clr * g / std;
-    }
+    })
 }
 
 /* Operands: param, grad, square_avg, momentum_buffer, grad_avg. */
 GD_OPTIM_LOOP static void FN(rmsprop_loop)(char **d, const int64_t *st, int64_t n,
                                            void *ctx) {
     const rmsprop_ctx c = *(const rmsprop_ctx *)ctx;
-    const bool unit = FN(unit)(5, st);
     const T w = (T)(1 - c.alpha);
-    for (int64_t i = 0; i < n; i++) {
+    RUNS(5, {
         T *p = AT(0, i), *sq = AT(2, i);
         T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
         T s = FMA(w * g, g, *sq * (T)c.alpha);
@@ -103,47 +129,59 @@ GD_OPTIM_LOOP static void FN(rmsprop_loop)(char **d, const int64_t *st, int64_t 
         } else {
             *p = *p + (T)-c.lr * g / avg;
         }
+    })
+}
+
+/* One Adam element; the flags are constants in the common case's loop, so
+ * that loop has no branches and vectorises. */
+static inline void FN(adam_one)(T *p, const T *gp, T *ea, T *eas, T *mx,
+                                const adam_ctx *c, bool maximize, bool amsgrad,
+                                bool decay) {
+    const T w1 = (T)(1 - c->beta1), w2 = (T)(1 - c->beta2);
+    T g = *gp;
+    if (maximize)
+        g = -g;
+    if (decay) {
+        if (c->decoupled)
+            *p = *p * (T)c->decay;
+        else
+            g = FMA(*p, (T)c->weight_decay, g);
     }
+    T m = FN(lerp)(*ea, g, w1);
+    *ea = m;
+    T v = FMA(w2 * g, g, *eas * (T)c->beta2);
+    *eas = v;
+    if (amsgrad) {
+        v = FN(maximum)(*mx, v);
+        *mx = v;
+    }
+    T denom = SQRT(v) / (T)c->bias_correction2_sqrt + (T)c->eps;
+    *p = *p + (T)-c->step_size * m / denom;
 }
 
 /* Operands: param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq. */
 GD_OPTIM_LOOP static void FN(adam_loop)(char **d, const int64_t *st, int64_t n,
                                         void *ctx) {
     const adam_ctx c = *(const adam_ctx *)ctx;
-    const bool unit = FN(unit)(5, st);
-    const T w1 = (T)(1 - c.beta1), w2 = (T)(1 - c.beta2);
-    for (int64_t i = 0; i < n; i++) {
-        T *p = AT(0, i), *ea = AT(2, i), *eas = AT(3, i);
-        T g = *AT(1, i);
-        if (c.maximize)
-            g = -g;
-        if (c.weight_decay != 0) {
-            if (c.decoupled)
-                *p = *p * (T)c.decay;
-            else
-                g = FMA(*p, (T)c.weight_decay, g);
-        }
-        T m = FN(lerp)(*ea, g, w1);
-        *ea = m;
-        T v = FMA(w2 * g, g, *eas * (T)c.beta2);
-        *eas = v;
-        if (c.amsgrad) {
-            T *mx = AT(4, i);
-            v = FN(maximum)(*mx, v);
-            *mx = v;
-        }
-        T denom = SQRT(v) / (T)c.bias_correction2_sqrt + (T)c.eps;
-        *p = *p + (T)-c.step_size * m / denom;
+    const bool decay = c.weight_decay != 0;
+    if (FN(unit)(5, st) && !c.maximize && !c.amsgrad && !decay) {
+        T *p = (T *)d[0], *g = (T *)d[1], *ea = (T *)d[2], *eas = (T *)d[3];
+        for (int64_t i = OPT_CAT(adam_fast, SFX)(p, g, ea, eas, n, &c); i < n; i++)
+            FN(adam_one)(p + i, g + i, ea + i, eas + i, NULL, &c, false, false, false);
+        return;
     }
+    RUNS(5, {
+        FN(adam_one)(AT(0, i), AT(1, i), AT(2, i), AT(3, i), AT(4, i), &c, c.maximize,
+                     c.amsgrad, decay);
+    })
 }
 
 /* Operands: param, grad, square_avg, acc_delta. */
 GD_OPTIM_LOOP static void FN(adadelta_loop)(char **d, const int64_t *st, int64_t n,
                                             void *ctx) {
     const adadelta_ctx c = *(const adadelta_ctx *)ctx;
-    const bool unit = FN(unit)(4, st);
     const T w = (T)(1 - c.rho);
-    for (int64_t i = 0; i < n; i++) {
+    RUNS(4, {
         T *p = AT(0, i), *sq = AT(2, i), *acc = AT(3, i);
         T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
         T s = FMA(w * g, g, *sq * (T)c.rho);
@@ -152,16 +190,15 @@ GD_OPTIM_LOOP static void FN(adadelta_loop)(char **d, const int64_t *st, int64_t
         T delta = SQRT(*acc + (T)c.eps) / std * g;
         *acc = FMA(w * delta, delta, *acc * (T)c.rho);
         *p = FMA(delta, (T)-c.lr, *p);
-    }
+    })
 }
 
 /* Operands: param, grad, exp_avg, exp_avg_sq. */
 GD_OPTIM_LOOP static void FN(nadam_loop)(char **d, const int64_t *st, int64_t n,
                                          void *ctx) {
     const nadam_ctx c = *(const nadam_ctx *)ctx;
-    const bool unit = FN(unit)(4, st);
     const T w1 = (T)(1 - c.beta1), w2 = (T)(1 - c.beta2);
-    for (int64_t i = 0; i < n; i++) {
+    RUNS(4, {
         T *p = AT(0, i), *ea = AT(2, i), *eas = AT(3, i);
         T g = *AT(1, i);
         if (c.maximize)
@@ -179,16 +216,15 @@ GD_OPTIM_LOOP static void FN(nadam_loop)(char **d, const int64_t *st, int64_t n,
         T denom = SQRT(v / (T)c.bias_correction2) + (T)c.eps;
         T q = *p + (T)c.grad_coef * g / denom;
         *p = q + (T)c.avg_coef * m / denom;
-    }
+    })
 }
 
 /* Operands: param, grad, exp_avg, exp_inf. */
 GD_OPTIM_LOOP static void FN(adamax_loop)(char **d, const int64_t *st, int64_t n,
                                           void *ctx) {
     const adamax_ctx c = *(const adamax_ctx *)ctx;
-    const bool unit = FN(unit)(4, st);
     const T w1 = (T)(1 - c.beta1);
-    for (int64_t i = 0; i < n; i++) {
+    RUNS(4, {
         T *p = AT(0, i), *ea = AT(2, i), *ei = AT(3, i);
         T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
         T m = FN(lerp)(*ea, g, w1);
@@ -196,10 +232,11 @@ GD_OPTIM_LOOP static void FN(adamax_loop)(char **d, const int64_t *st, int64_t n
         T inf = FN(maximum)(*ei * (T)c.beta2, ABS(g) + (T)c.eps);
         *ei = inf;
         *p = *p + (T)-c.clr * m / inf;
-    }
+    })
 }
 
 #undef AT
+#undef RUNS
 #undef FN
 #undef OPT_CAT
 #undef OPT_CAT_

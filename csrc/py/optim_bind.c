@@ -52,8 +52,9 @@ static int create_state(PyObject *pstate, const state_spec *spec,
     gd_tensor *t = NULL;
     gd_status st;
     *out = NULL;
+    static const int64_t no_dims[1] = {0}; /* a 0-d shape, never read */
     if (spec->kind == STATE_COUNTER)
-        st = gd_full(scalar_dtype, 0, NULL, spec->init, &t);
+        st = gd_full(scalar_dtype, 0, no_dims, spec->init, &t);
     else if (spec->kind == STATE_FRESH)
         st = gd_empty(param->dtype, param->ndim, param->shape, &t);
     else

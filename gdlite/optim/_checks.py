@@ -51,3 +51,24 @@ def check_fused_params(group: dict) -> None:
                 "`fused=True` requires all the params to be floating point Tensors "
                 f"of supported devices: {_FUSED_DEVICES} but {p.dtype} and cpu"
             )
+
+
+def check_step_mode(
+    group: dict, what: str = "params and state_steps", xla: bool = True
+) -> None:
+    """What torch's step does on the CPU for capturable=True (refused: CUDA
+    graphs only) and differentiable=True (an in-place write into a leaf that
+    requires grad, refused), for a group with a gradient to apply."""
+    if group.get("capturable") and any(p.grad is not None for p in group["params"]):
+        devices = "['cuda', 'xpu', 'hpu', 'privateuseone'" + (
+            ", 'xla']" if xla else "]"
+        )
+        raise AssertionError(
+            f"If capturable=True, {what} must be on supported devices: {devices}."
+        )
+    if group.get("differentiable") and any(
+        p.grad is not None and p.requires_grad for p in group["params"]
+    ):
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )

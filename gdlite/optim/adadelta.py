@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _C
-from ._checks import check_eps, check_lr, check_weight_decay
+from ._checks import check_eps, check_lr, check_step_mode, check_weight_decay
 from .adam import _steps_to_tensors
 from .optimizer import Optimizer, _scalar_dtype
 
@@ -62,6 +62,8 @@ class Adadelta(Optimizer):
         state = self.state
         scalar = _scalar_dtype()
         for g in self.param_groups:
+            if g.get("capturable") or g.get("differentiable"):
+                check_step_mode(g, xla=False)
             adadelta(
                 g["params"],
                 state,

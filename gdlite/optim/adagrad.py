@@ -11,6 +11,7 @@ from ._checks import (
     check_fused,
     check_fused_params,
     check_lr,
+    check_step_mode,
     check_weight_decay,
 )
 from .adam import _steps_to_tensors
@@ -81,6 +82,8 @@ class Adagrad(Optimizer):
         scalar = _scalar_dtype()
         initial = self.defaults["initial_accumulator_value"]
         for g in self.param_groups:
+            if g.get("capturable") or g.get("differentiable"):
+                check_step_mode(g)
             if g["fused"]:
                 check_fused_params(g)
             adagrad(

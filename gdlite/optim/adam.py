@@ -13,6 +13,7 @@ from ._checks import (
     check_fused,
     check_fused_params,
     check_lr,
+    check_step_mode,
     check_weight_decay,
 )
 from .optimizer import Optimizer, _scalar_dtype
@@ -104,6 +105,8 @@ class Adam(Optimizer):
         state = self.state
         scalar = _scalar_dtype()
         for g in self.param_groups:
+            if g.get("capturable") or g.get("differentiable"):
+                check_step_mode(g)
             if g["fused"]:
                 check_fused_params(g)
             beta1, beta2 = g["betas"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import _C
 from .._tensor import Tensor
-from ._checks import check_fused, check_fused_params
+from ._checks import check_fused, check_fused_params, check_step_mode
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -69,6 +69,8 @@ class SGD(Optimizer):
         sgd = _C.sgd
         state = self.state
         for g in self.param_groups:
+            if g.get("capturable") or g.get("differentiable"):
+                check_step_mode(g)
             if g["fused"]:
                 check_fused_params(g)
             sgd(
