@@ -5,9 +5,10 @@ Each scenario is written once, as course code is written (``torch.optim.SGD``,
 once with PyTorch, the oracle, and once with gdlite, from the same inputs.
 Every recorded loss and parameter must agree to a few float32 ulp, and is
 checked bit for bit separately: the scenarios that are not bit-identical are
-marked, with the operation that first differs. The course's published values (course-material.md section 8,
-produced with torch 1.13) are checked to its stated tolerance, 1e-5 absolute
-on parameters unless the section says otherwise.
+marked, with the operation that first differs. The course's published values
+(course-material.md section 8, produced with torch 1.13) are checked to its
+stated tolerance, 1e-5 absolute on parameters unless the section says
+otherwise.
 """
 
 from __future__ import annotations
