@@ -22,12 +22,15 @@ TOLERANCE = {
 }
 
 
-def leaf_pair(values: np.ndarray, transpose: bool = False) -> tuple[Any, Any]:
-    """The same leaf in torch and gdlite; transpose: a non-contiguous leaf."""
+def leaf_pair(values: np.ndarray, layout: str = "contiguous") -> tuple[Any, Any]:
+    """The same leaf in torch and gdlite: contiguous, "transposed" (values
+    transposed), or "sliced" (every other column of values, not dense)."""
     t = torch.tensor(values)
     g = G.tensor(values)
-    if transpose:
+    if layout == "transposed":
         t, g = t.t(), g.t()
+    elif layout == "sliced":
+        t, g = t[:, ::2], g[:, ::2]
     return t.detach().requires_grad_(), g.detach().requires_grad_()
 
 
@@ -70,7 +73,7 @@ def run_pair(
     dtype: str = "float32",
     steps: int = 20,
     seed: int = 0,
-    transpose: bool = False,
+    layout: str = "contiguous",
     grads: Callable[[np.random.Generator, tuple], np.ndarray] | None = None,
     groups: Callable[[list], Any] | None = None,
 ) -> tuple[Any, Any, list, list]:
@@ -78,8 +81,7 @@ def run_pair(
     after each; returns (gdlite optimizer, torch optimizer, params, params)."""
     rng = np.random.default_rng(seed)
     pairs = [
-        leaf_pair(np.array(rng.standard_normal(s), dtype=dtype), transpose)
-        for s in shapes
+        leaf_pair(np.array(rng.standard_normal(s), dtype=dtype), layout) for s in shapes
     ]
     tparams = [t for t, _ in pairs]
     gparams = [g for _, g in pairs]

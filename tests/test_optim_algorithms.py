@@ -28,13 +28,16 @@ CASES = [
     ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.2, maximize=True)),
     ("Adam", dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True)),
     ("Adam", dict(lr=0.01, eps=1e-3, foreach=False)),
+    ("Adam", dict(lr=0.01, fused=True)),
     ("AdamW", dict()),
     ("AdamW", dict(lr=0.02, weight_decay=0.3, amsgrad=True)),
     ("AdamW", dict(lr=0.02, maximize=True, betas=(0.3, 0.4))),
+    ("AdamW", dict(lr=0.02, amsgrad=True, fused=True)),
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, eps=1e-3, maximize=True)),
+    ("Adagrad", dict(lr=0.1, fused=True)),
     ("RMSprop", dict()),
     ("RMSprop", dict(lr=0.01, alpha=0.7)),
     ("RMSprop", dict(lr=0.01, centered=True)),
@@ -69,11 +72,18 @@ def test_trajectory(case: tuple, dtype: str) -> None:
     run_pair(name, kwargs, [(7,), (3, 4), ()], dtype=dtype)
 
 
-@pytest.mark.parametrize("case", CASES[::3], ids=case_id)
-def test_non_contiguous_params(case: tuple) -> None:
-    # Transposed leaves, as torch's tests make them; grads are contiguous.
+# torch's fused CPU kernels pair the elements of a non-contiguous parameter
+# with its contiguous grad by memory order, which is not an update to match.
+UNFUSED = [case for case in CASES if not case[1].get("fused")]
+
+
+@pytest.mark.parametrize("layout", ["transposed", "sliced"])
+@pytest.mark.parametrize("case", UNFUSED[::3], ids=case_id)
+def test_non_contiguous_params(case: tuple, layout: str) -> None:
+    # Transposed leaves, as torch's tests make them, and leaves that skip
+    # every other column; grads are contiguous.
     name, kwargs = case
-    run_pair(name, kwargs, [(4, 5), (3, 6)], transpose=True, steps=10)
+    run_pair(name, kwargs, [(4, 6), (3, 8)], layout=layout, steps=10)
 
 
 @pytest.mark.parametrize("case", CASES[::4], ids=case_id)

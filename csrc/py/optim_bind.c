@@ -12,7 +12,8 @@ typedef enum {
     STATE_LIKE,    /* the parameter's shape and dtype, filled with `init` */
     STATE_COUNTER, /* 0-d, the scalar dtype, holding `init` (step, mu_product) */
     STATE_FRESH,   /* SGD's momentum_buffer: absent or None until a first step
-                      fills it with the gradient */
+                      fills it with the gradient (zeros until then, should the
+                      step fail) */
 } state_kind;
 
 typedef struct {
@@ -45,8 +46,8 @@ static void group_release(group_t *g, int nspecs) {
 }
 
 /* A new state tensor for `param` as the spec says, stored in the parameter's
- * state dict under its key; *out is an owned reference. 0 or -1. */
-static int create_state(PyObject *pstate, const state_spec *spec,
+ * state dict under `key`; *out is an owned reference. 0 or -1. */
+static int create_state(PyObject *pstate, const state_spec *spec, PyObject *key,
                         const gd_tensor *param, gd_dtype scalar_dtype,
                         gd_tensor **out) {
     gd_tensor *t = NULL;
@@ -56,14 +57,14 @@ static int create_state(PyObject *pstate, const state_spec *spec,
     if (spec->kind == STATE_COUNTER)
         st = gd_full(scalar_dtype, 0, no_dims, spec->init, &t);
     else if (spec->kind == STATE_FRESH)
-        st = gd_empty(param->dtype, param->ndim, param->shape, &t);
+        st = gd_zeros(param->dtype, param->ndim, param->shape, &t);
     else
         st = gd_full(param->dtype, param->ndim, param->shape, spec->init, &t);
     if (st)
         return gdpy_raise_int(st);
     gd_tensor_incref(t);
     PyObject *obj = gdpy_wrap(t); /* steals one reference */
-    if (!obj || PyDict_SetItemString(pstate, spec->key, obj) < 0) {
+    if (!obj || PyDict_SetItem(pstate, key, obj) < 0) {
         Py_XDECREF(obj);
         gd_tensor_decref(t);
         return -1;
@@ -90,19 +91,23 @@ static PyObject *param_state(PyObject *state, PyObject *param) {
  * parameters whose grad is None are left out, as torch does. 0 or -1. */
 static int gather(PyObject *params_obj, PyObject *state, int nspecs,
                   const state_spec *specs, gd_dtype scalar_dtype, group_t *g) {
-    PyObject *fast = NULL;
+    PyObject *fast = NULL, *keys[MAX_STATES] = {NULL};
     int rc = -1;
     bool any_state = false;
     memset(g, 0, sizeof *g);
     for (int k = 0; k < nspecs; k++)
         any_state = any_state || specs[k].used;
+    /* The keys as str objects once per call, not once per lookup. */
+    for (int k = 0; k < nspecs; k++)
+        if (!(keys[k] = PyUnicode_InternFromString(specs[k].key)))
+            goto done;
     if (any_state && !PyDict_Check(state)) {
         PyErr_Format(PyExc_TypeError, "optimizer state must be a dict, not %.200s",
                      Py_TYPE(state)->tp_name);
-        return -1;
+        goto done;
     }
     if (!(fast = PySequence_Fast(params_obj, "params must be a list of Tensors")))
-        return -1;
+        goto done;
     Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
     if (len > INT_MAX / 8) {
         PyErr_SetString(PyExc_ValueError, "too many parameters in one group");
@@ -155,11 +160,14 @@ static int gather(PyObject *params_obj, PyObject *state, int nspecs,
             const state_spec *spec = &specs[k];
             if (!spec->used)
                 continue;
-            PyObject *v = empty ? NULL : PyDict_GetItemString(pstate, spec->key);
+            PyObject *v = empty ? NULL : PyDict_GetItemWithError(pstate, keys[k]);
+            if (!v && PyErr_Occurred())
+                goto done;
             if (spec->kind == STATE_FRESH && v == Py_None)
                 v = NULL;
             if (!v && (empty || spec->kind == STATE_FRESH)) {
-                if (create_state(pstate, spec, p, scalar_dtype, &g->states[k][i]) < 0)
+                if (create_state(pstate, spec, keys[k], p, scalar_dtype,
+                                 &g->states[k][i]) < 0)
                     goto done;
                 g->fresh[i] = spec->kind == STATE_FRESH;
                 continue;
@@ -180,7 +188,9 @@ static int gather(PyObject *params_obj, PyObject *state, int nspecs,
     }
     rc = 0;
 done:
-    Py_DECREF(fast);
+    Py_XDECREF(fast);
+    for (int k = 0; k < nspecs; k++)
+        Py_XDECREF(keys[k]);
     return rc;
 }
 
