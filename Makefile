@@ -41,6 +41,10 @@ test: install  ## run the whole test suite
 bench: install  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_autograd.py
+	$(PY) benchmarks/bench_indexing.py
+	$(PY) benchmarks/bench_optim.py
+	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_training.py
 
 asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
