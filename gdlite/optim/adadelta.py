@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C
-from ._checks import check_eps, check_lr, check_step_mode, check_weight_decay
-from .adam import _steps_to_tensors
-from .optimizer import Optimizer, _scalar_dtype
+from ._checks import check_eps, check_lr, check_weight_decay
+from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
 
@@ -46,32 +44,23 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            _steps_to_tensors(self, group)
+    _group_defaults = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "capturable": False,
+    }
+    _step_counters = ("step",)
+    _step_mode_xla = False
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One Adadelta update of every parameter that has a gradient."""
-        loss = None if closure is None else self._run_closure(closure)
-        adadelta = _C.adadelta
-        state = self.state
-        scalar = _scalar_dtype()
-        for g in self.param_groups:
-            if g.get("capturable") or g.get("differentiable"):
-                check_step_mode(g, xla=False)
-            adadelta(
-                g["params"],
-                state,
-                g["lr"],
-                g["rho"],
-                g["eps"],
-                g["weight_decay"],
-                g["maximize"],
-                scalar,
-            )
-        return loss
+    def _update_group(self, g: dict[str, Any], state: Any, scalar: Any) -> None:
+        _C.adadelta(
+            g["params"],
+            state,
+            g["lr"],
+            g["rho"],
+            g["eps"],
+            g["weight_decay"],
+            g["maximize"],
+            scalar,
+        )

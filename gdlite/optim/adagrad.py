@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C, full_like, tensor
 from ._checks import (
     check_eps,
     check_fused,
-    check_fused_params,
     check_lr,
-    check_step_mode,
     check_weight_decay,
 )
-from .adam import _steps_to_tensors
 from .optimizer import Optimizer, _scalar_dtype
 
 __all__ = ["Adagrad"]
@@ -65,36 +61,23 @@ class Adagrad(Optimizer):
                 state["step"] = tensor(0.0, dtype=_scalar_dtype())
                 state["sum"] = full_like(p, initial_accumulator_value)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-            _steps_to_tensors(self, group)
+    _group_defaults = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "fused": None,
+    }
+    _step_counters = ("step",)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One Adagrad update of every parameter that has a gradient."""
-        loss = None if closure is None else self._run_closure(closure)
-        adagrad = _C.adagrad
-        state = self.state
-        scalar = _scalar_dtype()
-        initial = self.defaults["initial_accumulator_value"]
-        for g in self.param_groups:
-            if g.get("capturable") or g.get("differentiable"):
-                check_step_mode(g)
-            if g["fused"]:
-                check_fused_params(g)
-            adagrad(
-                g["params"],
-                state,
-                g["lr"],
-                g["lr_decay"],
-                g["weight_decay"],
-                g["eps"],
-                g["maximize"],
-                initial,
-                scalar,
-            )
-        return loss
+    def _update_group(self, g: dict[str, Any], state: Any, scalar: Any) -> None:
+        _C.adagrad(
+            g["params"],
+            state,
+            g["lr"],
+            g["lr_decay"],
+            g["weight_decay"],
+            g["eps"],
+            g["maximize"],
+            self.defaults["initial_accumulator_value"],
+            scalar,
+        )

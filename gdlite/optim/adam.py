@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C
@@ -11,12 +10,10 @@ from ._checks import (
     check_betas,
     check_eps,
     check_fused,
-    check_fused_params,
     check_lr,
-    check_step_mode,
     check_weight_decay,
 )
-from .optimizer import Optimizer, _scalar_dtype
+from .optimizer import Optimizer
 
 __all__ = ["Adam"]
 
@@ -86,53 +83,29 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         check_fused(self, fused, differentiable, foreach)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-            _steps_to_tensors(self, group)
+    _group_defaults = {
+        "amsgrad": False,
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "fused": None,
+    }
+    _step_counters = ("step",)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One Adam update of every parameter that has a gradient."""
-        loss = None if closure is None else self._run_closure(closure)
-        adam = _C.adam
-        state = self.state
-        scalar = _scalar_dtype()
-        for g in self.param_groups:
-            if g.get("capturable") or g.get("differentiable"):
-                check_step_mode(g)
-            if g["fused"]:
-                check_fused_params(g)
-            beta1, beta2 = g["betas"]
-            adam(
-                g["params"],
-                state,
-                g["lr"],
-                beta1,
-                beta2,
-                g["eps"],
-                g["weight_decay"],
-                g["amsgrad"],
-                g["maximize"],
-                g["decoupled_weight_decay"],
-                scalar,
-            )
-        return loss
-
-
-def _steps_to_tensors(opt: Optimizer, group: dict, keys: tuple = ("step",)) -> None:
-    """Old state dicts kept step counts as numbers: torch makes them tensors."""
-    from .. import tensor
-
-    for p in group["params"]:
-        p_state = opt.state.get(p, [])
-        if len(p_state) != 0:
-            for key in keys:
-                if key in p_state and not isinstance(p_state[key], Tensor):
-                    p_state[key] = tensor(float(p_state[key]), dtype=_scalar_dtype())
+    def _update_group(self, g: dict[str, Any], state: Any, scalar: Any) -> None:
+        beta1, beta2 = g["betas"]
+        _C.adam(
+            g["params"],
+            state,
+            g["lr"],
+            beta1,
+            beta2,
+            g["eps"],
+            g["weight_decay"],
+            g["amsgrad"],
+            g["maximize"],
+            g["decoupled_weight_decay"],
+            scalar,
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C
@@ -10,11 +9,9 @@ from ._checks import (
     check_betas,
     check_eps,
     check_lr,
-    check_step_mode,
     check_weight_decay,
 )
-from .adam import _steps_to_tensors
-from .optimizer import Optimizer, _scalar_dtype
+from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
 
@@ -51,34 +48,24 @@ class Adamax(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            _steps_to_tensors(self, group)
+    _group_defaults = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "capturable": False,
+    }
+    _step_counters = ("step",)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One Adamax update of every parameter that has a gradient."""
-        loss = None if closure is None else self._run_closure(closure)
-        adamax = _C.adamax
-        state = self.state
-        scalar = _scalar_dtype()
-        for g in self.param_groups:
-            if g.get("capturable") or g.get("differentiable"):
-                check_step_mode(g)
-            beta1, beta2 = g["betas"]
-            adamax(
-                g["params"],
-                state,
-                g["lr"],
-                beta1,
-                beta2,
-                g["eps"],
-                g["weight_decay"],
-                g["maximize"],
-                scalar,
-            )
-        return loss
+    def _update_group(self, g: dict[str, Any], state: Any, scalar: Any) -> None:
+        beta1, beta2 = g["betas"]
+        _C.adamax(
+            g["params"],
+            state,
+            g["lr"],
+            beta1,
+            beta2,
+            g["eps"],
+            g["weight_decay"],
+            g["maximize"],
+            scalar,
+        )

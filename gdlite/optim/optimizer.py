@@ -9,9 +9,7 @@ layout, and the step and state-dict hooks.
 
 from __future__ import annotations
 
-import functools
 import warnings
-import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -22,6 +20,13 @@ from .. import _C
 from .._creation import get_default_dtype
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
+from ._checks import check_fused_params, check_step_mode
+from ._hooks import (
+    RemovableHandle,
+    _with_hooks,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 
 __all__ = [
     "Optimizer",
@@ -40,46 +45,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """Removes the hook it was returned for (torch.utils.hooks.RemovableHandle)."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict: dict) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
-
-
-_global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
-_global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
-
-
-def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
-    """A hook(optimizer, args, kwargs) run before every optimizer's step."""
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
-    """A hook(optimizer, args, kwargs) run after every optimizer's step."""
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
 
 
 def _typename(obj: Any) -> str:
@@ -104,49 +69,20 @@ def _scalar_dtype() -> Any:
     return _C.float64 if get_default_dtype() == _C.float64 else _C.float32
 
 
-def _with_hooks(step: Callable) -> Callable:
-    """Wraps a subclass's step with the global and per-optimizer step hooks."""
-
-    @functools.wraps(step)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        self = args[0]
-        if not (
-            _global_optimizer_pre_hooks
-            or _global_optimizer_post_hooks
-            or self._optimizer_step_pre_hooks
-            or self._optimizer_step_post_hooks
-        ):
-            return step(*args, **kwargs)
-        for pre_hook in chain(
-            _global_optimizer_pre_hooks.values(),
-            self._optimizer_step_pre_hooks.values(),
-        ):
-            result = pre_hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(
-                        f"{step} must return None or a tuple of (new_args, new_kwargs),"
-                        f" but got {result}."
-                    )
-        out = step(*args, **kwargs)
-        for post_hook in chain(
-            self._optimizer_step_post_hooks.values(),
-            _global_optimizer_post_hooks.values(),
-        ):
-            post_hook(self, args, kwargs)
-        return out
-
-    wrapper.hooked = True  # type: ignore[attr-defined]
-    return wrapper
-
-
 class Optimizer:
     """Base class of the optimizers: parameter groups, state and hooks.
 
-    Subclasses define ``step``; it runs the step hooks around it.
+    gdlite's algorithms define ``_update_group`` (one core call for a group);
+    other subclasses define ``step``, which runs the step hooks around it.
     """
+
+    # What an algorithm declares: PyTorch's values for options that state
+    # dicts saved before the option existed lack; which state entries are
+    # 0-d counters (made tensors on load); how its step-mode error reads.
+    _group_defaults: dict[str, Any] = {}
+    _step_counters: tuple[str, ...] = ()
+    _step_mode_what = "params and state_steps"
+    _step_mode_xla = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -203,6 +139,11 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_defaults.items():
+                group.setdefault(key, value)
+            if self._step_counters:
+                _steps_to_tensors(self, group, self._step_counters)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -398,8 +339,23 @@ class Optimizer:
                             p.grad.requires_grad_(False)
                         p.grad.zero_()
 
+    @_with_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter with a gradient (subclasses)."""
+        """One update of every parameter that has a gradient: the closure
+        (under grad mode) first, then one core call per parameter group."""
+        loss = self._run_closure(closure)
+        state = self.state
+        scalar = _scalar_dtype()
+        for group in self.param_groups:
+            if group.get("capturable") or group.get("differentiable"):
+                check_step_mode(group, self._step_mode_what, self._step_mode_xla)
+            if group.get("fused"):
+                check_fused_params(group)
+            self._update_group(group, state, scalar)
+        return loss
+
+    def _update_group(self, group: dict[str, Any], state: Any, scalar: Any) -> None:
+        """The algorithm's core call for one group (gdlite's optimizers)."""
         raise NotImplementedError
 
     def _run_closure(self, closure: Callable[[], Any] | None) -> Any:
@@ -479,3 +435,15 @@ class Optimizer:
         if not param_set.isdisjoint(set(param_group["params"])):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+
+def _steps_to_tensors(opt: Optimizer, group: dict, keys: tuple = ("step",)) -> None:
+    """Old state dicts kept step counts as numbers: torch makes them tensors."""
+    from .. import tensor
+
+    for p in group["params"]:
+        p_state = opt.state.get(p, [])
+        if len(p_state) != 0:
+            for key in keys:
+                if key in p_state and not isinstance(p_state[key], Tensor):
+                    p_state[key] = tensor(float(p_state[key]), dtype=_scalar_dtype())

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import _C
 from .._tensor import Tensor
-from ._checks import check_fused, check_fused_params, check_step_mode
+from ._checks import check_fused
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -54,33 +53,22 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         check_fused(self, fused, differentiable, foreach)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults = {
+        "nesterov": False,
+        "maximize": False,
+        "foreach": None,
+        "differentiable": False,
+        "fused": False,
+    }
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One SGD update of every parameter that has a gradient."""
-        loss = None if closure is None else self._run_closure(closure)
-        sgd = _C.sgd
-        state = self.state
-        for g in self.param_groups:
-            if g.get("capturable") or g.get("differentiable"):
-                check_step_mode(g)
-            if g["fused"]:
-                check_fused_params(g)
-            sgd(
-                g["params"],
-                state,
-                g["lr"],
-                g["momentum"],
-                g["dampening"],
-                g["weight_decay"],
-                g["nesterov"],
-                g["maximize"],
-            )
-        return loss
+    def _update_group(self, g: dict[str, Any], state: Any, scalar: Any) -> None:
+        _C.sgd(
+            g["params"],
+            state,
+            g["lr"],
+            g["momentum"],
+            g["dampening"],
+            g["weight_decay"],
+            g["nesterov"],
+            g["maximize"],
+        )
