@@ -109,7 +109,7 @@ from ._random import (
 )
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
-from ._types import Size, device, return_types
+from ._types import Size, device, return_types, typename
 
 dtype = _C.dtype
 float32 = float = _C.float32

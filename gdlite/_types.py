@@ -121,3 +121,23 @@ class return_types:  # noqa: N801 - torch's namespace name
     class min(_ValuesIndices):  # noqa: N801
         __slots__ = ()
         _name = "min"
+
+
+def typename(obj: Any) -> str:
+    """torch.typename: a tensor's legacy type name (``gdlite.FloatTensor``),
+    else the object's module and qualified name."""
+    from . import _C
+
+    if isinstance(obj, _C.TensorBase):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    if module in ("", "builtins"):
+        return qualname
+    return f"{module}.{qualname}"

@@ -4,39 +4,18 @@ that remove them (torch.optim's hook API)."""
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
+
+from ..utils.hooks import RemovableHandle
 
 __all__ = [
     "RemovableHandle",
     "register_optimizer_step_post_hook",
     "register_optimizer_step_pre_hook",
 ]
-
-
-class RemovableHandle:
-    """Removes the hook it was returned for (torch.utils.hooks.RemovableHandle)."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict: dict) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 _global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()

@@ -20,6 +20,7 @@ from .. import _C
 from .._creation import get_default_dtype
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
+from .._types import typename
 from ._checks import check_fused_params, check_step_mode
 from ._hooks import (
     RemovableHandle,
@@ -45,23 +46,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-def _typename(obj: Any) -> str:
-    """torch.typename with gdlite's spelling of tensor types."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    if module in ("", "builtins"):
-        return qualname
-    return f"{module}.{qualname}"
 
 
 def _scalar_dtype() -> Any:
@@ -107,7 +91,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be "
-                "an iterable of Tensors or dicts, but got " + _typename(params)
+                "an iterable of Tensors or dicts, but got " + typename(params)
             )
         self.state: defaultdict[Tensor, Any] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -400,7 +384,7 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError(
                     "optimizer can only optimize Tensors, "
-                    "but one of the params is " + _typename(param)
+                    "but one of the params is " + typename(param)
                 )
             if not self.defaults.get("differentiable", None) and not (
                 param.is_leaf or param.retains_grad

@@ -1,5 +1,6 @@
-"""Utilities under torch.utils's names: ``gdlite.utils.data``."""
+"""Utilities under torch.utils's names: ``gdlite.utils.data``,
+``gdlite.utils.hooks``."""
 
-from . import data
+from . import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

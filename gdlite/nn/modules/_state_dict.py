@@ -10,8 +10,8 @@ from typing import Any
 
 from ... import _C
 from ..._grad_mode import no_grad
+from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
-from ._hooks import RemovableHandle
 
 __all__ = ["StateDictMixin"]
 

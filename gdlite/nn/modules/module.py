@@ -8,28 +8,12 @@ from typing import Any
 
 from ... import _C
 from ..._grad_mode import no_grad
+from ..._types import typename
+from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
-from ._hooks import RemovableHandle
 from ._state_dict import StateDictMixin, _IncompatibleKeys
 
 __all__ = ["Module", "RemovableHandle", "_IncompatibleKeys"]
-
-
-def _typename(obj: Any) -> str:
-    """torch.typename: a tensor's legacy type name, else module.qualname."""
-    if isinstance(obj, _C.TensorBase):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    if module in ("", "builtins"):
-        return qualname
-    return f"{module}.{qualname}"
 
 
 def _addindent(s_: str, num_spaces: int) -> str:
@@ -94,7 +78,7 @@ class Module(StateDictMixin):
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
+            raise TypeError(f"buffer name should be a string. Got {typename(name)}")
         if "." in name:
             raise KeyError('buffer name can\'t contain "."')
         if name == "":
@@ -103,7 +87,7 @@ class Module(StateDictMixin):
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, _C.TensorBase):
             raise TypeError(
-                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                 "(gdlite Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -119,7 +103,7 @@ class Module(StateDictMixin):
                 "cannot assign parameter before Module.__init__() call"
             )
         if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
+            raise TypeError(f"parameter name should be a string. Got {typename(name)}")
         if "." in name:
             raise KeyError('parameter name can\'t contain "."')
         if name == "":
@@ -130,7 +114,7 @@ class Module(StateDictMixin):
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                f"cannot assign '{typename(param)}' object to parameter '{name}' "
                 "(gdlite.nn.Parameter or None required)"
             )
         elif param.grad_fn:
@@ -146,9 +130,9 @@ class Module(StateDictMixin):
     def add_module(self, name: str, module: Module | None) -> None:
         """Adds a child module (or None) under ``name``."""
         if not isinstance(module, Module) and module is not None:
-            raise TypeError(f"{_typename(module)} is not a Module subclass")
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+            raise TypeError(f"module name should be a string. Got {typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
@@ -238,7 +222,7 @@ class Module(StateDictMixin):
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                    f"cannot assign '{typename(value)}' as parameter '{name}' "
                     "(gdlite.nn.Parameter or None expected)"
                 )
             self.register_parameter(name, value)
@@ -259,7 +243,7 @@ class Module(StateDictMixin):
             elif modules is not None and name in modules:
                 if value is not None:
                     raise TypeError(
-                        f"cannot assign '{_typename(value)}' as child module '{name}' "
+                        f"cannot assign '{typename(value)}' as child module '{name}' "
                         "(gdlite.nn.Module or None expected)"
                     )
                 modules[name] = value
@@ -268,7 +252,7 @@ class Module(StateDictMixin):
                 if isinstance(value, Buffer) or buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, _C.TensorBase):
                         raise TypeError(
-                            f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                            f"cannot assign '{typename(value)}' as buffer '{name}' "
                             "(gdlite.nn.Buffer, gdlite.Tensor or None expected)"
                         )
                     if isinstance(value, Buffer):

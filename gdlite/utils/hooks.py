@@ -1,4 +1,5 @@
-"""RemovableHandle: what hook registration returns, as torch.utils.hooks."""
+"""RemovableHandle: what hook registration returns (modules, optimizers),
+as torch.utils.hooks."""
 
 from __future__ import annotations
 
