@@ -168,7 +168,7 @@ static gd_status bw_minimum(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * node saved (SAVED_SELF or SAVED_RESULT; NULL when nothing). */
 #define UNARY_RULE(name, SAVED, EXPR)                                                  \
     static gd_status name(gd_node *node, gd_tensor *g, gd_tensor **gi) {               \
-        RULE_CTX(c);                                                              \
+        RULE_CTX(c);                                                                   \
         gd_tensor *s = SAVED;                                                          \
         (void)s;                                                                       \
         if (NEED(0))                                                                   \
@@ -271,7 +271,8 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
             give(&c, track(&c, gd_full(m->dtype, m->ndim, m->shape, share, &out), &out),
                  &gi[0]);
         else
-            give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count), &gi[0]);
+            give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count),
+                 &gi[0]);
     } else if (NEED(0)) {
         give(&c, bin_num(&c, GD_OP_DIV, unreduce(&c, node, g, true), count), &gi[0]);
     }

@@ -15,7 +15,7 @@ typedef struct {
     int n;
     gd_tensor *tmp[40]; /* entries below n only: not zeroed up front */
 } rule_ctx;
-#define RULE_CTX(c)                                                                   \
+#define RULE_CTX(c)                                                                    \
     rule_ctx c;                                                                        \
     c.st = GD_OK;                                                                      \
     c.n = 0
