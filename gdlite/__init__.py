@@ -36,6 +36,7 @@ from ._creation import (
 )
 from ._functional import (
     add,
+    addmm,
     all,
     allclose,
     amax,

@@ -45,6 +45,9 @@ from ._gathering import (
     take_along_dim as take_along_dim,
 )
 from ._linalg import (
+    addmm as addmm,
+)
+from ._linalg import (
     bmm as bmm,
 )
 from ._linalg import (

@@ -1,4 +1,4 @@
-"""Matrix products in PyTorch's signatures: matmul, mm, mv, dot, bmm."""
+"""Matrix products in PyTorch's signatures: matmul, mm, mv, dot, bmm, addmm."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def mm(input: Any, mat2: Any) -> Any:
     if mat2.dim() != 2:
         raise RuntimeError("mat2 must be a matrix")
     return _C.matmul(input, mat2)
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+    """``beta * input + alpha * (mat1 @ mat2)``, input broadcast to the result:
+    one recorded op (AddmmBackward0), as nn.Linear uses it."""
+    return _C.addmm(input, mat1, mat2, beta, alpha)
 
 
 def mv(input: Any, vec: Any) -> Any:

@@ -456,7 +456,8 @@ def _attach_methods() -> None:
     for name in (
         "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod cumsum max min "
         "amax amin "
-        "argmax argmin var std norm any all matmul mm mv dot bmm isnan isinf isfinite "
+        "argmax argmin var std norm any all matmul mm mv dot bmm addmm isnan isinf "
+        "isfinite "
         "softmax log_softmax"
     ).split():
         setattr(Tensor, name, getattr(F, name))

@@ -469,6 +469,49 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* alpha * (x @ y) with x or y transposed first, or the result transposed
+ * after: the product PyTorch's mm_mat1/mm_mat2_backward compute. */
+static gd_tensor *scaled_mm(rule_ctx *c, gd_tensor *x, bool tx, gd_tensor *y, bool ty,
+                            bool t_out, double alpha) {
+    gd_tensor *t = NULL;
+    if (c->st || !x || !y)
+        return NULL;
+    if (tx)
+        x = track(c, gd_transpose(x, 0, 1, &t), &t);
+    if (ty && x)
+        y = track(c, gd_transpose(y, 0, 1, &t), &t);
+    gd_tensor *r = x && y ? track(c, gd_matmul(x, y, &t), &t) : NULL;
+    if (t_out && r)
+        r = track(c, gd_transpose(r, 0, 1, &t), &t);
+    return alpha == 1 || !r ? r : bin_num(c, GD_OP_MUL, r, alpha);
+}
+
+/* self: grad * beta (summed to self's shape by the engine);
+ * mat1: alpha * grad @ mat2^T; mat2: alpha * mat1^T @ grad. A matrix that was
+ * column-major (args.i[0] for mat1, i[1] for mat2; weight.t() is) gets its
+ * gradient computed transposed, in the same layout, as PyTorch does. */
+static gd_status bw_addmm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    RULE_CTX(c);
+    double beta = node->args.beta, alpha = node->args.alpha;
+    if (NEED(0))
+        give(&c, beta == 1 ? g : bin_num(&c, GD_OP_MUL, g, beta), &gi[0]);
+    if (NEED(1)) {
+        gd_tensor *mat2 = SAVED_INPUT2;
+        if (node->args.i[0])
+            give(&c, scaled_mm(&c, mat2, false, g, true, true, alpha), &gi[1]);
+        else
+            give(&c, scaled_mm(&c, g, false, mat2, true, false, alpha), &gi[1]);
+    }
+    if (NEED(2)) {
+        gd_tensor *mat1 = SAVED_OTHER;
+        if (node->args.i[1])
+            give(&c, scaled_mm(&c, g, true, mat1, false, true, alpha), &gi[2]);
+        else
+            give(&c, scaled_mm(&c, mat1, true, g, false, false, alpha), &gi[2]);
+    }
+    return finish(&c);
+}
+
 /* ---- scans -------------------------------------------------------------- */
 
 /* self: grad.flip(dim).cumsum(dim).flip(dim), a cumsum from the end */

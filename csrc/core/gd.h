@@ -345,6 +345,10 @@ gd_status gd_scan(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
 
 /* torch.matmul: 1-D/2-D/batched with broadcasting of batch dims. */
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out);
+/* torch.addmm: beta * self + alpha * (mat1 @ mat2), self broadcast to the
+ * result; with beta == 0 self's values are not read. */
+gd_status gd_addmm(const gd_tensor *self, const gd_tensor *mat1, const gd_tensor *mat2,
+                   double beta, double alpha, gd_tensor **out);
 /* The naive triple loop the BLAS path is tested against (2-D only). */
 gd_status gd_matmul_reference(const gd_tensor *a, const gd_tensor *b, gd_tensor **out);
 
@@ -508,7 +512,8 @@ typedef struct gd_op_args {
     bool keepdim;
     double param; /* var/std correction, norm p */
     bool has_min, has_max;
-    double min, max; /* clamp bounds */
+    double min, max;    /* clamp bounds */
+    double alpha, beta; /* addmm's scalars */
     /* The decomposition a caller knows it records (x.t(), torch.bmm); others
      * are chosen by the core from the operands. */
     gd_decomposition decomposition;

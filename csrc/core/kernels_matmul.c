@@ -13,23 +13,35 @@ typedef struct {
     int64_t rs, cs;
 } mat_ref;
 
-#define NAIVE_MM(name, T, ACC)                                                         \
-    static void name(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, T *c) {    \
+/* c = beta * c + alpha * (a @ b), in PyTorch's order: the product summed in
+ * the element type, then scaled and added; with beta == 0, c is only written. */
+#define NAIVE_MM(name, T, ACC, SC)                                                     \
+    static void name(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, T *c,      \
+                     double alpha, double beta) {                                      \
         const T *pa = (const T *)a.data, *pb = (const T *)b.data;                      \
+        T al = (T)(SC)alpha, be = (T)(SC)beta;                                         \
         for (int64_t i = 0; i < m; i++)                                                \
             for (int64_t j = 0; j < n; j++) {                                          \
                 ACC acc = 0;                                                           \
                 for (int64_t p = 0; p < k; p++)                                        \
                     acc +=                                                             \
                         (ACC)pa[i * a.rs + p * a.cs] * (ACC)pb[p * b.rs + j * b.cs];   \
-                c[i * n + j] = (T)acc;                                                 \
+                T r = (T)acc;                                                          \
+                if (alpha != 1)                                                        \
+                    r = (T)(al * r);                                                   \
+                if (beta == 1)                                                         \
+                    r = (T)(c[i * n + j] + r);                                         \
+                else if (beta != 0)                                                    \
+                    r = (T)(be * c[i * n + j] + r);                                    \
+                c[i * n + j] = r;                                                      \
             }                                                                          \
     }
-NAIVE_MM(naive_f32, float, float)
-NAIVE_MM(naive_f64, double, double)
-NAIVE_MM(naive_u8, uint8_t, uint64_t)
-NAIVE_MM(naive_i32, int32_t, uint32_t)
-NAIVE_MM(naive_i64, int64_t, uint64_t)
+/* SC: the scalars' type on the way in (integers arrive integral, in range). */
+NAIVE_MM(naive_f32, float, float, double)
+NAIVE_MM(naive_f64, double, double, double)
+NAIVE_MM(naive_u8, uint8_t, uint64_t, int64_t)
+NAIVE_MM(naive_i32, int32_t, uint32_t, int64_t)
+NAIVE_MM(naive_i64, int64_t, uint64_t, int64_t)
 
 static void naive_b(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, uint8_t *c) {
     for (int64_t i = 0; i < m; i++)
@@ -42,22 +54,22 @@ static void naive_b(int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b, uint8
 }
 
 static void naive_mm(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b,
-                     char *c) {
+                     char *c, double alpha, double beta) {
     switch (dt) {
     case GD_FLOAT32:
-        naive_f32(m, n, k, a, b, (float *)c);
+        naive_f32(m, n, k, a, b, (float *)c, alpha, beta);
         break;
     case GD_FLOAT64:
-        naive_f64(m, n, k, a, b, (double *)c);
+        naive_f64(m, n, k, a, b, (double *)c, alpha, beta);
         break;
     case GD_UINT8:
-        naive_u8(m, n, k, a, b, (uint8_t *)c);
+        naive_u8(m, n, k, a, b, (uint8_t *)c, alpha, beta);
         break;
     case GD_INT32:
-        naive_i32(m, n, k, a, b, (int32_t *)c);
+        naive_i32(m, n, k, a, b, (int32_t *)c, alpha, beta);
         break;
     case GD_INT64:
-        naive_i64(m, n, k, a, b, (int64_t *)c);
+        naive_i64(m, n, k, a, b, (int64_t *)c, alpha, beta);
         break;
     default:
         naive_b(m, n, k, a, b, (uint8_t *)c);
@@ -101,16 +113,14 @@ static gd_status pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
     return GD_OK;
 }
 
+/* c (m x n, row-major) = beta * c + alpha * (a @ b), as BLAS gemm defines it:
+ * with beta == 0, c's old contents (NaN included) are not read. */
 static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
-                       mat_ref b, char *c) {
-    if (!gd_dtype_is_floating(dt) || m * n * k <= GD_SMALL_MATMUL) {
-        void *lock = gd_loop_begin(m * n * k);
-        naive_mm(dt, m, n, k, a, b, c);
+                       mat_ref b, char *c, double alpha, double beta) {
+    if (!gd_dtype_is_floating(dt) || m * n * k <= GD_SMALL_MATMUL || k == 0) {
+        void *lock = gd_loop_begin(m * n * (k > 0 ? k : 1));
+        naive_mm(dt, m, n, k, a, b, c, alpha, beta);
         gd_loop_end(lock);
-        return GD_OK;
-    }
-    if (k == 0) {
-        memset(c, 0, (size_t)(m * n) * gd_dtype_size(dt));
         return GD_OK;
     }
     GD_CHECK(m < INT_MAX && n < INT_MAX && k < INT_MAX, GD_ERR_RUNTIME,
@@ -131,13 +141,13 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
     }
     void *lock = gd_loop_begin(m * n * k);
     if (dt == GD_FLOAT32)
-        scipy_cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
+        scipy_cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, (float)alpha,
                           (const float *)a.data, (int)lda, (const float *)b.data,
-                          (int)ldb, 0.0f, (float *)c, (int)n);
+                          (int)ldb, (float)beta, (float *)c, (int)n);
     else
-        scipy_cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
+        scipy_cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha,
                           (const double *)a.data, (int)lda, (const double *)b.data,
-                          (int)ldb, 0.0, (double *)c, (int)n);
+                          (int)ldb, beta, (double *)c, (int)n);
     gd_loop_end(lock);
 done:
     gd_tensor_decref(abuf);
@@ -320,13 +330,67 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
                       b_vec ? b->strides[0] : b->strides[b->ndim - 2],
                       b_vec ? 0 : b->strides[b->ndim - 1]};
         char *c = gd_data_ptr(*out) + (size_t)(bi * m * n) * elsize;
-        if ((st = mm_2d(a->dtype, m, n, k, ma, mb, c))) {
+        if ((st = mm_2d(a->dtype, m, n, k, ma, mb, c, 1.0, 0.0))) {
             gd_tensor_decref(*out);
             *out = NULL;
             return st;
         }
     }
     return GD_OK;
+}
+
+/* A number as an integer tensor's op takes it: truncated, as PyTorch converts
+ * a Python float to an integral scalar. */
+static gd_status integral_scalar(double *v) {
+    GD_CHECK(*v == *v && *v > -9.3e18 && *v < 9.3e18, GD_ERR_RUNTIME,
+             "value cannot be converted to type int64_t without overflow");
+    *v = (double)(int64_t)*v;
+    return GD_OK;
+}
+
+gd_status gd_addmm(const gd_tensor *self, const gd_tensor *mat1, const gd_tensor *mat2,
+                   double beta, double alpha, gd_tensor **out) {
+    *out = NULL;
+    /* PyTorch's checks, in its order */
+    GD_CHECK(mat1->ndim == 2, GD_ERR_RUNTIME, "mat1 must be a matrix, got %d-D tensor",
+             mat1->ndim);
+    GD_CHECK(mat2->ndim == 2, GD_ERR_RUNTIME, "mat2 must be a matrix, got %d-D tensor",
+             mat2->ndim);
+    GD_CHECK(self->dtype == mat2->dtype, GD_ERR_RUNTIME,
+             "self and mat2 must have the same dtype, but got %s and %s",
+             gd_dtype_scalar_name(self->dtype), gd_dtype_scalar_name(mat2->dtype));
+    GD_CHECK(mat1->dtype == mat2->dtype, GD_ERR_RUNTIME,
+             "mat1 and mat2 must have the same dtype, but got %s and %s",
+             gd_dtype_scalar_name(mat1->dtype), gd_dtype_scalar_name(mat2->dtype));
+    int64_t m = mat1->shape[0], k = mat1->shape[1], n = mat2->shape[1];
+    GD_CHECK(k == mat2->shape[0], GD_ERR_RUNTIME,
+             "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
+             (long long)m, (long long)k, (long long)mat2->shape[0], (long long)n);
+    gd_dtype dt = mat1->dtype;
+    int64_t shape[2] = {m, n};
+    gd_tensor *bias = NULL;
+    gd_status st = gd_expand(self, 2, shape, &bias);
+    if (st)
+        return st;
+    if (dt == GD_BOOL)
+        st = gd_error(GD_ERR_NOTIMPL, "\"addmm_impl_cpu_\" not implemented for 'Bool'");
+    else if (!gd_dtype_is_floating(dt) && !(st = integral_scalar(&beta)))
+        st = integral_scalar(&alpha);
+    /* The result starts as the broadcast bias; gemm adds the product into it
+     * (beta == 0: gemm never reads it, so NaN in self does not propagate). */
+    if (st || (st = gd_empty(dt, 2, shape, out)) ||
+        (beta != 0 && (st = gd_copy_(*out, bias))))
+        goto done;
+    mat_ref ma = {gd_data_ptr(mat1), mat1->strides[0], mat1->strides[1]};
+    mat_ref mb = {gd_data_ptr(mat2), mat2->strides[0], mat2->strides[1]};
+    st = mm_2d(dt, m, n, k, ma, mb, gd_data_ptr(*out), alpha, beta);
+done:
+    gd_tensor_decref(bias);
+    if (st) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 gd_status gd_matmul_reference(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
@@ -340,6 +404,7 @@ gd_status gd_matmul_reference(const gd_tensor *a, const gd_tensor *b, gd_tensor 
         return st;
     mat_ref ma = {gd_data_ptr(a), a->strides[0], a->strides[1]};
     mat_ref mb = {gd_data_ptr(b), b->strides[0], b->strides[1]};
-    naive_mm(a->dtype, shape[0], shape[1], a->shape[1], ma, mb, gd_data_ptr(*out));
+    naive_mm(a->dtype, shape[0], shape[1], a->shape[1], ma, mb, gd_data_ptr(*out), 1.0,
+             0.0);
     return GD_OK;
 }

@@ -35,6 +35,8 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_where(in[0], in[1], in[2], a->dtype, &outs[0]);
     case GD_OP_MATMUL:
         return gd_matmul(in[0], in[1], &outs[0]);
+    case GD_OP_ADDMM:
+        return gd_addmm(in[0], in[1], in[2], a->beta, a->alpha, &outs[0]);
     case GD_OP_VIEW: /* i[0] set: reshape, which copies when no view fits */
         return a->i[0] ? gd_reshape(in[0], a->ndims, a->dims, &outs[0])
                        : gd_view(in[0], a->ndims, a->dims, &outs[0]);
@@ -125,6 +127,13 @@ static gd_status save_for(gd_node *node, gd_decomposition name, int n,
     unsigned saves = name ? gd_decomposition_saves(name) : GD_SAVE_AS_OP;
     if (saves == GD_SAVE_AS_OP)
         saves = gd_op_saves(node->op);
+    if (node->op == GD_OP_ADDMM) { /* mat1 serves mat2's gradient, mat2 mat1's */
+        saves &= (gd_requires_grad(in[2]) ? GD_SAVE_OTHER : 0u) |
+                 (gd_requires_grad(in[1]) ? GD_SAVE_INPUT2 : 0u);
+        for (int j = 0; j < 2; j++) /* column-major: its rule transposes */
+            node->args.i[j] = in[j + 1]->strides[0] == 1 &&
+                              in[j + 1]->strides[1] == in[j + 1]->shape[0];
+    }
     gd_status st = GD_OK;
     if (saves & GD_SAVE_SELF)
         st = save(node, GD_SAVED_SELF, in[0], false);

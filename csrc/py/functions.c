@@ -254,6 +254,18 @@ static PyObject *fn_matmul(PyObject *mod, PyObject *args) {
     return gdpy_matmul(a, b, name);
 }
 
+/* addmm(self, mat1, mat2, beta, alpha): one recorded call, nn.Linear's. */
+static PyObject *fn_addmm(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in[3];
+    gd_op_args a;
+    gd_op_args_init(&a);
+    if (!PyArg_ParseTuple(args, "O&O&O&dd", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
+                          &in[1], gdpy_tensor_arg, &in[2], &a.beta, &a.alpha))
+        return NULL;
+    return gdpy_call_result(GD_OP_ADDMM, 3, in, &a);
+}
+
 /* ---- views -------------------------------------------------------------- */
 
 static PyObject *fn_view(PyObject *mod, PyObject *args) {
@@ -588,6 +600,7 @@ PyMethodDef gdpy_functions[] = {
     {"reduce_index", fn_reduce_index, METH_VARARGS,
      "reduce_index(op, a, dim, keepdim) -> (values, indices)"},
     {"matmul", fn_matmul, METH_VARARGS, "matmul(a, b, reference=False)"},
+    {"addmm", fn_addmm, METH_VARARGS, "addmm(self, mat1, mat2, beta, alpha)"},
     {"view", fn_view, METH_VARARGS,
      "view(kind, a, shape): view/reshape/expand/permute"},
     {"squeeze_all", fn_squeeze_all, METH_VARARGS, "squeeze_all(a)"},

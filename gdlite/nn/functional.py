@@ -43,38 +43,44 @@ __all__ = [
 ]
 
 
+_T = _C.decompositions["T"]  # weight.t() records TBackward0, as in PyTorch
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
-    """``input @ weight.T + bias``, with PyTorch's checks and messages."""
+    """``input @ weight.T + bias`` as PyTorch computes it: one addmm
+    (AddmmBackward0) for a 2-D input with a bias; the core's checks raise
+    PyTorch's messages."""
+    if bias is not None and input.ndim == 2 and weight.ndim == 2:
+        return _C.addmm(bias, input, _C.transpose(weight, 0, 1, _T), 1.0, 1.0)
+    return _linear_general(input, weight, bias)
+
+
+def _linear_general(input: Any, weight: Any, bias: Any) -> Any:
+    """linear's other cases, in PyTorch's order of paths."""
     if input.dim() == 0 or weight.dim() == 0:
         raise RuntimeError(
             "both arguments to linear need to be at least 1D, but they are "
             f"{input.dim()}D and {weight.dim()}D"
         )
-    if input.dtype != weight.dtype:
-        raise RuntimeError(
-            "mat1 and mat2 must have the same dtype, but got "
-            f"{input.dtype._scalar_name} and {weight.dtype._scalar_name}"
-        )
-    if bias is not None and bias.dtype != input.dtype:
-        raise RuntimeError(
-            "self and mat2 must have the same dtype, but got "
-            f"{bias.dtype._scalar_name} and {weight.dtype._scalar_name}"
-        )
-    if input.dim() > 2 and weight.dim() == 2:
-        # PyTorch folds the leading dimensions into one matrix product (its
-        # shape errors name the folded size).
-        lead = input.shape[:-1]
-        out = input.reshape(-1, input.shape[-1]) @ weight.t()
-        if bias is not None:
-            out = out + bias
-        return out.view(*lead, out.shape[-1])
-    out = input @ weight.t()
+    weight_t = weight.t()
     if bias is None:
-        return out
+        return input @ weight_t
     if input.dim() == 2:
-        # addmm expands the bias to the output's shape first.
-        return out + bias.expand(out.shape)
-    return out + bias
+        return _C.addmm(bias, input, weight_t, 1.0, 1.0)
+    if (
+        (bias.dim() == 1 or bias.squeeze().dim() == 1)
+        and bias.is_contiguous()
+        and input.is_contiguous()
+    ):
+        # A bias that broadcasts as one row: PyTorch folds the leading dims
+        # into the rows of one addmm and views the result back.
+        lead = input.shape[:-1]
+        rows = 1
+        for size in lead:
+            rows *= size
+        out = _C.addmm(bias, input.reshape(rows, input.shape[-1]), weight_t, 1.0, 1.0)
+        return out.view(*lead, out.shape[-1])
+    return input @ weight_t + bias
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
