@@ -135,6 +135,28 @@ multiply = _functional.BINARY["mul"][0]
 subtract = sub
 absolute = _functional.UNARY["abs"][0]
 
+
+def _dispatching_public_ops() -> None:
+    # Public ops route Tensor subclass arguments through __torch_function__;
+    # gdlite's own modules call the unwrapped functions.
+    from . import _tensor_function
+
+    modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
+    modules += ("gdlite._gathering",)
+    likes = ("zeros_like", "ones_like", "empty_like", "full_like")
+    wrapped: dict = {}
+    namespace = globals()
+    for name, value in list(namespace.items()):
+        op = getattr(value, "__module__", None) in modules or name in likes
+        if not op or isinstance(value, type) or name == "is_tensor":
+            continue
+        if id(value) not in wrapped:  # aliases stay one object
+            wrapped[id(value)] = _tensor_function.public_function(value)
+        namespace[name] = wrapped[id(value)]
+
+
+_dispatching_public_ops()
+
 from gdlite import optim  # noqa: E402 - needs the names above
 
 __version__ = "0.1.0"
