@@ -162,4 +162,4 @@ from gdlite import optim  # noqa: E402 - needs the names above
 __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.
-from gdlite import backends, nn, utils  # noqa: E402
+from gdlite import backends, nn, overrides, utils  # noqa: E402
