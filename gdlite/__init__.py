@@ -137,22 +137,23 @@ absolute = _functional.UNARY["abs"][0]
 
 
 def _dispatching_public_ops() -> None:
-    # Public ops route Tensor subclass arguments through __torch_function__;
-    # gdlite's own modules call the unwrapped functions.
+    # Public ops route Tensor subclass arguments through __torch_function__
+    # once a subclass that overrides it exists (until then they stay the plain
+    # functions, at no cost); gdlite's own modules call the unwrapped ones.
     from . import _tensor_function
 
     modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
     modules += ("gdlite._gathering",)
     likes = ("zeros_like", "ones_like", "empty_like", "full_like")
-    wrapped: dict = {}
     namespace = globals()
-    for name, value in list(namespace.items()):
-        op = getattr(value, "__module__", None) in modules or name in likes
-        if not op or isinstance(value, type) or name == "is_tensor":
-            continue
-        if id(value) not in wrapped:  # aliases stay one object
-            wrapped[id(value)] = _tensor_function.public_function(value)
-        namespace[name] = wrapped[id(value)]
+    names = [
+        name
+        for name, value in namespace.items()
+        if (getattr(value, "__module__", None) in modules or name in likes)
+        and not isinstance(value, type)
+        and name != "is_tensor"
+    ]
+    _tensor_function.defer_public_functions(namespace, names)
 
 
 _dispatching_public_ops()

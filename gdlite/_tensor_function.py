@@ -180,6 +180,11 @@ def public_function(func: Any) -> Any:
         else:
             if not kwargs:
                 return func(*args)
+            for arg in kwargs.values():
+                if type(arg) not in plain:
+                    break
+            else:
+                return func(*args, **kwargs)
         if _disabled_depth() or not overloaded_args(args, kwargs):
             return func(*args, **kwargs)
         return handle_torch_function(public, (*args, *kwargs.values()), *args, **kwargs)
@@ -261,11 +266,33 @@ def _wrap_method(name: str, func: Any) -> Any:
     return method
 
 
+_deferred_public: list[tuple[dict, list[str]]] = []
+
+
+def defer_public_functions(namespace: dict, names: list[str]) -> None:
+    """Marks namespace[name] as public ops, wrapped by public_function when
+    the first Tensor subclass that overrides ``__torch_function__`` is made:
+    programs without one keep calling the plain functions."""
+    _deferred_public.append((namespace, names))
+
+
+def _wrap_public_functions() -> None:
+    while _deferred_public:
+        namespace, names = _deferred_public.pop()
+        wrapped: dict[int, Any] = {}
+        for name in names:
+            value = namespace[name]
+            if id(value) not in wrapped:  # aliases stay one object
+                wrapped[id(value)] = public_function(value)
+            namespace[name] = wrapped[id(value)]
+
+
 def install(cls: type) -> None:
     """Gives a new Tensor subclass the dispatching methods, leaving those
     it (or a base below Tensor) defines itself."""
     if _torch_function_of(cls) is _disabled_torch_function_impl:
         return
+    _wrap_public_functions()
     own = cls.__mro__[: cls.__mro__.index(_tensor_class)]
     for name, func in _methods(_tensor_class).items():
         if not any(name in klass.__dict__ for klass in own):
