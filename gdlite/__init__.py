@@ -136,9 +136,32 @@ multiply = _functional.BINARY["mul"][0]
 subtract = sub
 absolute = _functional.UNARY["abs"][0]
 
+
+def _dispatching_public_ops() -> None:
+    # Public ops route Tensor subclass arguments through __torch_function__
+    # once a subclass that overrides it exists (until then they stay the plain
+    # functions, at no cost); gdlite's own modules call the unwrapped ones.
+    from . import _tensor_function
+
+    modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
+    modules += ("gdlite._gathering",)
+    likes = ("zeros_like", "ones_like", "empty_like", "full_like")
+    namespace = globals()
+    names = [
+        name
+        for name, value in namespace.items()
+        if (getattr(value, "__module__", None) in modules or name in likes)
+        and not isinstance(value, type)
+        and name != "is_tensor"
+    ]
+    _tensor_function.defer_public_functions(namespace, names)
+
+
+_dispatching_public_ops()
+
 from gdlite import optim  # noqa: E402 - needs the names above
 
 __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.
-from gdlite import backends, nn, utils  # noqa: E402
+from gdlite import backends, nn, overrides, utils  # noqa: E402

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-import numpy as np
-
-from . import _C, _tensor_str
+from . import _C, _tensor_function, _tensor_str
 from . import _functional as F
-from ._data import DTYPES, fill_number
+from ._data import fill_number
+from ._tensor_convert import TensorConversions
+from ._tensor_convert import _rebuild as _rebuild  # unpickles older pickles
 from ._types import CPU, Size
 from ._types import device as _device
 
@@ -20,7 +19,7 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return shape
 
 
-class Tensor(_C.TensorBase):
+class Tensor(TensorConversions, _C.TensorBase):
     """A strided n-dimensional array of one dtype, with PyTorch's API.
 
     >>> t = gdlite.tensor([[1., 2.], [3., 4.]])
@@ -29,6 +28,10 @@ class Tensor(_C.TensorBase):
     """
 
     __array_priority__ = 1000
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _tensor_function.install(cls)
 
     def __new__(cls, *args: Any) -> Tensor:
         # torch.Tensor(data) copies data in the default dtype, Tensor(t)
@@ -93,152 +96,6 @@ class Tensor(_C.TensorBase):
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
-
-    # ---- conversion ---------------------------------------------------------
-
-    def tolist(self) -> Any:
-        """Nested Python lists (or a number for a 0-d tensor)."""
-        return self._numpy().tolist()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        arr = self.numpy()
-        if dtype is not None and arr.dtype != dtype:
-            return arr.astype(dtype)
-        return arr.copy() if copy else arr
-
-    def __array_wrap__(
-        self, array: np.ndarray, context: Any = None, return_scalar: bool = False
-    ) -> Any:
-        if return_scalar or array.ndim == 0 and context is not None:
-            return array[()]
-        return _C.from_numpy(np.ascontiguousarray(array))
-
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Converted to a dtype (or another tensor's dtype); devices: 'cpu' only."""
-        dtype = kwargs.pop("dtype", None)
-        if "device" in kwargs:
-            _device(kwargs.pop("device"))
-        want_copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, _C.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None and not isinstance(a, bool):
-                _device(a)
-        if dtype is None or dtype == self.dtype:
-            return self.clone() if want_copy else self
-        return _C.to_dtype(self, dtype)
-
-    def cpu(self) -> Tensor:
-        return self
-
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _device("cuda")
-        return self
-
-    def float(self) -> Tensor:
-        """As float32."""
-        return self.to(_C.float32)
-
-    def double(self) -> Tensor:
-        """As float64."""
-        return self.to(_C.float64)
-
-    def long(self) -> Tensor:
-        """As int64."""
-        return self.to(_C.int64)
-
-    def int(self) -> Tensor:
-        """As int32."""
-        return self.to(_C.int32)
-
-    def bool(self) -> Tensor:
-        """As bool."""
-        return self.to(_C.bool)
-
-    def byte(self) -> Tensor:
-        """As uint8."""
-        return self.to(_C.uint8)
-
-    def type(self, dtype: Any = None) -> Any:
-        """The legacy type name, or a copy converted to ``dtype``."""
-        if dtype is None:
-            return "gdlite." + self.dtype._legacy_name
-        if isinstance(dtype, str):
-            name = dtype.split(".")[-1]
-            matches = [d for d in DTYPES if d._legacy_name == name]
-            if not matches:
-                raise ValueError(f"invalid type: '{dtype}'")
-            dtype = matches[0]
-        dtype = getattr(dtype, "dtype", dtype)
-        return self.to(dtype)
-
-    def clone(self) -> Tensor:
-        """A copy with its own memory."""
-        return self._clone()
-
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
-        from ._creation import tensor
-
-        if isinstance(data, _C.TensorBase):
-            import warnings
-
-            warnings.warn(
-                "To copy construct from a tensor, it is recommended to use "
-                "sourceTensor.detach().clone() or "
-                "sourceTensor.detach().clone().requires_grad_(True), rather than "
-                "tensor.new_tensor(sourceTensor).",
-                UserWarning,
-                stacklevel=2,
-            )
-            data = data.detach()._numpy()
-        return tensor(data, dtype=self.dtype if dtype is None else dtype)
-
-    def __deepcopy__(self, memo: dict) -> Tensor:
-        if not self.is_leaf:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support "
-                "the deepcopy protocol at the moment.  If you were attempting to "
-                "deepcopy a module, this may be because of a "
-                "gdlite.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001"
-            )
-        if id(self) in memo:
-            return memo[id(self)]
-        if type(self) is not Tensor:
-            # PyTorch's default for subclasses, which override __deepcopy__.
-            raise RuntimeError(
-                "The default implementation of __deepcopy__() for non-wrapper "
-                "subclasses only works for subclass types that implement new_empty() "
-                "and for which that function returns another instance of the same "
-                "subclass. You should either properly implement new_empty() for your "
-                "subclass or override __deepcopy__() if it is intended behavior for "
-                "new_empty() to return an instance of a different type."
-            )
-        # The whole storage is copied once per deepcopy call, as PyTorch does:
-        # tensors that shared memory (a base and its views) still share it.
-        storages = memo.setdefault("gdlite.storage", {})
-        key = self._storage_id()
-        flat = storages.get(key)
-        if flat is None:
-            n = self._storage_nbytes() // self.element_size()
-            flat = _C.as_strided(self.detach(), (n,), (1,), 0).clone()
-            storages[key] = flat
-        out = _C.as_strided(flat, self._shape, self._strides(), self.storage_offset())
-        if self.requires_grad:
-            out.requires_grad_()
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
-        out.__dict__ = copy.deepcopy(self.__dict__, memo)
-        memo[id(self)] = out
-        return out
-
-    def __reduce_ex__(self, protocol: int) -> Any:
-        return (_rebuild, (np.array(self._numpy()), self.requires_grad))
 
     # ---- printing -----------------------------------------------------------
 
@@ -442,12 +299,6 @@ class Tensor(_C.TensorBase):
         return tensor_random_(self, args, kwargs)
 
 
-def _rebuild(array: np.ndarray, requires_grad: bool = False) -> Tensor:
-    out = _C.from_numpy(array)
-    out.requires_grad = requires_grad
-    return out
-
-
 def _attach_methods() -> None:
     """Operations defined once in _functional become Tensor methods too."""
     for name, (op, op_) in {**F.UNARY, **F.BINARY}.items():
@@ -474,17 +325,13 @@ def _attach_methods() -> None:
     Tensor.where = lambda self, condition, other: F.where(condition, self, other)
 
 
-def _disabled_torch_function_impl(
-    func: Any, types: Any, args: Any = (), kwargs: Any = None
-) -> Any:
-    """What subclasses such as nn.Parameter set as ``__torch_function__`` to
-    get plain Tensor results: gdlite's ops give plain Tensors already."""
-    return func(*args, **(kwargs or {}))
-
-
 _attach_methods()
 # Spelled as PyTorch spells it: torch._C._disabled_torch_function_impl.
-_C._disabled_torch_function_impl = _disabled_torch_function_impl
+_C._disabled_torch_function_impl = _tensor_function._disabled_torch_function_impl
+_C.DisableTorchFunctionSubclass = _tensor_function.DisableTorchFunctionSubclass
+_C.DisableTorchFunction = _tensor_function.DisableTorchFunction
+Tensor.__torch_function__ = classmethod(_tensor_function.default_torch_function)
+_tensor_function.register(Tensor)
 # Printed and pickled as gdlite.Tensor, its public name.
 Tensor.__module__ = "gdlite"
 _C._set_tensor_class(Tensor)

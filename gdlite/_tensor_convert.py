@@ -1,0 +1,194 @@
+"""Tensor methods that convert: dtypes and devices, NumPy and Python values,
+copies, pickling, and views as another Tensor subclass."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from . import _C, _tensor_function
+from ._data import DTYPES
+from ._types import device as _device
+
+Tensor = Any  # gdlite.Tensor, for annotations
+
+
+class TensorConversions:
+    """Mixed into gdlite.Tensor."""
+
+    # ---- conversion ---------------------------------------------------------
+
+    def tolist(self) -> Any:
+        """Nested Python lists (or a number for a 0-d tensor)."""
+        return self._numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __array_wrap__(
+        self, array: np.ndarray, context: Any = None, return_scalar: bool = False
+    ) -> Any:
+        if return_scalar or array.ndim == 0 and context is not None:
+            return array[()]
+        return _C.from_numpy(np.ascontiguousarray(array))
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Converted to a dtype (or another tensor's dtype); devices: 'cpu' only."""
+        dtype = kwargs.pop("dtype", None)
+        if "device" in kwargs:
+            _device(kwargs.pop("device"))
+        want_copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, _C.dtype):
+                dtype = a
+            elif isinstance(a, _C.TensorBase):
+                dtype = a.dtype
+            elif a is not None and not isinstance(a, bool):
+                _device(a)
+        if dtype is None or dtype == self.dtype:
+            return self.clone() if want_copy else self
+        return _C.to_dtype(self, dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _device("cuda")
+        return self
+
+    def float(self) -> Tensor:
+        """As float32."""
+        return self.to(_C.float32)
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return self.to(_C.float64)
+
+    def long(self) -> Tensor:
+        """As int64."""
+        return self.to(_C.int64)
+
+    def int(self) -> Tensor:
+        """As int32."""
+        return self.to(_C.int32)
+
+    def bool(self) -> Tensor:
+        """As bool."""
+        return self.to(_C.bool)
+
+    def byte(self) -> Tensor:
+        """As uint8."""
+        return self.to(_C.uint8)
+
+    def type(self, dtype: Any = None) -> Any:
+        """The legacy type name, or a copy converted to ``dtype``."""
+        if dtype is None:
+            return "gdlite." + self.dtype._legacy_name
+        if isinstance(dtype, str):
+            name = dtype.split(".")[-1]
+            matches = [d for d in DTYPES if d._legacy_name == name]
+            if not matches:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = matches[0]
+        dtype = getattr(dtype, "dtype", dtype)
+        return self.to(dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory."""
+        return self._clone()
+
+    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
+        from ._creation import tensor
+
+        if isinstance(data, _C.TensorBase):
+            import warnings
+
+            warnings.warn(
+                "To copy construct from a tensor, it is recommended to use "
+                "sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                "tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+            data = data.detach()._numpy()
+        return tensor(data, dtype=self.dtype if dtype is None else dtype)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support "
+                "the deepcopy protocol at the moment.  If you were attempting to "
+                "deepcopy a module, this may be because of a "
+                "gdlite.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        if type(self) is not _tensor_function._tensor_class:
+            # PyTorch's default for subclasses, which override __deepcopy__.
+            raise RuntimeError(
+                "The default implementation of __deepcopy__() for non-wrapper "
+                "subclasses only works for subclass types that implement new_empty() "
+                "and for which that function returns another instance of the same "
+                "subclass. You should either properly implement new_empty() for your "
+                "subclass or override __deepcopy__() if it is intended behavior for "
+                "new_empty() to return an instance of a different type."
+            )
+        # The whole storage is copied once per deepcopy call, as PyTorch does:
+        # tensors that shared memory (a base and its views) still share it.
+        storages = memo.setdefault("gdlite.storage", {})
+        key = self._storage_id()
+        flat = storages.get(key)
+        if flat is None:
+            n = self._storage_nbytes() // self.element_size()
+            flat = _C.as_strided(self.detach(), (n,), (1,), 0).clone()
+            storages[key] = flat
+        out = _C.as_strided(flat, self._shape, self._strides(), self.storage_offset())
+        if self.requires_grad:
+            out.requires_grad_()
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        out.__dict__ = copy.deepcopy(self.__dict__, memo)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        args = (np.array(self._numpy()), self.requires_grad)
+        if type(self) is _tensor_function._tensor_class:
+            return (_rebuild, args)
+        # A subclass comes back as itself, with its attributes.
+        return (_rebuild_subclass, (type(self), *args, self.__dict__))
+
+    def as_subclass(self, cls: type) -> Tensor:
+        """This tensor as an instance of the Tensor subclass ``cls``: the same
+        memory, still attached to the autograd graph."""
+        if not (isinstance(cls, type) and issubclass(cls, _C.TensorBase)):
+            raise TypeError(
+                "as_subclass(): argument 'cls' must be a subclass of gdlite.Tensor"
+            )
+        out = _C.view("view", self, self._shape)
+        out.__class__ = cls
+        return out
+
+
+def _rebuild(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    out = _C.from_numpy(array)
+    out.requires_grad = requires_grad
+    return out
+
+
+def _rebuild_subclass(
+    cls: type, array: np.ndarray, requires_grad: bool, state: dict
+) -> Tensor:
+    out = _C.TensorBase._make_subclass(cls, _C.from_numpy(array), requires_grad)
+    out.__dict__.update(state)
+    return out
