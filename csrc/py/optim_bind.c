@@ -12,7 +12,8 @@ typedef enum {
     STATE_LIKE,    /* the parameter's shape and dtype, filled with `init` */
     STATE_COUNTER, /* 0-d, the scalar dtype, holding `init` (step, mu_product) */
     STATE_FRESH,   /* SGD's momentum_buffer: absent or None until a first step
-                      fills it with the gradient */
+                      fills it with the gradient (zeros until then, should the
+                      step fail) */
 } state_kind;
 
 typedef struct {
@@ -56,7 +57,7 @@ static int create_state(PyObject *pstate, const state_spec *spec, PyObject *key,
     if (spec->kind == STATE_COUNTER)
         st = gd_full(scalar_dtype, 0, no_dims, spec->init, &t);
     else if (spec->kind == STATE_FRESH)
-        st = gd_empty(param->dtype, param->ndim, param->shape, &t);
+        st = gd_zeros(param->dtype, param->ndim, param->shape, &t);
     else
         st = gd_full(param->dtype, param->ndim, param->shape, spec->init, &t);
     if (st)
