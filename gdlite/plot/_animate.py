@@ -131,12 +131,15 @@ def animate_fit(
     return anim
 
 
-def save_animation(anim: Any, path: str | os.PathLike, fps: int = 15) -> str:
+def save_animation(
+    anim: Any, path: str | os.PathLike, fps: int = 15, dpi: float | None = None
+) -> str:
     """Write an animation as a GIF (Pillow writer) or as a self-contained HTML page.
 
     A ``.gif`` name uses Pillow when it is importable; otherwise (or for any
     other suffix) the animation is written as HTML with ``to_jshtml()`` and the
-    suffix becomes ``.html``. Returns the path written.
+    suffix becomes ``.html``. ``dpi`` sets the GIF's resolution (default: the
+    figure's). Returns the path written.
 
     Example: ``save_animation(anim, "paths.gif")`` -> ``"paths.gif"``
     """
@@ -150,7 +153,7 @@ def save_animation(anim: Any, path: str | os.PathLike, fps: int = 15) -> str:
         else:
             from matplotlib.animation import PillowWriter
 
-            anim.save(path, writer=PillowWriter(fps=fps))
+            anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
             return path
     path = root + ".html"
     with open(path, "w", encoding="utf-8") as f:

@@ -69,5 +69,6 @@ def plot_loss_curves(
         ax.set_yscale("log")
     ax.set_xlabel(per)
     ax.set_ylabel("loss")
-    ax.legend(loc="best", fontsize="small")
+    many = sum(len(line.get_xdata()) for line in lines.values()) > 1000
+    ax.legend(loc="upper right" if many else "best", fontsize="small")
     return fig, ax, lines

@@ -49,7 +49,7 @@ def plot_paths(
     columns: Sequence[int] | None = None,
     w_range: Any = None,
     b_range: Any = None,
-    markers: bool = True,
+    markers: bool | None = None,
     legend: bool = True,
     **surface_kwargs: Any,
 ) -> tuple[Any, Any, dict]:
@@ -59,7 +59,8 @@ def plot_paths(
     or a loss with ``w_range``/``b_range`` (its contours are drawn first).
     ``paths`` maps names to arrays of shape (steps, 2) or to PathRecorders (a
     single path is accepted too); ``columns`` picks two columns of wider paths.
-    Each path starts with a hollow circle. Returns ``(fig, ax, {name: Line2D})``.
+    Each path starts with a hollow circle; ``markers`` (default: paths of at
+    most 100 points) dots every step. Returns ``(fig, ax, {name: Line2D})``.
 
     Example::
 
@@ -80,10 +81,11 @@ def plot_paths(
         fig, ax, _ = plot_contours(target)
     lines = {}
     for name, arr in arrays.items():
+        dots = len(arr) <= 100 if markers is None else markers
         (line,) = ax.plot(
             arr[:, 0],
             arr[:, 1],
-            marker="o" if markers else None,
+            marker="o" if dots else None,
             markersize=3,
             label=name,
         )
@@ -93,7 +95,9 @@ def plot_paths(
             )
         lines[name] = line
     if legend:
-        ax.legend(loc="best", fontsize="small")
+        # "best" scans every point at each draw: too slow for long paths.
+        many = sum(len(a) for a in arrays.values()) > 1000
+        ax.legend(loc="upper right" if many else "best", fontsize="small")
     return fig, ax, lines
 
 
