@@ -169,3 +169,26 @@ def test_bad_arguments():
         gp.compare_optimizers(
             loss, (0.0, 0.0), ["SGD"], steps=2, w_range=(1, 0), b_range=(0, 1)
         )
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        (-2.0, -2.0),
+        np.array([-2.0, -2.0]),
+        [gdlite.tensor(-2.0), gdlite.tensor(-2.0)],
+        {"weight": -2.0, "offset": -2.0},
+    ],
+)
+def test_start_forms_give_the_same_path(start):
+    res = gp.compare_optimizers(
+        neuron_loss(gdlite),
+        start,
+        {"m": ("Momentum", {"lr": 1.0})},
+        steps=5,
+        plot=False,
+    )
+    want, _ = torch_path(*TORCH["Momentum"], 5)
+    np.testing.assert_allclose(res.paths["m"], want, rtol=2e-5, atol=2e-6)
+    if isinstance(start, dict):
+        assert res.names == ["weight", "offset"]

@@ -138,3 +138,12 @@ def test_bad_arguments_raise_clear_errors():
         gp.PathRecorder({})
     with pytest.raises(TypeError, match="register_step_post_hook"):
         gp.track(object())
+
+
+def test_a_parameter_changing_size_is_a_clear_error():
+    w = gdlite.zeros(2)
+    rec = gp.PathRecorder({"w": w})
+    rec.record(0.0)
+    w.data = gdlite.zeros(3)
+    with pytest.raises(ValueError, match="now have 3 elements, but 2"):
+        rec.record(0.0)

@@ -136,5 +136,6 @@ def plot_fit(
         )
         ax.set_xlabel("x0")
         ax.set_ylabel("x1")
-    ax.legend(loc="best", fontsize="small") if Xn.shape[1] == 1 else None
+    if Xn.shape[1] == 1:
+        ax.legend(loc="best", fontsize="small")
     return fig, ax, art

@@ -36,6 +36,13 @@ def as_path(
     return arr[:, [i, j]]
 
 
+def _flat(v: Any) -> np.ndarray:
+    """A start value (number, array or tensor) as a flat float64 array."""
+    if hasattr(v, "detach"):
+        v = v.detach().numpy()
+    return np.asarray(v, dtype=np.float64).ravel()
+
+
 def _paths_mapping(paths: Any) -> Mapping:
     if isinstance(paths, Mapping):
         return paths
@@ -286,18 +293,10 @@ def compare_optimizers(
     if isinstance(start, Mapping):
         if params is None and isinstance(loss, tuple):
             params = list(start)
-        values = [np.asarray(v, dtype=np.float64).ravel() for v in start.values()]
-        start_arr = np.concatenate(values)
+        values = list(start.values())
     else:
-        start_arr = np.asarray(
-            [
-                float(v.item()) if hasattr(v, "item") else float(v)
-                for v in np.ravel(start)
-            ]
-            if not isinstance(start, np.ndarray)
-            else start.ravel(),
-            dtype=np.float64,
-        )
+        values = list(start) if not hasattr(start, "detach") else [start]
+    start_arr = np.concatenate([_flat(v) for v in values]) if values else np.empty(0)
     problem = _Problem(loss, params, nargs=start_arr.size)
     if isinstance(start, Mapping) and not isinstance(loss, tuple):
         problem.names = [str(k) for k in start]
