@@ -163,6 +163,12 @@ def test_bad_arguments():
         gp.compare_optimizers(
             lambda w, b: w * gdlite.ones(3) + b, (0.0, 0.0), ["SGD"], steps=2
         )
+    with pytest.raises(ValueError, match="one number per parameter"):
+        gp.compare_optimizers(loss, {"w": [0.0, 1.0], "b": 0.0}, ["SGD"], steps=2)
+    with pytest.raises(ValueError, match="no finite point"):
+        gp.compare_optimizers(loss, (float("nan"), 0.0), ["SGD"], steps=2)
+    with pytest.raises(ValueError, match="not finite anywhere"):
+        gp.plot_contours(lambda w, b: w / 0.0 * b / 0.0, (1, 2), (1, 2), n=3)
     with pytest.raises(ValueError, match="no optimizers"):
         gp.compare_optimizers(loss, (0.0, 0.0), [], steps=2)
     with pytest.raises(ValueError, match="w_range"):

@@ -113,6 +113,8 @@ def _frame(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     pts = np.concatenate([p for p in paths if len(p)])
     pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if not len(pts):
+        raise ValueError("the paths have no finite point: give w_range and b_range")
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-3)
     lo, hi = lo - margin * span, hi + margin * span
@@ -299,6 +301,11 @@ def compare_optimizers(
     start_arr = np.concatenate([_flat(v) for v in values]) if values else np.empty(0)
     problem = _Problem(loss, params, nargs=start_arr.size)
     if isinstance(start, Mapping) and not isinstance(loss, tuple):
+        if len(start) != start_arr.size:
+            raise ValueError(
+                "a start dict for a loss function needs one number per parameter, "
+                f"got {start_arr.size} values for {len(start)} names"
+            )
         problem.names = [str(k) for k in start]
     configs = _configs(optimizers)
     dtype = dtype or gdlite.get_default_dtype()

@@ -231,6 +231,8 @@ def contour_levels(Z: np.ndarray, levels: int = 30, scale: str = "auto") -> np.n
     Example: ``contour_levels(s.Z, 20)`` -> 20 increasing levels.
     """
     z = Z[np.isfinite(Z)]
+    if not z.size:
+        raise ValueError("the loss is not finite anywhere on the grid")
     lo, hi = float(z.min()), float(z.max())
     if scale not in ("auto", "log", "linear"):
         raise ValueError(f"scale must be 'auto', 'log' or 'linear', got {scale!r}")
