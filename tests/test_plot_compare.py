@@ -198,3 +198,28 @@ def test_start_forms_give_the_same_path(start):
     np.testing.assert_allclose(res.paths["m"], want, rtol=2e-5, atol=2e-6)
     if isinstance(start, dict):
         assert res.names == ["weight", "offset"]
+
+
+def test_without_tqdm_progress_is_silent():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['tqdm'] = None; sys.modules['tqdm.auto'] = None\n"
+        "import gdlite, gdlite.plot as gp\n"
+        "r = gp.compare_optimizers(lambda w, b: w * w + b * b, (1.0, 1.0), ['SGD'],"
+        " steps=3000, plot=False, progress=True)\n"
+        "print(r.paths['SGD'].shape)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=root)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(3001, 2)" and proc.stderr == ""
