@@ -332,5 +332,4 @@ def plot_contours(
     )
     ax.set_xlabel(s.names[0])
     ax.set_ylabel(s.names[1])
-    ax._gdlite_surface = s  # plot_paths and animate_path reuse the grid's names
     return fig, ax, {"contours": cs, "minimum": mark}
