@@ -36,6 +36,10 @@ static int ceil_log2(int64_t x) {
 #define DEF_MULTI_ROW_SUM(T, L, SFX)                                                   \
     static void multi_row_sum_##SFX(T ret[ILP][L], const char *in, int64_t row_stride, \
                                     int64_t col_stride, int64_t size) {                \
+        if (size == 0) { /* the common small case: nothing to merge */                 \
+            memset(ret, 0, sizeof(T[ILP][L]));                                         \
+            return;                                                                    \
+        }                                                                              \
         int level_power = ceil_log2(size) / LEVELS;                                    \
         if (level_power < 4)                                                           \
             level_power = 4;                                                           \
