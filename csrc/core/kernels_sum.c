@@ -249,6 +249,21 @@ static void build_iter(sum_iter *it, const gd_tensor *a, const bool *reduced,
                        bool keepdim, gd_tensor *out) {
     int n = a->ndim;
     int64_t es = (int64_t)gd_dtype_size(a->dtype);
+    it->out = gd_data_ptr(out);
+    it->in = gd_data_ptr(a);
+    it->loop = a->dtype == GD_FLOAT32 ? sum_loop_f32_8 : sum_loop_f64_4;
+    bool all = n > 0;
+    for (int d = 0; d < n && all; d++)
+        all = reduced[d];
+    if (all && gd_is_contiguous(a)) {
+        /* What sorting and merging make of a whole contiguous reduction:
+         * one dim over every element (the common case, without the setup). */
+        it->ndim = 1;
+        it->shape[0] = a->numel;
+        it->st[0][0] = 0;
+        it->st[0][1] = es;
+        return;
+    }
     /* The result's own strides, as PyTorch allocates it: contiguous over its
      * shape; reduced dims then read with stride 0. */
     int64_t ostride[GD_MAX_DIMS];
@@ -317,9 +332,6 @@ static void build_iter(sum_iter *it, const gd_tensor *a, const bool *reduced,
         }
         it->ndim = prev + 1;
     }
-    it->out = gd_data_ptr(out);
-    it->in = gd_data_ptr(a);
-    it->loop = a->dtype == GD_FLOAT32 ? sum_loop_f32_8 : sum_loop_f64_4;
 }
 
 /* Elements [begin, end) of the iteration in linear order, as 2-D pieces that
