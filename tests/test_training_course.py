@@ -367,21 +367,11 @@ SQRT = (
     "inputs; gdlite's is correctly rounded: the same optimizer state gives a "
     "different square root"
 )
-SUM = (
-    "gdlite sums float32 in double; torch accumulates in float32 in its "
-    "lane-and-cascade order (design.md section 6): mean/sum differ by 1 ulp"
-)
 NOT_BIT_IDENTICAL = {
     "A3-Adagrad-lr0.4": SQRT,
     "A3-RMSprop-lr0.4-alpha0.9-eps1e-06": SQRT,
     "A3-scratch-adagrad": SQRT,
     "A3-scratch-rmsprop": SQRT,
-    "A6-first-step": SUM,
-    "A6-manual": SUM,
-    "A6-optim": SUM,
-    "A6-module": SUM,
-    "A6-sequential": SUM,
-    "A7-minibatch": SUM,
 }
 
 

@@ -224,6 +224,12 @@ gd_status gd_edge_of(gd_tensor *t, gd_node **out);
 GD_POW_NUMBER(gd_pow_number_f32, float, sqrtf, powf)
 GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 
+/* Sum (or mean) of a float32/float64 tensor over the dims flagged in
+ * `reduced` into `out` (contiguous, the result's shape), in PyTorch's CPU
+ * accumulation type and order (kernels_sum.c). */
+gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
+                          bool mean, gd_tensor *out);
+
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
 

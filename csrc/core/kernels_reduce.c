@@ -2,8 +2,9 @@
  *
  * The input is viewed with kept dims first and reduced dims last, made
  * contiguous when it is not already, and each output element reduces one
- * contiguous row. Floating sums accumulate pairwise in double, so float32
- * results are at least as accurate as PyTorch's cascade sums. */
+ * contiguous row. Floating sum and mean follow PyTorch's own order
+ * (kernels_sum.c) and read the input where it lies; the other floating
+ * reductions accumulate pairwise in double. */
 #include "internal.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 
 typedef struct {
     int64_t rows, row_len;
+    bool reduced[GD_MAX_DIMS];
     gd_tensor *data; /* contiguous, rows x row_len */
     int out_ndim;
     int64_t out_shape[GD_MAX_DIMS];
@@ -18,9 +20,10 @@ typedef struct {
 
 /* Plans a reduction whose widest result has dtype `odt`: PyTorch sizes the
  * result before it reads the input, so a result too large to allocate is
- * reported before the contiguous copy of the input is made. */
+ * reported before the contiguous copy of the input is made (none when
+ * `copy` is false: plan->data is then NULL). */
 static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
-                             const int64_t *dims, bool keepdim, gd_dtype odt,
+                             const int64_t *dims, bool keepdim, gd_dtype odt, bool copy,
                              reduce_plan *plan) {
     bool reduced[GD_MAX_DIMS] = {false};
     int64_t perm[GD_MAX_DIMS];
@@ -67,6 +70,9 @@ static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
     if ((st = gd_shape_nbytes(odt, plan->out_ndim, plan->out_shape, &out_numel,
                               &out_nbytes)))
         return st;
+    memcpy(plan->reduced, reduced, sizeof plan->reduced);
+    if (!copy)
+        return GD_OK;
     bool in_order = true; /* reduced dims already last: no view needed */
     for (int d = 0; d < a->ndim; d++)
         in_order &= perm[d] == d;
@@ -110,11 +116,6 @@ PAIRWISE_SUM(sumsq_f32, float, SQUARE_D)
 PAIRWISE_SUM(sumsq_f64, double, SQUARE_D)
 PAIRWISE_SUM(sumabs_f32, float, ABS_D)
 PAIRWISE_SUM(sumabs_f64, double, ABS_D)
-
-static double row_sum(const gd_tensor *t, const char *row, int64_t n) {
-    return t->dtype == GD_FLOAT32 ? sum_f32((const float *)row, n)
-                                  : sum_f64((const double *)row, n);
-}
 
 /* Element i of a contiguous row as double / as int64. */
 static double load_f(gd_dtype dt, const char *row, int64_t i) {
@@ -258,8 +259,19 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             "== 0.%s",
             name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
     }
-    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt, &plan)))
+    bool exact_sum = (op == GD_OP_SUM || op == GD_OP_MEAN) &&
+                     (a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64);
+    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt, !exact_sum,
+                          &plan)))
         return st;
+    if (exact_sum) {
+        if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
+            (st = gd_sum_floating(a, plan.reduced, keepdim, op == GD_OP_MEAN, *out))) {
+            gd_tensor_decref(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     if (is_extreme(op) && plan.row_len == 0 && plan.rows > 0) {
         st = gd_error(GD_ERR_INDEX,
                       "%s(): Expected reduction dim to have non-zero size.",
@@ -279,17 +291,13 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
         double vf = 0;
         int64_t vi = 0;
         switch (op) {
-        case GD_OP_SUM:
-        case GD_OP_MEAN:
-            if (gd_dtype_is_floating(dt))
-                vf = row_sum(in, row, n) / (op == GD_OP_MEAN ? (double)n : 1.0);
-            else {
-                uint64_t acc = 0; /* wraps like PyTorch's int64 sums */
-                for (int64_t i = 0; i < n; i++)
-                    acc += (uint64_t)load_i(dt, row, i);
-                vi = (int64_t)acc;
-            }
+        case GD_OP_SUM: {     /* integers only: floats went to gd_sum_floating */
+            uint64_t acc = 0; /* wraps like PyTorch's int64 sums */
+            for (int64_t i = 0; i < n; i++)
+                acc += (uint64_t)load_i(dt, row, i);
+            vi = (int64_t)acc;
             break;
+        }
         case GD_OP_PROD:
             if (gd_dtype_is_floating(dt)) {
                 vf = 1;
@@ -350,7 +358,7 @@ gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdi
              "%s(): Expected reduction dim %d to have non-zero size.", name, d);
     int64_t dims[1] = {d};
     if ((st = plan_reduce(name, a, 1, dims, keepdim, indices ? GD_INT64 : a->dtype,
-                          &plan)))
+                          true, &plan)))
         return st;
     if ((values && (st = gd_empty(a->dtype, plan.out_ndim, plan.out_shape, &vals))) ||
         (indices && (st = gd_empty(GD_INT64, plan.out_ndim, plan.out_shape, &idx))))

@@ -1,0 +1,522 @@
+/* Floating sum and mean in PyTorch's CPU accumulation type and order.
+ *
+ * PyTorch sums float32 in float32 and float64 in float64, and the result's
+ * last bits depend on the order of the additions. That order is set by
+ * (1) how TensorIterator sorts and merges the dims of input and output,
+ * (2) how a reduction above 32768 elements is split across PyTorch's threads,
+ * (3) which of four cascade-sum loops handles each 2-D piece, and
+ * (4) the width of its SIMD vectors: 32 bytes. PyTorch registers its sum
+ * kernel for AVX2 and the portable build but not for AVX-512, so even on an
+ * AVX-512 CPU sums run on 8 floats or 4 doubles at a time.
+ * This file reproduces all four, so the results equal PyTorch's bit for bit
+ * at PyTorch's default thread count on this machine. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GRAIN_SIZE 32768 /* PyTorch's internal::GRAIN_SIZE */
+#define ILP 4            /* partial sums per row (PyTorch's ilp_factor) */
+#define LEVELS 4         /* cascade levels */
+/* Below this many elements a second thread costs more than it saves; the
+ * split (and so the result) is the same either way. */
+#define THREAD_MIN_WORK (1 << 20)
+#define MAX_THREADS 64 /* more than PyTorch would use here */
+
+static int ceil_log2(int64_t x) {
+    return x <= 2 ? 1 : 64 - __builtin_clzll((unsigned long long)(x - 1));
+}
+
+/* Cascade sums of four rows at once (PyTorch's multi_row_sum), each row L
+ * lanes wide: element i of row k, lane l, is at in + i*row_stride +
+ * k*col_stride + l*sizeof(T). Partial sums move up a level every
+ * 2^level_power elements, so only sums of similar size meet. */
+#define DEF_MULTI_ROW_SUM(T, L, SFX)                                                   \
+    static void multi_row_sum_##SFX(T ret[ILP][L], const char *in, int64_t row_stride, \
+                                    int64_t col_stride, int64_t size) {                \
+        if (size == 0) { /* the common small case: nothing to merge */                 \
+            memset(ret, 0, sizeof(T[ILP][L]));                                         \
+            return;                                                                    \
+        }                                                                              \
+        int level_power = ceil_log2(size) / LEVELS;                                    \
+        if (level_power < 4)                                                           \
+            level_power = 4;                                                           \
+        const int64_t step = (int64_t)1 << level_power, mask = step - 1;               \
+        T acc[LEVELS][ILP][L];                                                         \
+        memset(acc, 0, sizeof acc);                                                    \
+        int64_t i = 0;                                                                 \
+        while (i + step <= size) {                                                     \
+            for (int64_t j = 0; j < step; j++, i++) {                                  \
+                const char *base = in + i * row_stride;                                \
+                for (int k = 0; k < ILP; k++) {                                        \
+                    const T *p = (const T *)(base + k * col_stride);                   \
+                    for (int l = 0; l < L; l++)                                        \
+                        acc[0][k][l] += p[l];                                          \
+                }                                                                      \
+            }                                                                          \
+            for (int j = 1; j < LEVELS; j++) {                                         \
+                for (int k = 0; k < ILP; k++)                                          \
+                    for (int l = 0; l < L; l++) {                                      \
+                        acc[j][k][l] += acc[j - 1][k][l];                              \
+                        acc[j - 1][k][l] = 0;                                          \
+                    }                                                                  \
+                if ((i & (mask << (j * level_power))) != 0)                            \
+                    break;                                                             \
+            }                                                                          \
+        }                                                                              \
+        for (; i < size; i++) {                                                        \
+            const char *base = in + i * row_stride;                                    \
+            for (int k = 0; k < ILP; k++) {                                            \
+                const T *p = (const T *)(base + k * col_stride);                       \
+                for (int l = 0; l < L; l++)                                            \
+                    acc[0][k][l] += p[l];                                              \
+            }                                                                          \
+        }                                                                              \
+        for (int j = 1; j < LEVELS; j++)                                               \
+            for (int k = 0; k < ILP; k++)                                              \
+                for (int l = 0; l < L; l++)                                            \
+                    acc[0][k][l] += acc[j][k][l];                                      \
+        memcpy(ret, acc[0], sizeof acc[0]);                                            \
+    }                                                                                  \
+    /* One row of `size` L-lane elements `stride` bytes apart (row_sum): ILP           \
+     * interleaved cascades, then the leftover elements, then the partials. */         \
+    static void row_sum_##SFX(T ret[L], const char *in, int64_t stride,                \
+                              int64_t size) {                                          \
+        T part[ILP][L];                                                                \
+        int64_t size_ilp = size / ILP;                                                 \
+        multi_row_sum_##SFX(part, in, stride * ILP, stride, size_ilp);                 \
+        for (int64_t i = size_ilp * ILP; i < size; i++) {                              \
+            const T *p = (const T *)(in + i * stride);                                 \
+            for (int l = 0; l < L; l++)                                                \
+                part[0][l] += p[l];                                                    \
+        }                                                                              \
+        for (int k = 1; k < ILP; k++)                                                  \
+            for (int l = 0; l < L; l++)                                                \
+                part[0][l] += part[k][l];                                              \
+        memcpy(ret, part[0], sizeof part[0]);                                          \
+    }
+
+DEF_MULTI_ROW_SUM(float, 1, f32_1)
+DEF_MULTI_ROW_SUM(float, 8, f32_8)
+DEF_MULTI_ROW_SUM(double, 1, f64_1)
+DEF_MULTI_ROW_SUM(double, 4, f64_4)
+
+/* The 2-D loop PyTorch's cascade_sum runs on each piece of the iteration:
+ * size0 x size1 elements, strides {out0, in0, out1, in1} in bytes; each
+ * output element gets its piece's sum added to it. W is the vector width in
+ * elements. */
+#define DEF_SUM_LOOP(T, W, SFX, VSFX)                                                  \
+    static void sum_loop_##VSFX(char *out, const char *in, const int64_t st[4],        \
+                                int64_t size0, int64_t size1) {                        \
+        int64_t in_s[2] = {st[1], st[3]}, out_s[2] = {st[0], st[2]};                   \
+        if (out_s[0] != 0 && out_s[1] == 0) {                                          \
+            int64_t t = in_s[0];                                                       \
+            in_s[0] = in_s[1];                                                         \
+            in_s[1] = t;                                                               \
+            t = out_s[0];                                                              \
+            out_s[0] = out_s[1];                                                       \
+            out_s[1] = t;                                                              \
+            t = size0;                                                                 \
+            size0 = size1;                                                             \
+            size1 = t;                                                                 \
+        }                                                                              \
+        const int64_t es = (int64_t)sizeof(T), os = out_s[1];                          \
+        if (out_s[0] != 0) { /* nothing reduced here: out += in */                     \
+            for (int64_t j = 0; j < size1; j++)                                        \
+                for (int64_t i = 0; i < size0; i++)                                    \
+                    *(T *)(out + i * out_s[0] + j * out_s[1]) +=                       \
+                        *(const T *)(in + i * in_s[0] + j * in_s[1]);                  \
+            return;                                                                    \
+        }                                                                              \
+        if (in_s[0] == es && size0 >= W) { /* contiguous inner reduction */            \
+            int64_t nvec = size0 / W;                                                  \
+            for (int64_t j = 0; j < size1; j++) {                                      \
+                const char *row = in + j * in_s[1];                                    \
+                T vacc[W];                                                             \
+                row_sum_##VSFX(vacc, row, W * es, nvec);                               \
+                T acc = 0;                                                             \
+                for (int64_t k = nvec * W; k < size0; k++)                             \
+                    acc += ((const T *)row)[k];                                        \
+                for (int l = 0; l < W; l++)                                            \
+                    acc += vacc[l];                                                    \
+                *(T *)(out + j * os) += acc;                                           \
+            }                                                                          \
+        } else if (in_s[1] == es && size1 >= W) { /* contiguous outer reduction */     \
+            int64_t j = 0;                                                             \
+            for (; j + ILP * W <= size1; j += ILP * W) {                               \
+                T sums[ILP][W];                                                        \
+                multi_row_sum_##VSFX(sums, in + j * es, in_s[0], W * es, size0);       \
+                for (int k = 0; k < ILP; k++)                                          \
+                    for (int l = 0; l < W; l++)                                        \
+                        *(T *)(out + (j + k * W + l) * os) += sums[k][l];              \
+            }                                                                          \
+            for (; j + W <= size1; j += W) {                                           \
+                T sums[W];                                                             \
+                row_sum_##VSFX(sums, in + j * es, in_s[0], size0);                     \
+                for (int l = 0; l < W; l++)                                            \
+                    *(T *)(out + (j + l) * os) += sums[l];                             \
+            }                                                                          \
+            for (; j < size1; j++) {                                                   \
+                T s[1];                                                                \
+                row_sum_##SFX(s, in + j * es, in_s[0], size0);                         \
+                *(T *)(out + j * os) += s[0];                                          \
+            }                                                                          \
+        } else if (in_s[0] < in_s[1]) { /* strided inner reduction */                  \
+            for (int64_t j = 0; j < size1; j++) {                                      \
+                T s[1];                                                                \
+                row_sum_##SFX(s, in + j * in_s[1], in_s[0], size0);                    \
+                *(T *)(out + j * os) += s[0];                                          \
+            }                                                                          \
+        } else { /* strided outer reduction */                                         \
+            int64_t j = 0;                                                             \
+            for (; j + ILP - 1 < size1; j += ILP) {                                    \
+                T sums[ILP][1];                                                        \
+                multi_row_sum_##SFX(sums, in + j * in_s[1], in_s[0], in_s[1], size0);  \
+                for (int k = 0; k < ILP; k++)                                          \
+                    *(T *)(out + (j + k) * os) += sums[k][0];                          \
+            }                                                                          \
+            for (; j < size1; j++) {                                                   \
+                T s[1];                                                                \
+                row_sum_##SFX(s, in + j * in_s[1], in_s[0], size0);                    \
+                *(T *)(out + j * os) += s[0];                                          \
+            }                                                                          \
+        }                                                                              \
+    }
+
+DEF_SUM_LOOP(float, 8, f32_1, f32_8)
+DEF_SUM_LOOP(double, 4, f64_1, f64_4)
+
+typedef void (*sum_loop_fn)(char *, const char *, const int64_t[4], int64_t, int64_t);
+
+static int env_threads(const char *name) {
+    const char *s = getenv(name);
+    if (!s)
+        return 0;
+    char *end;
+    long n = strtol(s, &end, 10);
+    return end != s && n > 0 && n < 4096 ? (int)n : 0;
+}
+
+/* PyTorch's default intra-op thread count: OMP_NUM_THREADS or
+ * MKL_NUM_THREADS when set, else one per online processor. */
+static int torch_threads(void) {
+    static int cached = 0;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v > 0)
+        return v;
+    v = env_threads("OMP_NUM_THREADS");
+    if (!v)
+        v = env_threads("MKL_NUM_THREADS");
+    if (!v) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        v = n > 0 && n < 4096 ? (int)n : 1;
+    }
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    return v;
+}
+
+/* TensorIterator's view of a reduction: dim 0 moves fastest. */
+typedef struct {
+    int ndim;
+    int64_t shape[GD_MAX_DIMS];
+    int64_t st[GD_MAX_DIMS][2]; /* bytes: [0] output, [1] input */
+    char *out;
+    const char *in;
+    sum_loop_fn loop;
+} sum_iter;
+
+/* 1 if dim a should come after dim b, -1 if before, 0 if undecided. */
+static int should_swap(const sum_iter *it, int a, int b) {
+    for (int op = 0; op < 2; op++) {
+        int64_t s0 = it->st[a][op], s1 = it->st[b][op];
+        if (op == 0 && (s0 == 0) != (s1 == 0))
+            return s1 == 0 ? 1 : -1; /* reduced dims first */
+        if (s0 == 0 || s1 == 0)
+            continue;
+        if (s0 < s1)
+            return -1;
+        if (s0 > s1)
+            return 1;
+        if (it->shape[a] > it->shape[b])
+            return 1;
+    }
+    return 0;
+}
+
+static void build_iter(sum_iter *it, const gd_tensor *a, const bool *reduced,
+                       bool keepdim, gd_tensor *out) {
+    int n = a->ndim;
+    int64_t es = (int64_t)gd_dtype_size(a->dtype);
+    it->out = gd_data_ptr(out);
+    it->in = gd_data_ptr(a);
+    it->loop = a->dtype == GD_FLOAT32 ? sum_loop_f32_8 : sum_loop_f64_4;
+    bool all = n > 0;
+    for (int d = 0; d < n && all; d++)
+        all = reduced[d];
+    if (all && gd_is_contiguous(a)) {
+        /* What sorting and merging make of a whole contiguous reduction:
+         * one dim over every element (the common case, without the setup). */
+        it->ndim = 1;
+        it->shape[0] = a->numel;
+        it->st[0][0] = 0;
+        it->st[0][1] = es;
+        return;
+    }
+    /* The result's own strides, as PyTorch allocates it: contiguous over its
+     * shape; reduced dims then read with stride 0. */
+    int64_t ostride[GD_MAX_DIMS];
+    int64_t run = es;
+    for (int d = n - 1; d >= 0; d--) {
+        if (!reduced[d] || keepdim) {
+            int64_t size = reduced[d] ? 1 : a->shape[d];
+            ostride[d] = reduced[d] && a->shape[d] != 1 ? 0 : run;
+            run *= size > 1 ? size : 1;
+        } else {
+            ostride[d] = 0;
+        }
+    }
+    /* Dims start reversed (fastest first), then an insertion sort that
+     * tolerates undecided pairs, as reorder_dimensions does. */
+    sum_iter tmp;
+    int perm[GD_MAX_DIMS];
+    for (int i = 0; i < n; i++) {
+        int d = n - 1 - i;
+        perm[i] = i;
+        tmp.shape[i] = a->shape[d];
+        tmp.st[i][0] = ostride[d];
+        tmp.st[i][1] = a->strides[d] * es;
+    }
+    for (int i = 1; i < n; i++) {
+        int d1 = i;
+        for (int d0 = i - 1; d0 >= 0; d0--) {
+            int c = should_swap(&tmp, perm[d0], perm[d1]);
+            if (c > 0) {
+                int t = perm[d0];
+                perm[d0] = perm[d1];
+                perm[d1] = t;
+                d1 = d0;
+            } else if (c < 0) {
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        it->shape[i] = tmp.shape[perm[i]];
+        it->st[i][0] = tmp.st[perm[i]][0];
+        it->st[i][1] = tmp.st[perm[i]][1];
+    }
+    /* Merge neighbours that step through memory as one (coalesce_dimensions). */
+    it->ndim = n;
+    if (n > 1) {
+        int prev = 0;
+        for (int d = 1; d < n; d++) {
+            bool merge = it->shape[prev] == 1 || it->shape[d] == 1 ||
+                         (it->shape[prev] * it->st[prev][0] == it->st[d][0] &&
+                          it->shape[prev] * it->st[prev][1] == it->st[d][1]);
+            if (merge) {
+                if (it->shape[prev] == 1) {
+                    it->st[prev][0] = it->st[d][0];
+                    it->st[prev][1] = it->st[d][1];
+                }
+                it->shape[prev] *= it->shape[d];
+            } else {
+                prev++;
+                if (prev != d) {
+                    it->st[prev][0] = it->st[d][0];
+                    it->st[prev][1] = it->st[d][1];
+                    it->shape[prev] = it->shape[d];
+                }
+            }
+        }
+        it->ndim = prev + 1;
+    }
+}
+
+/* Elements [begin, end) of the iteration in linear order, as 2-D pieces that
+ * never cross the end of dim 1 (serial_for_each). `out` replaces the
+ * iterator's output base. */
+static void run_range(const sum_iter *it, char *out, int64_t begin, int64_t end) {
+    int64_t st[4] = {0, 0, 0, 0};
+    if (it->ndim >= 1) {
+        st[0] = it->st[0][0];
+        st[1] = it->st[0][1];
+    }
+    if (it->ndim >= 2) {
+        st[2] = it->st[1][0];
+        st[3] = it->st[1][1];
+    }
+    if (end <= begin)
+        return;
+    if (it->ndim <= 1) {
+        it->loop(out + begin * st[0], it->in + begin * st[1], st, end - begin, 1);
+        return;
+    }
+    int64_t offset = begin;
+    while (offset < end) {
+        int64_t idx[GD_MAX_DIMS], rest = offset;
+        char *o = out;
+        const char *p = it->in;
+        for (int d = 0; d < it->ndim; d++) {
+            idx[d] = rest % it->shape[d];
+            rest /= it->shape[d];
+            o += idx[d] * it->st[d][0];
+            p += idx[d] * it->st[d][1];
+        }
+        int64_t step0 = it->shape[0] - idx[0];
+        if (end - offset < step0)
+            step0 = end - offset;
+        int64_t step1 = 1;
+        if (step0 == it->shape[0]) {
+            step1 = it->shape[1] - idx[1];
+            if ((end - offset) / it->shape[0] < step1)
+                step1 = (end - offset) / it->shape[0];
+        }
+        it->loop(o, p, st, step0, step1);
+        offset += step0 * step1;
+    }
+}
+
+typedef struct {
+    const sum_iter *it;
+    sum_iter sub;
+    char *out;
+    int64_t begin, end;
+} sum_task;
+
+static void *run_task(void *arg) {
+    sum_task *t = arg;
+    run_range(t->it, t->out, t->begin, t->end);
+    return NULL;
+}
+
+/* Runs the tasks, on threads when there is enough work: each writes its own
+ * outputs, so the result does not depend on whether threads were used. */
+static void run_tasks(sum_task *tasks, int n, int64_t work) {
+    pthread_t tid[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    bool threaded = work >= THREAD_MIN_WORK;
+    for (int i = 1; i < n; i++)
+        if (threaded)
+            started[i] = pthread_create(&tid[i], NULL, run_task, &tasks[i]) == 0;
+    for (int i = 0; i < n; i++)
+        if (!started[i])
+            run_task(&tasks[i]);
+    for (int i = 1; i < n; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
+}
+
+static int64_t divup(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
+                          bool mean, gd_tensor *out) {
+    sum_iter it;
+    gd_status st = GD_OK;
+    char *buffer = NULL;
+    size_t es = gd_dtype_size(a->dtype);
+    memset(gd_data_ptr(out), 0, (size_t)out->numel * es);
+    int64_t numel = a->numel, count = 1;
+    for (int d = 0; d < a->ndim; d++)
+        if (reduced[d])
+            count *= a->shape[d];
+    build_iter(&it, a, reduced, keepdim, out);
+    int threads = torch_threads();
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    void *lock = gd_loop_begin(numel);
+    if (numel == 0) {
+        /* nothing to add */
+    } else if (numel < GRAIN_SIZE || threads == 1) {
+        run_range(&it, it.out, 0, numel);
+    } else if (out->numel == 1) {
+        /* Two passes: each thread sums its share of the elements into its
+         * own slot, then the slots are summed as a row of `threads`. */
+        buffer = calloc((size_t)threads, es);
+        if (!buffer) {
+            st = gd_error(GD_ERR_NOMEM, "out of memory");
+            goto unlock;
+        }
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        if (numel > GRAIN_SIZE) {
+            int64_t nt =
+                divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
+            int64_t chunk = divup(numel, nt);
+            for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
+                tasks[n] =
+                    (sum_task){&it,
+                               {0},
+                               buffer + t * (int64_t)es,
+                               t * chunk,
+                               t * chunk + chunk < numel ? t * chunk + chunk : numel};
+        } else {
+            tasks[n++] = (sum_task){&it, {0}, buffer, 0, numel};
+        }
+        run_tasks(tasks, n, numel);
+        int64_t bst[4] = {0, (int64_t)es, 0, 0};
+        it.loop(it.out, buffer, bst, threads, 1);
+    } else {
+        /* Split the outermost kept dim with at least `threads` entries (else
+         * the largest) into column ranges, rounded to 128 bytes when the
+         * input's columns are adjacent; each range is summed whole. */
+        int dim = it.ndim - 1;
+        for (int d = it.ndim - 1; d >= 0 && !(it.st[d][0] == 0 && it.shape[d] > 1);
+             d--) {
+            if (it.shape[d] >= threads) {
+                dim = d;
+                break;
+            }
+            if (it.shape[d] > it.shape[dim])
+                dim = d;
+        }
+        int64_t cols = it.shape[dim];
+        bool round = it.st[dim][1] == (int64_t)es;
+        int64_t multiple = 128 / (int64_t)es;
+        int64_t nt = cols < threads ? cols : threads;
+        int64_t chunk = divup(cols, nt);
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
+            int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
+            if (round) {
+                b -= b % multiple;
+                if (e != cols)
+                    e -= e % multiple;
+            }
+            if (b == e)
+                continue;
+            sum_task *task = &tasks[n++];
+            task->sub = it;
+            task->sub.shape[dim] = e - b;
+            task->sub.out = it.out + b * it.st[dim][0];
+            task->sub.in = it.in + b * it.st[dim][1];
+            task->it = &task->sub;
+            task->out = task->sub.out;
+            int64_t sub_numel = 1;
+            for (int d = 0; d < it.ndim; d++)
+                sub_numel *= task->sub.shape[d];
+            task->begin = 0;
+            task->end = sub_numel;
+        }
+        run_tasks(tasks, n, numel);
+    }
+    if (mean) {
+        if (a->dtype == GD_FLOAT32) {
+            float *o = (float *)gd_data_ptr(out), c = (float)count;
+            for (int64_t i = 0; i < out->numel; i++)
+                o[i] /= c;
+        } else {
+            double *o = (double *)gd_data_ptr(out), c = (double)count;
+            for (int64_t i = 0; i < out->numel; i++)
+                o[i] /= c;
+        }
+    }
+unlock:
+    gd_loop_end(lock);
+    free(buffer);
+    return st;
+}
