@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
+DEV_DEPS := $(VENV)/.dev-deps-installed
 EXT := gdlite/_C$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 CSOURCES := $(wildcard csrc/core/*.c csrc/core/*.h csrc/core/*.def csrc/py/*.c csrc/py/*.h)
 ASAN_DIR := build/asan
@@ -11,7 +12,7 @@ BLAS_LIB = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_lib_dir()
 
 TSAN_DIR := build/tsan
 
-.PHONY: help install build demo test bench asan tsan format format-check lint check-core clean
+.PHONY: help install dev build demo test bench asan tsan format format-check lint check-core clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -20,7 +21,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(DEPS): requirements-dev.txt | $(PY)
+$(DEPS): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_DEPS): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -28,17 +33,19 @@ $(EXT): $(DEPS) $(CSOURCES) setup.py
 	$(PY) setup.py --quiet build_ext --inplace -j 2
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 
-install: $(EXT)  ## create .venv, install dependencies, build gdlite in place
+install: $(EXT)  ## create .venv, install what gdlite and the demo need, build in place
+
+dev: install $(DEV_DEPS)  ## also the test toolchain (PyTorch, pytest, formatters)
 
 build: $(EXT)  ## rebuild the extension after C changes
 
 demo: install  ## run the main demo
 	$(PY) -m gdlite.demo
 
-test: install  ## run the whole test suite
+test: dev  ## run the whole test suite
 	$(PY) -m pytest
 
-bench: install  ## speed against PyTorch and NumPy (medians, ratios)
+bench: dev  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_autograd.py
 	$(PY) benchmarks/bench_indexing.py
@@ -46,7 +53,7 @@ bench: install  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_training.py
 
-asan: install  ## plain-C core tests and the suite, under ASan+UBSan
+asan: dev  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
 	gcc -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -ffp-contract=off -DGD_SANITIZE \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -60,7 +67,7 @@ asan: install  ## plain-C core tests and the suite, under ASan+UBSan
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(PY) -m pytest -x
 
-tsan: install  ## the threading tests under ThreadSanitizer
+tsan: dev  ## the threading tests under ThreadSanitizer
 	rm -rf $(TSAN_DIR) && mkdir -p $(TSAN_DIR)
 	GDLITE_SANITIZE=thread $(PY) setup.py --quiet build_ext --build-lib $(TSAN_DIR) \
 		--build-temp $(TSAN_DIR)/tmp -j 2
@@ -68,15 +75,15 @@ tsan: install  ## the threading tests under ThreadSanitizer
 	LD_PRELOAD="$$(gcc -print-file-name=libtsan.so)" TSAN_OPTIONS=halt_on_error=1 \
 		$(PY) -m pytest -x tests/test_threads.py
 
-format:  ## format C and Python sources
+format: dev  ## format C and Python sources
 	$(VENV)/bin/clang-format -i --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
 	$(VENV)/bin/ruff format gdlite tests benchmarks setup.py
 
-format-check: install  ## fail if anything is not formatted
+format-check: dev  ## fail if anything is not formatted
 	$(VENV)/bin/clang-format --dry-run --Werror --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
 	$(VENV)/bin/ruff format --check gdlite tests benchmarks setup.py
 
-lint: install  ## ruff checks
+lint: dev  ## ruff checks
 	$(VENV)/bin/ruff check gdlite tests benchmarks setup.py
 
 check-core:  ## the core includes no Python or NumPy headers
