@@ -70,6 +70,8 @@ def test_threads_share_a_leaf_in_big_ops():
         "x.max(1).values + x.to(gdlite.float64).sum()",
         "gdlite.where(x > 0, x, y).contiguous()",
         "x.t().clone()",
+        # Sums this large split across the core's own worker threads.
+        "big.sum() + big.sum(0).mean() + big.t().sum(1).sum()",
     ],
 )
 def test_threads_running_big_kernels_get_the_serial_result(expr):
@@ -81,6 +83,7 @@ def test_threads_running_big_kernels_get_the_serial_result(expr):
         rng = np.random.default_rng(1)
         x = gdlite.tensor(rng.standard_normal((300, 300)).astype(np.float32))
         y = gdlite.tensor(rng.standard_normal((300, 300)).astype(np.float32))
+        big = gdlite.tensor(rng.standard_normal((1024, 2048)).astype(np.float32))
         want = ({expr}).numpy()
         results, errors = [], []
         def work():
