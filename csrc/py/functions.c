@@ -261,11 +261,25 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     shape_arg_t s;
     const char *kind;
+    PyObject *shape_obj;
     gd_op op;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "sO&O&", &kind, gdpy_tensor_arg, &in[0], gdpy_shape_arg,
-                          &s))
+    if (!PyArg_ParseTuple(args, "sO&O", &kind, gdpy_tensor_arg, &in[0], &shape_obj))
+        return NULL;
+    /* The argument's name in PyTorch's signature of each method. */
+    const char *argname = strcmp(kind, "reshape") == 0   ? "shape"
+                          : strcmp(kind, "permute") == 0 ? "dims"
+                                                         : "size";
+    /* squeeze's dims arrive as the int overload's, whose overflow is a
+     * ValueError without names. */
+    const char *fname = strcmp(kind, "squeeze") == 0 ? NULL : kind;
+    PyObject *wrapped = PyTuple_Pack(1, shape_obj);
+    if (!wrapped)
+        return NULL;
+    int parsed = gdpy_parse_shape_named(wrapped, fname, argname, &s.ndim, s.v);
+    Py_DECREF(wrapped);
+    if (parsed < 0)
         return NULL;
     a.ndims = s.ndim;
     memcpy(a.dims, s.v, sizeof(int64_t) * (size_t)s.ndim);
