@@ -371,7 +371,9 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         gd_op_args_init(&defaults);
         args = &defaults;
     }
-    gd_status check = gd_check_writable(dst);
+    /* Filling writes one value to every element, so overlapping elements
+     * are fine (PyTorch fills and zeroes expanded tensors). */
+    gd_status check = op == GD_OP_FILL ? GD_OK : gd_check_writable(dst);
     if (check)
         return check;
     if (gd_grad_enabled() && gd_requires_grad(dst)) {
