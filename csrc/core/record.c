@@ -56,8 +56,6 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_cat(n, in, a->i[0], &outs[0]);
     case GD_OP_STACK:
         return gd_stack(n, in, a->i[0], &outs[0]);
-    case GD_OP_TAKE:
-        return gd_take(in[0], in[1], &outs[0]);
     case GD_OP_TO_DTYPE:
         return gd_to_dtype(in[0], a->dtype, &outs[0]);
     case GD_OP_CLONE:

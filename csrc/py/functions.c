@@ -489,15 +489,6 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
     return join(args, true);
 }
 
-static PyObject *fn_take(PyObject *mod, PyObject *args) {
-    (void)mod;
-    gd_tensor *in[2];
-    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
-                          &in[1]))
-        return NULL;
-    return gdpy_call_result(GD_OP_TAKE, 2, in, NULL);
-}
-
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[3];
@@ -613,7 +604,6 @@ PyMethodDef gdpy_functions[] = {
      "as_strided(a, shape, strides, offset)"},
     {"cat", fn_cat, METH_VARARGS, "cat(tensors, dim)"},
     {"stack", fn_stack, METH_VARARGS, "stack(tensors, dim)"},
-    {"take", fn_take, METH_VARARGS, "take(a, flat_index)"},
     {"put_", fn_put_, METH_VARARGS, "put_(a, flat_index, values)"},
     {"index_select", fn_index_select, METH_VARARGS, "index_select(a, dim, index)"},
     {"gather", fn_gather, METH_VARARGS, "gather(a, dim, index)"},
