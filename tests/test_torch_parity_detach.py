@@ -71,3 +71,36 @@ def test_detached_base_still_detaches_in_place() -> None:
         return (b.requires_grad, b.grad_fn is None, b.is_leaf, a.requires_grad)
 
     both(run)
+
+
+BACKWARDS = {
+    "reshape": lambda a, L: (a.reshape(6) * L.arange(6.0)).sum(),
+    "view": lambda a, L: (a.view(3, 2) * 2).sum(),
+    "transpose": lambda a, L: (a.t() * 3).sum(),
+    "expand": lambda a, L: a.expand(4, 2, 3).sum(),
+    "select": lambda a, L: a[0].sum(),
+    "mul": lambda a, L: (a * a).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKWARDS))
+def test_accumulated_grad_is_no_view(name: str) -> None:
+    """A leaf's grad is kept as PyTorch keeps grad.detach(): detach_() on it
+    works whichever op's backward made it (optimizers call it)."""
+
+    def run(lib: Any) -> Any:
+        a = lib.ones(2, 3, requires_grad=True)
+        BACKWARDS[name](a, lib).backward()
+        a.grad.detach_()
+        return a.grad
+
+    both(run)
+
+
+def test_assigned_view_grad_refuses_detach_in_place() -> None:
+    def run(lib: Any) -> Any:
+        a = lib.ones(2, 3, requires_grad=True)
+        a.grad = lib.ones(6).view(2, 3)
+        a.grad.detach_()
+
+    both(run)
