@@ -192,7 +192,14 @@ def _size_args(size: tuple[Any, ...], name: str = "zeros") -> tuple[int, ...]:
                 f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                 f"{type(s).__name__}"
             )
-    return tuple(s.__index__() for s in size)
+    out = tuple(s.__index__() for s in size)
+    for pos, s in enumerate(out, 1):
+        if not -(2**63) <= s < 2**63:
+            raise TypeError(
+                f"{name}(): argument 'size' failed to unpack the object at pos {pos} "
+                'with error "Overflow when unpacking long long"'
+            )
+    return out
 
 
 def _filled(

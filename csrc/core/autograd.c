@@ -124,16 +124,17 @@ gd_status gd_set_grad(gd_tensor *t, gd_tensor *grad) {
 }
 
 gd_status gd_detach_(gd_tensor *t) {
-    if (!t->autograd)
-        return GD_OK;
-    /* The view would stop sharing its base's history while sharing its data. */
-    GD_CHECK(!t->autograd->is_view, GD_ERR_RUNTIME,
+    /* The view would stop sharing its base's history while sharing its data;
+     * PyTorch refuses every view, whether or not autograd tracks it. */
+    GD_CHECK(!t->is_view && !(t->autograd && t->autograd->is_view), GD_ERR_RUNTIME,
              "Can't detach views in-place. Use detach() instead. If you are using "
              "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view "
              "is set as True, gradients are views of DDP buckets, and hence detach_() "
              "cannot be called on these gradients. To fix this error, please refer to "
              "the Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
              "solution.");
+    if (!t->autograd)
+        return GD_OK;
     gd_node_decref(t->autograd->grad_fn);
     t->autograd->grad_fn = NULL;
     t->autograd->requires_grad = false;

@@ -176,7 +176,6 @@ gd_status bw_select(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_slice(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_cat(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi);
-gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi);

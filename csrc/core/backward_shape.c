@@ -91,19 +91,6 @@ gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return st;
 }
 
-/* zeros(self).flat.index_add_(positions, grad) */
-gd_status bw_take(gd_node *node, gd_tensor *g, gd_tensor **gi) {
-    RULE_CTX(c);
-    gd_tensor *pos = SAVED_OTHER;
-    const gd_input_meta *m = &node->inputs[0];
-    if (!NEED(0) || c.st)
-        return finish(&c);
-    gd_tensor *z = zeros_of(&c, node, 0, g->dtype);
-    if (!c.st && !(c.st = gd_index_add_(z, pos, g)))
-        give(&c, reshaped(&c, z, m->ndim, m->shape), &gi[0]);
-    return finish(&c);
-}
-
 /* self: grad with the written positions zeroed; values: grad.flat[positions] */
 gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);

@@ -147,6 +147,9 @@ static gd_status keep(gd_tensor *g, gd_tensor **out) {
     bool private = g->refcount == 1 && g->storage->refcount == 1 && !g->autograd &&
                    !g->on_stack && gd_is_contiguous(g);
     if (private) {
+        /* Sole owner of the data: kept as PyTorch keeps g.detach(), no view
+         * (so grad.detach_() works). */
+        g->is_view = false;
         gd_tensor_incref(g);
         *out = g;
         return GD_OK;

@@ -157,6 +157,9 @@ typedef struct gd_tensor {
     bool untracked_version;
     /* Header and data live on a caller's stack for one call: copy to keep. */
     bool on_stack;
+    /* Made by a view op (gd_as_strided and the views built on it), sharing its
+     * base's data; aliases (gd_alias: detach, .data) are not views. */
+    bool is_view;
 } gd_tensor;
 
 void gd_tensor_incref(gd_tensor *t);

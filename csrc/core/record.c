@@ -58,8 +58,6 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_cat(n, in, a->i[0], &outs[0]);
     case GD_OP_STACK:
         return gd_stack(n, in, a->i[0], &outs[0]);
-    case GD_OP_TAKE:
-        return gd_take(in[0], in[1], &outs[0]);
     case GD_OP_TO_DTYPE:
         return gd_to_dtype(in[0], a->dtype, &outs[0]);
     case GD_OP_CLONE:
@@ -380,7 +378,9 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         gd_op_args_init(&defaults);
         args = &defaults;
     }
-    gd_status check = gd_check_writable(dst);
+    /* Filling writes one value to every element, so overlapping elements
+     * are fine (PyTorch fills and zeroes expanded tensors). */
+    gd_status check = op == GD_OP_FILL ? GD_OK : gd_check_writable(dst);
     if (check)
         return check;
     if (gd_grad_enabled() && gd_requires_grad(dst)) {

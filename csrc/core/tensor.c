@@ -314,6 +314,7 @@ static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
     t->handle = NULL;
     t->untracked_version = false;
     t->on_stack = false;
+    t->is_view = false;
     *out = t;
     return GD_OK;
 }
@@ -471,11 +472,16 @@ gd_status gd_broadcast_shapes(int na, const int64_t *sa, int nb, const int64_t *
 
 gd_status gd_as_strided(const gd_tensor *t, int ndim, const int64_t *shape,
                         const int64_t *strides, int64_t offset, gd_tensor **out) {
-    return tensor_header(t->storage, t->dtype, ndim, shape, strides, offset, out);
+    gd_status st =
+        tensor_header(t->storage, t->dtype, ndim, shape, strides, offset, out);
+    if (!st)
+        (*out)->is_view = true;
+    return st;
 }
 
 gd_status gd_alias(const gd_tensor *t, gd_tensor **out) {
-    return gd_as_strided(t, t->ndim, t->shape, t->strides, t->offset, out);
+    return tensor_header(t->storage, t->dtype, t->ndim, t->shape, t->strides, t->offset,
+                         out);
 }
 
 /* Resolves one -1 in a requested shape against `numel`. */
@@ -576,6 +582,8 @@ gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
         return st;
     st = gd_view(c, ndim, shape, out);
     gd_tensor_decref(c);
+    if (!st)
+        (*out)->is_view = false; /* a view of a private copy: the result owns it */
     return st;
 }
 

@@ -113,6 +113,10 @@ static inline gd_tensor *gdpy_tensor(PyObject *o) {
 int gdpy_dtype_from_object(PyObject *o, gd_dtype *out); /* dtype object -> gd_dtype */
 /* Shape from ints, a tuple/list of ints, or a Size; -1 allowed when allow_neg. */
 int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape);
+/* The same; an element outside int64 raises PyTorch's TypeError naming the
+ * function and argument (ValueError when fname is NULL). */
+int gdpy_parse_shape_named(PyObject *args, const char *fname, const char *argname,
+                           int *ndim, int64_t *shape);
 PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape);
 /* A NumPy array sharing the tensor's memory; its base keeps the storage alive. */
 PyObject *gdpy_to_numpy(PyObject *owner);

@@ -27,6 +27,8 @@ int gdpy_dtype_from_object(PyObject *o, gd_dtype *out) {
     return -1;
 }
 
+/* 1 when `item` is an integer outside int64 (no error set), -1 on another
+ * error (set), 0 with *out filled. */
 static int parse_dim_value(PyObject *item, int64_t *out) {
     if (PyFloat_Check(item)) {
         PyErr_Format(PyExc_TypeError,
@@ -34,14 +36,22 @@ static int parse_dim_value(PyObject *item, int64_t *out) {
                      item);
         return -1;
     }
-    Py_ssize_t v = PyNumber_AsSsize_t(item, PyExc_OverflowError);
+    PyObject *index = PyNumber_Index(item);
+    if (!index)
+        return -1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
+    Py_DECREF(index);
+    if (overflow)
+        return 1;
     if (v == -1 && PyErr_Occurred())
         return -1;
     *out = (int64_t)v;
     return 0;
 }
 
-int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape) {
+int gdpy_parse_shape_named(PyObject *args, const char *fname, const char *argname,
+                           int *ndim, int64_t *shape) {
     PyObject *seq = args;
     /* f(2, 3) arrives as (2, 3); f((2, 3)) and f([2, 3]) as ((2, 3),). */
     if (PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 1 &&
@@ -59,7 +69,19 @@ int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (parse_dim_value(PySequence_Fast_GET_ITEM(fast, i), &shape[i]) < 0) {
+        int r = parse_dim_value(PySequence_Fast_GET_ITEM(fast, i), &shape[i]);
+        if (r == 1) {
+            /* PyTorch's wording: an int list argument whose element does not
+             * fit int64 fails to unpack (positions count from 1). */
+            if (fname)
+                PyErr_Format(PyExc_TypeError,
+                             "%s(): argument '%s' failed to unpack the object at pos "
+                             "%zd with error \"Overflow when unpacking long long\"",
+                             fname, argname, i + 1);
+            else
+                PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+        }
+        if (r) {
             Py_DECREF(fast);
             return -1;
         }
@@ -67,6 +89,10 @@ int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape) {
     Py_DECREF(fast);
     *ndim = (int)n;
     return 0;
+}
+
+int gdpy_parse_shape(PyObject *args, int *ndim, int64_t *shape) {
+    return gdpy_parse_shape_named(args, NULL, NULL, ndim, shape);
 }
 
 PyObject *gdpy_shape_tuple(int ndim, const int64_t *shape) {

@@ -273,11 +273,25 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     shape_arg_t s;
     const char *kind;
+    PyObject *shape_obj;
     gd_op op;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "sO&O&", &kind, gdpy_tensor_arg, &in[0], gdpy_shape_arg,
-                          &s))
+    if (!PyArg_ParseTuple(args, "sO&O", &kind, gdpy_tensor_arg, &in[0], &shape_obj))
+        return NULL;
+    /* The argument's name in PyTorch's signature of each method. */
+    const char *argname = strcmp(kind, "reshape") == 0   ? "shape"
+                          : strcmp(kind, "permute") == 0 ? "dims"
+                                                         : "size";
+    /* squeeze's dims arrive as the int overload's, whose overflow is a
+     * ValueError without names. */
+    const char *fname = strcmp(kind, "squeeze") == 0 ? NULL : kind;
+    PyObject *wrapped = PyTuple_Pack(1, shape_obj);
+    if (!wrapped)
+        return NULL;
+    int parsed = gdpy_parse_shape_named(wrapped, fname, argname, &s.ndim, s.v);
+    Py_DECREF(wrapped);
+    if (parsed < 0)
         return NULL;
     a.ndims = s.ndim;
     memcpy(a.dims, s.v, sizeof(int64_t) * (size_t)s.ndim);
@@ -487,15 +501,6 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
     return join(args, true);
 }
 
-static PyObject *fn_take(PyObject *mod, PyObject *args) {
-    (void)mod;
-    gd_tensor *in[2];
-    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
-                          &in[1]))
-        return NULL;
-    return gdpy_call_result(GD_OP_TAKE, 2, in, NULL);
-}
-
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[3];
@@ -612,7 +617,6 @@ PyMethodDef gdpy_functions[] = {
      "as_strided(a, shape, strides, offset)"},
     {"cat", fn_cat, METH_VARARGS, "cat(tensors, dim)"},
     {"stack", fn_stack, METH_VARARGS, "stack(tensors, dim)"},
-    {"take", fn_take, METH_VARARGS, "take(a, flat_index)"},
     {"put_", fn_put_, METH_VARARGS, "put_(a, flat_index, values)"},
     {"index_select", fn_index_select, METH_VARARGS, "index_select(a, dim, index)"},
     {"gather", fn_gather, METH_VARARGS, "gather(a, dim, index)"},
