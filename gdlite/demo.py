@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             steps=STEPS,
             w_range=cfg["w_range"],
             b_range=cfg["b_range"],
+            progress=False,  # a bar between the table's rows would garble it
         )
         results[problem] = res
         target = optimum_loss(problem) + cfg["tolerance"]
