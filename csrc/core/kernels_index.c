@@ -447,7 +447,7 @@ gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *inde
         (st = index_rows(index, &rows)))
         goto done;
     int64_t shape[GD_MAX_DIMS];
-    memcpy(shape, av->shape, sizeof shape);
+    memcpy(shape, av->shape, sizeof(int64_t) * (size_t)av->ndim);
     shape[d] = index->numel;
     make_layout(av, 1, &d, index->numel, &L);
     const int64_t *r = (const int64_t *)gd_data_ptr(rows);

@@ -22,12 +22,15 @@ typedef struct {
 static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
                              const int64_t *dims, bool keepdim, gd_dtype odt,
                              reduce_plan *plan) {
-    bool reduced[GD_MAX_DIMS] = {false};
+    bool reduced[GD_MAX_DIMS]; /* first a->ndim entries */
     int64_t perm[GD_MAX_DIMS];
     int np = 0;
     gd_status st;
     (void)name;
-    memset(plan, 0, sizeof *plan);
+    for (int d = 0; d < a->ndim; d++)
+        reduced[d] = false;
+    plan->data = NULL; /* out_shape is written up to out_ndim */
+    plan->out_ndim = 0;
     if (ndims < 0) {
         for (int d = 0; d < a->ndim; d++)
             reduced[d] = true;

@@ -588,8 +588,8 @@ gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
     if ((st = gd_wrap_dim(dim0, t->ndim, &d0)) ||
         (st = gd_wrap_dim(dim1, t->ndim, &d1)))
         return st;
-    memcpy(shape, t->shape, sizeof shape);
-    memcpy(strides, t->strides, sizeof strides);
+    memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+    memcpy(strides, t->strides, sizeof(int64_t) * (size_t)t->ndim);
     if (t->ndim > 0) {
         shape[d0] = t->shape[d1];
         shape[d1] = t->shape[d0];
@@ -602,7 +602,7 @@ gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
 gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool seen[GD_MAX_DIMS] = {false};
+    bool seen[GD_MAX_DIMS];
     *out = NULL;
     GD_CHECK(
         ndim == t->ndim, GD_ERR_RUNTIME,
@@ -610,6 +610,8 @@ gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
         "match the length of the desired ordering of dimensions i.e. input.dim() = "
         "%d is not equal to len(dims) = %d",
         t->ndim, ndim);
+    for (int d = 0; d < ndim; d++)
+        seen[d] = false;
     for (int i = 0; i < ndim; i++) {
         int d;
         gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
@@ -676,9 +678,11 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
 gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool drop[GD_MAX_DIMS] = {false};
+    bool drop[GD_MAX_DIMS];
     int n = 0;
     *out = NULL;
+    for (int d = 0; d < t->ndim; d++)
+        drop[d] = false;
     for (int i = 0; i < ndims; i++) {
         int d;
         gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
