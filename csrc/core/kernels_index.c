@@ -294,7 +294,8 @@ static gd_status index_setup(const gd_tensor *a, int k, const int64_t *dims,
              "expected %d stacked index rows", k);
     const int64_t *bshape = k == 1 ? ix->shape : ix->shape + 1;
     int nd = a->ndim - k + bdim;
-    GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "index result has too many dims");
+    GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, nd);
     bool adjacent = wdims[k - 1] - wdims[0] == k - 1;
     int n = 0;
     *B = 1;
