@@ -57,6 +57,10 @@
 /* NumPy's own limit, so every tensor converts to an array and back. Arrays of
  * this size in per-op structures are touched only up to the actual ndim. */
 #define GD_MAX_DIMS 64
+/* A set of dims as one bit each: no per-op array to clear. */
+typedef uint64_t gd_dim_set;
+#define GD_DIM_BIT(d) ((gd_dim_set)1 << (d))
+_Static_assert(GD_MAX_DIMS <= 64, "a gd_dim_set holds one bit per dim");
 
 /* ---- status and errors ------------------------------------------------ */
 

@@ -602,7 +602,7 @@ gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
 gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool seen[GD_MAX_DIMS];
+    gd_dim_set seen = 0;
     *out = NULL;
     GD_CHECK(
         ndim == t->ndim, GD_ERR_RUNTIME,
@@ -610,16 +610,14 @@ gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
         "match the length of the desired ordering of dimensions i.e. input.dim() = "
         "%d is not equal to len(dims) = %d",
         t->ndim, ndim);
-    for (int d = 0; d < ndim; d++)
-        seen[d] = false;
     for (int i = 0; i < ndim; i++) {
         int d;
         gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
         if (st)
             return st;
-        GD_CHECK(!seen[d], GD_ERR_RUNTIME,
+        GD_CHECK(!(seen & GD_DIM_BIT(d)), GD_ERR_RUNTIME,
                  "permute(): duplicate dims are not allowed.");
-        seen[d] = true;
+        seen |= GD_DIM_BIT(d);
         shape[i] = t->shape[d];
         strides[i] = t->strides[d];
     }
@@ -678,21 +676,19 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
 gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool drop[GD_MAX_DIMS];
+    gd_dim_set drop = 0;
     int n = 0;
     *out = NULL;
-    for (int d = 0; d < t->ndim; d++)
-        drop[d] = false;
     for (int i = 0; i < ndims; i++) {
         int d;
         gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
         if (st)
             return st;
         if (t->ndim > 0)
-            drop[d] = t->shape[d] == 1;
+            drop |= t->shape[d] == 1 ? GD_DIM_BIT(d) : 0;
     }
     for (int d = 0; d < t->ndim; d++) {
-        if (ndims < 0 ? t->shape[d] == 1 : drop[d])
+        if (ndims < 0 ? t->shape[d] == 1 : (drop & GD_DIM_BIT(d)) != 0)
             continue;
         shape[n] = t->shape[d];
         strides[n++] = t->strides[d];
