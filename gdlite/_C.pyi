@@ -9,6 +9,8 @@ ops: dict[str, int]
 grad_fn_names: tuple[str, ...]
 # ids of csrc/core/decompositions.def ("T", "BMM", ...) for node_name arguments
 decompositions: dict[str, int]
+# the most dimensions a tensor may have (GD_MAX_DIMS, NumPy's own limit)
+MAX_DIMS: int
 
 @final
 class dtype:

@@ -144,6 +144,11 @@ def infer_dtype(
                     f"'{type(x).__name__}' object cannot be interpreted as an integer"
                 )
             if depth == len(shape):
+                if depth == _C.MAX_DIMS:  # before NumPy meets its own limit
+                    raise RuntimeError(
+                        f"gdlite supports at most {_C.MAX_DIMS} dimensions, "
+                        f"got {depth + 1}"
+                    )
                 shape.append(len(x))
             elif shape[depth] != len(x):
                 raise ValueError(

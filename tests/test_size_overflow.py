@@ -181,24 +181,24 @@ def test_large_valid_views_still_work(torch_outcomes: dict) -> None:
         assert _outcome_gdlite(expr) == torch_outcomes[expr]
 
 
-# gdlite keeps shapes inline in fixed arrays of GD_MAX_DIMS (16) entries;
-# PyTorch goes further. Past the limit every path must refuse cleanly, with
+# gdlite keeps shapes inline in fixed arrays of GD_MAX_DIMS (64, NumPy's limit)
+# entries; PyTorch goes further. Past the limit every path must refuse cleanly, with
 # one message, and at the limit behave as PyTorch does.
 LIMIT_PROBES = {
-    "zeros": "torch.zeros([1] * 17)",
-    "rand": "torch.rand([1] * 17)",
+    "zeros": "torch.zeros([1] * 65)",
+    "rand": "torch.rand([1] * 65)",
     "unsqueeze": "T.unsqueeze(0)",
     "index_none": "T[None]",
     "index_ellipsis_none": "T[..., None]",
     "stack": "torch.stack([T, T])",
-    "view": "T.view([1] * 17)",
-    "expand": "T.expand([1] * 17)",
-    "broadcast": "T + torch.ones([1] * 17)",
-    "matmul": "torch.matmul(T, torch.ones([1] * 17))",
-    "where": "torch.where(T > 0, T, torch.ones([1] * 17))",
+    "view": "T.view([1] * 65)",
+    "expand": "T.expand([1] * 65)",
+    "broadcast": "T + torch.ones([1] * 65)",
+    "matmul": "torch.matmul(T, torch.ones([1] * 65))",
+    "where": "torch.where(T > 0, T, torch.ones([1] * 65))",
     "backward": "T.clone().requires_grad_().unsqueeze(0).sum().backward()",
 }
-AT_LIMIT = "T = torch.zeros([1] * 16)\n"
+AT_LIMIT = "T = torch.zeros([1] * 64)\n"
 
 
 @pytest.mark.parametrize("name", sorted(LIMIT_PROBES))
@@ -215,24 +215,24 @@ def test_past_the_dimension_limit(name: str) -> None:
     assert proc.returncode == 0, f"{expr} crashed ({proc.returncode}):\n{proc.stderr}"
     kind, message = json.loads(proc.stdout.strip().splitlines()[-1])
     assert kind == "RuntimeError"
-    assert message.startswith("gdlite supports at most 16 dimensions")
+    assert message.startswith("gdlite supports at most 64 dimensions, got 65")
 
 
 def test_at_the_dimension_limit() -> None:
-    """16-d tensors go through ops, reductions, joins and backward as in torch."""
-    shape = [1, 2] * 8
+    """64-d tensors go through ops, reductions, joins and backward as in torch."""
+    shape = [1, 2] * 4 + [1] * 55 + [3]
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape)
     results = []
     for lib in (torch, gdlite):
         t = lib.tensor(x, requires_grad=True)
         y = (
-            lib.cat([t * 2, t.exp()], 1).sum(dim=(0, 3, 15))
-            + t.permute(*range(15, -1, -1)).sum()
+            lib.cat([t * 2, t.exp()], 1).sum(dim=(0, 3, 63))
+            + t.permute(*range(63, -1, -1)).sum()
         )
         y.sum().backward()
         results.append(
-            (y.detach().numpy(), t.grad.numpy(), lib.stack([t[0], t[0]], 15).shape)
+            (y.detach().numpy(), t.grad.numpy(), lib.stack([t[0], t[0]], 63).shape)
         )
     (ty, tg, ts), (gy, gg, gs) = results
     np.testing.assert_allclose(gy, ty, rtol=1e-6)

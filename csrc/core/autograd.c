@@ -19,8 +19,14 @@ void gd_set_grad_enabled(bool enabled) {
 }
 
 void gd_op_args_init(gd_op_args *args) {
-    memset(args, 0, sizeof *args);
+    memset(args, 0, offsetof(gd_op_args, dims));
     args->ndims = -1;
+}
+
+void gd_op_args_copy(gd_op_args *dst, const gd_op_args *src) {
+    memcpy(dst, src, offsetof(gd_op_args, dims));
+    if (src->ndims > 0)
+        memcpy(dst->dims, src->dims, sizeof(int64_t) * (size_t)src->ndims);
 }
 
 /* ---- per-tensor state --------------------------------------------------- */
@@ -150,8 +156,8 @@ gd_status gd_set_data(gd_tensor *t, const gd_tensor *src) {
     t->ndim = src->ndim;
     t->numel = src->numel;
     t->offset = src->offset;
-    memcpy(t->shape, src->shape, sizeof t->shape);
-    memcpy(t->strides, src->strides, sizeof t->strides);
+    memcpy(t->shape, src->shape, sizeof(int64_t) * (size_t)src->ndim);
+    memcpy(t->strides, src->strides, sizeof(int64_t) * (size_t)src->ndim);
     return GD_OK;
 }
 
@@ -169,19 +175,39 @@ static size_t node_size(int n_inputs) {
 gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out) {
     gd_node *node =
         n_inputs <= NODE_CACHED_INPUTS ? gd_cache_take(GD_CACHE_NODE) : NULL;
-    if (node)
-        memset(node, 0, node_size(n_inputs));
-    else
-        node = calloc(1, node_size(n_inputs));
+    if (!node)
+        node = malloc(node_size(n_inputs));
     *out = node;
     if (!node)
         return gd_error(GD_ERR_NOMEM, "out of memory");
+    /* Everything but the dims arrays, which are read only up to their counts. */
+    memset(node, 0, offsetof(gd_node, args) + offsetof(gd_op_args, dims));
     node->refcount = 1;
     node->op = op;
     node->name = gd_op_grad_fn_name(op);
     node->seq = next_seq++;
-    node->n_inputs = n_inputs;
     node->args.ndims = -1; /* gd_op_args_init's one nonzero field */
+    node->n_inputs = n_inputs;
+    for (int i = 0; i < n_inputs; i++) {
+        gd_input_meta *m = &node->inputs[i];
+        m->node = NULL;
+        m->ndim = 0;
+        m->dtype = (gd_dtype)0;
+        m->shape = m->inline_shape;
+    }
+    return GD_OK;
+}
+
+gd_status gd_input_meta_set(gd_input_meta *m, const gd_tensor *t) {
+    if (t->ndim > GD_NODE_INLINE_DIMS) {
+        int64_t *heap = malloc(sizeof *heap * (size_t)t->ndim);
+        if (!heap)
+            return gd_error(GD_ERR_NOMEM, "out of memory");
+        m->shape = heap;
+    }
+    m->ndim = t->ndim;
+    m->dtype = t->dtype;
+    memcpy(m->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
     return GD_OK;
 }
 
@@ -214,7 +240,10 @@ void gd_node_decref(gd_node *node) {
         if (--n->refcount > 0)
             continue;
         for (int i = 0; i < n->n_inputs; i++) {
-            gd_node *next = n->inputs[i].node;
+            gd_input_meta *m = &n->inputs[i];
+            if (m->shape != m->inline_shape)
+                free(m->shape);
+            gd_node *next = m->node;
             if (!next)
                 continue;
             if (top == cap) {

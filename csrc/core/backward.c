@@ -342,7 +342,7 @@ static gd_status bw_extreme_dim(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     gd_wrap_dim(node->args.i[0], m->ndim, &d);
     gd_tensor *flat_idx = NULL;
     int64_t keep[GD_MAX_DIMS], n = 1;
-    memcpy(keep, m->shape, sizeof keep);
+    memcpy(keep, m->shape, sizeof(int64_t) * (size_t)m->ndim);
     keep[d] = 1;
     for (int k = 0; k < m->ndim; k++)
         n *= keep[k];

@@ -54,7 +54,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GD_MAX_DIMS 16
+/* NumPy's own limit, so every tensor converts to an array and back. Arrays of
+ * this size in per-op structures are touched only up to the actual ndim. */
+#define GD_MAX_DIMS 64
+/* A set of dims as one bit each: no per-op array to clear. */
+typedef uint64_t gd_dim_set;
+#define GD_DIM_BIT(d) ((gd_dim_set)1 << (d))
+_Static_assert(GD_MAX_DIMS <= 64, "a gd_dim_set holds one bit per dim");
 
 /* ---- status and errors ------------------------------------------------ */
 
@@ -507,11 +513,10 @@ struct gd_autograd_meta {
 
 /* Everything an op needs besides its input tensors. */
 typedef struct gd_op_args {
-    gd_dtype dtype;            /* binary/where: the common dtype; to: the target */
-    int ndims;                 /* entries of dims (-1: none given) */
-    int64_t dims[GD_MAX_DIMS]; /* reduced dims, a shape, a permutation */
-    int64_t i[4]; /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
-                     step); cat dim */
+    gd_dtype dtype; /* binary/where: the common dtype; to: the target */
+    int ndims;      /* entries of dims (-1: none given) */
+    int64_t i[4];   /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
+                       step); cat dim */
     bool keepdim;
     double param; /* var/std correction, norm p */
     bool has_min, has_max;
@@ -522,10 +527,15 @@ typedef struct gd_op_args {
     gd_decomposition decomposition;
     /* 1 or 2: input 0 or 1 came from a Python number (1 - x, x ** 2) */
     int scalar_operand;
+    /* Reduced dims, a shape, a permutation. Last, and never initialised or
+     * copied past ndims: per-op cost stays independent of GD_MAX_DIMS. */
+    int64_t dims[GD_MAX_DIMS];
 } gd_op_args;
 
-/* An args struct with nothing set. */
+/* An args struct with nothing set (ndims -1; dims left uninitialised). */
 void gd_op_args_init(gd_op_args *args);
+/* *dst = *src, copying only the ndims entries of dims that are set. */
+void gd_op_args_copy(gd_op_args *dst, const gd_op_args *src);
 
 /* Grad mode (thread-local, on by default): no_grad/enable_grad. */
 bool gd_grad_enabled(void);

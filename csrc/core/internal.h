@@ -144,11 +144,16 @@ enum {
     GD_NODE_MAX_SAVED
 };
 
+/* Input shapes of up to this many dims live in the node itself; longer ones
+ * (rare) in a heap block the node owns. */
+#define GD_NODE_INLINE_DIMS 8
+
 typedef struct {
     gd_node *node; /* owned; NULL when this input needs no gradient */
     int ndim;
-    int64_t shape[GD_MAX_DIMS];
     gd_dtype dtype;
+    int64_t *shape; /* ndim entries: inline_shape, or owned heap memory */
+    int64_t inline_shape[GD_NODE_INLINE_DIMS];
 } gd_input_meta;
 
 struct gd_node {
@@ -156,7 +161,6 @@ struct gd_node {
     gd_op op;
     const char *name;
     uint64_t seq; /* creation order: later nodes run first, as in PyTorch */
-    gd_op_args args;
     gd_saved saved[GD_NODE_MAX_SAVED]; /* by GD_SAVED_*; t NULL if not saved */
     bool saved_freed;
     gd_tensor *variable;      /* AccumulateGrad: the leaf (owned) */
@@ -169,6 +173,9 @@ struct gd_node {
     int capture;
     uint64_t walk; /* the backward that discovered this node, 0 when none runs */
     bool needed, run_rule;
+    /* Last of the fixed fields: gd_node_new zeroes the node only up to
+     * args.dims, which is written and read up to args.ndims. */
+    gd_op_args args;
     int n_inputs;
     gd_input_meta inputs[]; /* n_inputs entries */
 };
@@ -181,6 +188,9 @@ gd_status gd_hooks_run(const gd_hook *list, gd_tensor **grad);
 /* A new node for `op` with n_inputs edges, its sequence number taken
  * (autograd.c). */
 gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out);
+/* Records t's shape and dtype as input metadata (the shape spills to the
+ * heap past GD_NODE_INLINE_DIMS; gd_node_decref frees it). */
+gd_status gd_input_meta_set(gd_input_meta *m, const gd_tensor *t);
 
 /* A backward rule: fills grad_inputs[i] (new references) for each input i
  * whose node->inputs[i].node is set; the engine reduces broadcast shapes and

@@ -54,7 +54,9 @@ void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *
     for (int d = 0; d < n; d++)
         work *= dims[d];
     int inner = n - 1;
-    int64_t counter[GD_MAX_DIMS] = {0};
+    int64_t counter[GD_MAX_DIMS]; /* only the outer `inner` dims count */
+    for (int d = 0; d < inner; d++)
+        counter[d] = 0;
     void *lock = gd_loop_begin(work);
     for (;;) {
         loop(data, strides[inner], dims[inner], ctx);

@@ -136,7 +136,9 @@ static void block_move(io_mode mode, gd_dtype dtype, size_t elsize, const block 
                  b->numel);
         return;
     }
-    int64_t idx[GD_MAX_DIMS] = {0}, inner = b->shape[b->nd - 1];
+    int64_t idx[GD_MAX_DIMS], inner = b->shape[b->nd - 1];
+    for (int d = 0; d < b->nd - 1; d++) /* runs once per index entry: only nd */
+        idx[d] = 0;
     int64_t rows = b->numel / inner;
     for (int64_t r = 0; r < rows; r++) {
         int64_t off = 0;
@@ -165,9 +167,10 @@ typedef struct {
 static void make_layout(const gd_tensor *a, int k, const int *dims, int64_t B,
                         layout *L) {
     size_t elsize = gd_dtype_size(a->dtype);
-    bool adjacent = true, indexed[GD_MAX_DIMS] = {false};
+    bool adjacent = true;
+    gd_dim_set indexed = 0;
     for (int j = 0; j < k; j++) {
-        indexed[dims[j]] = true;
+        indexed |= GD_DIM_BIT(dims[j]);
         L->dstride[j] = a->strides[dims[j]] * (int64_t)elsize;
         L->dsize[j] = a->shape[dims[j]];
         if (j > 0 && dims[j] != dims[j - 1] + 1)
@@ -177,7 +180,7 @@ static void make_layout(const gd_tensor *a, int k, const int *dims, int64_t B,
     L->B = B;
     L->pre.nd = L->post.nd = 0;
     for (int d = 0; d < a->ndim; d++) {
-        if (indexed[d])
+        if (indexed & GD_DIM_BIT(d))
             continue;
         block *b = adjacent && k > 0 && d < dims[0] ? &L->pre : &L->post;
         b->shape[b->nd] = a->shape[d];
@@ -230,7 +233,9 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
                        const int64_t *ix, char *o) {
     size_t elsize = gd_dtype_size(a->dtype);
     char *base = gd_data_ptr(a);
-    int64_t pidx[GD_MAX_DIMS] = {0};
+    int64_t pidx[GD_MAX_DIMS];
+    for (int d = 0; d < L->pre.nd; d++)
+        pidx[d] = 0;
     size_t chunk = mode == MODE_FILL ? 0 : (size_t)L->post.numel * elsize;
     for (int64_t p = 0; p < L->pre.numel; p++) {
         int64_t poff = 0;
@@ -294,7 +299,8 @@ static gd_status index_setup(const gd_tensor *a, int k, const int64_t *dims,
              "expected %d stacked index rows", k);
     const int64_t *bshape = k == 1 ? ix->shape : ix->shape + 1;
     int nd = a->ndim - k + bdim;
-    GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME, "index result has too many dims");
+    GD_CHECK(nd <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, nd);
     bool adjacent = wdims[k - 1] - wdims[0] == k - 1;
     int n = 0;
     *B = 1;
@@ -447,7 +453,7 @@ gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *inde
         (st = index_rows(index, &rows)))
         goto done;
     int64_t shape[GD_MAX_DIMS];
-    memcpy(shape, av->shape, sizeof shape);
+    memcpy(shape, av->shape, sizeof(int64_t) * (size_t)av->ndim);
     shape[d] = index->numel;
     make_layout(av, 1, &d, index->numel, &L);
     const int64_t *r = (const int64_t *)gd_data_ptr(rows);

@@ -25,42 +25,43 @@ typedef struct {
 static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
                              const int64_t *dims, bool keepdim, gd_dtype odt, bool copy,
                              reduce_plan *plan) {
-    bool reduced[GD_MAX_DIMS] = {false};
+    gd_dim_set reduced = 0;
     int64_t perm[GD_MAX_DIMS];
     int np = 0;
     gd_status st;
     (void)name;
-    memset(plan, 0, sizeof *plan);
+    plan->data = NULL; /* out_shape is written up to out_ndim */
+    plan->out_ndim = 0;
     if (ndims < 0) {
         for (int d = 0; d < a->ndim; d++)
-            reduced[d] = true;
+            reduced |= GD_DIM_BIT(d);
     } else {
         for (int i = 0; i < ndims; i++) {
             int d;
             if ((st = gd_wrap_dim(dims[i], a->ndim, &d)))
                 return st;
-            GD_CHECK(a->ndim == 0 || !reduced[d], GD_ERR_RUNTIME,
+            GD_CHECK(a->ndim == 0 || !(reduced & GD_DIM_BIT(d)), GD_ERR_RUNTIME,
                      "dim %d appears multiple times in the list of dims", d);
             if (a->ndim > 0)
-                reduced[d] = true;
+                reduced |= GD_DIM_BIT(d);
         }
     }
     plan->rows = 1;
     plan->row_len = 1;
     for (int d = 0; d < a->ndim; d++) {
-        if (reduced[d])
+        if (reduced & GD_DIM_BIT(d))
             continue;
         perm[np++] = d;
         plan->rows *= a->shape[d];
     }
     for (int d = 0; d < a->ndim; d++) {
-        if (!reduced[d])
+        if (!(reduced & GD_DIM_BIT(d)))
             continue;
         perm[np++] = d;
         plan->row_len *= a->shape[d];
     }
     for (int d = 0; d < a->ndim; d++) {
-        if (!reduced[d])
+        if (!(reduced & GD_DIM_BIT(d)))
             plan->out_shape[plan->out_ndim++] = a->shape[d];
         else if (keepdim)
             plan->out_shape[plan->out_ndim++] = 1;

@@ -217,15 +217,13 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
     gd_status st = gd_node_new(op, n_edges, &node);
     if (st)
         return st;
-    node->args = *args;
+    gd_op_args_copy(&node->args, args);
     if (name)
         node->name = gd_decomposition_name(name);
     for (int i = 0; i < n_edges && !st; i++) {
         gd_input_meta *m = &node->inputs[i];
-        m->ndim = in[i]->ndim;
-        memcpy(m->shape, in[i]->shape, sizeof(int64_t) * (size_t)in[i]->ndim);
-        m->dtype = in[i]->dtype;
-        st = gd_edge_of(in[i], &m->node);
+        if (!(st = gd_input_meta_set(m, in[i])))
+            st = gd_edge_of(in[i], &m->node);
     }
     if (!st)
         st = save_for(node, name, n, in, outs);

@@ -596,8 +596,8 @@ gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
     if ((st = gd_wrap_dim(dim0, t->ndim, &d0)) ||
         (st = gd_wrap_dim(dim1, t->ndim, &d1)))
         return st;
-    memcpy(shape, t->shape, sizeof shape);
-    memcpy(strides, t->strides, sizeof strides);
+    memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+    memcpy(strides, t->strides, sizeof(int64_t) * (size_t)t->ndim);
     if (t->ndim > 0) {
         shape[d0] = t->shape[d1];
         shape[d1] = t->shape[d0];
@@ -610,7 +610,7 @@ gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1,
 gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool seen[GD_MAX_DIMS] = {false};
+    gd_dim_set seen = 0;
     *out = NULL;
     GD_CHECK(
         ndim == t->ndim, GD_ERR_RUNTIME,
@@ -623,9 +623,9 @@ gd_status gd_permute(const gd_tensor *t, int ndim, const int64_t *dims,
         gd_status st = gd_wrap_dim(dims[i], t->ndim, &d);
         if (st)
             return st;
-        GD_CHECK(!seen[d], GD_ERR_RUNTIME,
+        GD_CHECK(!(seen & GD_DIM_BIT(d)), GD_ERR_RUNTIME,
                  "permute(): duplicate dims are not allowed.");
-        seen[d] = true;
+        seen |= GD_DIM_BIT(d);
         shape[i] = t->shape[d];
         strides[i] = t->strides[d];
     }
@@ -684,7 +684,7 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
 gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    bool drop[GD_MAX_DIMS] = {false};
+    gd_dim_set drop = 0;
     int n = 0;
     *out = NULL;
     for (int i = 0; i < ndims; i++) {
@@ -693,10 +693,10 @@ gd_status gd_squeeze(const gd_tensor *t, int ndims, const int64_t *dims,
         if (st)
             return st;
         if (t->ndim > 0)
-            drop[d] = t->shape[d] == 1;
+            drop |= t->shape[d] == 1 ? GD_DIM_BIT(d) : 0;
     }
     for (int d = 0; d < t->ndim; d++) {
-        if (ndims < 0 ? t->shape[d] == 1 : drop[d])
+        if (ndims < 0 ? t->shape[d] == 1 : (drop & GD_DIM_BIT(d)) != 0)
             continue;
         shape[n] = t->shape[d];
         strides[n++] = t->strides[d];

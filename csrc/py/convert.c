@@ -483,12 +483,17 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     s->release_context = NULL;
     s->version = 0;
     gd_tensor *t = &op->stack_tensor;
-    memset(t, 0, sizeof *t);
+    /* A 0-d header: shape and strides have no entries to set. */
     t->refcount = 1;
     t->on_stack = true;
     t->dtype = dtype;
+    t->ndim = 0;
     t->numel = 1;
+    t->offset = 0;
     t->storage = s;
+    t->autograd = NULL;
+    t->handle = NULL;
+    t->untracked_version = false;
     bool from_float = gd_dtype_is_floating(op->dtype) || op->unsigned64;
     switch (dtype) {
     case GD_BOOL:

@@ -246,7 +246,8 @@ PyMODINIT_FUNC PyInit__C(void) {
         PyModule_AddObjectRef(mod, "Node", (PyObject *)&gdpy_Node_Type) < 0 ||
         PyModule_AddObjectRef(mod, "GradMode", (PyObject *)&gdpy_GradMode_Type) < 0 ||
         add_ops_table(mod) < 0 || add_grad_fn_names(mod) < 0 ||
-        add_decompositions(mod) < 0 || gdpy_generator_module_init(mod) < 0)
+        add_decompositions(mod) < 0 || gdpy_generator_module_init(mod) < 0 ||
+        PyModule_AddIntConstant(mod, "MAX_DIMS", GD_MAX_DIMS) < 0)
         goto fail;
     return mod;
 fail:
