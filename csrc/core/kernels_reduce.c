@@ -71,7 +71,8 @@ static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
     if ((st = gd_shape_nbytes(odt, plan->out_ndim, plan->out_shape, &out_numel,
                               &out_nbytes)))
         return st;
-    memcpy(plan->reduced, reduced, sizeof plan->reduced);
+    for (int d = 0; d < a->ndim; d++)
+        plan->reduced[d] = (reduced & GD_DIM_BIT(d)) != 0;
     if (!copy)
         return GD_OK;
     bool in_order = true; /* reduced dims already last: no view needed */
