@@ -240,7 +240,7 @@ class Tensor(TensorConversions, _C.TensorBase):
     def fill_(self, value: Any) -> Tensor:
         """Sets every element to ``value``; returns self."""
         if type(value) is float:  # the common case; the core checks the range
-            _C.fill_(self, value)
+            _C.fill_(self, value, False)
             return self
         if isinstance(value, _C.TensorBase):
             if value.dim() != 0:
@@ -254,12 +254,13 @@ class Tensor(TensorConversions, _C.TensorBase):
                 return self
         if hasattr(value, "item"):
             value = value.item()
+        integral = isinstance(value, int)  # ints may wrap into uint8, floats not
         value = fill_number(value, self.dtype)
         if type(value) is int and self.dtype == _C.int64:
             # Exact beyond 2**53, where a double would round.
             _C.copy_(self, _C.full((), value, _C.int64))
         else:
-            _C.fill_(self, float(value))
+            _C.fill_(self, float(value), integral)
         return self
 
     def copy_(self, src: Any) -> Tensor:

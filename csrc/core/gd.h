@@ -313,6 +313,10 @@ gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src);
 gd_status gd_fill_(gd_tensor *dst, double value);
 /* Whether `value` converts to `dtype` (integers: not NaN, within range). */
 gd_status gd_check_scalar(gd_dtype dtype, double value);
+/* The same for a value known to come from an integer (which may wrap into
+ * uint8 from -255, as in PyTorch) or from a float (which may not);
+ * gd_check_scalar takes a whole number for an integer. */
+gd_status gd_check_scalar_of(gd_dtype dtype, double value, bool integral);
 
 /* Binary op on `common` (the promoted dtype); inputs are converted as needed
  * and broadcast. Comparisons give bool; true division of integers gives

@@ -124,14 +124,18 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
 /* PyTorch's checked conversion of a scalar: NaN, or a value beyond the
  * integer type's range (compared as doubles), is refused. */
 gd_status gd_check_scalar(gd_dtype dtype, double value) {
+    return gd_check_scalar_of(dtype, value, value == trunc(value));
+}
+
+gd_status gd_check_scalar_of(gd_dtype dtype, double value, bool integral) {
     static const char *const names[GD_DTYPE_COUNT] = {
         [GD_UINT8] = "uint8_t", [GD_INT32] = "int", [GD_INT64] = "int64_t"};
     double lo, hi;
     if (dtype == GD_UINT8) {
-        /* PyTorch lets integers wrap into an unsigned type from -max; a
-         * whole number stands for an integer here. */
+        /* PyTorch lets integers wrap into an unsigned type from -max;
+         * floating values must be in range. */
         hi = UINT8_MAX;
-        lo = value == trunc(value) ? -hi : 0;
+        lo = integral ? -hi : 0;
     } else if (dtype == GD_INT32) {
         lo = (double)INT32_MIN;
         hi = (double)INT32_MAX;

@@ -393,7 +393,7 @@ int gdpy_check_assign(const gd_tensor *dst, PyObject *value) {
     } else {
         return 0;
     }
-    st = gd_check_scalar(dst->dtype, v);
+    st = gd_check_scalar_of(dst->dtype, v, !PyFloat_Check(value));
     return st ? gdpy_raise_int(st) : 0;
 }
 

@@ -163,9 +163,14 @@ static PyObject *fn_fill_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[1];
     gd_op_args a;
+    int integral = -1; /* not given: a whole number counts as an integer */
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&d", gdpy_tensor_arg, &in[0], &a.param))
+    if (!PyArg_ParseTuple(args, "O&d|p", gdpy_tensor_arg, &in[0], &a.param, &integral))
         return NULL;
+    gd_status st =
+        integral < 0 ? GD_OK : gd_check_scalar_of(in[0]->dtype, a.param, integral);
+    if (st)
+        return gdpy_raise(st);
     return call_(GD_OP_FILL, 1, in, &a);
 }
 

@@ -410,6 +410,16 @@ static int fast_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         gd_tensor_decref(rows);
         return -1;
     }
+    if (!v.t) { /* a Python number: refused where it does not fit, as torch does */
+        bool integral = !gd_dtype_is_floating(v.dtype);
+        gd_status bad = gd_check_scalar_of(
+            t->dtype, integral && !v.unsigned64 ? (double)v.ivalue : v.fvalue,
+            integral);
+        if (bad) {
+            gd_tensor_decref(rows);
+            return gdpy_raise_int(bad);
+        }
+    }
     gd_tensor *src =
         gdpy_operand_tensor(&v, gd_dtype_is_floating(v.dtype) ? GD_FLOAT64 : v.dtype);
     int64_t dims[GD_MAX_DIMS];
