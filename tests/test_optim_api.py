@@ -406,3 +406,17 @@ def test_steps_in_threads() -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_bad_step_pre_hook_result_names_the_optimizers_step(name):
+    import re
+
+    def message(lib):
+        opt = getattr(lib.optim, name)([lib.zeros(1, requires_grad=True)], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: 5)
+        with pytest.raises(RuntimeError) as info:
+            opt.step()
+        return re.sub(r"0x[0-9a-f]+", "ADDR", str(info.value))
+
+    assert message(G) == message(torch)

@@ -58,9 +58,14 @@ def _with_hooks(step: Callable) -> Callable:
                 if isinstance(result, tuple) and len(result) == 2:
                     args, kwargs = result
                 else:
+                    # Named as the optimizer's own step, as in PyTorch, also
+                    # when it is the base class's shared one.
+                    qualname = step.__qualname__.replace(
+                        "Optimizer.step", f"{type(self).__qualname__}.step"
+                    )
                     raise RuntimeError(
-                        f"{step} must return None or a tuple of (new_args, new_kwargs),"
-                        f" but got {result}."
+                        f"<function {qualname} at {id(step):#x}> must return None or "
+                        f"a tuple of (new_args, new_kwargs), but got {result}."
                     )
         out = step(*args, **kwargs)
         for post_hook in chain(
