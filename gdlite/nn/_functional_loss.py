@@ -165,7 +165,10 @@ def _prob_target_loss(
         return -prod.sum(class_dim)
     if logp.numel() == 0:
         return -prod.sum() * float("nan")
-    return -prod.sum() / (logp.numel() // n_classes)
+    # PyTorch divides by a number in C++: its node is DivBackward1.
+    return _C.binary(
+        _OPS["div"], -prod.sum(), logp.numel() // n_classes, _C.decompositions["DIV_SCALAR"]
+    )
 
 
 def _smoothed_loss(
