@@ -67,7 +67,9 @@ def ulps(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.where(both_nan, 0, np.abs(ia - ib)).max())
 
 
-def check(name: str, *args: Any, max_ulp: int = 4, grad_rtol: float = 1e-5, **kwargs: Any) -> None:
+def check(
+    name: str, *args: Any, max_ulp: int = 4, grad_rtol: float = 1e-5, **kwargs: Any
+) -> None:
     """gdlite's F.name(*args, **kwargs) agrees with torch's: value (within
     max_ulp), dtype, shape, node name and gradients."""
     want, want_grads = run("torch", name, args, kwargs)
@@ -80,7 +82,7 @@ def check(name: str, *args: Any, max_ulp: int = 4, grad_rtol: float = 1e-5, **kw
     assert names[1] == names[0]
     assert len(got_grads) == len(want_grads)
     atol = 1e-12 if w.dtype == np.float64 else 1e-6
-    for gg, wg in zip(got_grads, want_grads):
+    for gg, wg in zip(got_grads, want_grads, strict=True):
         np.testing.assert_allclose(gg, wg, rtol=grad_rtol, atol=atol)
 
 
@@ -100,7 +102,9 @@ def same_error(name: str, *args: Any, **kwargs: Any) -> BaseException:
     return got.value
 
 
-def finite_difference_check(fn: Callable[[Any], Any], x: np.ndarray, eps: float = 1e-6) -> None:
+def finite_difference_check(
+    fn: Callable[[Any], Any], x: np.ndarray, eps: float = 1e-6
+) -> None:
     """Central differences of the sum of fn in float64 agree with backward."""
     t = gdlite.from_numpy(x.copy()).requires_grad_(True)
     fn(t).sum().backward()

@@ -66,7 +66,9 @@ def test_nan_and_inf_propagate_as_in_torch(name: str) -> None:
 @pytest.mark.parametrize("dim", [0, 1, 2])
 def test_finite_differences_float64(name: str, dim: int) -> None:
     x = RNG.standard_normal((3, 4, 2))
-    finite_difference_check(lambda t: getattr(GF, name)(t, dim) * gdlite.arange(24.0).view(3, 4, 2), x)
+    finite_difference_check(
+        lambda t: getattr(GF, name)(t, dim) * gdlite.arange(24.0).view(3, 4, 2), x
+    )
 
 
 def test_non_contiguous_input_and_dtype_argument() -> None:
@@ -82,7 +84,9 @@ def test_namespace_and_methods() -> None:
     t, g = torch.from_numpy(x), gdlite.from_numpy(x)
     np.testing.assert_array_equal(g.softmax(0).numpy(), t.softmax(0).numpy())
     np.testing.assert_array_equal(g.log_softmax(-1).numpy(), t.log_softmax(-1).numpy())
-    np.testing.assert_array_equal(gdlite.log_softmax(g, 1).numpy(), torch.log_softmax(t, 1).numpy())
+    np.testing.assert_array_equal(
+        gdlite.log_softmax(g, 1).numpy(), torch.log_softmax(t, 1).numpy()
+    )
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
