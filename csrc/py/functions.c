@@ -31,12 +31,16 @@ static PyObject *fn_binary(PyObject *mod, PyObject *args) {
     gd_op op;
     PyObject *x, *y;
     gdpy_operand ops[2];
-    if (!PyArg_ParseTuple(args, "O&OO", gdpy_op_arg, &op, &x, &y) ||
+    int name = GD_DECOMP_DEFAULT; /* a caller-known node name (DivBackward1) */
+    if (!PyArg_ParseTuple(args, "O&OO|O&", gdpy_op_arg, &op, &x, &y,
+                          gdpy_decomposition_arg, &name) ||
         parse_operands(x, y, ops, gd_op_name(op)) < 0)
         return NULL;
     gd_op_args a;
     PyObject *result = NULL;
     if (gdpy_binary_args(&op, ops, &a) == 0) {
+        if (name)
+            a.decomposition = (gd_decomposition)name;
         gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
                             gdpy_operand_tensor(&ops[1], a.dtype)};
         result = gdpy_call_result(op, 2, in, &a);
@@ -594,7 +598,8 @@ static PyObject *fn_mask_indices(PyObject *mod, PyObject *args) {
 }
 
 PyMethodDef gdpy_functions[] = {
-    {"binary", fn_binary, METH_VARARGS, "binary(op, a, b): elementwise op."},
+    {"binary", fn_binary, METH_VARARGS,
+     "binary(op, a, b[, decomposition]): elementwise op."},
     {"binary_", fn_binary_, METH_VARARGS, "binary_(op, dst, b): in-place op."},
     {"unary", fn_unary, METH_VARARGS, "unary(op, a)"},
     {"unary_", fn_unary_, METH_VARARGS, "unary_(op, a): in place"},

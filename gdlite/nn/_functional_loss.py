@@ -165,7 +165,13 @@ def _prob_target_loss(
         return -prod.sum(class_dim)
     if logp.numel() == 0:
         return -prod.sum() * float("nan")
-    return -prod.sum() / (logp.numel() // n_classes)
+    # PyTorch divides by a number in C++: its node is DivBackward1.
+    return _C.binary(
+        _OPS["div"],
+        -prod.sum(),
+        logp.numel() // n_classes,
+        _C.decompositions["DIV_SCALAR"],
+    )
 
 
 def _smoothed_loss(
@@ -261,8 +267,21 @@ def binary_cross_entropy(
             "size."
         )
     if weight is not None:
-        weight = weight.expand(_broadcast_pair(list(target.shape), list(weight.shape)))
+        weight = _weight_to(weight, list(target.shape))
     return _C.binary_cross_entropy(input, target, weight, red)
+
+
+def _weight_to(weight: Any, shape: list[int]) -> Any:
+    """weight broadcast to the target's shape, with PyTorch's refusal."""
+    wshape = list(weight.shape)
+    for i in range(1, len(wshape) + 1):
+        if i > len(shape) or wshape[-i] not in (1, shape[-i]):
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {wshape[-i]} at {-i}! "
+                f"Mismatching argument at index 1 had {weight.size()}; but expected "
+                f"shape should be broadcastable to {shape}"
+            )
+    return weight if wshape == shape else weight.expand(shape)
 
 
 def binary_cross_entropy_with_logits(
