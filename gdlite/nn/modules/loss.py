@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import functional as F
+from .._functional_loss import _legacy_reduction
 from .module import Module
 
 __all__ = [
@@ -18,26 +18,6 @@ __all__ = [
     "NLLLoss",
     "SmoothL1Loss",
 ]
-
-
-def _legacy_reduction(size_average: Any, reduce: Any) -> str:
-    """The reduction the deprecated size_average/reduce pair stands for."""
-    if size_average is None:
-        size_average = True
-    if reduce is None:
-        reduce = True
-    if size_average and reduce:
-        ret = "mean"
-    elif reduce:
-        ret = "sum"
-    else:
-        ret = "none"
-    warnings.warn(
-        "size_average and reduce args will be deprecated, please use "
-        f"reduction='{ret}' instead.",
-        stacklevel=3,
-    )
-    return ret
 
 
 class _Loss(Module):
