@@ -67,9 +67,6 @@ _INT_BOUNDS = {
 def fill_number(value: Any, dtype: Any) -> Any:
     """A Python int for full()/fill_() as PyTorch reads it: beyond int64 it is
     an unsigned 64-bit number, beyond that an OverflowError."""
-    if dtype is _C.uint8 and isinstance(value, float) and not 0 <= value <= 255:
-        # Integers wrap into uint8 (from -255); floats must fit, NaN included.
-        raise RuntimeError("value cannot be converted to type uint8_t without overflow")
     if type(value) is not int or _INT64_MIN <= value <= _INT64_MAX:
         return value
     if value > _UINT64_MAX:

@@ -31,6 +31,11 @@ CASES = {
     "fill_int64_nan": lambda lib: lib.zeros(2, dtype=lib.int64).fill_(float("nan")),
     "full_float_negative": lambda lib: lib.full((2,), -1.0, dtype=lib.uint8),
     "full_int_wraps": lambda lib: lib.full((2,), -1, dtype=lib.uint8),
+    "full_np_float32": lambda lib: lib.full((2,), np.float32(-1), dtype=lib.uint8),
+    "full_np_int64_wraps": lambda lib: lib.full((2,), np.int64(-1), dtype=lib.uint8),
+    "full_like_float_negative": lambda lib: lib.full_like(
+        lib.zeros(2, dtype=lib.uint8), -1.0
+    ),
     "item_float_negative": _assign(0, -1.0),
     "item_int_wraps": _assign(0, -1),
     "item_int_above": _assign(0, 300),
@@ -38,6 +43,7 @@ CASES = {
     "list_float_negative": _assign([0], -1.0),
     "list_int_wraps": _assign([0], -1),
     "list_nan": _assign([0], float("nan")),
+    "slice_and_list_float_negative": _assign((slice(None), [0]), -1.0),
     "mask_float_negative": _assign(lambda lib: lib.tensor([True, False, True]), -1.0),
     "mask_float_in_range": _assign(lambda lib: lib.tensor([True, False, True]), 7.0),
 }

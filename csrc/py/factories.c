@@ -37,7 +37,10 @@ static PyObject *fn_full(PyObject *mod, PyObject *args) {
         double v = PyFloat_AsDouble(value);
         if (v == -1 && PyErr_Occurred())
             return NULL;
-        st = gd_full(dt, s.ndim, s.v, v, &out);
+        /* Integers (Python's, NumPy's) may wrap into uint8, floats not. */
+        st = gd_check_scalar_of(dt, v, PyIndex_Check(value));
+        if (!st)
+            st = gd_full(dt, s.ndim, s.v, v, &out);
     }
     return gdpy_result(st, &out);
 }
