@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 DEV_DEPS := $(VENV)/.dev-deps-installed
+NB_DEPS := $(VENV)/.notebook-deps-installed
+LAB_DEPS := $(VENV)/.lab-deps-installed
 EXT := gdlite/_C$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 CSOURCES := $(wildcard csrc/core/*.c csrc/core/*.h csrc/core/*.def csrc/py/*.c csrc/py/*.h)
 ASAN_DIR := build/asan
@@ -12,7 +14,7 @@ BLAS_LIB = $(shell $(PY) -c "import scipy_openblas32 as s; print(s.get_lib_dir()
 
 TSAN_DIR := build/tsan
 
-.PHONY: help install dev build demo test bench asan tsan format format-check lint check-core clean
+.PHONY: help install dev build demo notebooks lab test bench asan tsan format format-check lint check-core clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -25,7 +27,15 @@ $(DEPS): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV_DEPS): requirements.txt requirements-dev.txt | $(PY)
+$(NB_DEPS): requirements.txt requirements-notebooks.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-notebooks.txt
+	touch $@
+
+$(LAB_DEPS): $(NB_DEPS)
+	$(PY) -m pip install --quiet jupyterlab
+	touch $@
+
+$(DEV_DEPS): requirements.txt requirements-notebooks.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -41,6 +51,12 @@ build: $(EXT)  ## rebuild the extension after C changes
 
 demo: install  ## run the main demo
 	$(PY) -m gdlite.demo
+
+notebooks: install $(NB_DEPS)  ## re-execute the notebooks in place (stored with outputs)
+	$(PY) notebooks/execute.py
+
+lab: install $(LAB_DEPS)  ## open the notebooks in JupyterLab (installs it into .venv)
+	$(VENV)/bin/jupyter lab notebooks
 
 test: dev  ## run the whole test suite
 	$(PY) -m pytest
@@ -77,14 +93,14 @@ tsan: dev  ## the threading tests under ThreadSanitizer
 
 format: dev  ## format C and Python sources
 	$(VENV)/bin/clang-format -i --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
-	$(VENV)/bin/ruff format gdlite tests benchmarks setup.py
+	$(VENV)/bin/ruff format gdlite tests benchmarks notebooks/execute.py setup.py
 
 format-check: dev  ## fail if anything is not formatted
 	$(VENV)/bin/clang-format --dry-run --Werror --style=file csrc/core/*.c csrc/core/*.h csrc/py/*.c csrc/py/*.h
-	$(VENV)/bin/ruff format --check gdlite tests benchmarks setup.py
+	$(VENV)/bin/ruff format --check gdlite tests benchmarks notebooks/execute.py setup.py
 
 lint: dev  ## ruff checks
-	$(VENV)/bin/ruff check gdlite tests benchmarks setup.py
+	$(VENV)/bin/ruff check gdlite tests benchmarks notebooks/execute.py setup.py
 
 check-core:  ## the core includes no Python or NumPy headers
 	@! grep -rnE 'Python\.h|numpy/' csrc/core && echo "csrc/core is pure C"
