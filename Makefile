@@ -68,6 +68,7 @@ bench: dev  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_optim.py
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_sweep.py
 
 asan: dev  ## plain-C core tests and the suite, under ASan+UBSan
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)

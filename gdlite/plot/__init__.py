@@ -5,7 +5,8 @@ loss surface and its contours (:func:`loss_surface`, :func:`plot_surface`,
 :func:`plot_contours`), paths on them (:func:`plot_paths`), several optimizers
 from one start (:func:`compare_optimizers`), loss curves
 (:func:`plot_loss_curves`), a model's fit (:func:`plot_fit`), the autograd
-graph (:func:`plot_graph`) and animations (:func:`animate_path`,
+graph (:func:`plot_graph`), sweeps (:func:`plot_sweep_curves`,
+:func:`plot_sweep_final`) and animations (:func:`animate_path`,
 :func:`animate_fit`, :func:`save_animation`). Every drawing function returns
 the matplotlib objects so they can be restyled, and none selects a backend:
 headless runs set ``MPLBACKEND=Agg``.
@@ -30,6 +31,7 @@ from ._graph import graph_nodes, plot_graph
 from ._paths import Comparison, compare_optimizers, plot_paths, resolve_optimizer
 from ._record import PathRecorder, track
 from ._surface import Surface, contour_levels, loss_surface, plot_contours, plot_surface
+from ._sweep import plot_sweep_curves, plot_sweep_final
 
 __all__ = [
     "Comparison",
@@ -47,6 +49,8 @@ __all__ = [
     "plot_loss_curves",
     "plot_paths",
     "plot_surface",
+    "plot_sweep_curves",
+    "plot_sweep_final",
     "resolve_optimizer",
     "save_animation",
     "track",
