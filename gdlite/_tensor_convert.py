@@ -24,6 +24,26 @@ class TensorConversions:
         """Nested Python lists (or a number for a 0-d tensor)."""
         return self._numpy().tolist()
 
+    def __dlpack__(
+        self,
+        *,
+        stream: Any = -1,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> Any:
+        """A DLPack capsule sharing this tensor's memory (``np.from_dlpack(t)``,
+        ``torch.from_dlpack(t)``); versioned when ``max_version`` is 1.0 or more."""
+        from .utils import dlpack
+
+        return dlpack.export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        """``(DLDeviceType.kDLCPU, 0)``: gdlite tensors live in CPU memory."""
+        from .utils.dlpack import DLDeviceType
+
+        return (DLDeviceType.kDLCPU, 0)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self.numpy()
         if dtype is not None and arr.dtype != dtype:

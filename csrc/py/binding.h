@@ -93,6 +93,7 @@ int gdpy_tensor_list_parse(PyObject *obj, const char *name, int arg, int flags,
                            gdpy_tensor_list *out);
 void gdpy_tensor_list_release(gdpy_tensor_list *list);
 extern PyMethodDef gdpy_factory_functions[]; /* factories.c: creation, random */
+extern PyMethodDef gdpy_dlpack_functions[];  /* dlpack.c: DLPack capsules */
 extern PyMethodDef gdpy_optim_functions[];   /* optim_bind.c: optimizer steps */
 /* indexing.c: t[idx] and t[idx] = value */
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx);

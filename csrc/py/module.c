@@ -228,6 +228,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_nn_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_dlpack_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_optim_functions) < 0)
         goto fail;

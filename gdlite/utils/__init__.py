@@ -1,6 +1,6 @@
 """Utilities under torch.utils's names: ``gdlite.utils.data``,
-``gdlite.utils.hooks``."""
+``gdlite.utils.dlpack``, ``gdlite.utils.hooks``."""
 
-from . import data, hooks
+from . import data, dlpack, hooks
 
-__all__ = ["data", "hooks"]
+__all__ = ["data", "dlpack", "hooks"]
