@@ -47,6 +47,36 @@ EXPECTED = {
         ],
         "figures": 4,
     },
+    "07_sigmoid_neuron_optimizers.ipynb": {
+        "stdout": [
+            "optimum: w* = 1.791759, b* = -2.282174",
+            "gradient at the start: dw -0.0054923, db -0.0077112",
+            "Nesterov   (-1.73430, -1.64924)",  # the lecture's look-ahead form
+            "Nesterov   (-1.69096, -1.59533)",  # torch.optim.SGD(nesterov=True)
+            "largest difference from the hand-written momentum: 0.0",
+            "RMSprop: lecture with eps outside the root vs torch.optim:",
+        ],
+        "figures": 4,
+    },
+    "08_optimizer_paths_animated.ipynb": {
+        "stdout": [
+            "first training point: tensor([0.7713]) tensor([2.4745])",
+            "('linear.weight', tensor([[0.7645]])), ('linear.bias', tensor([0.8300]))",
+            "least squares: b = 1.0235, w = 1.9690",
+            "SGD + Nesterov  after 60 steps: b = 1.0362, w = 1.9442",
+        ],
+        "figures": 2,
+    },
+    "11_fastai_sgd.ipynb": {
+        "stdout": [
+            "first targets: tensor([4.4538, 4.6358, 1.5639, 4.6433, 1.1730])",
+            "loss of the guess (-1, 1): tensor(6.6463)",
+            "tensor(1.3102, grad_fn=<MeanBackward0>)",
+            "tensor(0.0415, grad_fn=<MeanBackward0>)",
+            "tensor([2.9391, 2.0001], requires_grad=True)",
+        ],
+        "figures": 3,
+    },
 }
 
 
