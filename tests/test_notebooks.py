@@ -33,6 +33,8 @@ EXPECTED = {
             "dot(u, v) = tensor(7)",
             "tensor([[0, 2],\n        [0, 2]])",
             "tensor([[ 58,  64],\n        [139, 154]])",
+            "copied.numpy() after copied.add_(1): [2. 3. 4.]",
+            "dtype: gdlite.int64  shape: gdlite.Size([3, 2])",
         ],
         "figures": 1,
     },
@@ -44,8 +46,9 @@ EXPECTED = {
             "eta 0.2: epoch 10, x: 0.060466",
             "epoch 20, x1: -0.057646, x2: -0.000073",
             "after 100 epochs: w  -2.99",
+            "its inputs come from: ['MulBackward0', 'PowBackward0']",
         ],
-        "figures": 4,
+        "figures": 6,
     },
 }
 
