@@ -50,6 +50,29 @@ EXPECTED = {
         ],
         "figures": 6,
     },
+    "09_linear_regression_d2l.ipynb": {
+        "stdout": [
+            "first example: tensor([-1.1258, -1.1524]) label: tensor([5.8655])",
+            "mini-batches per epoch: 100",
+            "epoch 3, loss 0.000047",
+            "error in estimating b: tensor([0.0009], grad_fn=<RsubBackward1>)",
+            "epoch 3, loss 0.000093",
+            "error in estimating w: tensor([-0.0005, -0.0002])",
+            "largest difference between the two paths:",
+        ],
+        "figures": 3,
+    },
+    "10_classification_digits.ipynb": {
+        "stdout": [
+            "images per digit: [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]",
+            "loss: 0.6931 at the start, 0.1839 after 200 steps",
+            "training accuracy: 0.936",
+            "training images: 1347  test images: 450",
+            "test loss  0.1025, test accuracy  0.9778",
+            "10 of 450 test images are misclassified",
+        ],
+        "figures": 4,
+    },
 }
 
 
