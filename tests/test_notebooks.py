@@ -47,6 +47,17 @@ EXPECTED = {
         ],
         "figures": 4,
     },
+    "03_datasets_and_transforms.ipynb": {
+        "stdout": [
+            "our_dataset[0]: (tensor([2., 2.]), tensor([1.]))",
+            "add_mult then mult: x: tensor([300., 300.]) ; y: tensor([200.])",
+            "mult then add_mult: x: tensor([201., 201.]) ; y: tensor([200.])",
+            "my_add_mult: x: tensor([40., 40.]) ; y: tensor([30.])",
+            "sizes of all batches: [16, 16, 16, 16, 16, 16, 4]",
+            "sizes: 80 20",
+        ],
+        "figures": 2,
+    },
 }
 
 
