@@ -57,6 +57,16 @@ EXPECTED = {
             "sizes: 80 20",
         ],
         "figures": 2,
+    },    "04_linear_regression.ipynb": {
+        "stdout": [
+            "the predictions at x = 1 and x = 2: tensor([[1.],\n        [3.]]",
+            "tensor([[0.5153]], requires_grad=True)",
+            "predictions: tensor([[0.0739],\n        [0.5891]]",
+            "iteration 3: loss   0.608797, new w -3.17204",
+            "after 15 iterations: w   0.9981, b  -1.3535",
+            "nn.Linear after 15 steps: w 0.9981, b -1.3535",
+        ],
+        "figures": 4,
     },
 }
 
