@@ -67,6 +67,15 @@ EXPECTED = {
             "nn.Linear after 15 steps: w 0.9981, b -1.3535",
         ],
         "figures": 4,
+    },    "05_batch_stochastic_minibatch.ipynb": {
+        "stdout": [
+            "batch         :  10 iterations, w 0.9795, b -2.0316",
+            "stochastic    : 600 iterations, w 1.0554, b -1.0210",
+            "mini-batch 5  : 120 iterations, w 0.9961, b -1.0094",
+            "mini-batch 10 :  60 iterations, w 0.9927, b -1.0173",
+            "stochastic, shuffled: w 1.0540, b -1.0422",
+        ],
+        "figures": 4,
     },
 }
 
