@@ -103,6 +103,49 @@ EXPECTED = {
         ],
         "figures": 3,
     },
+    "03_datasets_and_transforms.ipynb": {
+        "stdout": [
+            "our_dataset[0]: (tensor([2., 2.]), tensor([1.]))",
+            "add_mult then mult: x: tensor([300., 300.]) ; y: tensor([200.])",
+            "mult then add_mult: x: tensor([201., 201.]) ; y: tensor([200.])",
+            "my_add_mult: x: tensor([40., 40.]) ; y: tensor([30.])",
+            "sizes of all batches: [16, 16, 16, 16, 16, 16, 4]",
+            "sizes: 80 20",
+        ],
+        "figures": 2,
+    },
+    "04_linear_regression.ipynb": {
+        "stdout": [
+            "the predictions at x = 1 and x = 2: tensor([[1.],\n        [3.]]",
+            "tensor([[0.5153]], requires_grad=True)",
+            "predictions: tensor([[0.0739],\n        [0.5891]]",
+            "iteration 3: loss   0.608797, new w -3.17204",
+            "after 15 iterations: w   0.9981, b  -1.3535",
+            "nn.Linear after 15 steps: w 0.9981, b -1.3535",
+        ],
+        "figures": 4,
+    },
+    "05_batch_stochastic_minibatch.ipynb": {
+        "stdout": [
+            "batch         :  10 iterations, w 0.9795, b -2.0316",
+            "stochastic    : 600 iterations, w 1.0554, b -1.0210",
+            "mini-batch 5  : 120 iterations, w 0.9961, b -1.0094",
+            "mini-batch 10 :  60 iterations, w 0.9927, b -1.0173",
+            "stochastic, shuffled: w 1.0540, b -1.0422",
+        ],
+        "figures": 4,
+    },
+    "06_learning_rates_and_scaling.ipynb": {
+        "stdout": [
+            "loss: 2.742157770055",
+            "after one step with lr 0.1: b 0.80119529",
+            "good (0.4)       : b      1.057, w      1.904, loss 0.008442",
+            "diverging (1.1)  : b -1.051e+12",
+            "divergence above lr = 0.806",
+            "standardised x  lr 0.5000: within 1% of the minimum after   1 step(s)",
+        ],
+        "figures": 4,
+    },
 }
 
 
