@@ -165,3 +165,4 @@ __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.
 from gdlite import backends, nn, overrides, utils  # noqa: E402
+from gdlite.serialization import load, save  # noqa: E402 - built on nn
