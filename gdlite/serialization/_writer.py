@@ -177,11 +177,15 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2) 
         with open(path, "wb") as stream:
             _write_archive(obj, stream, name)
         return
-    if not callable(getattr(f, "write", None)):
-        msg = f"Buffer of {str(type(f)).strip('<>')} has no callable attribute 'write'"
-        if not hasattr(f, "write"):
-            raise AttributeError(msg)
-        raise TypeError(msg)
+    if not hasattr(f, "write"):
+        raise AttributeError(
+            "expected 'f' to be string, path, or a file-like object with a 'write' "
+            "attribute"
+        )
+    if not callable(f.write):
+        raise TypeError(
+            f"Buffer of {str(type(f)).strip('<>')} has no callable attribute 'write'"
+        )
     _write_archive(obj, f, "archive")
     if callable(getattr(f, "flush", None)):
         f.flush()

@@ -21,7 +21,8 @@ _CENTRAL_HEADER = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _ZIP64_END = struct.Struct("<4sQHHIIQQQQ")
 _ZIP64_LOCATOR = struct.Struct("<4sIQI")
 _END = struct.Struct("<4sHHHHIIH")
-_FLAGS = 0x0808  # sizes in a data descriptor; names are UTF-8
+_UTF8_NAMES = 0x0800
+_DESCRIPTOR_FOLLOWS = 0x0008  # miniz writes one after every non-empty record
 _U32 = 0xFFFFFFFF
 
 
@@ -34,7 +35,7 @@ class ZipRecordWriter:
         self._stream = stream
         self._prefix = archive_name + "/"
         self._offset = 0
-        self._central: list[tuple[bytes, int, int, int]] = []
+        self._central: list[tuple[bytes, int, int, int, int]] = []
 
     def _write(self, data: bytes | memoryview) -> None:
         self._stream.write(data)
@@ -52,27 +53,29 @@ class ZipRecordWriter:
         pad = -start % ALIGNMENT
         extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
         header_offset = self._offset
+        flags = _UTF8_NAMES | (_DESCRIPTOR_FOLLOWS if size else 0)
         self._write(
             _LOCAL_HEADER.pack(
-                b"PK\x03\x04", 0, _FLAGS, 0, 0, 0, 0, 0, 0, len(full), len(extra)
+                b"PK\x03\x04", 0, flags, 0, 0, 0, 0, 0, 0, len(full), len(extra)
             )
         )
         self._write(full)
         self._write(extra)
         crc = zlib.crc32(data)
-        self._write(data)
-        self._write(_DESCRIPTOR.pack(b"PK\x07\x08", crc, size, size))
-        self._central.append((full, crc, size, header_offset))
+        if size:
+            self._write(data)
+            self._write(_DESCRIPTOR.pack(b"PK\x07\x08", crc, size, size))
+        self._central.append((full, flags, crc, size, header_offset))
 
     def finish(self) -> None:
         directory_offset = self._offset
-        for full, crc, size, header_offset in self._central:
+        for full, flags, crc, size, header_offset in self._central:
             self._write(
                 _CENTRAL_HEADER.pack(
                     b"PK\x01\x02",
                     0,
                     0,
-                    _FLAGS,
+                    flags,
                     0,
                     0,
                     0,
