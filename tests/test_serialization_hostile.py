@@ -190,6 +190,10 @@ CASES = {
     "deeply_nested_lists": (
         archive(b"\x80\x02" + b"]" * 100_000 + b"a" * 99_999 + b"."),
         "ok", "depth 99999", False),
+    "big_endian_file": (
+        archive(tensor_pickle(), {"data/0": struct.pack(">6f", *range(6))},
+                byteorder=b"big"),
+        "ok", "[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]", False),
     "bool_bytes_other_than_0_and_1": (
         archive(tensor_pickle(storage="BoolStorage", numel=3, size=(3,), stride=(1,)),
                 {"data/0": b"\x02\x00\xff"}), "ok", "[True, False, True]", False),
