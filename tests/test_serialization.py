@@ -301,3 +301,28 @@ def test_non_seekable_file_is_refused():
 
     with pytest.raises(RuntimeError, match="seekable"):
         G.load(Pipe())
+
+
+def test_records_are_aligned_so_torch_can_memory_map_them(tmp_path):
+    obj = OBJECTS["tensors"](G)
+    G.save(obj, tmp_path / "g.pt")
+    with zipfile.ZipFile(tmp_path / "g.pt") as z:
+        data = (tmp_path / "g.pt").read_bytes()
+        for info in z.infolist():
+            extra = int.from_bytes(
+                data[info.header_offset + 28 : info.header_offset + 30], "little"
+            )
+            start = info.header_offset + 30 + len(info.filename) + extra
+            assert start % 64 == 0, info.filename
+    mapped = torch.load(tmp_path / "g.pt", mmap=True, weights_only=True)
+    assert_same_object(mapped, obj)
+
+
+def test_whole_modules_need_weights_only_false(tmp_path):
+    model = G.nn.Sequential(G.nn.Linear(2, 3), G.nn.ReLU())
+    G.save(model, tmp_path / "m.pt")
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL gdlite.nn.modules"):
+        G.load(tmp_path / "m.pt")
+    again = G.load(tmp_path / "m.pt", weights_only=False)
+    assert repr(again) == repr(model)
+    assert_same_object(again.state_dict(), model.state_dict())
