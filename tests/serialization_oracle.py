@@ -33,6 +33,7 @@ def tensors(lib: Any) -> dict:
         row=base[1],
         column=base[:, 2],
         transposed=base.t(),
+        expanded=lib.arange(3.0).expand(2, 3),
         scalar=lib.tensor(2.5),
         empty=lib.zeros(0, 3),
         grad=lib.tensor([1.0, 2.0], requires_grad=True),

@@ -110,7 +110,8 @@ def test_memory_shared_when_saved_is_shared_when_loaded(tmp_path):
     def count(path):
         return sum(n.startswith("data/") for n in records(path.read_bytes()))
 
-    assert count(tmp_path / "g.pt") == count(tmp_path / "t.pt") == 12
+    storages = {t._storage_id() for t in ours.values()}
+    assert count(tmp_path / "g.pt") == count(tmp_path / "t.pt") == len(storages)
     # Writes through one view show in the others, as with torch.
     by_gdlite["base"][1, 2] = 100.0
     assert by_gdlite["row"][2].item() == 100.0

@@ -10,6 +10,7 @@ read once, so tensors that shared memory when saved share it again.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from collections import OrderedDict
@@ -245,8 +246,6 @@ class _FullUnpickler(pickle.Unpickler):
     """weights_only=False: any global, as torch.load allows for trusted files."""
 
     def __init__(self, data: bytes, persistent_load: Callable) -> None:
-        import io
-
         super().__init__(io.BytesIO(data))
         self._load_storage = persistent_load
 
@@ -310,9 +309,9 @@ def load(
     with ``pickle.UnpicklingError``. ``map_location`` may be None, ``'cpu'``,
     a CPU device, a dict from saved to wanted locations, or a callable
     ``(storage, location)`` returning None or a replacement tensor."""
-    if pickle_module is not None:
+    if pickle_module not in (None, pickle):
         raise ValueError(
-            "gdlite.load reads with its own unpickler; pickle_module must be None"
+            "gdlite.load reads with its own unpickler; pickle_module must be pickle"
         )
     if mmap:
         raise ValueError(

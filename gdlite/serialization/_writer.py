@@ -167,7 +167,7 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2) 
     """Saves ``obj`` to ``f`` (a path or a writable binary file object) in
     PyTorch's zip format; ``torch.load(f, weights_only=True)`` reads tensors,
     Parameters, state dicts and containers of numbers and strings back."""
-    if pickle_module is not None or pickle_protocol != 2:
+    if pickle_module not in (None, pickle) or pickle_protocol != 2:
         raise ValueError(
             "gdlite.save writes pickle protocol 2 with Python's pickle only"
         )
