@@ -327,3 +327,9 @@ def test_whole_modules_need_weights_only_false(tmp_path):
     again = G.load(tmp_path / "m.pt", weights_only=False)
     assert repr(again) == repr(model)
     assert_same_object(again.state_dict(), model.state_dict())
+
+
+def test_dtypes_gdlite_lacks_are_named(tmp_path):
+    torch.save({"h": torch.ones(2, dtype=torch.float16)}, tmp_path / "h.pt")
+    with pytest.raises(pickle.UnpicklingError, match="dtype torch.float16 cannot be"):
+        G.load(tmp_path / "h.pt")

@@ -24,7 +24,7 @@ from .._creation import from_numpy
 from .._types import Size, device
 from ..nn.parameter import Parameter
 from ._globals import DTYPES, STORAGE_OF_DTYPE, TorchName
-from ._unpickler import Unpickler
+from ._unpickler import Refused, Unpickler
 from ._zipcheck import Archive
 
 _DTYPE_OF_STORAGE = {id(name): d for d, name in STORAGE_OF_DTYPE.items()}
@@ -149,6 +149,22 @@ _ALLOWED: dict[str, Any] = {
     **{f"torch.{name.name}": name for name in STORAGE_OF_DTYPE.values()},
     **{f"torch.{d._name}": d for d in DTYPES},
 }
+# Storages and dtypes PyTorch saves that gdlite has no dtype for.
+_OTHER_DTYPES = {
+    "Half": "float16",
+    "BFloat16": "bfloat16",
+    "Short": "int16",
+    "Char": "int8",
+    "ComplexFloat": "complex64",
+    "ComplexDouble": "complex128",
+}
+for _stem, _name in _OTHER_DTYPES.items():
+    _why = Refused(
+        f"tensors of dtype torch.{_name} cannot be loaded: gdlite's dtypes are "
+        + ", ".join(d._name for d in DTYPES)
+    )
+    _ALLOWED[f"torch.{_stem}Storage"] = _ALLOWED[f"torch.{_name}"] = _why
+
 _CALLABLES = (
     _rebuild_tensor_v2,
     _rebuild_parameter,

@@ -22,6 +22,16 @@ _BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 _MAX_PROTO = 5
 
 
+class Refused:
+    """An allow-list entry for a global that is safe but not supported: naming
+    it is an error that says why, not the generic refusal."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
 class Unpickler:
     """``allowed`` maps ``module.name`` to what GLOBAL pushes; ``callables`` are
     those of them REDUCE and NEWOBJ may call; ``persistent_load`` resolves
@@ -109,7 +119,10 @@ class Unpickler:
                 f"Unsupported global: GLOBAL {shown} was not an allowed global "
                 "by default."
             )
-        self._stack.append(self._allowed[full])
+        found = self._allowed[full]
+        if type(found) is Refused:
+            raise pickle.UnpicklingError(found.message)
+        self._stack.append(found)
 
     def _call(self, func: Any, args: Any) -> Any:
         if not any(func is f for f in self._callables):
