@@ -83,7 +83,15 @@ OBJECTS: dict[str, Callable[[Any], Any]] = {
     "sgd_state_dict": lambda lib: trained(lib, "sgd")[1].state_dict(),
     "adam_state_dict": lambda lib: trained(lib, "adam")[1].state_dict(),
     "checkpoint": checkpoint,
-    "containers": lambda lib: [1, 2.5, "s", None, (1, (2, [3])), {"k": {}}, [], ()],
+    "containers": lambda lib: [
+        1,
+        2.5,
+        "s",
+        b"\x00\xff",
+        None,
+        (1, (2, [3])),
+        {"k": {}},
+    ],
     "size_and_dtype": lambda lib: {"shape": lib.Size([2, 3]), "dtype": lib.float64},
 }
 

@@ -333,3 +333,17 @@ def test_dtypes_gdlite_lacks_are_named(tmp_path):
     torch.save({"h": torch.ones(2, dtype=torch.float16)}, tmp_path / "h.pt")
     with pytest.raises(pickle.UnpicklingError, match="dtype torch.float16 cannot be"):
         G.load(tmp_path / "h.pt")
+
+
+def test_byteorder_record_moved_last_as_torch_moves_it(tmp_path):
+    (tmp_path / "g").mkdir()
+    (tmp_path / "t").mkdir()
+    G.save(G.arange(3.0), tmp_path / "g" / "a.pt", _disable_byteorder_record=True)
+    torch.save(
+        torch.arange(3.0), tmp_path / "t" / "a.pt", _disable_byteorder_record=True
+    )
+    ours, theirs = (records((tmp_path / d / "a.pt").read_bytes()) for d in "gt")
+    assert list(ours) == list(theirs)
+    assert G.equal(G.load(tmp_path / "t" / "a.pt"), G.arange(3.0))
+    with pytest.raises(ValueError, match="zip-based"):
+        G.save(G.ones(1), tmp_path / "x.pt", _use_new_zipfile_serialization=False)

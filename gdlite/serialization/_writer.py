@@ -147,7 +147,7 @@ def _serialization_id() -> str:
     return f"{rng.getrandbits(64):020d}{rng.getrandbits(64):020d}"
 
 
-def _write_archive(obj: Any, stream: IO[bytes], name: str) -> None:
+def _write_archive(obj: Any, stream: IO[bytes], name: str, byteorder: bool) -> None:
     buf = io.BytesIO()
     pickler = _TorchPickler(buf)
     pickler.dump(obj)
@@ -155,15 +155,27 @@ def _write_archive(obj: Any, stream: IO[bytes], name: str) -> None:
     zw.write_record("data.pkl", buf.getvalue())
     zw.write_record(".format_version", b"1")
     zw.write_record(".storage_alignment", b"64")
-    zw.write_record("byteorder", sys.byteorder.encode("ascii"))
+    order = sys.byteorder.encode("ascii")
+    if byteorder:
+        zw.write_record("byteorder", order)
     for key, (t, _) in pickler.storages.items():
         zw.write_record(f"data/{key}", _storage_bytes(t))
     zw.write_record("version", b"3\n")
+    if not byteorder:
+        # torch's archive writer adds the record at the end when save did not.
+        zw.write_record("byteorder", order)
     zw.write_record(".data/serialization_id", _serialization_id().encode("ascii"))
     zw.finish()
 
 
-def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2) -> None:
+def save(
+    obj: Any,
+    f: Any,
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Saves ``obj`` to ``f`` (a path or a writable binary file object) in
     PyTorch's zip format; ``torch.load(f, weights_only=True)`` reads tensors,
     Parameters, state dicts and containers of numbers and strings back."""
@@ -171,11 +183,13 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2) 
         raise ValueError(
             "gdlite.save writes pickle protocol 2 with Python's pickle only"
         )
+    if not _use_new_zipfile_serialization:
+        raise ValueError("gdlite.save writes only PyTorch's zip-based format")
     if isinstance(f, (str, os.PathLike)):
         path = os.fsdecode(f)
         name = _archive_name(path)
         with open(path, "wb") as stream:
-            _write_archive(obj, stream, name)
+            _write_archive(obj, stream, name, not _disable_byteorder_record)
         return
     if not hasattr(f, "write"):
         raise AttributeError(
@@ -186,6 +200,6 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2) 
         raise TypeError(
             f"Buffer of {str(type(f)).strip('<>')} has no callable attribute 'write'"
         )
-    _write_archive(obj, f, "archive")
+    _write_archive(obj, f, "archive", not _disable_byteorder_record)
     if callable(getattr(f, "flush", None)):
         f.flush()
