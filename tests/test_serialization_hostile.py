@@ -138,7 +138,9 @@ CASES = {
     "negative_size": (archive(tensor_pickle(size=(-1, 3))), *REFUSED, True),
     "size_overflowing_int64_at_stride_0": (
         archive(tensor_pickle(size=(2**40, 2**40), stride=(0, 0))),
-        "RuntimeError", "", None),
+        "RuntimeError", "overflow", None),
+    "size_beyond_int64_at_stride_0": (
+        archive(tensor_pickle(size=(2**70,), stride=(0,))), *REFUSED, None),
     "too_many_dims": (
         archive(tensor_pickle(size=(1,) * 65, stride=(1,) * 65)),
         "RuntimeError", "65 dimensions", None),
