@@ -166,5 +166,5 @@ __version__ = "0.1.0"
 # Last: these subpackages are built on the names above.
 from gdlite import backends, nn, overrides, utils  # noqa: E402
 from gdlite._sweep import SweepResult, sweep  # noqa: E402
-from gdlite.utils.dlpack import from_dlpack  # noqa: E402
 from gdlite.serialization import load, save  # noqa: E402 - built on nn
+from gdlite.utils.dlpack import from_dlpack  # noqa: E402
