@@ -52,7 +52,7 @@ build: $(EXT)  ## rebuild the extension after C changes
 demo: install  ## run the main demo
 	$(PY) -m gdlite.demo
 
-notebooks: install $(NB_DEPS)  ## re-execute the notebooks in place (stored with outputs)
+notebooks: dev  ## re-execute the notebooks in place (12 hands a run to PyTorch)
 	$(PY) notebooks/execute.py
 
 lab: install $(LAB_DEPS)  ## open the notebooks in JupyterLab (installs it into .venv)

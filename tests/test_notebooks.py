@@ -93,6 +93,14 @@ EXPECTED = {
         ],
         "figures": 2,
     },
+    "12_handoff_to_pytorch.ipynb": {
+        "stdout": [
+            "gdlite, after 50 steps: loss 0.011605",
+            "largest difference between the curves: 0.0e+00",
+            "the run continued in gdlite ends where PyTorch alone ends",
+        ],
+        "figures": 1,
+    },
     "11_fastai_sgd.ipynb": {
         "stdout": [
             "first targets: tensor([4.4538, 4.6358, 1.5639, 4.6433, 1.1730])",
