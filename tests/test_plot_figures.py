@@ -169,6 +169,17 @@ def test_animate_fit_last_frame_is_the_last_row():
     anim2.to_jshtml()
 
 
+def test_animate_fit_on_given_axes_or_size():
+    x = RNG.random(5)
+    fig, ax = plt.subplots()
+    anim = gp.animate_fit(x, x, np.zeros((2, 2)), ax=ax)
+    assert anim.gdlite_fig is fig and len(ax.collections) == 1
+    small = gp.animate_fit(x, x, np.zeros((2, 2)), figsize=(3, 2), dpi=50)
+    assert tuple(small.gdlite_fig.get_size_inches()) == (3, 2)
+    assert small.gdlite_fig.dpi == 50
+    anim.to_jshtml(), small.to_jshtml()
+
+
 def test_animation_errors():
     with pytest.raises(ValueError, match="same length.*a: 3, b: 4"):
         gp.animate_path(

@@ -77,13 +77,18 @@ def animate_fit(
     *,
     interval: int = 50,
     max_frames: int = 100,
+    ax: Any = None,
+    figsize: tuple[float, float] = (6, 4.5),
+    dpi: float | None = None,
 ) -> Any:
     """Animate a fitted curve changing along a recorded parameter path.
 
     ``path`` is an array (steps x parameters) or a PathRecorder; ``predict(x,
     row)`` returns the prediction at inputs ``x`` (1-D array) for one row of the
     path. Without ``predict`` the path's two columns are a line's (slope,
-    intercept). Returns a ``FuncAnimation``.
+    intercept). It draws on ``ax`` if given, else on a new figure of
+    ``figsize`` inches at ``dpi`` (smaller frames make smaller inline HTML).
+    Returns a ``FuncAnimation``.
 
     Example::
 
@@ -112,7 +117,10 @@ def animate_fit(
     if xn.size != yn.size:
         raise ValueError(f"X has {xn.size} values but y has {yn.size}")
     grid = np.linspace(xn.min(), xn.max(), 100)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    else:
+        fig = ax.figure
     ax.scatter(xn, yn, s=12, label="data")
     (line,) = ax.plot(
         grid, np.asarray(predict(grid, arr[0]), float).ravel(), "C1", label="fit"
