@@ -94,6 +94,37 @@ class Tensor(TensorConversions, _C.TensorBase):
         """All dimensions reversed."""
         return _C.view("permute", self, tuple(range(self.ndim - 1, -1, -1)))
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - torch's name
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        return self._matrix_transpose("mT")
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - torch's name
+        """The conjugate of mT: mT itself for real dtypes."""
+        return self._matrix_transpose("mH")
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - torch's name
+        """The conjugate transpose of a matrix: its transpose for real dtypes."""
+        if self.ndim not in (0, 2):
+            batches = " For batches of matrices, consider using tensor.mH"
+            raise RuntimeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self.ndim}-D tensor.{batches if self.ndim > 2 else ''}"
+            )
+        return self._matrix_transpose("H")
+
+    def _matrix_transpose(self, name: str) -> Tensor:
+        if self.ndim == 0:
+            return self.view(())
+        if self.ndim == 1:
+            raise RuntimeError(
+                f"tensor.{name} is only supported on matrices or batches of "
+                "matrices. Got 1-D tensor."
+            )
+        return _C.transpose(self, -2, -1)
+
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
