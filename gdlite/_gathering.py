@@ -13,13 +13,23 @@ from . import _C
 # ---- joining ----------------------------------------------------------------
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
+def _dim_or_axis(name: str, dim: Any, axis: Any) -> Any:
+    """NumPy's ``axis=`` for ``dim=`` (0 by default), as PyTorch accepts it."""
+    if axis is None:
+        return 0 if dim is None else dim
+    if dim is not None:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
+def cat(tensors: Sequence[Any], dim: Any = None, *, axis: Any = None) -> Any:
     """Concatenates along an existing dimension. Alias: ``concat``."""
-    return _C.cat(tensors, dim)
+    return _C.cat(tensors, _dim_or_axis("cat", dim, axis))
 
 
-def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
+def stack(tensors: Sequence[Any], dim: Any = None, *, axis: Any = None) -> Any:
     """Stacks equal-shaped tensors along a new dimension."""
+    dim = _dim_or_axis("stack", dim, axis)
     if len(tensors) == 0:
         raise RuntimeError("stack expects a non-empty TensorList")
     return _C.stack(tensors, dim)
