@@ -8,7 +8,8 @@ wraps the public functions (``gdlite.exp``, ``gdlite.cat``,
 :func:`public_function`, whose fast path only compares argument types, and
 registers :func:`slot_dispatch` with the C operator and indexing slots, which
 call it when an operand is not a plain tensor. Each such subclass gets
-wrappers for Tensor's other methods and its tensor-valued properties. Where an
+wrappers for Tensor's remaining special methods (``__getitem__``, ``__neg__``,
+...) and its tensor-valued properties. Where an
 argument overrides ``__torch_function__``, :func:`dispatch` calls
 ``type(arg).__torch_function__(func, types, args, kwargs)`` for the
 overloaded arguments, subclasses before their bases, else left to right,
@@ -386,7 +387,11 @@ def install(cls: type) -> None:
     _enable()
     own = cls.__mro__[: cls.__mro__.index(_tensor_class)]
     for name, func in _methods(_tensor_class).items():
-        if name not in _SLOTS and not any(name in klass.__dict__ for klass in own):
+        # Other methods are Tensor's own dispatching wrappers, so a handler
+        # sees Tensor.add itself for sub.add(1) as for plain.add(sub).
+        if not name.startswith("__") or name in _SLOTS:
+            continue
+        if not any(name in klass.__dict__ for klass in own):
             setattr(cls, name, _wrap_method(name, func))
     for name in _PROPERTIES:
         if not any(name in klass.__dict__ for klass in own):

@@ -201,9 +201,11 @@ def test_handler_sees_the_method_each_operator_calls() -> None:
 
         class Logged(L.Tensor):
             calls = log
+            funcs: list = []
 
             @classmethod
             def __torch_function__(cls, func, types, args=(), kwargs=None):
+                cls.funcs.append(func)
                 cls.calls.append((func.__name__, [type(a).__name__ for a in args]))
                 return super().__torch_function__(func, types, args, kwargs)
 
@@ -219,7 +221,13 @@ def test_handler_sees_the_method_each_operator_calls() -> None:
             x = L.tensor(DATA)
             x /= a
             _ = a.T, a.data
+        # The function a handler sees is the Tensor method itself.
+        Logged.funcs.clear()
+        a.add(1), t.add(a), a.sum()
+        expected = (L.Tensor.add, L.Tensor.add, L.Tensor.sum)
+        log.append([f is e for f, e in zip(Logged.funcs, expected, strict=True)])
     assert seen["gdlite"] == seen["torch"]
+    assert seen["gdlite"][-1] == [True, True, True]
 
 
 def test_plain_operands_stay_plain_with_subclasses_defined() -> None:
