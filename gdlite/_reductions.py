@@ -21,11 +21,17 @@ def _dim_or_axis(name: str, dim: Any, axis: Any, unset: Any = None) -> Any:
     return axis
 
 
-def _keepdims(name: str, keepdim: Any, keepdims: Any) -> Any:
-    """PyTorch accepts NumPy's ``keepdims=`` for ``keepdim=``, but not both."""
-    if keepdim:
-        raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
-    return keepdims
+def _numpy_keywords(
+    name: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any, unset: Any = None
+) -> tuple[Any, Any]:
+    """dim and keepdim, given NumPy's ``axis=`` or ``keepdims=`` (callers
+    test for those first: most calls have neither)."""
+    dim = _dim_or_axis(name, dim, axis, unset)
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+        keepdim = keepdims
+    return dim, keepdim
 
 
 def _dims(dim: Any) -> tuple[int, ...] | None:
@@ -56,9 +62,8 @@ def sum(
     keepdims: Any = None,
 ) -> Any:  # noqa: A001
     """Sum over all elements or over ``dim`` (int or tuple)."""
-    dim = _dim_or_axis("sum", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("sum", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("sum", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("sum", input, dim, keepdim)
@@ -74,9 +79,8 @@ def mean(
     keepdims: Any = None,
 ) -> Any:
     """Mean over all elements or over ``dim``; floating dtypes only."""
-    dim = _dim_or_axis("mean", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("mean", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         if not dtype.is_floating_point:
             raise RuntimeError(
@@ -97,9 +101,8 @@ def prod(
     keepdims: Any = None,
 ) -> Any:
     """Product over all elements or along one ``dim``."""
-    dim = _dim_or_axis("prod", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("prod", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("prod", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("prod", input, dim, keepdim)
@@ -161,9 +164,9 @@ def max(  # noqa: A001
     keepdims: Any = None,
 ) -> Any:
     """Largest element; with ``dim``, (values, indices) along it."""
-    if keepdims is not None:
-        keepdim = _keepdims("max", keepdim, keepdims)
-    return _extreme("max", input, _dim_or_axis("max", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("max", dim, keepdim, axis, keepdims)
+    return _extreme("max", input, dim, keepdim)
 
 
 def min(  # noqa: A001
@@ -175,9 +178,9 @@ def min(  # noqa: A001
     keepdims: Any = None,
 ) -> Any:
     """Smallest element; with ``dim``, (values, indices) along it."""
-    if keepdims is not None:
-        keepdim = _keepdims("min", keepdim, keepdims)
-    return _extreme("min", input, _dim_or_axis("min", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("min", dim, keepdim, axis, keepdims)
+    return _extreme("min", input, dim, keepdim)
 
 
 def amax(
@@ -190,9 +193,8 @@ def amax(
 ) -> Any:
     """Largest values over ``dim`` (all dims by default)."""
     _check_nonempty("amax", input, dim)
-    dim = _dim_or_axis("amax", dim, axis, ())
-    if keepdims is not None:
-        keepdim = _keepdims("amax", keepdim, keepdims)
+    if axis != () or keepdims is not None:
+        dim, keepdim = _numpy_keywords("amax", dim, keepdim, axis, keepdims, ())
     return _reduce("max", input, dim, keepdim)
 
 
@@ -206,9 +208,8 @@ def amin(
 ) -> Any:
     """Smallest values over ``dim`` (all dims by default)."""
     _check_nonempty("amin", input, dim)
-    dim = _dim_or_axis("amin", dim, axis, ())
-    if keepdims is not None:
-        keepdim = _keepdims("amin", keepdim, keepdims)
+    if axis != () or keepdims is not None:
+        dim, keepdim = _numpy_keywords("amin", dim, keepdim, axis, keepdims, ())
     return _reduce("min", input, dim, keepdim)
 
 
@@ -231,9 +232,9 @@ def argmax(
     keepdims: Any = None,
 ) -> Any:
     """Index of the largest element (flat, or along ``dim``)."""
-    if keepdims is not None:
-        keepdim = _keepdims("argmax", keepdim, keepdims)
-    return _arg_extreme("argmax", input, _dim_or_axis("argmax", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("argmax", dim, keepdim, axis, keepdims)
+    return _arg_extreme("argmax", input, dim, keepdim)
 
 
 def argmin(
@@ -245,9 +246,9 @@ def argmin(
     keepdims: Any = None,
 ) -> Any:
     """Index of the smallest element (flat, or along ``dim``)."""
-    if keepdims is not None:
-        keepdim = _keepdims("argmin", keepdim, keepdims)
-    return _arg_extreme("argmin", input, _dim_or_axis("argmin", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("argmin", dim, keepdim, axis, keepdims)
+    return _arg_extreme("argmin", input, dim, keepdim)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -269,9 +270,8 @@ def var(
     """Variance (unbiased by default: ``correction=1``)."""
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
-    dim = _dim_or_axis("var", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("var", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("var", dim, keepdim, axis, keepdims)
     return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
 
 
@@ -288,9 +288,8 @@ def std(
     """Standard deviation (unbiased by default: ``correction=1``)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    dim = _dim_or_axis("std", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("std", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("std", dim, keepdim, axis, keepdims)
     return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
 
 
@@ -317,9 +316,8 @@ def any(  # noqa: A001
     keepdims: Any = None,
 ) -> Any:
     """True where any element (over ``dim``) is nonzero."""
-    dim = _dim_or_axis("any", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("any", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("any", dim, keepdim, axis, keepdims)
     return _logical_result(_reduce("sum", input != 0, dim, keepdim) > 0, input)
 
 
@@ -332,7 +330,6 @@ def all(  # noqa: A001
     keepdims: Any = None,
 ) -> Any:
     """True where every element (over ``dim``) is nonzero."""
-    dim = _dim_or_axis("all", dim, axis)
-    if keepdims is not None:
-        keepdim = _keepdims("all", keepdim, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("all", dim, keepdim, axis, keepdims)
     return _logical_result(_reduce("sum", input == 0, dim, keepdim) == 0, input)
