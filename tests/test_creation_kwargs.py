@@ -185,10 +185,16 @@ NUMPY_NAMES = [
     "L.log_softmax(x, axis=1)",
     "L.cat([x, x], axis=1)",
     "L.stack([x, x], axis=1)",
+    "x[None].squeeze(axis=0)",
+    "x.unsqueeze(axis=1)",
+    "x.gather(axis=1, index=L.tensor([[0], [2]]))",
+    "L.gather(x, axis=0, index=L.tensor([[1, 0, 1]]))",
     # refused as by PyTorch
     "x.sum(dim=0, axis=0)",
     "x.sum(0, keepdim=True, keepdims=True)",
     "x.cumsum(axis=0, dim=0)",
+    "x.unsqueeze()",
+    "x.gather(1)",
 ]
 
 
