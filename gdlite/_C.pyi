@@ -168,6 +168,10 @@ class Node:
 
 def _set_default_float(dtype: dtype) -> None: ...
 def _set_tensor_class(cls: type[TensorBase]) -> None: ...
+def _set_torch_function_hook(
+    slot_dispatch: Callable[[str, Any, Any], tuple[Any] | None],
+    disabled_torch_function: Callable[..., Any],
+) -> None: ...
 def _set_indexing_hooks(
     getitem: Callable[[TensorBase, Any], TensorBase],
     setitem: Callable[[TensorBase, Any, Any], None],

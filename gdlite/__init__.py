@@ -102,8 +102,10 @@ from ._random import (
     manual_seed,
     normal,
     rand,
+    rand_like,
     randint,
     randn,
+    randn_like,
     randperm,
     seed,
     set_rng_state,
@@ -146,6 +148,7 @@ def _dispatching_public_ops() -> None:
     modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
     modules += ("gdlite._gathering",)
     likes = ("zeros_like", "ones_like", "empty_like", "full_like")
+    likes += ("rand_like", "randn_like")
     namespace = globals()
     names = [
         name

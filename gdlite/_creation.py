@@ -202,6 +202,21 @@ def _size_args(size: tuple[Any, ...], name: str = "zeros") -> tuple[int, ...]:
     return out
 
 
+def _size_keyword(args: tuple[Any, ...], size: Any, name: str) -> tuple[Any, ...]:
+    """The size from ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``,
+    as one tuple of arguments for _size_args."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"{name}(): argument 'size' must be tuple of ints, not "
+            f"{type(size).__name__}"
+        )
+    return (size,)
+
+
 def _filled(
     size: tuple[Any, ...], value: Any, dtype: Any, device: Any, rg: bool, name: str
 ) -> Any:
@@ -212,23 +227,39 @@ def _filled(
 
 
 def zeros(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *args: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
-    """A tensor of zeros: ``gdlite.zeros(2, 3)`` or ``gdlite.zeros((2, 3))``."""
+    """A tensor of zeros: ``gdlite.zeros(2, 3)``, ``gdlite.zeros((2, 3))`` or
+    ``gdlite.zeros(size=(2, 3))``."""
+    size = _size_keyword(args, size, "zeros")
     return _filled(size, 0, dtype, device, requires_grad, "zeros")
 
 
 def ones(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *args: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """A tensor of ones."""
+    size = _size_keyword(args, size, "ones")
     return _filled(size, 1, dtype, device, requires_grad, "ones")
 
 
 def empty(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *args: Any,
+    size: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Any:
     """An uninitialised tensor."""
+    size = _size_keyword(args, size, "empty")
     return _filled(size, None, dtype, device, requires_grad, "empty")
 
 
@@ -303,9 +334,9 @@ def _number(x: Any) -> Any:
 
 
 def arange(
-    start: Any,
+    start: Any = None,
     end: Any = None,
-    step: Any = 1,
+    step: Any = None,
     *,
     dtype: Any = None,
     device: Any = None,
@@ -318,6 +349,15 @@ def arange(
     _check_device(device)
     if end is None:
         start, end = 0, start
+    elif start is None and step is None:  # arange(end=n)
+        start = 0
+    if start is None or end is None:  # as PyTorch, no step without start
+        raise TypeError(
+            "arange() received an invalid combination of arguments: it takes "
+            "(end), (start, end) or (start, end, step)"
+        )
+    if step is None:
+        step = 1
     start, end, step = _number(start), _number(end), _number(step)
     if dtype is None:
         dtype = (

@@ -338,11 +338,21 @@ def numel(input: Any) -> int:
     return input.numel()
 
 
-def softmax(input: Any, dim: int, dtype: Any = None) -> Any:
+def softmax(input: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Any:
     """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts first."""
+    if axis is not None:  # NumPy's name, as PyTorch accepts it
+        if dim is not None:
+            raise TypeError("softmax() got an unexpected keyword argument 'axis'")
+        dim = axis
     return _C.softmax(input if dtype is None else input.to(dtype), dim, False)
 
 
-def log_softmax(input: Any, dim: int, dtype: Any = None) -> Any:
+def log_softmax(
+    input: Any, dim: Any = None, dtype: Any = None, *, axis: Any = None
+) -> Any:
     """``log(softmax(x, dim))``, computed stably; ``dtype`` casts first."""
+    if axis is not None:  # NumPy's name, as PyTorch accepts it
+        if dim is not None:
+            raise TypeError("log_softmax() got an unexpected keyword argument 'axis'")
+        dim = axis
     return _C.softmax(input if dtype is None else input.to(dtype), dim, True)

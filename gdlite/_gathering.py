@@ -13,13 +13,23 @@ from . import _C
 # ---- joining ----------------------------------------------------------------
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
+def _dim_or_axis(name: str, dim: Any, axis: Any) -> Any:
+    """NumPy's ``axis=`` for ``dim=`` (0 by default), as PyTorch accepts it."""
+    if axis is None:
+        return 0 if dim is None else dim
+    if dim is not None:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
+def cat(tensors: Sequence[Any], dim: Any = None, *, axis: Any = None) -> Any:
     """Concatenates along an existing dimension. Alias: ``concat``."""
-    return _C.cat(tensors, dim)
+    return _C.cat(tensors, _dim_or_axis("cat", dim, axis))
 
 
-def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
+def stack(tensors: Sequence[Any], dim: Any = None, *, axis: Any = None) -> Any:
     """Stacks equal-shaped tensors along a new dimension."""
+    dim = _dim_or_axis("stack", dim, axis)
     if len(tensors) == 0:
         raise RuntimeError("stack expects a non-empty TensorList")
     return _C.stack(tensors, dim)
@@ -84,10 +94,18 @@ def index_select(input: Any, dim: int, index: Any) -> Any:
     return _C.index_select(input, dim, index)
 
 
-def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:
+def gather(
+    input: Any,
+    dim: Any = None,
+    index: Any = None,
+    *,
+    sparse_grad: bool = False,
+    axis: Any = None,
+) -> Any:
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and so on).
 
     Example: ``gdlite.gather(x, 1, gdlite.tensor([[0], [2]]))``."""
+    dim = _gather_dim(dim, axis, index)
     _need_tensor("gather", "index", 3, index)
     return _C.gather(input, dim, index)
 
@@ -104,9 +122,30 @@ def _index_select_method(self: Any, dim: int, index: Any) -> Any:
     return _C.index_select(self, dim, index)
 
 
+def _gather_dim(dim: Any, axis: Any, index: Any) -> Any:
+    """gather's dim, also as NumPy's ``axis=``; both dim and index needed."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("gather() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if dim is None or index is None:
+        missing = [n for n, v in (("dim", dim), ("index", index)) if v is None]
+        names = ", ".join(f'"{n}"' for n in missing)
+        raise TypeError(
+            f"gather() missing {len(missing)} required positional arguments: {names}"
+        )
+    return dim
+
+
 def _gather_method(
-    self: Any, dim: int, index: Any, *, sparse_grad: bool = False
+    self: Any,
+    dim: Any = None,
+    index: Any = None,
+    *,
+    sparse_grad: bool = False,
+    axis: Any = None,
 ) -> Any:
+    dim = _gather_dim(dim, axis, index)
     _need_tensor("gather", "index", 2, index)
     return _C.gather(self, dim, index)
 

@@ -67,13 +67,15 @@ def set_rng_state(new_state: Any) -> None:
 
 
 def rand(
-    *size: Any,
+    *args: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """Uniform draws in [0, 1)."""
+    """Uniform draws in [0, 1). Sizes as ``zeros`` takes them, ``size=`` too."""
+    size = _size_or_refuse("rand", args, size)
     generator = _generator(generator, "rand", size, dtype=dtype)
     out = _filled(size, None, dtype, device, False, "rand")
     _C.random_fill("uniform", out, 0.0, 1.0, generator)
@@ -81,17 +83,71 @@ def rand(
 
 
 def randn(
-    *size: Any,
+    *args: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """Standard normal draws."""
+    """Standard normal draws. Sizes as ``zeros`` takes them, ``size=`` too."""
+    size = _size_or_refuse("randn", args, size)
     generator = _generator(generator, "randn", size, dtype=dtype)
     out = _filled(size, None, dtype, device, False, "randn")
     _C.random_fill("normal", out, 0.0, 1.0, generator)
     return _with_grad(out, requires_grad)
+
+
+def rand_like(
+    input: Any,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    """Uniform draws in [0, 1) with ``input``'s shape and dtype."""
+    dtype = input.dtype if dtype is None else dtype
+    return rand(
+        input.shape,
+        generator=generator,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+def randn_like(
+    input: Any,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    """Standard normal draws with ``input``'s shape and dtype."""
+    dtype = input.dtype if dtype is None else dtype
+    return randn(
+        input.shape,
+        generator=generator,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+def _size_or_refuse(name: str, args: tuple[Any, ...], size: Any) -> tuple[Any, ...]:
+    """rand's and randn's sizes: positional, or ``size=`` alone."""
+    if size is None:
+        return args
+    if not args and not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"{name}(): argument 'size' must be tuple of ints, not "
+            f"{type(size).__name__}"
+        )
+    if args:
+        raise _invalid_combination(name, args, {"size": size}, _SIGNATURES[name])
+    return (size,)
 
 
 def randint(
@@ -177,6 +233,12 @@ def normal(
         generator, "normal", (mean, std) + (() if size is None else (size,))
     )
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        # The tensor forms take no dtype, device or requires_grad.
+        extra = {"dtype": dtype, "device": device, "requires_grad": requires_grad}
+        extra = {k: v for k, v in extra.items() if v not in (None, False)}
+        if extra:
+            args = (mean, std) + (() if size is None else (size,))
+            raise _invalid_combination("normal", args, extra, _SIGNATURES["normal"])
         ref = mean if isinstance(mean, Tensor) else std
         shape = _C.binary(_C.ops["add"], mean, std).shape if size is None else size
         out = _C.full(tuple(shape), None, ref.dtype if dtype is None else dtype)

@@ -21,6 +21,19 @@ def _dim_or_axis(name: str, dim: Any, axis: Any, unset: Any = None) -> Any:
     return axis
 
 
+def _numpy_keywords(
+    name: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any, unset: Any = None
+) -> tuple[Any, Any]:
+    """dim and keepdim, given NumPy's ``axis=`` or ``keepdims=`` (callers
+    test for those first: most calls have neither)."""
+    dim = _dim_or_axis(name, dim, axis, unset)
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+        keepdim = keepdims
+    return dim, keepdim
+
+
 def _dims(dim: Any) -> tuple[int, ...] | None:
     if dim is None:
         return None
@@ -46,9 +59,11 @@ def sum(
     *,
     dtype: Any = None,
     axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:  # noqa: A001
     """Sum over all elements or over ``dim`` (int or tuple)."""
-    dim = _dim_or_axis("sum", dim, axis)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("sum", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("sum", input, dim, keepdim)
@@ -61,9 +76,11 @@ def mean(
     *,
     dtype: Any = None,
     axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Mean over all elements or over ``dim``; floating dtypes only."""
-    dim = _dim_or_axis("mean", dim, axis)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         if not dtype.is_floating_point:
             raise RuntimeError(
@@ -75,19 +92,30 @@ def mean(
 
 
 def prod(
-    input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Product over all elements or along one ``dim``."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("prod", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     return _reduce("prod", input, dim, keepdim)
 
 
-def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:
+def cumsum(input: Any, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Any:
     """Cumulative sum along ``dim``; integers and bools give int64.
 
     Example: ``gdlite.tensor([1., 2., 3.]).cumsum(0)`` is ``tensor([1., 3., 6.])``.
     """
+    dim = _dim_or_axis("cumsum", dim, axis)
+    if dim is None:
+        raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
     if dtype is not None:
         input = input.to(dtype)
     return _C.scan(OPS["cumsum"], input, int(dim))
@@ -127,25 +155,61 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
     return getattr(return_types, name)(values, indices)
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
+def max(  # noqa: A001
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Largest element; with ``dim``, (values, indices) along it."""
-    return _extreme("max", input, _dim_or_axis("max", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("max", dim, keepdim, axis, keepdims)
+    return _extreme("max", input, dim, keepdim)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
+def min(  # noqa: A001
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Smallest element; with ``dim``, (values, indices) along it."""
-    return _extreme("min", input, _dim_or_axis("min", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("min", dim, keepdim, axis, keepdims)
+    return _extreme("min", input, dim, keepdim)
 
 
-def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+def amax(
+    input: Any,
+    dim: Any = (),
+    keepdim: bool = False,
+    *,
+    axis: Any = (),
+    keepdims: Any = None,
+) -> Any:
     """Largest values over ``dim`` (all dims by default)."""
     _check_nonempty("amax", input, dim)
+    if axis != () or keepdims is not None:
+        dim, keepdim = _numpy_keywords("amax", dim, keepdim, axis, keepdims, ())
     return _reduce("max", input, dim, keepdim)
 
 
-def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:
+def amin(
+    input: Any,
+    dim: Any = (),
+    keepdim: bool = False,
+    *,
+    axis: Any = (),
+    keepdims: Any = None,
+) -> Any:
     """Smallest values over ``dim`` (all dims by default)."""
     _check_nonempty("amin", input, dim)
+    if axis != () or keepdims is not None:
+        dim, keepdim = _numpy_keywords("amin", dim, keepdim, axis, keepdims, ())
     return _reduce("min", input, dim, keepdim)
 
 
@@ -160,17 +224,31 @@ def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
 
 
 def argmax(
-    input: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Index of the largest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmax", input, _dim_or_axis("argmax", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("argmax", dim, keepdim, axis, keepdims)
+    return _arg_extreme("argmax", input, dim, keepdim)
 
 
 def argmin(
-    input: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Index of the smallest element (flat, or along ``dim``)."""
-    return _arg_extreme("argmin", input, _dim_or_axis("argmin", dim, axis), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("argmin", dim, keepdim, axis, keepdims)
+    return _arg_extreme("argmin", input, dim, keepdim)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -186,10 +264,14 @@ def var(
     keepdim: bool = False,
     *,
     correction: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Variance (unbiased by default: ``correction=1``)."""
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("var", dim, keepdim, axis, keepdims)
     return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
 
 
@@ -200,10 +282,14 @@ def std(
     keepdim: bool = False,
     *,
     correction: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Standard deviation (unbiased by default: ``correction=1``)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("std", dim, keepdim, axis, keepdims)
     return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
 
 
@@ -221,11 +307,29 @@ def _logical_result(result: Any, input: Any) -> Any:
     return result.to(_C.uint8) if input.dtype == _C.uint8 else result
 
 
-def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def any(  # noqa: A001
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """True where any element (over ``dim``) is nonzero."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("any", dim, keepdim, axis, keepdims)
     return _logical_result(_reduce("sum", input != 0, dim, keepdim) > 0, input)
 
 
-def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def all(  # noqa: A001
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """True where every element (over ``dim``) is nonzero."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_keywords("all", dim, keepdim, axis, keepdims)
     return _logical_result(_reduce("sum", input == 0, dim, keepdim) == 0, input)

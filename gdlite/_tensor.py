@@ -13,6 +13,13 @@ from ._types import CPU, Size
 from ._types import device as _device
 
 
+def _axis_for_dim(name: str, dim: Any, axis: Any) -> Any:
+    """NumPy's ``axis=`` for ``dim=``, refused beside it, as by PyTorch."""
+    if dim is not None:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -93,6 +100,37 @@ class Tensor(TensorConversions, _C.TensorBase):
     def T(self) -> Tensor:  # noqa: N802 - torch's name
         """All dimensions reversed."""
         return _C.view("permute", self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - torch's name
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        return self._matrix_transpose("mT")
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - torch's name
+        """The conjugate of mT: mT itself for real dtypes."""
+        return self._matrix_transpose("mH")
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - torch's name
+        """The conjugate transpose of a matrix: its transpose for real dtypes."""
+        if self.ndim not in (0, 2):
+            batches = " For batches of matrices, consider using tensor.mH"
+            raise RuntimeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self.ndim}-D tensor.{batches if self.ndim > 2 else ''}"
+            )
+        return self._matrix_transpose("H")
+
+    def _matrix_transpose(self, name: str) -> Tensor:
+        if self.ndim == 0:
+            return self.view(())
+        if self.ndim == 1:
+            raise RuntimeError(
+                f"tensor.{name} is only supported on matrices or batches of "
+                "matrices. Got 1-D tensor."
+            )
+        return _C.transpose(self, -2, -1)
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -184,16 +222,24 @@ class Tensor(TensorConversions, _C.TensorBase):
             return self.view(self._shape)
         return _C.transpose(self, 0, 1, _C.decompositions["T"])
 
-    def squeeze(self, dim: Any = None) -> Tensor:
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """Size-1 dimensions removed (all, or the given ones)."""
+        if axis is not None:  # NumPy's name, as PyTorch accepts it
+            dim = _axis_for_dim("squeeze", dim, axis)
         if dim is None:
             return _C.squeeze_all(self)
         return _C.view(
             "squeeze", self, dim if isinstance(dim, (tuple, list)) else (dim,)
         )
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """A size-1 dimension inserted at ``dim``."""
+        if axis is not None:
+            dim = _axis_for_dim("unsqueeze", dim, axis)
+        elif dim is None:
+            raise TypeError(
+                'unsqueeze() missing 1 required positional arguments: "dim"'
+            )
         return _C.unsqueeze(self, dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:

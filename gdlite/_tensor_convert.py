@@ -125,7 +125,13 @@ class TensorConversions:
         """A copy with its own memory."""
         return self._clone()
 
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
+    def new_tensor(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
         from ._creation import tensor
 
         if isinstance(data, _C.TensorBase):
@@ -140,7 +146,43 @@ class TensorConversions:
                 stacklevel=2,
             )
             data = data.detach()._numpy()
-        return tensor(data, dtype=self.dtype if dtype is None else dtype)
+        return tensor(
+            data,
+            dtype=self.dtype if dtype is None else dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
+
+    def _new(self, make: Any, args: tuple, size: Any, kwargs: dict) -> Tensor:
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = self.dtype
+        return make(*args, size=size, **kwargs)
+
+    def new_zeros(self, *args: Any, size: Any = None, **kwargs: Any) -> Tensor:
+        """Zeros of the given size, in this tensor's dtype unless ``dtype=``."""
+        from ._creation import zeros
+
+        return self._new(zeros, args, size, kwargs)
+
+    def new_ones(self, *args: Any, size: Any = None, **kwargs: Any) -> Tensor:
+        """Ones of the given size, in this tensor's dtype unless ``dtype=``."""
+        from ._creation import ones
+
+        return self._new(ones, args, size, kwargs)
+
+    def new_empty(self, *args: Any, size: Any = None, **kwargs: Any) -> Tensor:
+        """Uninitialised, of the given size, in this tensor's dtype."""
+        from ._creation import empty
+
+        return self._new(empty, args, size, kwargs)
+
+    def new_full(self, size: Any, fill_value: Any, **kwargs: Any) -> Tensor:
+        """``fill_value`` of the given size, in this tensor's dtype."""
+        from ._creation import full
+
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = self.dtype
+        return full(size, fill_value, **kwargs)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if not self.is_leaf:

@@ -1,17 +1,22 @@
 """The ``__torch_function__`` protocol for subclasses of gdlite.Tensor.
 
-Results of ops are exactly gdlite.Tensor, and plain tensors never pass
-through here. A subclass (unless it sets ``__torch_function__`` to
-``_C._disabled_torch_function_impl``, as nn.Parameter does) gets, when it
-is defined, wrappers for Tensor's public methods and operators that route the
-call through :func:`dispatch`; the public functions (``gdlite.exp``,
-``gdlite.cat``, ...) are wrapped once by :func:`public_function`, whose fast
-path only compares argument types. ``dispatch`` then calls
+Nothing here runs until the first subclass that overrides
+``__torch_function__`` is defined (nn.Parameter, which sets it to
+``_C._disabled_torch_function_impl``, does not count). Then :func:`_enable`
+wraps the public functions (``gdlite.exp``, ``gdlite.cat``,
+``nn.functional.relu``, ...) and Tensor's own methods with
+:func:`public_function`, whose fast path only compares argument types, and
+registers :func:`slot_dispatch` with the C operator and indexing slots, which
+call it when an operand is not a plain tensor. Each such subclass gets
+wrappers for Tensor's remaining special methods (``__getitem__``, ``__neg__``,
+...) and its tensor-valued properties. Where an
+argument overrides ``__torch_function__``, :func:`dispatch` calls
 ``type(arg).__torch_function__(func, types, args, kwargs)`` for the
 overloaded arguments, subclasses before their bases, else left to right,
 until one does not return NotImplemented. Tensor's own ``__torch_function__``
 (:func:`default_torch_function`) runs the op with dispatch disabled and makes
-tensor results instances of the most derived subclass.
+tensor results instances of the most derived subclass, wherever it was among
+the arguments, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -215,12 +220,38 @@ _NOT_DISPATCHED = frozenset(
     "__iter__ __format__ __bool__ __len__ __index__ __int__ __float__ "
     "as_subclass".split()
 )
-# Operators whose failure to dispatch lets Python try the reflected one.
-_BINARY_OPERATORS = frozenset(
+# Operators, which the C slots dispatch (slot_dispatch), as the Tensor
+# methods PyTorch's handlers see them call; a reflected operator passes the
+# tensor first. Slots not named here are seen as themselves.
+_SLOT_METHODS = {
+    "__add__": "add",
+    "__radd__": "add",
+    "__sub__": "sub",
+    "__mul__": "mul",
+    "__rmul__": "mul",
+    "__truediv__": "div",
+    "__mod__": "remainder",
+    "__pow__": "pow",
+    "__matmul__": "matmul",
+    "__rand__": "bitwise_and",
+    "__ror__": "bitwise_or",
+    "__rxor__": "bitwise_xor",
+    "__lt__": "lt",
+    "__le__": "le",
+    "__gt__": "gt",
+    "__ge__": "ge",
+    "__ne__": "ne",
+    "__iadd__": "add_",
+    "__isub__": "sub_",
+    "__imul__": "mul_",
+    "__itruediv__": "div_",
+    "__ifloordiv__": "floor_divide_",
+    "__imod__": "remainder_",
+    "__ipow__": "pow_",
+}
+_SLOTS = frozenset(
     f"__{p}{name}__"
-    for name in (
-        "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift".split()
-    )
+    for name in "add sub mul truediv floordiv mod pow matmul and or xor".split()
     for p in ("", "r", "i")
 ) | frozenset("__eq__ __ne__ __lt__ __le__ __gt__ __ge__".split())
 
@@ -245,19 +276,8 @@ def _methods(tensor_class: type) -> dict[str, Any]:
 
 
 def _wrap_method(name: str, func: Any) -> Any:
-    if name in _BINARY_OPERATORS:
-
-        def operator(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return dispatch(func, args, kwargs)
-            except _DispatchFailed:
-                return NotImplemented
-
-        method = operator
-    else:
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return dispatch(func, args, kwargs)
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return dispatch(func, args, kwargs)
 
     method.__name__ = name
     method.__qualname__ = "Tensor." + name
@@ -287,13 +307,92 @@ def _wrap_public_functions() -> None:
             namespace[name] = wrapped[id(value)]
 
 
-def install(cls: type) -> None:
-    """Gives a new Tensor subclass the dispatching methods, leaving those
-    it (or a base below Tensor) defines itself."""
-    if _torch_function_of(cls) is _disabled_torch_function_impl:
+def slot_dispatch(name: str, x: Any, y: Any) -> Any:
+    """What the C operator (or indexing) slot ``name`` of ``x`` calls when an operand's
+    class may override ``__torch_function__``: ``(result,)`` through the
+    handlers, or None when the slot computes the result itself (no operand
+    overrides it, or dispatch is disabled). A right operand that is the
+    tensor dispatches its reflected operator, as Python would call it."""
+    if _disabled_depth():
+        return None
+    if not isinstance(x, _C.TensorBase):
+        name, x, y = "__r" + name[2:], y, x
+    args = (x, y)
+    if not overloaded_args(args):
+        return None
+    func = getattr(_tensor_class, _SLOT_METHODS.get(name, name))
+    if name not in _SLOTS:  # __getitem__
+        return (handle_torch_function(func, args, *args),)
+    try:
+        return (handle_torch_function(func, args, *args),)
+    except TypeError:  # as PyTorch's operators: Python tries the other operand
+        return (NotImplemented,)
+
+
+def _wrap_tensor_methods() -> None:
+    """Tensor's own public methods dispatch on their arguments, as
+    ``plain.add(sub)`` does in PyTorch (a plain self with plain arguments
+    keeps to the fast path of public_function)."""
+    for name, func in _methods(_tensor_class).items():
+        if name.startswith("__"):
+            continue  # operators: the C slots dispatch; others take only self
+        method = public_function(func)
+        method.__name__ = name
+        method.__qualname__ = "Tensor." + name
+        setattr(_tensor_class, name, method)
+
+
+# Tensor-valued properties, which dispatch as methods do (gradients, as in
+# PyTorch's get_default_nowrap_functions, stay plain).
+_PROPERTIES = ("T", "mT", "H", "mH", "data")
+
+
+def _dispatching_property(name: str) -> property:
+    descriptor = next(
+        k.__dict__[name] for k in _tensor_class.__mro__ if name in k.__dict__
+    )
+    getter = descriptor.__get__
+
+    def get(self: Any) -> Any:
+        return dispatch(getter, (self,), {})
+
+    setter = getattr(descriptor, "__set__", None)
+    if isinstance(descriptor, property) and descriptor.fset is None:
+        setter = None
+    return property(get, setter, doc=descriptor.__doc__)
+
+
+_enabled = False
+
+
+def _enable() -> None:
+    """Once: what the first subclass that overrides ``__torch_function__``
+    turns on (programs without one never pay for dispatch)."""
+    global _enabled
+    if _enabled:
         return
+    _enabled = True
+    _methods(_tensor_class)  # the unwrapped methods, before wrapping
     _wrap_public_functions()
+    _wrap_tensor_methods()
+    _C._set_torch_function_hook(slot_dispatch, _disabled_torch_function_impl)
+
+
+def install(cls: type) -> None:
+    """Gives a new Tensor subclass the dispatching methods and properties,
+    leaving those it (or a base below Tensor) defines itself."""
+    if _torch_function_of(cls) is _disabled_torch_function_impl:
+        _PLAIN_TYPES.add(cls)  # as plain as Tensor for dispatch
+        return
+    _enable()
     own = cls.__mro__[: cls.__mro__.index(_tensor_class)]
     for name, func in _methods(_tensor_class).items():
+        # Other methods are Tensor's own dispatching wrappers, so a handler
+        # sees Tensor.add itself for sub.add(1) as for plain.add(sub).
+        if not name.startswith("__") or name in _SLOTS:
+            continue
         if not any(name in klass.__dict__ for klass in own):
             setattr(cls, name, _wrap_method(name, func))
+    for name in _PROPERTIES:
+        if not any(name in klass.__dict__ for klass in own):
+            setattr(cls, name, _dispatching_property(name))

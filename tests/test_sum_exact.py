@@ -169,6 +169,22 @@ def test_special_values(dtype):
     check(np.array(2.5, dtype), lambda t: t.mean(0))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_whole_sums(dtype):
+    # Up to a few vectors long, whole contiguous sums take a short path:
+    # signed zeros, infinities and NaNs in every position, 1-D and 2-D.
+    rng = np.random.default_rng(7)
+    for n in range(1, 40):
+        for fill in (-0.0, np.inf, np.nan):
+            x = sample(rng, (n,), dtype, "wide")
+            x[rng.random(n) < 0.3] = fill
+            for shape in ((n,), (1, n), (n, 1)):
+                check(x.reshape(shape), lambda t: t.sum())
+                check(x.reshape(shape), lambda t: t.mean())
+        check(np.full((n,), -0.0, dtype), lambda t: t.sum())
+    check(sample(rng, (3, 4), dtype, "normal")[:, :3], lambda t: t.sum())
+
+
 def test_integer_sums_stay_exact():
     x = np.array([2**62, 2**62, 2**62, -5], np.int64)
     check(x, lambda t: t.sum())

@@ -87,8 +87,6 @@ OPS = {
 
 @pytest.mark.parametrize("name", list(OPS))
 def test_results_take_the_subclass(name: str) -> None:
-    if name == "T":
-        pytest.skip("properties do not dispatch in gdlite")
     got = OPS[name](G, make("gdlite", MyT, DATA))
     want = OPS[name](torch, make("torch", MyT, DATA))
     same_kind(got, want)
@@ -147,8 +145,6 @@ def logging_class(base: type, seen: list) -> type:
     return cls
 
 
-# Operators reach torch's handler as the method they call.
-TORCH_NAME = {"__add__": "add", "__radd__": "add", "__iadd__": "add_"}
 LOGGED = [
     lambda L, a: a + 1,
     lambda L, a: 1 + a,
@@ -175,8 +171,7 @@ def test_own_torch_function_sees_each_call_once() -> None:
         seen[lib].clear()
         for op in LOGGED:
             op(L, a)
-    got = [(TORCH_NAME.get(n, n), t) for n, t in seen["gdlite"]]
-    assert got == seen["torch"]
+    assert seen["gdlite"] == seen["torch"]
 
 
 def test_torch_function_result_is_returned() -> None:
@@ -222,11 +217,6 @@ def test_parameter_results_stay_plain() -> None:
     assert repr(p) == repr(tp).replace("torch.", "gdlite.")
 
 
-@pytest.mark.xfail(
-    reason="a left operand whose class does not dispatch (Parameter, plain "
-    "Tensor methods) runs the op itself",
-    strict=True,
-)
 def test_parameter_with_subclass_operand() -> None:
     got = G.nn.Parameter(G.ones(3)) * make("gdlite", MyT, DATA)
     want = torch.nn.Parameter(torch.ones(3)) * make("torch", MyT, DATA)

@@ -412,8 +412,56 @@ static int64_t divup(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }
 
+/* A whole contiguous reduction of W to ILP * W - 1 elements (1 to ILP - 1
+ * whole vectors: the common tiny sum), in the order the loops above add it,
+ * without their setup: the contiguous inner reduction's row_sum runs no
+ * cascade, so each of the W lanes adds its elements in turn; the tail
+ * elements follow, then the lanes. (The zero partials the loops also add
+ * change nothing: a sum started at +0 is never -0.) */
+#define DEF_SMALL_SUM(T, W, SFX)                                                       \
+    static T small_sum_##SFX(const T *x, int64_t n) {                                  \
+        T lane[W];                                                                     \
+        int64_t nvec = n / W;                                                          \
+        for (int l = 0; l < W; l++) {                                                  \
+            lane[l] = 0;                                                               \
+            for (int64_t i = 0; i < nvec; i++)                                         \
+                lane[l] += x[i * W + l];                                               \
+        }                                                                              \
+        T acc = 0;                                                                     \
+        for (int64_t k = nvec * W; k < n; k++)                                         \
+            acc += x[k];                                                               \
+        for (int l = 0; l < W; l++)                                                    \
+            acc += lane[l];                                                            \
+        return acc;                                                                    \
+    }
+
+DEF_SMALL_SUM(float, 8, f32)
+DEF_SMALL_SUM(double, 4, f64)
+
+/* Whether small_sum computes this reduction: every dim reduced, contiguous,
+ * W to ILP * W - 1 elements. */
+static bool is_small_sum(const gd_tensor *a, const bool *reduced) {
+    int64_t w = a->dtype == GD_FLOAT32 ? 8 : 4;
+    if (a->numel < w || a->numel >= ILP * w || a->ndim == 0)
+        return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (!reduced[d])
+            return false;
+    return gd_is_contiguous(a);
+}
+
 gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                           bool mean, gd_tensor *out) {
+    if (is_small_sum(a, reduced)) {
+        if (a->dtype == GD_FLOAT32) {
+            float v = small_sum_f32((const float *)gd_data_ptr(a), a->numel);
+            *(float *)gd_data_ptr(out) = mean ? v / (float)a->numel : v;
+        } else {
+            double v = small_sum_f64((const double *)gd_data_ptr(a), a->numel);
+            *(double *)gd_data_ptr(out) = mean ? v / (double)a->numel : v;
+        }
+        return GD_OK;
+    }
     sum_iter it;
     gd_status st = GD_OK;
     char *buffer = NULL;

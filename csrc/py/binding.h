@@ -36,6 +36,11 @@ struct gdpy_globals {
     PyObject *dtypes[GD_DTYPE_COUNT]; /* the dtype singletons */
     PyObject *advanced_getitem;       /* gdlite._indexing.getitem */
     PyObject *advanced_setitem;       /* gdlite._indexing.setitem */
+    /* gdlite._tensor_function.slot_dispatch, set once a Tensor subclass
+     * overrides __torch_function__ (NULL until then: operators skip the
+     * check), and the __torch_function__ of classes that disable it. */
+    PyObject *slot_dispatch;
+    PyObject *disabled_torch_function;
 };
 extern struct gdpy_globals gdpy;
 
@@ -101,6 +106,22 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value);
 /* tensor_type.c: matmul; `name` a gd_decomposition the caller knows (torch.bmm),
  * else GD_DECOMP_DEFAULT and the core names the node after the shapes. */
 PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name);
+/* tensor_type.c: an operator with an operand (or an item of a tuple right
+ * operand) that overrides __torch_function__ runs through it, as in PyTorch,
+ * whichever operand's slot Python called (nn.Parameter's, a plain tensor's
+ * in `t += sub`); `name` is the left operand's slot. NULL without an
+ * exception when the caller computes the result: no operand overrides it,
+ * or dispatch is disabled (the handler's own call). */
+PyObject *gdpy_slot_torch_function(const char *name, PyObject *x, PyObject *y);
+/* The check, made only once some subclass overrides __torch_function__ and
+ * only when an operand is not a plain tensor. */
+#define GDPY_TORCH_FUNCTION_CHECK(name, x, y)                                          \
+    if (gdpy.slot_dispatch &&                                                          \
+        (Py_TYPE(x) != gdpy.tensor_class || Py_TYPE(y) != gdpy.tensor_class)) {        \
+        PyObject *dispatched = gdpy_slot_torch_function(name, x, y);                   \
+        if (dispatched || PyErr_Occurred())                                            \
+            return dispatched;                                                         \
+    }
 static inline int gdpy_is_tensor(PyObject *o) {
     /* Results are exactly gdlite.Tensor: test that before walking the MRO. */
     return Py_TYPE(o) == gdpy.tensor_class ||

@@ -320,6 +320,7 @@ static PyObject *fast_getitem(PyObject *self, PyObject *idx) {
 }
 
 PyObject *gdpy_getitem(PyObject *self, PyObject *idx) {
+    GDPY_TORCH_FUNCTION_CHECK("__getitem__", self, idx)
     PyObject *const *items;
     PyObject *holder;
     Py_ssize_t n;

@@ -103,6 +103,16 @@ static PyObject *set_indexing_hooks(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *set_torch_function_hook(PyObject *mod, PyObject *args) {
+    (void)mod;
+    PyObject *dispatch, *disabled;
+    if (!PyArg_ParseTuple(args, "OO", &dispatch, &disabled))
+        return NULL;
+    Py_XSETREF(gdpy.disabled_torch_function, Py_NewRef(disabled));
+    Py_XSETREF(gdpy.slot_dispatch, Py_NewRef(dispatch));
+    Py_RETURN_NONE;
+}
+
 /* torch.set_default_dtype: process-wide, as in PyTorch; the Python side
  * checks the argument and keeps its own copy for tensor() inference. */
 static PyObject *set_default_float(PyObject *mod, PyObject *arg) {
@@ -123,6 +133,9 @@ static PyMethodDef registration_methods[] = {
      "Registers the Python Tensor class that results are created as."},
     {"_set_indexing_hooks", set_indexing_hooks, METH_VARARGS,
      "Registers the Python functions behind advanced indexing."},
+    {"_set_torch_function_hook", set_torch_function_hook, METH_VARARGS,
+     "Registers the function operators call when an operand's class overrides "
+     "__torch_function__, and the disabled __torch_function__."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -131,6 +144,8 @@ static void free_module(void *mod) {
     Py_CLEAR(gdpy.tensor_class);
     Py_CLEAR(gdpy.advanced_getitem);
     Py_CLEAR(gdpy.advanced_setitem);
+    Py_CLEAR(gdpy.slot_dispatch);
+    Py_CLEAR(gdpy.disabled_torch_function);
     for (int i = 0; i < GD_DTYPE_COUNT; i++)
         Py_CLEAR(gdpy.dtypes[i]);
 }

@@ -52,9 +52,49 @@ static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
     return (PyObject *)obj;
 }
 
+/* ---- __torch_function__ of operands ------------------------------------ */
+
+/* Whether o may override __torch_function__: an instance of a Tensor subclass
+ * other than gdlite.Tensor whose __torch_function__ is not the disabled one
+ * (nn.Parameter's). slot_dispatch makes the final decision. -1 on error. */
+static int may_override(PyObject *o) {
+    static PyObject *name = NULL; /* kept for the process */
+    PyTypeObject *type = Py_TYPE(o);
+    if (type == gdpy.tensor_class || !PyType_IsSubtype(type, &gdpy_TensorBase_Type))
+        return 0;
+    if (!name && !(name = PyUnicode_InternFromString("__torch_function__")))
+        return -1;
+    return _PyType_Lookup(type, name) != gdpy.disabled_torch_function;
+}
+
+PyObject *gdpy_slot_torch_function(const char *name, PyObject *x, PyObject *y) {
+    int ox = may_override(x);
+    int oy = ox ? 0 : may_override(y);
+    if (!ox && !oy && PyTuple_Check(y)) { /* t[i, sub] */
+        for (Py_ssize_t i = 0; !oy && i < PyTuple_GET_SIZE(y); i++)
+            oy = may_override(PyTuple_GET_ITEM(y, i));
+    }
+    if (ox < 0 || oy < 0 || (!ox && !oy))
+        return NULL;
+    PyObject *r = PyObject_CallFunction(gdpy.slot_dispatch, "sOO", name, x, y);
+    if (!r || r == Py_None) {
+        Py_XDECREF(r);
+        return NULL;
+    }
+    /* (result,): the result may itself be None. */
+    PyObject *result = NULL;
+    if (PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 1)
+        result = Py_NewRef(PyTuple_GET_ITEM(r, 0));
+    else
+        PyErr_SetString(PyExc_SystemError, "slot_dispatch must return (result,)");
+    Py_DECREF(r);
+    return result;
+}
+
 /* ---- binary and unary arithmetic --------------------------------------- */
 
-static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
+static PyObject *binary_op(gd_op op, const char *name, PyObject *x, PyObject *y) {
+    GDPY_TORCH_FUNCTION_CHECK(name, x, y)
     gdpy_operand ops[2];
     int r = gdpy_operand_parse(x, &ops[0]);
     if (r <= 0)
@@ -76,10 +116,11 @@ static PyObject *binary_op(gd_op op, PyObject *x, PyObject *y) {
     return result;
 }
 
-static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
+static PyObject *inplace_op(gd_op op, const char *name, PyObject *self, PyObject *y) {
     gdpy_operand ops[2];
     if (!gdpy_is_tensor(self))
         Py_RETURN_NOTIMPLEMENTED;
+    GDPY_TORCH_FUNCTION_CHECK(name, self, y)
     gdpy_operand_parse(self, &ops[0]);
     int r = gdpy_operand_parse(y, &ops[1]);
     if (r <= 0)
@@ -97,40 +138,40 @@ static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
     return Py_NewRef(self);
 }
 
-#define BINARY_SLOT(name, op)                                                          \
+#define BINARY_SLOT(name, op, slot)                                                    \
     static PyObject *name(PyObject *x, PyObject *y) {                                  \
-        return binary_op(op, x, y);                                                    \
+        return binary_op(op, slot, x, y);                                              \
     }
-#define INPLACE_SLOT(name, op)                                                         \
+#define INPLACE_SLOT(name, op, slot)                                                   \
     static PyObject *name(PyObject *x, PyObject *y) {                                  \
-        return inplace_op(op, x, y);                                                   \
+        return inplace_op(op, slot, x, y);                                             \
     }
-BINARY_SLOT(tensor_add, GD_OP_ADD)
-BINARY_SLOT(tensor_sub, GD_OP_SUB)
-BINARY_SLOT(tensor_mul, GD_OP_MUL)
-BINARY_SLOT(tensor_truediv, GD_OP_DIV)
-BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE)
-BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER)
-BINARY_SLOT(tensor_and, GD_OP_BITWISE_AND)
-BINARY_SLOT(tensor_or, GD_OP_BITWISE_OR)
-BINARY_SLOT(tensor_xor, GD_OP_BITWISE_XOR)
-INPLACE_SLOT(tensor_iadd, GD_OP_ADD)
-INPLACE_SLOT(tensor_isub, GD_OP_SUB)
-INPLACE_SLOT(tensor_imul, GD_OP_MUL)
-INPLACE_SLOT(tensor_itruediv, GD_OP_DIV)
-INPLACE_SLOT(tensor_ifloordiv, GD_OP_FLOOR_DIVIDE)
-INPLACE_SLOT(tensor_iremainder, GD_OP_REMAINDER)
+BINARY_SLOT(tensor_add, GD_OP_ADD, "__add__")
+BINARY_SLOT(tensor_sub, GD_OP_SUB, "__sub__")
+BINARY_SLOT(tensor_mul, GD_OP_MUL, "__mul__")
+BINARY_SLOT(tensor_truediv, GD_OP_DIV, "__truediv__")
+BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE, "__floordiv__")
+BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER, "__mod__")
+BINARY_SLOT(tensor_and, GD_OP_BITWISE_AND, "__and__")
+BINARY_SLOT(tensor_or, GD_OP_BITWISE_OR, "__or__")
+BINARY_SLOT(tensor_xor, GD_OP_BITWISE_XOR, "__xor__")
+INPLACE_SLOT(tensor_iadd, GD_OP_ADD, "__iadd__")
+INPLACE_SLOT(tensor_isub, GD_OP_SUB, "__isub__")
+INPLACE_SLOT(tensor_imul, GD_OP_MUL, "__imul__")
+INPLACE_SLOT(tensor_itruediv, GD_OP_DIV, "__itruediv__")
+INPLACE_SLOT(tensor_ifloordiv, GD_OP_FLOOR_DIVIDE, "__ifloordiv__")
+INPLACE_SLOT(tensor_iremainder, GD_OP_REMAINDER, "__imod__")
 
 static PyObject *tensor_pow(PyObject *x, PyObject *y, PyObject *mod) {
     if (mod != Py_None)
         Py_RETURN_NOTIMPLEMENTED;
-    return binary_op(GD_OP_POW, x, y);
+    return binary_op(GD_OP_POW, "__pow__", x, y);
 }
 
 static PyObject *tensor_ipow(PyObject *x, PyObject *y, PyObject *mod) {
     if (mod != Py_None)
         Py_RETURN_NOTIMPLEMENTED;
-    return inplace_op(GD_OP_POW, x, y);
+    return inplace_op(GD_OP_POW, "__ipow__", x, y);
 }
 
 PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name) {
@@ -142,6 +183,7 @@ PyObject *gdpy_matmul(gd_tensor *a, gd_tensor *b, int name) {
 }
 
 static PyObject *tensor_matmul(PyObject *x, PyObject *y) {
+    GDPY_TORCH_FUNCTION_CHECK("__matmul__", x, y)
     gdpy_operand ops[2];
     int r = gdpy_operand_parse(x, &ops[0]);
     if (r <= 0)
@@ -299,7 +341,10 @@ static PyObject *tensor_richcompare(PyObject *self, PyObject *other, int cmp) {
     static const gd_op ops[] = {[Py_LT] = GD_OP_LT, [Py_LE] = GD_OP_LE,
                                 [Py_EQ] = GD_OP_EQ, [Py_NE] = GD_OP_NE,
                                 [Py_GT] = GD_OP_GT, [Py_GE] = GD_OP_GE};
-    return binary_op(ops[cmp], self, other);
+    static const char *const names[] = {[Py_LT] = "__lt__", [Py_LE] = "__le__",
+                                        [Py_EQ] = "__eq__", [Py_NE] = "__ne__",
+                                        [Py_GT] = "__gt__", [Py_GE] = "__ge__"};
+    return binary_op(ops[cmp], names[cmp], self, other);
 }
 
 static Py_ssize_t tensor_len(PyObject *self) {

@@ -160,3 +160,14 @@ def dropout(
         noise = _bernoulli_keep(input, 1 - p)
         noise.div_(1 - p)
     return input.mul_(noise) if inplace else input * noise
+
+
+def _dispatching_functions() -> None:
+    # As gdlite's public ops: wrapped to route Tensor subclass arguments
+    # through __torch_function__ once a subclass that overrides it exists.
+    from .._tensor_function import defer_public_functions
+
+    defer_public_functions(globals(), list(__all__))
+
+
+_dispatching_functions()
