@@ -36,6 +36,7 @@ struct gdpy_globals {
     PyObject *dtypes[GD_DTYPE_COUNT]; /* the dtype singletons */
     PyObject *advanced_getitem;       /* gdlite._indexing.getitem */
     PyObject *advanced_setitem;       /* gdlite._indexing.setitem */
+    PyObject *node_types;             /* node name -> its Node subtype */
 };
 extern struct gdpy_globals gdpy;
 
