@@ -56,4 +56,5 @@ KNOWN_GAPS: dict[str, str] = {
 import course_cells_d2l  # noqa: E402, F401
 import course_cells_godoy  # noqa: E402, F401
 import course_cells_ibm  # noqa: E402, F401
+import course_cells_ibm_models  # noqa: E402, F401
 import course_cells_small  # noqa: E402, F401

@@ -5,12 +5,11 @@ course cells; see course_cells.py."""
 
 from course_cells import cell
 
+# fmt: off
+
 # ---- 2.1 data manipulation ----------------------------------------------
 
-cell(
-    "d2l",
-    "getting_started",
-    """
+cell("d2l", "getting_started", """
     import torch
     x = torch.arange(12)
     print(x)
@@ -22,13 +21,9 @@ cell(
     print(torch.ones((2, 3, 4)))
     print(torch.randn(3, 4))
     print(torch.tensor([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]))
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "operations",
-    """
+cell("d2l", "operations", """
     import torch
     x = torch.tensor([1.0, 2, 4, 8])
     y = torch.tensor([2, 2, 2, 2])
@@ -39,25 +34,17 @@ cell(
     print(torch.cat((X, Y), dim=0), torch.cat((X, Y), dim=1))
     print(X == Y)
     print(X.sum())
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "broadcasting",
-    """
+cell("d2l", "broadcasting", """
     import torch
     a = torch.arange(3).reshape((3, 1))
     b = torch.arange(2).reshape((1, 2))
     print(a, b)
     print(a + b)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "indexing_slicing",
-    """
+cell("d2l", "indexing_slicing", """
     import torch
     X = torch.arange(12, dtype=torch.float32).reshape((3,4))
     print(X[-1], X[1:3])
@@ -65,13 +52,9 @@ cell(
     print(X)
     X[0:2, :] = 12
     print(X)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "saving_memory",
-    """
+cell("d2l", "saving_memory", """
     import torch
     X = torch.arange(12, dtype=torch.float32).reshape((3,4))
     Y = torch.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])
@@ -86,13 +69,9 @@ cell(
     X += Y
     print(id(X) == before)
     print(Z)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "conversion",
-    """
+cell("d2l", "conversion", """
     import torch
     X = torch.arange(12, dtype=torch.float32).reshape((3,4))
     A = X.numpy()
@@ -100,13 +79,9 @@ cell(
     print(type(A), type(B))
     a = torch.tensor([3.5])
     print(a, a.item(), float(a), int(a))
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "preprocessing",
-    """
+cell("d2l", "preprocessing", """
     import os
     import pandas as pd
     import torch
@@ -124,15 +99,11 @@ cell(
     inputs = pd.get_dummies(inputs, dummy_na=True)
     X, y = torch.tensor(inputs.values.astype(float)), torch.tensor(outputs.values)
     print(X, y)
-""",
-)
+""")
 
 # ---- 2.3 linear algebra -------------------------------------------------
 
-cell(
-    "d2l",
-    "scalars_vectors_matrices",
-    """
+cell("d2l", "scalars_vectors_matrices", """
     import torch
     x = torch.tensor(3.0)
     y = torch.tensor(2.0)
@@ -145,13 +116,9 @@ cell(
     print(B == B.T)
     X = torch.arange(24).reshape(2, 3, 4)
     print(X)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "tensor_arithmetic",
-    """
+cell("d2l", "tensor_arithmetic", """
     import torch
     A = torch.arange(20, dtype=torch.float32).reshape(5, 4)
     B = A.clone()
@@ -160,13 +127,9 @@ cell(
     a = 2
     X = torch.arange(24).reshape(2, 3, 4)
     print(a + X, (a * X).shape)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "reduction",
-    """
+cell("d2l", "reduction", """
     import torch
     x = torch.arange(4, dtype=torch.float32)
     print(x, x.sum())
@@ -179,26 +142,18 @@ cell(
     print(A.sum(axis=[0, 1]))
     print(A.mean(), A.sum() / A.numel())
     print(A.mean(axis=0), A.sum(axis=0) / A.shape[0])
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "non_reduction_sum",
-    """
+cell("d2l", "non_reduction_sum", """
     import torch
     A = torch.arange(20, dtype=torch.float32).reshape(5, 4)
     sum_A = A.sum(axis=1, keepdims=True)
     print(sum_A)
     print(A / sum_A)
     print(A.cumsum(axis=0))
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "products_and_norms",
-    """
+cell("d2l", "products_and_norms", """
     import torch
     x = torch.arange(4, dtype=torch.float32)
     y = torch.ones(4, dtype = torch.float32)
@@ -212,15 +167,11 @@ cell(
     print(torch.norm(u))
     print(torch.abs(u).sum())
     print(torch.norm(torch.ones((4, 9))))
-""",
-)
+""")
 
 # ---- 2.5 automatic differentiation --------------------------------------
 
-cell(
-    "d2l",
-    "autograd_simple",
-    """
+cell("d2l", "autograd_simple", """
     import torch
     x = torch.arange(4.0)
     print(x)
@@ -235,13 +186,9 @@ cell(
     y = x.sum()
     y.backward()
     print(x.grad)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "autograd_non_scalar_and_detach",
-    """
+cell("d2l", "autograd_non_scalar_and_detach", """
     import torch
     x = torch.arange(4.0, requires_grad=True)
     y = x * x
@@ -256,13 +203,9 @@ cell(
     x.grad.zero_()
     y.sum().backward()
     print(x.grad == 2 * x)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "autograd_control_flow",
-    """
+cell("d2l", "autograd_control_flow", """
     import torch
     def f(a):
         b = a * 2
@@ -278,21 +221,16 @@ cell(
     d.backward()
     print(a.grad == d / a)
     print(a, d)
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "fstring_tensors",
-    """
+cell("d2l", "fstring_tensors", """
     import torch
     x = torch.arange(4.0, requires_grad=True)
     y = 2 * torch.dot(x, x)
     print(f'x: {x}')
     print(f'y: {y}, y as number: {y:f}')
     print('{} {}'.format(x.grad, y.grad_fn.name()))
-""",
-)
+""")
 
 # ---- 3.2 linear regression from scratch ---------------------------------
 
@@ -310,21 +248,12 @@ SYNTHETIC = """
     features, labels = synthetic_data(true_w, true_b, 1000)
 """
 
-cell(
-    "d2l",
-    "synthetic_data",
-    SYNTHETIC
-    + """
+cell("d2l", "synthetic_data", SYNTHETIC + """
     print('features:', features[0],'\\nlabel:', labels[0])
     print(features.shape, labels.shape, labels.mean())
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "data_iter",
-    SYNTHETIC
-    + """
+cell("d2l", "data_iter", SYNTHETIC + """
     def data_iter(batch_size, features, labels):
         num_examples = len(features)
         indices = list(range(num_examples))
@@ -337,14 +266,9 @@ cell(
     for X, y in data_iter(batch_size, features, labels):
         print(X, '\\n', y)
         break
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "linreg_scratch",
-    SYNTHETIC
-    + """
+cell("d2l", "linreg_scratch", SYNTHETIC + """
     def data_iter(batch_size, features, labels):
         num_examples = len(features)
         indices = list(range(num_examples))
@@ -379,16 +303,11 @@ cell(
             print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')
     print(f'error in estimating w: {true_w - w.reshape(true_w.shape)}')
     print(f'error in estimating b: {true_b - b}')
-""",
-)
+""")
 
 # ---- 3.3 concise implementation -----------------------------------------
 
-cell(
-    "d2l",
-    "linreg_concise",
-    SYNTHETIC
-    + """
+cell("d2l", "linreg_concise", SYNTHETIC + """
     from torch.utils import data
     from torch import nn
     def load_array(data_arrays, batch_size, is_train=True):
@@ -416,15 +335,11 @@ cell(
     print('error in estimating w:', true_w - w.reshape(true_w.shape))
     b = net[0].bias.data
     print('error in estimating b:', true_b - b)
-""",
-)
+""")
 
 # ---- 3.4-3.6 softmax regression, from scratch ---------------------------
 
-cell(
-    "d2l",
-    "softmax_scratch",
-    """
+cell("d2l", "softmax_scratch", """
     import torch
     X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     print(X.sum(0, keepdim=True), X.sum(1, keepdim=True))
@@ -447,13 +362,9 @@ cell(
         cmp = y_hat.type(y.dtype) == y
         return float(cmp.type(y.dtype).sum())
     print(accuracy(y_hat, y) / len(y))
-""",
-)
+""")
 
-cell(
-    "d2l",
-    "softmax_concise",
-    """
+cell("d2l", "softmax_concise", """
     import torch
     from torch import nn
     net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
@@ -472,15 +383,11 @@ cell(
         l.mean().backward()
         trainer.step()
         print(epoch, l.mean(), l.shape)
-""",
-)
+""")
 
 # ---- 11.3 gradient descent, with autograd and the optimizers ------------
 
-cell(
-    "d2l",
-    "gd_2d_optimizers",
-    """
+cell("d2l", "gd_2d_optimizers", """
     import torch
     def f_2d(x1, x2):
         return 0.1 * x1 ** 2 + 2 * x2 ** 2
@@ -497,5 +404,5 @@ cell(
             l.backward()
             trainer.step()
         print(f'{name}: epoch {i + 1}, x1: {float(x[0]):f}, x2: {float(x[1]):f}')
-""",
-)
+""")
+# fmt: on

@@ -5,6 +5,8 @@ course cells; see course_cells.py."""
 
 from course_cells import cell
 
+# fmt: off
+
 DATA = """
     import numpy as np
     import torch
@@ -30,10 +32,7 @@ DATA = """
 
 # ---- chapter 1 ----------------------------------------------------------
 
-cell(
-    "godoy",
-    "tensor_tour",
-    """
+cell("godoy", "tensor_tour", """
     import torch
     scalar = torch.tensor(3.14159)
     vector = torch.tensor([1, 2, 3])
@@ -45,13 +44,9 @@ cell(
     print(tensor)
     print(tensor.size(), tensor.shape)
     print(scalar.size(), scalar.shape)
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "views_and_copies",
-    """
+cell("godoy", "views_and_copies", """
     import torch
     matrix = torch.ones((2, 3), dtype=torch.float)
     same_matrix = matrix.view(1, 6)
@@ -66,14 +61,9 @@ cell(
     another_matrix[0, 1] = 4.
     print(matrix)
     print(another_matrix)
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "numpy_and_devices",
-    DATA
-    + """
+cell("godoy", "numpy_and_devices", DATA + """
     print(x_train.dtype, torch.as_tensor(x_train).dtype)
     float_tensor = torch.as_tensor(x_train).float()
     print(float_tensor.dtype)
@@ -86,13 +76,9 @@ cell(
     print(type(x_train), type(x_train_tensor), x_train_tensor.type())
     back_to_numpy = x_train_tensor.cpu().numpy()
     print(back_to_numpy[:2], y_train_tensor[:2])
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "creating_parameters",
-    """
+cell("godoy", "creating_parameters", """
     import torch
     device = 'cpu'
     torch.manual_seed(42)
@@ -105,14 +91,9 @@ cell(
     b.requires_grad_()
     w.requires_grad_()
     print(b, w)
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "autograd_step",
-    DATA
-    + """
+cell("godoy", "autograd_step", DATA + """
     torch.manual_seed(42)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
     w = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
@@ -133,14 +114,9 @@ cell(
     print(b.grad, w.grad)
     b.grad.zero_(), w.grad.zero_()
     print(b.grad, w.grad)
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "update_mistakes",
-    DATA
-    + """
+cell("godoy", "update_mistakes", DATA + """
     lr = 0.1
     torch.manual_seed(42)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
@@ -154,14 +130,9 @@ cell(
         w = w - lr * w.grad
         print(b)
         b.grad.zero_()
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "update_in_place_outside_no_grad",
-    DATA
-    + """
+cell("godoy", "update_in_place_outside_no_grad", DATA + """
     lr = 0.1
     torch.manual_seed(42)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
@@ -170,14 +141,9 @@ cell(
     loss = ((yhat - y_train_tensor) ** 2).mean()
     loss.backward()
     b -= lr * b.grad
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "training_loop",
-    DATA
-    + """
+cell("godoy", "training_loop", DATA + """
     lr = 0.1
     torch.manual_seed(42)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
@@ -194,14 +160,9 @@ cell(
         b.grad.zero_()
         w.grad.zero_()
     print(b, w)
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "optimizer_and_loss",
-    DATA
-    + """
+cell("godoy", "optimizer_and_loss", DATA + """
     lr = 0.1
     torch.manual_seed(42)
     b = torch.randn(1, requires_grad=True, dtype=torch.float, device=device)
@@ -224,26 +185,16 @@ cell(
     predictions = torch.tensor([0.5, 1.0])
     labels = torch.tensor([2.0, 1.3])
     print(loss_fn(predictions, labels))
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "numpy_of_requires_grad",
-    DATA
-    + """
+cell("godoy", "numpy_of_requires_grad", DATA + """
     loss_fn = nn.MSELoss(reduction='mean')
     b = torch.zeros(1, requires_grad=True)
     loss = loss_fn(b + x_train_tensor, y_train_tensor)
     loss.cpu().numpy()
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "manual_model",
-    DATA
-    + """
+cell("godoy", "manual_model", DATA + """
     class ManualLinearRegression(nn.Module):
         def __init__(self):
             super().__init__()
@@ -267,13 +218,9 @@ cell(
         optimizer.step()
         optimizer.zero_grad()
     print(model.state_dict())
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "nested_and_sequential",
-    """
+cell("godoy", "nested_and_sequential", """
     import torch
     import torch.nn as nn
     torch.manual_seed(42)
@@ -300,16 +247,11 @@ cell(
     model.add_module('layer2', nn.Linear(5, 1))
     print(model)
     print([name for name, _ in model.named_parameters()])
-""",
-)
+""")
 
 # ---- chapter 2 ----------------------------------------------------------
 
-cell(
-    "godoy",
-    "datasets_and_loaders",
-    DATA
-    + """
+cell("godoy", "datasets_and_loaders", DATA + """
     from torch.utils.data import Dataset, TensorDataset, DataLoader
     class CustomDataset(Dataset):
         def __init__(self, x_tensor, y_tensor):
@@ -328,14 +270,9 @@ cell(
     train_loader = DataLoader(dataset=train_data, batch_size=16, shuffle=True)
     print(next(iter(train_loader)))
     print(len(train_loader), len(train_data))
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "minibatch_training",
-    DATA
-    + """
+cell("godoy", "minibatch_training", DATA + """
     from torch.utils.data import TensorDataset, DataLoader
     def make_train_step_fn(model, loss_fn, optimizer):
         def perform_train_step_fn(x, y):
@@ -368,13 +305,9 @@ cell(
         losses.append(loss)
     print(losses[:3], losses[-1])
     print(model.state_dict())
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "random_split_and_validation",
-    """
+cell("godoy", "random_split_and_validation", """
     import numpy as np
     import torch
     import torch.nn as nn
@@ -411,13 +344,9 @@ cell(
         if epoch % 5 == 0:
             print(epoch, loss.item(), np.mean(val_losses))
     print(model.state_dict())
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "checkpoint_and_inference",
-    """
+cell("godoy", "checkpoint_and_inference", """
     import torch
     import torch.nn as nn
     import torch.optim as optim
@@ -447,15 +376,11 @@ cell(
     print(model(new_inputs))
     with torch.no_grad():
         print(model(new_inputs))
-""",
-)
+""")
 
 # ---- chapter 3 (and 6): classification, optimizers, schedulers ----------
 
-cell(
-    "godoy",
-    "logistic_classification",
-    """
+cell("godoy", "logistic_classification", """
     import numpy as np
     import torch
     import torch.nn as nn
@@ -480,13 +405,9 @@ cell(
     print(logits, torch.sigmoid(logits), (torch.sigmoid(logits) > 0.5).float())
     loss_fn_bce = nn.BCELoss(reduction='mean')
     print(loss_fn_bce(torch.sigmoid(logits), y_tensor[:4]))
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "adam_state_and_schedulers",
-    """
+cell("godoy", "adam_state_and_schedulers", """
     import torch
     import torch.nn as nn
     import torch.optim as optim
@@ -512,13 +433,9 @@ cell(
         dummy_optimizer.step()
         dummy_scheduler.step()
         print(dummy_scheduler.get_last_lr())
-""",
-)
+""")
 
-cell(
-    "godoy",
-    "hooks_and_clipping",
-    """
+cell("godoy", "hooks_and_clipping", """
     import torch
     import torch.nn as nn
     torch.manual_seed(42)
@@ -537,5 +454,5 @@ cell(
     print(nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0))
     nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
     print([p.grad for p in model.parameters()])
-""",
-)
+""")
+# fmt: on

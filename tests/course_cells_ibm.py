@@ -1,16 +1,15 @@
-"""IBM's "Deep Neural Networks with PyTorch" labs (modules 1 to 3) as course
-cells; see course_cells.py."""
+"""IBM's "Deep Neural Networks with PyTorch" labs, module 1 (tensors,
+derivatives, datasets), as course cells; see course_cells.py."""
 
 # ruff: noqa: E501 - the courses' own lines, kept as written
 
 from course_cells import cell
 
+# fmt: off
+
 # ---- IBM "Deep Neural Networks with PyTorch", module 1 ------------------
 
-cell(
-    "ibm",
-    "1d_types",
-    """
+cell("ibm", "1d_types", """
     import torch
     ints_to_tensor = torch.tensor([0, 1, 2, 3, 4])
     print("The dtype of tensor object after converting it to tensor: ", ints_to_tensor.dtype)
@@ -22,13 +21,9 @@ cell(
     floats_int_tensor = torch.tensor(list_floats, dtype=torch.int64)
     print("The dtype of tensor object is: ", floats_int_tensor.dtype)
     print("The type of tensor object is: ", floats_int_tensor.type())
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "1d_float_tensor",
-    """
+cell("ibm", "1d_float_tensor", """
     import torch
     new_float_tensor = torch.FloatTensor([0, 1, 2, 3, 4])
     new_float_tensor.type()
@@ -43,13 +38,9 @@ cell(
     print("Size after view method", twoD_float_tensor)
     twoD_float_tensor = new_float_tensor.view(-1, 1)
     print("Size after view method", twoD_float_tensor.shape)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "1d_numpy_shared",
-    """
+cell("ibm", "1d_numpy_shared", """
     import torch
     import numpy as np
     numpy_array = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
@@ -62,13 +53,9 @@ cell(
     numpy_array[:] = 0
     print("The new tensor points to numpy_array : ", new_tensor)
     print("and back to numpy array points to the tensor: ", back_to_numpy)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "1d_indexing",
-    """
+cell("ibm", "1d_indexing", """
     import torch
     index_tensor = torch.tensor([0, 1, 2, 3, 4])
     print("The value on index 0:", index_tensor[0])
@@ -87,13 +74,9 @@ cell(
     tensor_sample[[1, 3]] = 100000
     print("Modified tensor with one value: ", tensor_sample)
     print(tensor_sample[2].item(), tensor_sample.tolist())
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "1d_functions",
-    """
+cell("ibm", "1d_functions", """
     import torch
     import numpy as np
     math_tensor = torch.tensor([1.0, -1.0, 1, -1])
@@ -113,13 +96,9 @@ cell(
     print ("First Try on linspace", len_5_tensor)
     len_9_tensor = torch.linspace(-2, 2, steps = 9)
     print ("Second Try on linspace", len_9_tensor)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "1d_operations",
-    """
+cell("ibm", "1d_operations", """
     import torch
     u = torch.tensor([1, 0])
     v = torch.tensor([0, 1])
@@ -139,13 +118,9 @@ cell(
     print ("The result of u * v", w)
     print("Dot Product of u, v:", torch.dot(u,v))
     print(torch.tensor([1.5, 2.5]) / 2, torch.tensor([3]) / torch.tensor([2]))
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "2d_tensors",
-    """
+cell("ibm", "2d_tensors", """
     import torch
     import numpy as np
     twoD_list = [[11, 12, 13], [21, 22, 23], [31, 32, 33]]
@@ -163,13 +138,9 @@ cell(
     print("Numpy Array -> Tensor:")
     print("The tensor after converting:", new_twoD_tensor)
     print("Type after converting: ", new_twoD_tensor.dtype)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "2d_indexing",
-    """
+cell("ibm", "2d_indexing", """
     import torch
     tensor_example = torch.tensor([[11, 12, 13], [21, 22, 23], [31, 32, 33]])
     print("What is the value on 2nd-row 3rd-column? ", tensor_example[1, 2])
@@ -183,13 +154,9 @@ cell(
     print("Result: ", tensor_example[1:3, 2])
     tensor_example[1:3, 1] = 0
     print(tensor_example)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "2d_operations",
-    """
+cell("ibm", "2d_operations", """
     import torch
     X = torch.tensor([[1, 0],[0, 1]])
     Y = torch.tensor([[2, 1],[1, 2]])
@@ -206,13 +173,9 @@ cell(
     A = torch.tensor([[1., 2, 3], [4, 5, 6]])
     B = torch.tensor([[7., 8], [9, 10], [11, 12]])
     print(torch.mm(A, B), A @ B)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "derivative_square",
-    """
+cell("ibm", "derivative_square", """
     import torch
     x = torch.tensor(2.0, requires_grad = True)
     print("The tensor x: ", x)
@@ -229,13 +192,9 @@ cell(
     print('grad_fn:',y.grad_fn)
     print("is_leaf:",y.is_leaf)
     print("requires_grad:",y.requires_grad)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "derivative_polynomial",
-    """
+cell("ibm", "derivative_polynomial", """
     import torch
     x = torch.tensor(2.0, requires_grad = True)
     y = x ** 2 + 2 * x + 1
@@ -246,13 +205,9 @@ cell(
     y = 2 * x ** 3 + x
     y.backward()
     print(y, x.grad)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "partial_derivatives",
-    """
+cell("ibm", "partial_derivatives", """
     import torch
     u = torch.tensor(1.0,requires_grad=True)
     v = torch.tensor(2.0,requires_grad=True)
@@ -266,13 +221,9 @@ cell(
     f = u * v + (u * v) ** 2
     f.backward()
     print("The result is ", u.grad, v.grad)
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "derivative_many_values",
-    """
+cell("ibm", "derivative_many_values", """
     import torch
     import torch.nn.functional as F
     x = torch.linspace(-10, 10, 10, requires_grad = True)
@@ -286,13 +237,9 @@ cell(
     y.backward()
     print(x.grad.sum(), x.grad[45:55])
     print(Y.detach().numpy()[48:52], x.grad.detach().numpy()[48:52])
-""",
-)
+""")
 
-cell(
-    "ibm",
-    "simple_dataset",
-    """
+cell("ibm", "simple_dataset", """
     import torch
     from torch.utils.data import Dataset
     from torchvision import transforms
@@ -350,406 +297,5 @@ cell(
         print('Index: ', i, 'Original x: ', x, 'Original y: ', y)
         x_co, y_co = compose_data_set[i]
         print('Index: ', i, 'Compose Transformed x_co: ', x_co ,'Compose Transformed y_co: ',y_co)
-""",
-)
-
-# ---- IBM, module 2 and 3: regression and classification ------------------
-
-cell(
-    "ibm",
-    "prediction",
-    """
-    import torch
-    from torch.nn import Linear
-    w = torch.tensor(2.0, requires_grad = True)
-    b = torch.tensor(-1.0, requires_grad = True)
-    def forward(x):
-        yhat = w * x + b
-        return yhat
-    x = torch.tensor([[1.0]])
-    yhat = forward(x)
-    print("The prediction: ", yhat)
-    x = torch.tensor([[1.0], [2.0]])
-    print("The shape of x: ", x.shape)
-    yhat = forward(x)
-    print("The prediction: ", yhat)
-    torch.manual_seed(1)
-    lr = Linear(in_features=1, out_features=1, bias=True)
-    print("Parameters w and b: ", list(lr.parameters()))
-    print("Python dictionary: ",lr.state_dict())
-    print("keys: ",lr.state_dict().keys())
-    print("values: ",lr.state_dict().values())
-    print("weight:",lr.weight)
-    print("bias:",lr.bias)
-    x = torch.tensor([[1.0],[2.0]])
-    yhat = lr(x)
-    print("The prediction: ", yhat)
-""",
-)
-
-cell(
-    "ibm",
-    "custom_module",
-    """
-    import torch
-    from torch import nn
-    torch.manual_seed(1)
-    class LR(nn.Module):
-        def __init__(self, input_size, output_size):
-            super(LR, self).__init__()
-            self.linear = nn.Linear(input_size, output_size)
-        def forward(self, x):
-            out = self.linear(x)
-            return out
-    lr = LR(1, 1)
-    print("The parameters: ", list(lr.parameters()))
-    print("Linear model: ", lr.linear)
-    x = torch.tensor([[1.0], [2.0]])
-    yhat = lr(x)
-    print("The prediction: ", yhat)
-    print("Python dictionary: ", lr.state_dict())
-    print(lr)
-""",
-)
-
-cell(
-    "ibm",
-    "slope_one_parameter",
-    """
-    import torch
-    X = torch.arange(-3, 3, 0.1).view(-1, 1)
-    f = -3 * X
-    Y = f + 0.1 * torch.randn(X.size())
-    def forward(x):
-        return w * x
-    def criterion(yhat, y):
-        return torch.mean((yhat - y) ** 2)
-    lr = 0.1
-    LOSS = []
-    w = torch.tensor(-10.0, requires_grad = True)
-    def train_model(iter):
-        for epoch in range (iter):
-            Yhat = forward(X)
-            loss = criterion(Yhat,Y)
-            LOSS.append(loss)
-            loss.backward()
-            w.data = w.data - lr * w.grad.data
-            w.grad.data.zero_()
-            print(epoch, loss, w)
-    train_model(4)
-    print(LOSS[0], len(X))
-""",
-)
-
-cell(
-    "ibm",
-    "two_parameters",
-    """
-    import torch
-    X = torch.arange(-3, 3, 0.1).view(-1, 1)
-    f = 1 * X - 1
-    Y = f + 0.1 * torch.randn(X.size())
-    def forward(x):
-        return w * x + b
-    def criterion(yhat,y):
-        return torch.mean((yhat-y)**2)
-    w = torch.tensor(-15.0, requires_grad = True)
-    b = torch.tensor(-10.0, requires_grad = True)
-    lr = 0.1
-    LOSS = []
-    def train_model(iter):
-        for epoch in range(iter):
-            Yhat = forward(X)
-            loss = criterion(Yhat, Y)
-            if epoch % 3 == 0:
-                print(epoch, loss.tolist(), w.data, b.data)
-            LOSS.append(loss.tolist())
-            loss.backward()
-            w.data = w.data - lr * w.grad.data
-            b.data = b.data - lr * b.grad.data
-            w.grad.data.zero_()
-            b.grad.data.zero_()
-    train_model(15)
-    print(LOSS[-1])
-""",
-)
-
-cell(
-    "ibm",
-    "sgd_dataloader",
-    """
-    import torch
-    from torch.utils.data import Dataset, DataLoader
-    torch.manual_seed(1)
-    class Data(Dataset):
-        def __init__(self):
-            self.x = torch.arange(-3, 3, 0.1).view(-1, 1)
-            self.y = 1 * self.x - 1
-            self.len = self.x.shape[0]
-        def __getitem__(self,index):
-            return self.x[index], self.y[index]
-        def __len__(self):
-            return self.len
-    dataset = Data()
-    print("The length of dataset: ", len(dataset))
-    x, y = dataset[0]
-    print("Index: ", 0, "x: ", x, "y: ", y)
-    x, y = dataset[0:3]
-    print("The first 3 x: ", x)
-    print("The first 3 y: ", y)
-    trainloader = DataLoader(dataset = dataset, batch_size = 1)
-    w = torch.tensor(-12.0, requires_grad = True)
-    b = torch.tensor(-10.0, requires_grad = True)
-    def forward(x):
-        return w * x + b
-    def criterion(yhat, y):
-        return torch.mean((yhat - y) ** 2)
-    lr = 0.1
-    for epoch in range(10):
-        for x, y in trainloader:
-            yhat = forward(x)
-            loss = criterion(yhat, y)
-            loss.backward()
-            w.data = w.data - lr * w.grad.data
-            b.data = b.data - lr * b.grad.data
-            w.grad.data.zero_()
-            b.grad.data.zero_()
-        print(loss)
-""",
-)
-
-cell(
-    "ibm",
-    "minibatch",
-    """
-    import torch
-    from torch.utils.data import Dataset, DataLoader
-    X = torch.arange(-3, 3, 0.1).view(-1, 1)
-    class Data(Dataset):
-        def __init__(self):
-            self.x = torch.arange(-3, 3, 0.1).view(-1, 1)
-            self.y = 1 * X - 1
-            self.len = self.x.shape[0]
-        def __getitem__(self, index):
-            return self.x[index], self.y[index]
-        def __len__(self):
-            return self.len
-    dataset = Data()
-    w = torch.tensor(-15.0, requires_grad = True)
-    b = torch.tensor(-10.0, requires_grad = True)
-    def forward(x):
-        return w * x + b
-    def criterion(yhat, y):
-        return torch.mean((yhat - y) ** 2)
-    trainloader = DataLoader(dataset = dataset, batch_size = 5)
-    lr = 0.1
-    LOSS_MINI5 = []
-    for epoch in range(10):
-        Yhat = forward(X)
-        LOSS_MINI5.append(criterion(Yhat, dataset.y).tolist())
-        for x, y in trainloader:
-            yhat = forward(x)
-            loss = criterion(yhat, y)
-            loss.backward()
-            w.data = w.data - lr * w.grad.data
-            b.data = b.data - lr * b.grad.data
-            w.grad.data.zero_()
-            b.grad.data.zero_()
-    print(LOSS_MINI5)
-""",
-)
-
-cell(
-    "ibm",
-    "pytorch_way",
-    """
-    import torch
-    from torch import nn, optim
-    from torch.utils.data import Dataset, DataLoader
-    torch.manual_seed(1)
-    class Data(Dataset):
-        def __init__(self):
-            self.x = torch.arange(-3, 3, 0.1).view(-1, 1)
-            self.f = 1 * self.x - 1
-            self.y = self.f + 0.1 * torch.randn(self.x.size())
-            self.len = self.x.shape[0]
-        def __getitem__(self,index):
-            return self.x[index],self.y[index]
-        def __len__(self):
-            return self.len
-    dataset = Data()
-    class linear_regression(nn.Module):
-        def __init__(self, input_size, output_size):
-            super(linear_regression, self).__init__()
-            self.linear = nn.Linear(input_size, output_size)
-        def forward(self, x):
-            yhat = self.linear(x)
-            return yhat
-    criterion = nn.MSELoss()
-    model = linear_regression(1,1)
-    optimizer = optim.SGD(model.parameters(), lr = 0.01)
-    print(list(model.parameters()))
-    print("Optimizer", optimizer.state_dict())
-    trainloader = DataLoader(dataset = dataset, batch_size = 1)
-    model.state_dict()['linear.weight'][0] = -15
-    model.state_dict()['linear.bias'][0] = -10
-    for epoch in range(10):
-        for x,y in trainloader:
-            yhat = model(x)
-            loss = criterion(yhat,y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        print(epoch, loss.item())
-    print(model.state_dict())
-""",
-)
-
-cell(
-    "ibm",
-    "multiple_linear_regression",
-    """
-    import torch
-    from torch import nn
-    w = torch.tensor([[2.0], [3.0]], requires_grad=True)
-    b = torch.tensor([[1.0]], requires_grad=True)
-    def forward(x):
-        yhat = torch.mm(x, w) + b
-        return yhat
-    x = torch.tensor([[1.0, 2.0]])
-    yhat = forward(x)
-    print("The result: ", yhat)
-    X = torch.tensor([[1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
-    yhat = forward(X)
-    print("The result: ", yhat)
-    torch.manual_seed(1)
-    model = nn.Linear(2, 1)
-    yhat = model(X)
-    print("The result: ", yhat)
-    model = nn.Linear(2, 2)
-    print(model(X).shape, model.weight.shape)
-""",
-)
-
-cell(
-    "ibm",
-    "logistic_prediction",
-    """
-    import torch
-    import torch.nn as nn
-    torch.manual_seed(2)
-    z = torch.arange(-100, 100, 0.1).view(-1, 1)
-    print("The tensor: ", z[:3])
-    sig = nn.Sigmoid()
-    yhat = sig(z)
-    print(yhat[995:1005].view(-1))
-    yhat = torch.sigmoid(z)
-    print(yhat.max(), yhat.min())
-    x = torch.tensor([[1.0]])
-    X = torch.tensor([[1.0], [100]])
-    model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
-    print("list(model.parameters()):\\n ", list(model.parameters()))
-    print("\\nmodel.state_dict():\\n ", model.state_dict())
-    yhat = model(x)
-    print("The prediction: ", yhat)
-    yhat = model(X)
-    print("The prediction: ", yhat)
-""",
-)
-
-cell(
-    "ibm",
-    "logistic_cross_entropy",
-    """
-    import torch
-    import torch.nn as nn
-    from torch.utils.data import Dataset, DataLoader
-    torch.manual_seed(0)
-    class Data(Dataset):
-        def __init__(self):
-            self.x = torch.arange(-1, 1, 0.1).view(-1, 1)
-            self.y = torch.zeros(self.x.shape[0], 1)
-            self.y[self.x[:, 0] > 0.2] = 1
-            self.len = self.x.shape[0]
-        def __getitem__(self, index):
-            return self.x[index], self.y[index]
-        def __len__(self):
-            return self.len
-    data_set = Data()
-    class logistic_regression(nn.Module):
-        def __init__(self, n_inputs):
-            super(logistic_regression, self).__init__()
-            self.linear = nn.Linear(n_inputs, 1)
-        def forward(self, x):
-            yhat = torch.sigmoid(self.linear(x))
-            return yhat
-    model = logistic_regression(1)
-    model.state_dict() ['linear.weight'].data[0] = torch.tensor([[-5]])
-    model.state_dict() ['linear.bias'].data[0] = torch.tensor([[-10]])
-    print("The parameters: ", model.state_dict())
-    def criterion(yhat,y):
-        out = -1 * torch.mean(y * torch.log(yhat) + (1 - y) * torch.log(1 - yhat))
-        return out
-    trainloader = DataLoader(dataset = data_set, batch_size = 3)
-    learning_rate = 2
-    optimizer = torch.optim.SGD(model.parameters(), lr = learning_rate)
-    for epoch in range(100):
-        for x, y in trainloader:
-            yhat = model(x)
-            loss = criterion(yhat, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        if epoch % 20 == 0:
-            print(epoch, loss)
-    yhat = model(data_set.x)
-    label = yhat > 0.5
-    print("The accuracy: ", torch.mean((label == data_set.y.type(torch.ByteTensor)).type(torch.float)))
-    print(nn.BCELoss()(yhat, data_set.y))
-""",
-)
-
-cell(
-    "ibm",
-    "softmax_1d",
-    """
-    import torch
-    import torch.nn as nn
-    from torch.utils.data import Dataset, DataLoader
-    torch.manual_seed(0)
-    class Data(Dataset):
-        def __init__(self):
-            self.x = torch.arange(-2, 2, 0.1).view(-1, 1)
-            self.y = torch.zeros(self.x.shape[0])
-            self.y[(self.x > -1.0)[:, 0] * (self.x < 1.0)[:, 0]] = 1
-            self.y[(self.x >= 1.0)[:, 0]] = 2
-            self.y = self.y.type(torch.LongTensor)
-            self.len = self.x.shape[0]
-        def __getitem__(self,index):
-            return self.x[index], self.y[index]
-        def __len__(self):
-            return self.len
-    data_set = Data()
-    model = nn.Sequential(nn.Linear(1, 3))
-    print(model.state_dict())
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr = 0.01)
-    trainloader = DataLoader(dataset = data_set, batch_size = 5)
-    LOSS = []
-    for epoch in range(300):
-        for x, y in trainloader:
-            optimizer.zero_grad()
-            yhat = model(x)
-            loss = criterion(yhat, y)
-            LOSS.append(loss)
-            loss.backward()
-            optimizer.step()
-    z =  model(data_set.x)
-    _, yhat = z.max(1)
-    print("The prediction:", yhat)
-    correct = (data_set.y == yhat).sum().item()
-    accuracy = correct / len(data_set)
-    print("The accuracy: ", accuracy)
-    print(LOSS[-1])
-""",
-)
+""")
+# fmt: on

@@ -6,6 +6,8 @@ course_cells.py."""
 
 from course_cells import cell
 
+# fmt: off
+
 # ---- fast.ai lesson 2 "SGD" ---------------------------------------------
 
 LESSON2 = """
@@ -20,25 +22,16 @@ LESSON2 = """
     def mse(y_hat, y): return ((y_hat-y)**2).mean()
 """
 
-cell(
-    "fastai",
-    "lesson2_data",
-    LESSON2
-    + """
+cell("fastai", "lesson2_data", LESSON2 + """
     print(x[:5])
     print(a)
     print(y[:5])
     a = tensor([-1.,1])
     y_hat = x@a
     print(mse(y_hat, y))
-""",
-)
+""")
 
-cell(
-    "fastai",
-    "lesson2_sgd",
-    LESSON2
-    + """
+cell("fastai", "lesson2_sgd", LESSON2 + """
     a = nn.Parameter(tensor(-1.,1)); a
     print(a)
     def update():
@@ -53,13 +46,9 @@ cell(
     for t in range(100): update()
     print(a)
     print((x@a.detach())[:3])
-""",
-)
+""")
 
-cell(
-    "fastai",
-    "quadratic",
-    """
+cell("fastai", "quadratic", """
     import numpy as np
     import torch
     from functools import partial
@@ -92,13 +81,9 @@ cell(
         with torch.no_grad(): abc -= abc.grad*0.01
         print(f'step={i}; loss={loss:.2f}')
     print(abc, abc.grad)
-""",
-)
+""")
 
-cell(
-    "fastai",
-    "relu_and_clip",
-    """
+cell("fastai", "relu_and_clip", """
     import torch
     import torch.nn.functional as F
     def rectified_linear(m,b,x):
@@ -110,8 +95,7 @@ cell(
     def double_relu(m1,b1,m2,b2,x):
         return rectified_linear(m1,b1,x) + rectified_linear(m2,b2,x)
     print(double_relu(1, 1, -1, 1, x))
-""",
-)
+""")
 
 # ---- CS6910 / CS7015: the sigmoid neuron on two points ------------------
 
@@ -125,11 +109,7 @@ NEURON = """
         return (0.5 * (f(w, b, X) - Y) ** 2).sum()
 """
 
-cell(
-    "cs6910",
-    "gradient_descent_by_hand",
-    NEURON
-    + """
+cell("cs6910", "gradient_descent_by_hand", NEURON + """
     def grad_w(w, b, x, y):
         fx = f(w, b, x)
         return (fx - y) * fx * (1 - fx) * x
@@ -149,14 +129,9 @@ cell(
                 print(i, w, b, error(w, b))
         return w, b
     print(do_gradient_descent())
-""",
-)
+""")
 
-cell(
-    "cs6910",
-    "gradient_descent_autograd",
-    NEURON
-    + """
+cell("cs6910", "gradient_descent_autograd", NEURON + """
     w = torch.tensor(-2.0, requires_grad=True)
     b = torch.tensor(-2.0, requires_grad=True)
     eta = 1.0
@@ -170,14 +145,9 @@ cell(
         b.grad.zero_()
         if i in (0, 9, 99):
             print(i + 1, w, b, loss)
-""",
-)
+""")
 
-cell(
-    "cs6910",
-    "momentum_and_nesterov",
-    NEURON
-    + """
+cell("cs6910", "momentum_and_nesterov", NEURON + """
     for nesterov in (False, True):
         w = torch.tensor(-2.0, requires_grad=True)
         b = torch.tensor(-2.0, requires_grad=True)
@@ -188,14 +158,9 @@ cell(
             opt.step()
             if i in (0, 9, 99):
                 print(nesterov, i + 1, w.item(), b.item())
-""",
-)
+""")
 
-cell(
-    "cs6910",
-    "adaptive_optimizers",
-    NEURON
-    + """
+cell("cs6910", "adaptive_optimizers", NEURON + """
     import torch.optim as optim
     makers = {'adagrad': lambda p: optim.Adagrad(p, lr=0.1),
               'rmsprop': lambda p: optim.RMSprop(p, lr=0.1, alpha=0.9, eps=1e-8),
@@ -210,14 +175,9 @@ cell(
             loss.backward()
             opt.step()
         print(f'{name}: w={w.item():.6f} b={b.item():.6f} loss={loss:.6f}')
-""",
-)
+""")
 
-cell(
-    "cs6910",
-    "error_surface",
-    NEURON
-    + """
+cell("cs6910", "error_surface", NEURON + """
     W = torch.linspace(-6, 6, 5)
     B = torch.linspace(-6, 6, 5)
     WW, BB = torch.meshgrid(W, B, indexing='ij')
@@ -227,15 +187,11 @@ cell(
             Z[i, j] = error(WW[i, j], BB[i, j])
     print(Z)
     print(Z.argmin(), Z.min())
-""",
-)
+""")
 
 # ---- printing, as the courses print -------------------------------------
 
-cell(
-    "printing",
-    "dtypes_and_devices",
-    """
+cell("printing", "dtypes_and_devices", """
     import torch
     print(torch.tensor([1.5, 2.25], dtype=torch.float64))
     print(torch.tensor([1, 2], dtype=torch.int32), torch.tensor([True, False]))
@@ -244,13 +200,9 @@ cell(
     print(torch.float32, torch.float, torch.int64, torch.long, torch.float64)
     print(torch.zeros(2, 3).dtype, torch.arange(3).dtype, torch.tensor(1.0).device)
     print(torch.Size([2, 3]), torch.zeros(0), torch.zeros(2, 0))
-""",
-)
+""")
 
-cell(
-    "printing",
-    "large_and_options",
-    """
+cell("printing", "large_and_options", """
     import torch
     print(torch.arange(2000.0))
     print(torch.arange(1200).reshape(40, 30))
@@ -260,13 +212,9 @@ cell(
     print(torch.tensor([1e-6, 1.0]))
     torch.set_printoptions(profile='default')
     print(torch.tensor([0.1, 0.2]) + torch.tensor([0.2, 0.1]))
-""",
-)
+""")
 
-cell(
-    "printing",
-    "grad_suffixes",
-    """
+cell("printing", "grad_suffixes", """
     import torch
     x = torch.ones(2, 2, requires_grad=True)
     print(x)
@@ -281,13 +229,9 @@ cell(
     print(torch.nn.Parameter(torch.tensor([1.0, 2.0])))
     with torch.no_grad():
         print(x * 2)
-""",
-)
+""")
 
-cell(
-    "printing",
-    "grad_fn_types",
-    """
+cell("printing", "grad_fn_types", """
     import torch
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     loss = ((x * 3).exp().sum() - x.mean()) ** 2
@@ -297,13 +241,9 @@ cell(
             if nxt is not None:
                 walk(nxt, depth + 1)
     walk(loss.grad_fn)
-""",
-)
+""")
 
-cell(
-    "printing",
-    "modules",
-    """
+cell("printing", "modules", """
     import torch
     import torch.nn as nn
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())
@@ -312,22 +252,14 @@ cell(
     print(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
     print(torch.optim.Adam(model.parameters(), lr=0.01))
     print([(name, p.shape) for name, p in model.named_parameters()])
-""",
-)
+""")
 
-cell(
-    "printing",
-    "version",
-    """
+cell("printing", "version", """
     import torch
     print(torch.__version__)
-""",
-)
+""")
 
-cell(
-    "printing",
-    "errors_courses_hit",
-    """
+cell("printing", "errors_courses_hit", """
     import torch
     for code in ["torch.tensor([1.0, 2.0]) @ torch.tensor([1.0, 2.0, 3.0])",
                  "torch.ones(2, 3).view(4)",
@@ -338,5 +270,5 @@ cell(
             eval(code)
         except Exception as e:
             print(type(e).__name__, e)
-""",
-)
+""")
+# fmt: on
