@@ -73,24 +73,29 @@ def _normalise(text: str) -> str:
 def _run_cells() -> tuple[dict[str, str], dict[str, str]]:
     """The printed output of every cell: (torch's, gdlite's)."""
     cells = json.dumps([(c.name, c.code) for c in CELLS])
-    procs = []
-    for lib in ("torch", "gdlite"):
-        work = tempfile.mkdtemp(prefix=f"cells-{lib}-")  # cells may save files
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, lib, TRANSFORMS],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=work,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **THREADS[lib]},
-        )
-        procs.append(proc)
-    outputs = []
-    for proc in procs:
-        out, err = proc.communicate(cells, timeout=600)
-        assert proc.returncode == 0, err[-3000:]  # a crash is the finding
-        outputs.append(json.loads(out))
+    with tempfile.TemporaryDirectory(prefix="course-cells-") as scratch:
+        procs = []
+        for lib in ("torch", "gdlite"):
+            # cells save files, d2l's next to their directory ('../data')
+            work = Path(scratch, lib, "cwd")
+            work.mkdir(parents=True)
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", RUNNER, lib, TRANSFORMS],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    cwd=work,
+                    env={**env, **THREADS[lib]},
+                )
+            )
+        outputs = []
+        for proc in procs:
+            out, err = proc.communicate(cells, timeout=600)
+            assert proc.returncode == 0, err[-3000:]  # a crash is the finding
+            outputs.append(json.loads(out))
     return outputs[0], outputs[1]
 
 
