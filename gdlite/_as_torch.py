@@ -39,6 +39,7 @@ def _target(name: str) -> str | None:
 
 _VISION = types.ModuleType("torchvision", _TORCHVISION_DOC)
 _VISION.__path__ = []  # a package: torchvision.transforms imports
+_VISION.__file__ = __file__  # where ImportError says the stand-in comes from
 
 
 def _is_ours(module: Any) -> bool:

@@ -160,6 +160,9 @@ def test_refuses_after_real_torchvision(tmp_path: Path) -> None:
 
 
 def test_unknown_torch_modules_fail_as_missing() -> None:
+    gdlite_file = assert_clean(
+        run_probe("import gdlite; print(gdlite.__file__)")
+    ).strip()
     code = """
         import gdlite
         gdlite.as_torch()
@@ -172,5 +175,5 @@ def test_unknown_torch_modules_fail_as_missing() -> None:
     assert assert_clean(run_probe(code)) == (
         "ModuleNotFoundError No module named 'torch.distributions'\n"
         "ImportError cannot import name 'datasets' from 'torchvision' "
-        "(unknown location)\n"
+        f"({Path(gdlite_file).parent / '_as_torch.py'})\n"
     )
