@@ -121,6 +121,47 @@ def test_node_types_are_shared_subtypes_of_node() -> None:
     assert repr(type(a)) == repr(type(want))
 
 
+def dot_graph(lib: Any) -> tuple[list[str], list[tuple[int, int]]]:
+    """The graph as torchviz's make_dot draws it: nodes keyed by id(), a
+    node's label its type's name, an edge per next_functions entry."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2  # used twice: a diamond, reached by two paths
+    out = (y.exp() + y.sin()).sum() + x.mean()
+    labels: dict[int, str] = {}
+    edges: list[tuple[int, int]] = []
+    seen: set[Any] = set()
+
+    def add(fn: Any) -> None:
+        if fn in seen:
+            return
+        seen.add(fn)
+        labels[id(fn)] = type(fn).__name__
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                edges.append((id(nxt), id(fn)))
+                add(nxt)
+
+    add(out.grad_fn)
+    number = {key: i for i, key in enumerate(labels)}
+    # an edge to an id never labelled is a blank node in torchviz's drawing
+    return list(labels.values()), [(number.get(a, -1), number[b]) for a, b in edges]
+
+
+def test_torchviz_style_graph_matches_torch() -> None:
+    assert dot_graph(G) == dot_graph(torch)
+
+
+def test_a_node_is_one_object_while_it_lives() -> None:
+    for lib in (torch, G):
+        x = lib.tensor([1.0], requires_grad=True)
+        y = x * 2
+        z = y + y
+        assert y.grad_fn is y.grad_fn
+        assert z.grad_fn.next_functions[0][0] is y.grad_fn
+        first, second = (y.grad_fn.next_functions[0][0] for _ in range(2))
+        assert first is second and first.variable is x
+
+
 @pytest.mark.parametrize(
     "probe", [lambda fn: type(fn)(), lambda fn: setattr(type(fn), "x", 1)]
 )

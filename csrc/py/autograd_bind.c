@@ -55,20 +55,69 @@ static PyTypeObject *node_type(const char *name) {
     return (PyTypeObject *)type;
 }
 
+/* A node is one Python object while that object lives, as in PyTorch
+ * (y.grad_fn is y.grad_fn; torchviz keys nodes by id()): node_wrappers maps
+ * a node's address to its wrapper's, and the wrapper removes its entry when
+ * it goes. The wrapper holds the node, so no other node can take the
+ * address meanwhile. */
 static PyObject *wrap_node(gd_node *node) {
     if (!node)
         Py_RETURN_NONE;
+    PyObject *key = PyLong_FromVoidPtr(node), *result = NULL, *addr = NULL;
+    NodeObject *obj = NULL;
+    if (!key || (!gdpy.node_wrappers && !(gdpy.node_wrappers = PyDict_New())))
+        goto done;
+    PyObject *known = PyDict_GetItemWithError(gdpy.node_wrappers, key);
+    if (known) {
+        result = Py_NewRef((PyObject *)PyLong_AsVoidPtr(known));
+        goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
     PyTypeObject *type = node_type(gd_node_name(node));
-    NodeObject *obj = type ? PyObject_New(NodeObject, type) : NULL;
-    if (!obj)
-        return NULL;
+    if (!type || !(obj = PyObject_New(NodeObject, type)))
+        goto done;
     gd_node_incref(node);
     obj->node = node;
-    return (PyObject *)obj;
+    if (!(addr = PyLong_FromVoidPtr(obj)) ||
+        PyDict_SetItem(gdpy.node_wrappers, key, addr) < 0) {
+        Py_DECREF(obj);
+        goto done;
+    }
+    result = (PyObject *)obj;
+done:
+    Py_XDECREF(key);
+    Py_XDECREF(addr);
+    return result;
+}
+
+/* Drops self's entry in node_wrappers; called from dealloc, which must
+ * neither raise nor lose an exception already set. */
+static void forget_wrapper(PyObject *self) {
+    if (!gdpy.node_wrappers)
+        return;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *pending = PyErr_GetRaisedException();
+#else
+    PyObject *pending_type, *pending, *pending_tb;
+    PyErr_Fetch(&pending_type, &pending, &pending_tb);
+#endif
+    PyObject *key = PyLong_FromVoidPtr(((NodeObject *)self)->node);
+    PyObject *known = key ? PyDict_GetItemWithError(gdpy.node_wrappers, key) : NULL;
+    if (known && PyLong_AsVoidPtr(known) == (void *)self)
+        PyDict_DelItem(gdpy.node_wrappers, key);
+    Py_XDECREF(key);
+    PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(pending);
+#else
+    PyErr_Restore(pending_type, pending, pending_tb);
+#endif
 }
 
 static void node_dealloc(PyObject *self) {
     PyTypeObject *type = Py_TYPE(self);
+    forget_wrapper(self);
     gd_node_decref(((NodeObject *)self)->node);
     PyObject_Free(self);
     if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) /* an instance owns its heap type */

@@ -37,6 +37,7 @@ struct gdpy_globals {
     PyObject *advanced_getitem;       /* gdlite._indexing.getitem */
     PyObject *advanced_setitem;       /* gdlite._indexing.setitem */
     PyObject *node_types;             /* node name -> its Node subtype */
+    PyObject *node_wrappers;          /* node address -> its live wrapper's */
 };
 extern struct gdpy_globals gdpy;
 
