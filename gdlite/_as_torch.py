@@ -19,8 +19,7 @@ from typing import Any
 __all__ = ["as_torch"]
 
 _PACKAGE = __name__.rpartition(".")[0]  # "gdlite"
-# Top-level names taken over, and where their submodules live in gdlite.
-_ROOTS = {"torch": _PACKAGE, "torchvision": None}
+_ROOTS = ("torch", "torchvision")  # the top-level names taken over
 _TORCHVISION_DOC = (
     "gdlite's stand-in for torchvision (registered by gdlite.as_torch()): "
     "only torchvision.transforms' generic transforms (Compose, Lambda)."
@@ -53,14 +52,14 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     imported ones): the gdlite module itself is registered under the torch
     name, never a second copy of it."""
 
+    def __init__(self) -> None:
+        self._specs: dict[str, Any] = {}
+
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         gd_name = _target(fullname)
         if gd_name is None or importlib.util.find_spec(gd_name) is None:
             return None
         return importlib.machinery.ModuleSpec(fullname, self)
-
-    def __init__(self) -> None:
-        self._specs: dict[str, Any] = {}
 
     def create_module(self, spec: Any) -> Any:
         module = importlib.import_module(_target(spec.name))
@@ -106,7 +105,8 @@ def as_torch() -> None:
         import gdlite.as_torch_names
 
     Nothing is renamed unless this is called: ``import gdlite`` alone leaves
-    ``torch`` alone. Calling it again does nothing more.
+    ``torch`` alone. Calling it again does nothing more. What gdlite prints
+    still names gdlite (``dtype=gdlite.float64``, ``gdlite.Size([2])``).
 
     Raises:
         RuntimeError: the real PyTorch (or torchvision) is already imported
