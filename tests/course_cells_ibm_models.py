@@ -362,4 +362,70 @@ cell("ibm", "softmax_1d", """
     print("The accuracy: ", accuracy)
     print(LOSS[-1])
 """)
+
+# ---- IBM, modules 4 and 5: activations, hidden layers, dropout, momentum --
+
+cell("ibm", "activations", """
+    import torch
+    import torch.nn as nn
+    z = torch.arange(-2, 2, 0.5).view(-1, 1)
+    print(torch.tanh(z).view(-1), nn.Tanh()(z).view(-1))
+    print(torch.relu(z).view(-1), nn.ReLU()(z).view(-1))
+    print(torch.sigmoid(z).view(-1))
+    Softmax = nn.Softmax(dim=-1)
+    print(Softmax(torch.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])))
+""")
+
+cell("ibm", "hidden_layer_and_modulelist", """
+    import torch
+    import torch.nn as nn
+    torch.manual_seed(0)
+    class Net(nn.Module):
+        def __init__(self, Layers):
+            super(Net, self).__init__()
+            self.hidden = nn.ModuleList()
+            for input_size, output_size in zip(Layers, Layers[1:]):
+                self.hidden.append(nn.Linear(input_size, output_size))
+        def forward(self, activation):
+            L = len(self.hidden)
+            for (l, linear_transform) in zip(range(L), self.hidden):
+                if l < L - 1:
+                    activation = torch.relu(linear_transform(activation))
+                else:
+                    activation = linear_transform(activation)
+            return activation
+    model = Net([2, 4, 3])
+    print(model)
+    X = torch.randn(5, 2)
+    y = torch.tensor([0, 1, 2, 1, 0])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.4)
+    criterion = nn.CrossEntropyLoss()
+    for epoch in range(30):
+        optimizer.zero_grad()
+        loss = criterion(model(X), y)
+        loss.backward()
+        optimizer.step()
+    print(loss, model(X).argmax(dim=1))
+    _, yhat = torch.max(model(X), 1)
+    print(yhat, (yhat == y).numpy().mean())
+""")
+
+cell("ibm", "dropout_and_init", """
+    import torch
+    import torch.nn as nn
+    torch.manual_seed(0)
+    model_drop = nn.Sequential(nn.Linear(2, 3), nn.Dropout(p=0.5), nn.ReLU(), nn.Linear(3, 1))
+    print(model_drop)
+    x = torch.ones(4, 2)
+    model_drop.train()
+    print(model_drop(x))
+    model_drop.eval()
+    print(model_drop(x))
+    linear = nn.Linear(3, 2)
+    nn.init.uniform_(linear.weight, a=-1, b=1)
+    nn.init.xavier_uniform_(linear.weight)
+    nn.init.kaiming_uniform_(linear.weight, nonlinearity='relu')
+    nn.init.zeros_(linear.bias)
+    print(linear.weight, linear.bias)
+""")
 # fmt: on
