@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 _issued: set[str] = set()
@@ -37,3 +39,15 @@ def warn_once(message: str, stacklevel: int) -> None:
         return
     _issued.add(message)
     warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message: str) -> None:
+    """A UserWarning reported at the first frame outside gdlite, as torch's
+    warnings from its C++ point at the user's line whatever path led there."""
+    level, frame = 2, sys._getframe(1)  # level 1 is this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, UserWarning, stacklevel=level)

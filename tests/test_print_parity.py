@@ -221,6 +221,21 @@ show("grad-leaf", lambda: x.grad)
 y.retain_grad()
 show("grad-retained", lambda: y.grad)
 show("grad-detached", lambda: x.detach().grad)
+
+total = y.sum()  # requires grad; under no_grad it still does
+
+def float_without_grad_mode():
+    with torch.no_grad():
+        return float(total)
+
+show("float-no-grad-mode", float_without_grad_mode)
+show("int", lambda: int(y.sum()))
+show("float", lambda: float(y.sum()))
+show("float-again", lambda: float(x.sum()))
+show("std-one-element", lambda: torch.ones(1).std())
+show("var-dim", lambda: torch.var(torch.ones(2, 1), dim=1))
+show("var-empty-rows", lambda: torch.ones(0, 3).var(dim=1))
+show("std-ok", lambda: torch.ones(2).std(correction=1))
 """
 
 
