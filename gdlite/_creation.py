@@ -17,6 +17,7 @@ from ._data import (
     infer_dtype,
 )
 from ._types import device as _device
+from ._warnings import NOT_WRITABLE, warn_once
 
 float32, float64, int64, int32 = _C.float32, _C.float64, _C.int64, _C.int32
 uint8 = _C.uint8
@@ -166,15 +167,7 @@ def _from_numpy(ndarray: np.ndarray, stacklevel: int) -> Any:
     if isinstance(ndarray, np.ndarray):
         dtype_of_array(ndarray)  # PyTorch's errors for unsupported arrays
     if isinstance(ndarray, np.ndarray) and not ndarray.flags.writeable:
-        warnings.warn(
-            "The given NumPy array is not writable, and PyTorch does not support "
-            "non-writable tensors. This means writing to this tensor will result in "
-            "undefined behavior. You may want to copy the array to protect its data or "
-            "make it writable before converting it to a tensor. This type of warning "
-            "will be suppressed for the rest of this program.",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
+        warn_once(NOT_WRITABLE, stacklevel=stacklevel)
     return _C.from_numpy(ndarray)
 
 

@@ -3,9 +3,10 @@ their arg forms, var/std, norm, any/all (the functions and the methods)."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from . import _C
+from . import _C, _warnings
 from ._types import return_types
 
 OPS = _C.ops
@@ -257,6 +258,15 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1.0 if unbiased is None or unbiased else 0.0
 
 
+def _check_dof(name: str, input: Any, out: Any, correction: float) -> None:
+    """torch's warning when the correction leaves no degrees of freedom."""
+    if input.numel() // builtins.max(out.numel(), 1) - correction <= 0:
+        _warnings.warn_at_caller(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+            "less than the reduction factor (input numel divided by output numel)."
+        )
+
+
 def var(
     input: Any,
     dim: Any = None,
@@ -272,7 +282,10 @@ def var(
         dim, unbiased = None, dim
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_keywords("var", dim, keepdim, axis, keepdims)
-    return _reduce("var", input, dim, keepdim, _correction(unbiased, correction))
+    correction = _correction(unbiased, correction)
+    out = _reduce("var", input, dim, keepdim, correction)
+    _check_dof("var", input, out, correction)
+    return out
 
 
 def std(
@@ -290,7 +303,10 @@ def std(
         dim, unbiased = None, dim
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_keywords("std", dim, keepdim, axis, keepdims)
-    return _reduce("std", input, dim, keepdim, _correction(unbiased, correction))
+    correction = _correction(unbiased, correction)
+    out = _reduce("std", input, dim, keepdim, correction)
+    _check_dof("std", input, out, correction)
+    return out
 
 
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:

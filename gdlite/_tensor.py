@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C, _tensor_function, _tensor_str
+from . import _C, _tensor_function, _tensor_str, _warnings
 from . import _functional as F
 from ._data import fill_number
 from ._tensor_convert import TensorConversions
@@ -99,6 +99,9 @@ class Tensor(TensorConversions, _C.TensorBase):
     @property
     def T(self) -> Tensor:  # noqa: N802 - torch's name
         """All dimensions reversed."""
+        if self.ndim != 2:
+            message = _warnings.T_NOT_2D if self.ndim else _warnings.ZERO_D["T"]
+            _warnings.warn_once(message, 2)
         return _C.view("permute", self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
@@ -108,27 +111,28 @@ class Tensor(TensorConversions, _C.TensorBase):
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 - torch's name
-        """The conjugate of mT: mT itself for real dtypes."""
+        """:attr:`mT` (no dtype here is complex)."""
         return self._matrix_transpose("mH")
 
     @property
     def H(self) -> Tensor:  # noqa: N802 - torch's name
-        """The conjugate transpose of a matrix: its transpose for real dtypes."""
-        if self.ndim not in (0, 2):
+        """The transpose of a matrix (no dtype here is complex)."""
+        return self._matrix_transpose("H")
+
+    def _matrix_transpose(self, name: str) -> Tensor:
+        if not self.ndim:  # deprecated, and the tensor itself, in torch
+            _warnings.warn_once(_warnings.ZERO_D[name], 3)
+            return self
+        if name == "H" and self.ndim != 2:
             batches = " For batches of matrices, consider using tensor.mH"
             raise RuntimeError(
                 "tensor.H is only supported on matrices (2-D tensors). Got "
                 f"{self.ndim}-D tensor.{batches if self.ndim > 2 else ''}"
             )
-        return self._matrix_transpose("H")
-
-    def _matrix_transpose(self, name: str) -> Tensor:
-        if self.ndim == 0:
-            return self.view(())
-        if self.ndim == 1:
+        if self.ndim < 2:
             raise RuntimeError(
-                f"tensor.{name} is only supported on matrices or batches of "
-                "matrices. Got 1-D tensor."
+                f"tensor.{name} is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
             )
         return _C.transpose(self, -2, -1)
 
@@ -154,9 +158,12 @@ class Tensor(TensorConversions, _C.TensorBase):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self.ndim and not spec:  # str(self), grad_fn and all, as in torch
-            return self.__repr__()
-        return _tensor_str.format_tensor(self._numpy(), self.dtype._name, spec)
+        # As torch: a plain 0-d tensor formats its number (f"{loss:.4f}");
+        # anything else is object's (str(self), grad_fn and all, and a
+        # TypeError naming the class for a non-empty spec).
+        if not self.ndim and type(self) is Tensor:
+            return _tensor_str.format_scalar(self.item(), self.dtype._name, spec)
+        return object.__format__(self, spec)
 
     # ---- autograd -----------------------------------------------------------
 

@@ -242,7 +242,10 @@ def test_refcount_restored_after_tensor_deleted(make: str) -> None:
 
 
 @pytest.mark.parametrize("make", ["from_numpy", "as_tensor"])
-def test_non_writable_array_warns(make: str) -> None:
+def test_non_writable_array_warns(make: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Once per process, as torch: forget earlier ones (test_print_parity
+    # checks the once-only part in a fresh interpreter).
+    monkeypatch.setattr(G._warnings, "_issued", set())
     arr = np.arange(3.0)
     arr.flags.writeable = False
     with warnings.catch_warnings(record=True) as caught:

@@ -9,20 +9,119 @@ typedef struct {
     PyObject_HEAD gd_node *node;
 } NodeObject;
 
+static void node_dealloc(PyObject *self);
+
+/* The type of a node named `name` (a borrowed reference): as in PyTorch,
+ * each name is its own type (MulBackward0, AccumulateGrad, ...), which is
+ * what tools such as torchviz print. Made on first use, a subclass of Node
+ * adding nothing, and kept for the life of the process. */
+static PyTypeObject *node_type(const char *name) {
+    if (!gdpy.node_types && !(gdpy.node_types = PyDict_New()))
+        return NULL;
+    PyObject *type = PyDict_GetItemString(gdpy.node_types, name);
+    if (type)
+        return (PyTypeObject *)type;
+    /* "builtins." gives PyTorch's __module__, and the printed name is then
+     * the bare one, as PyTorch's. The type may point at its spec's name
+     * (Python 3.11), so that lives as long as the type: for good. */
+    static const char module[] = "builtins.";
+    size_t len = sizeof module + strlen(name);
+    char *qualified = PyMem_RawMalloc(len);
+    if (!qualified)
+        return (PyTypeObject *)PyErr_NoMemory();
+    snprintf(qualified, len, "%s%s", module, name);
+    PyType_Slot slots[] = {{Py_tp_dealloc, (void *)node_dealloc},
+                           {Py_tp_doc, (void *)"A node of the autograd graph."},
+                           {0, NULL}};
+    PyType_Spec spec = {
+        .name = qualified,
+        .basicsize = (int)sizeof(NodeObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+                 Py_TPFLAGS_IMMUTABLETYPE,
+        .slots = slots,
+    };
+    type = PyType_FromSpecWithBases(&spec, (PyObject *)&gdpy_Node_Type);
+    if (!type) {
+        PyMem_RawFree(qualified);
+        return NULL;
+    }
+    ((PyTypeObject *)type)->tp_name = qualified + sizeof module - 1;
+    int r = PyDict_SetItemString(gdpy.node_types, name, type);
+    Py_DECREF(type); /* the dictionary holds it (and so its name) for good */
+    if (r < 0) {
+        PyMem_RawFree(qualified); /* the type went with the reference */
+        return NULL;
+    }
+    return (PyTypeObject *)type;
+}
+
+/* A node is one Python object while that object lives, as in PyTorch
+ * (y.grad_fn is y.grad_fn; torchviz keys nodes by id()): node_wrappers maps
+ * a node's address to its wrapper's, and the wrapper removes its entry when
+ * it goes. The wrapper holds the node, so no other node can take the
+ * address meanwhile. */
 static PyObject *wrap_node(gd_node *node) {
     if (!node)
         Py_RETURN_NONE;
-    NodeObject *obj = PyObject_New(NodeObject, &gdpy_Node_Type);
-    if (!obj)
-        return NULL;
+    PyObject *key = PyLong_FromVoidPtr(node), *result = NULL, *addr = NULL;
+    NodeObject *obj = NULL;
+    if (!key || (!gdpy.node_wrappers && !(gdpy.node_wrappers = PyDict_New())))
+        goto done;
+    PyObject *known = PyDict_GetItemWithError(gdpy.node_wrappers, key);
+    if (known) {
+        result = Py_NewRef((PyObject *)PyLong_AsVoidPtr(known));
+        goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    PyTypeObject *type = node_type(gd_node_name(node));
+    if (!type || !(obj = PyObject_New(NodeObject, type)))
+        goto done;
     gd_node_incref(node);
     obj->node = node;
-    return (PyObject *)obj;
+    if (!(addr = PyLong_FromVoidPtr(obj)) ||
+        PyDict_SetItem(gdpy.node_wrappers, key, addr) < 0) {
+        Py_DECREF(obj);
+        goto done;
+    }
+    result = (PyObject *)obj;
+done:
+    Py_XDECREF(key);
+    Py_XDECREF(addr);
+    return result;
+}
+
+/* Drops self's entry in node_wrappers; called from dealloc, which must
+ * neither raise nor lose an exception already set. */
+static void forget_wrapper(PyObject *self) {
+    if (!gdpy.node_wrappers)
+        return;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *pending = PyErr_GetRaisedException();
+#else
+    PyObject *pending_type, *pending, *pending_tb;
+    PyErr_Fetch(&pending_type, &pending, &pending_tb);
+#endif
+    PyObject *key = PyLong_FromVoidPtr(((NodeObject *)self)->node);
+    PyObject *known = key ? PyDict_GetItemWithError(gdpy.node_wrappers, key) : NULL;
+    if (known && PyLong_AsVoidPtr(known) == (void *)self)
+        PyDict_DelItem(gdpy.node_wrappers, key);
+    Py_XDECREF(key);
+    PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(pending);
+#else
+    PyErr_Restore(pending_type, pending, pending_tb);
+#endif
 }
 
 static void node_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    forget_wrapper(self);
     gd_node_decref(((NodeObject *)self)->node);
     PyObject_Free(self);
+    if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) /* an instance owns its heap type */
+        Py_DECREF(type);
 }
 
 static PyObject *node_repr(PyObject *self) {
@@ -92,7 +191,7 @@ PyTypeObject gdpy_Node_Type = {
     .tp_dealloc = node_dealloc,
     .tp_repr = node_repr,
     .tp_hash = node_hash,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* one subtype per name */
     .tp_doc = "A node of the autograd graph (a tensor's grad_fn).",
     .tp_richcompare = node_richcompare,
     .tp_methods = node_methods,

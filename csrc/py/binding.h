@@ -41,6 +41,8 @@ struct gdpy_globals {
      * check), and the __torch_function__ of classes that disable it. */
     PyObject *slot_dispatch;
     PyObject *disabled_torch_function;
+    PyObject *node_types;    /* node name -> its Node subtype */
+    PyObject *node_wrappers; /* node address -> its live wrapper's */
 };
 extern struct gdpy_globals gdpy;
 

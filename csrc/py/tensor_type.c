@@ -264,10 +264,23 @@ static int check_python_scalar(gd_tensor *t) {
     return -1;
 }
 
+/* PyTorch's warning, once per process, for float() of a tensor that
+ * requires grad while grad mode is on (int() and item() do not warn). */
+static bool float_of_grad_warned;
+
 static PyObject *tensor_float(PyObject *self) {
     gd_tensor *t = gdpy_tensor(self);
     if (check_python_scalar(t) < 0)
         return NULL;
+    if (!float_of_grad_warned && gd_requires_grad(t) && gd_grad_enabled()) {
+        float_of_grad_warned = true;
+        if (PyErr_WarnEx(PyExc_UserWarning,
+                         "Converting a tensor with requires_grad=True to a scalar may "
+                         "lead to unexpected behavior.\nConsider using tensor.detach() "
+                         "first.",
+                         1) < 0)
+            return NULL;
+    }
     return PyFloat_FromDouble(gd_get_flat(t, 0));
 }
 
