@@ -37,17 +37,12 @@ SHOWS_ERROR = {
 
 # Cells that differ today, and why (the test marks them strict xfail).
 KNOWN_GAPS: dict[str, str] = {
-    "d2l_non_reduction_sum": "sum(..., keepdims=True), NumPy's spelling torch "
-    "accepts, is refused (issue 9, section 2)",
-    "d2l_autograd_control_flow": "randn(size=()) is refused: size= keyword "
-    "(issue 9, section 2)",
     "d2l_gd_2d_optimizers": "Adagrad's update rounds differently from torch's "
     "in the last bit from the 5th step, with the same gradients and state; "
     "after 20 steps the 6th decimal printed differs (issue 9, section 1)",
     "cs6910_momentum_and_nesterov": "the gradient of 1.0 / (1 + exp(-z)) differs "
     "in the last bit from the 4th step: torch computes number / tensor as a "
     "reciprocal times the number (issue 9, section 1); torch.sigmoid matches",
-    "godoy_checkpoint_and_inference": "no gdlite.save / gdlite.load",
     "printing_version": "gdlite.__version__ is gdlite's own version",
 }
 
