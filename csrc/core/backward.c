@@ -205,9 +205,18 @@ UNARY_RULE(bw_tan, SAVED_RESULT,
 UNARY_RULE(bw_sinh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COSH, s)))
 /* grad * self.sinh() */
 UNARY_RULE(bw_cosh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SINH, s)))
-/* grad * (1 - result * result) */
-UNARY_RULE(bw_tanh, SAVED_RESULT,
-           bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, bin(&c, GD_OP_MUL, s, s))))
+/* grad * (1 - result * result), fused as PyTorch's tanh_backward kernel is */
+static gd_tensor *tanh_grad(rule_ctx *c, gd_tensor *g, gd_tensor *s) {
+    gd_tensor *out = NULL;
+    if (c->st || !g || !s)
+        return NULL;
+    if (g->dtype != s->dtype || g->ndim != s->ndim ||
+        memcmp(g->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim) != 0)
+        return bin(c, GD_OP_MUL, g,
+                   num_bin(c, GD_OP_SUB, 1.0, bin(c, GD_OP_MUL, s, s)));
+    return track(c, gd_math_tanh_backward(g, s, &out), &out);
+}
+UNARY_RULE(bw_tanh, SAVED_RESULT, tanh_grad(&c, g, s))
 /* grad * (1 - result) * result */
 UNARY_RULE(bw_sigmoid, SAVED_RESULT,
            bin(&c, GD_OP_MUL, bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, s)), s))

@@ -349,10 +349,11 @@ COMPARE(int64_t, i64)
 COMPARE(float, f32)
 COMPARE(double, f64)
 
-/* Tensor to a number power: see gd_pow_number_* in internal.h. */
+/* Tensor to a number power: see gd_pow_number_* in internal.h. A single
+ * element (x ** 2 on a 0-d tensor) is the number case too. */
 #define POW_LOOP(name, T, POW_NUMBER, GENERIC)                                         \
     static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        if (s[2] != 0) {                                                               \
+        if (s[2] != 0 && n > 1) {                                                      \
             GENERIC(d, s, n, ctx);                                                     \
             return;                                                                    \
         }                                                                              \
@@ -704,7 +705,9 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     if (st || (st = gd_as_dtype(a, compute, &ca)))
         return st;
     st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
-    if (!st) {
+    if (!st && op == GD_OP_SIGMOID) {
+        gd_math_sigmoid(ca, *out);
+    } else if (!st) {
         const gd_tensor *ops[2] = {*out, ca};
         gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     }
@@ -731,6 +734,10 @@ gd_status gd_unary_(gd_op op, gd_tensor *a) {
     GD_CHECK(result == a->dtype, GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
              gd_dtype_scalar_name(result), gd_dtype_scalar_name(a->dtype));
+    if (op == GD_OP_SIGMOID) {
+        gd_math_sigmoid(a, a);
+        return GD_OK;
+    }
     const gd_tensor *ops[2] = {a, a};
     gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     return GD_OK;

@@ -108,12 +108,26 @@ static PyObject *inplace_op(gd_op op, PyObject *self, PyObject *y) {
 BINARY_SLOT(tensor_add, GD_OP_ADD)
 BINARY_SLOT(tensor_sub, GD_OP_SUB)
 BINARY_SLOT(tensor_mul, GD_OP_MUL)
-BINARY_SLOT(tensor_truediv, GD_OP_DIV)
 BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE)
 BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER)
 BINARY_SLOT(tensor_and, GD_OP_BITWISE_AND)
 BINARY_SLOT(tensor_or, GD_OP_BITWISE_OR)
 BINARY_SLOT(tensor_xor, GD_OP_BITWISE_XOR)
+/* A Python number over a tensor is reciprocal(tensor) * number in PyTorch
+ * (Tensor.__rtruediv__): it rounds twice, and its node is MulBackward0. */
+static PyObject *tensor_truediv(PyObject *x, PyObject *y) {
+    if (!gdpy_is_tensor(x) && gdpy_is_tensor(y) &&
+        (PyFloat_Check(x) || PyLong_Check(x))) {
+        gd_tensor *in[1] = {gdpy_tensor(y)};
+        PyObject *r = gdpy_call_result(GD_OP_RECIPROCAL, 1, in, NULL);
+        if (!r)
+            return NULL;
+        PyObject *result = binary_op(GD_OP_MUL, r, x);
+        Py_DECREF(r);
+        return result;
+    }
+    return binary_op(GD_OP_DIV, x, y);
+}
 INPLACE_SLOT(tensor_iadd, GD_OP_ADD)
 INPLACE_SLOT(tensor_isub, GD_OP_SUB)
 INPLACE_SLOT(tensor_imul, GD_OP_MUL)
