@@ -691,6 +691,9 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
             "If you are trying to invert a mask, use the `~` or "
             "`logical_not()` operator instead.");
     *loop = unary_loops[op][*compute];
+    gd_loop_fn nearest = gd_math_loop(op, *compute);
+    if (nearest)
+        *loop = nearest;
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s_cpu\" not implemented for '%s'",
              gd_op_name(op), gd_dtype_scalar_name(*compute));
     return GD_OK;
