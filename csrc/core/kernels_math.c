@@ -296,50 +296,151 @@ static void sigmoid_run(gd_dtype dtype, char *o, const char *x, int64_t n) {
         sigmoid_run_f64((double *)o, (const double *)x, n, body);
 }
 
-static void sigmoid_strided(char **d, const int64_t *s, int64_t n, void *ctx) {
-    gd_dtype dtype = *(const gd_dtype *)ctx;
-    for (int64_t i = 0; i < n; i++) {
-        char *o = d[0] + i * s[0];
-        const char *x = d[1] + i * s[1];
-        if (dtype == GD_FLOAT32)
-            *(float *)o = 1.0f / (1.0f + expf(-*(const float *)x));
-        else
-            *(double *)o = 1.0 / (1.0 + exp(-*(const double *)x));
+/* How ATen walks a unary op: dims innermost last, merged where both
+ * operands are contiguous across them; each run of the innermost dim
+ * within one thread's chunk of the flat index is one loop call. Strides in
+ * elements. */
+typedef struct {
+    gd_dtype dtype;
+    int nd;
+    int64_t size[GD_MAX_DIMS], xs[GD_MAX_DIMS], os[GD_MAX_DIMS];
+    const char *x;
+    char *o;
+} unary_walk;
+
+static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
+    size_t es = gd_dtype_size(w->dtype);
+    int64_t inner = w->size[w->nd - 1];
+    while (b < e) {
+        int64_t len = inner - b % inner;
+        if (len > e - b)
+            len = e - b;
+        int64_t rem = b, xo = 0, oo = 0;
+        for (int d = w->nd - 1; d >= 0; d--) {
+            int64_t i = rem % w->size[d];
+            rem /= w->size[d];
+            xo += i * w->xs[d];
+            oo += i * w->os[d];
+        }
+        const char *x = w->x + xo * (int64_t)es;
+        char *o = w->o + oo * (int64_t)es;
+        int64_t sx = w->xs[w->nd - 1], so = w->os[w->nd - 1];
+        if (sx == 1 && so == 1) {
+            sigmoid_run(w->dtype, o, x, len);
+        } else if (w->dtype == GD_FLOAT32) { /* ATen's strided loops: scalar */
+            for (int64_t i = 0; i < len; i++)
+                ((float *)o)[i * so] =
+                    1.0f / (1.0f + expf(-((const float *)x)[i * sx]));
+        } else {
+            for (int64_t i = 0; i < len; i++)
+                ((double *)o)[i * so] = 1.0 / (1.0 + exp(-((const double *)x)[i * sx]));
+        }
+        b += len;
     }
 }
 
-/* ATen's TensorIterator grain: below it, or with one thread, one run. */
+/* ATen's TensorIterator grain: below it, or with one thread, one chunk. */
 #define ATEN_GRAIN 32768
 
+static void walk_chunks(const unary_walk *w, int64_t n) {
+    int64_t threads = aten_threads();
+    if (n < ATEN_GRAIN || threads == 1) {
+        walk_runs(w, 0, n);
+        return;
+    }
+    /* at::parallel_for: min(threads, ceil(n / grain)) chunks of
+     * ceil(n / chunks) elements. */
+    int64_t chunks = (n + ATEN_GRAIN - 1) / ATEN_GRAIN;
+    if (chunks > threads)
+        chunks = threads;
+    int64_t size = (n + chunks - 1) / chunks;
+    for (int64_t b = 0; b < n; b += size)
+        walk_runs(w, b, n - b < size ? n : b + size);
+}
+
+/* Whether t's elements fill numel consecutive slots from its data pointer
+ * in some order of its dims (contiguous, or transposed and the like). */
+static bool is_dense(const gd_tensor *t) {
+    int64_t seen = 1;
+    bool used[GD_MAX_DIMS] = {false};
+    for (int k = 0; k < t->ndim; k++) {
+        int best = -1; /* the unused dim of smallest stride and size > 1 */
+        for (int d = 0; d < t->ndim; d++)
+            if (!used[d] && t->shape[d] > 1 &&
+                (best < 0 || t->strides[d] < t->strides[best]))
+                best = d;
+        if (best < 0)
+            break;
+        if (t->strides[best] != seen)
+            return false;
+        used[best] = true;
+        seen *= t->shape[best];
+    }
+    return true;
+}
+
+static bool same_layout(const gd_tensor *a, const gd_tensor *b) {
+    return gd_data_ptr(a) == gd_data_ptr(b) && a->ndim == b->ndim &&
+           memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0;
+}
+
 void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out) {
-    gd_dtype dtype = out->dtype;
     int64_t n = out->numel;
     if (n == 0)
         return;
+    unary_walk w = {
+        .dtype = out->dtype, .nd = 1, .x = gd_data_ptr(in), .o = gd_data_ptr(out)};
+    w.size[0] = n;
+    w.xs[0] = w.os[0] = 1;
     void *lock = gd_loop_begin(n);
-    if (gd_is_contiguous(in) && gd_is_contiguous(out)) {
-        char *o = gd_data_ptr(out);
-        const char *x = gd_data_ptr(in);
-        size_t es = gd_dtype_size(dtype);
-        int64_t threads = aten_threads();
-        if (n < ATEN_GRAIN || threads == 1) {
-            sigmoid_run(dtype, o, x, n);
-        } else {
-            /* at::parallel_for's split: min(threads, ceil(n / grain))
-             * chunks of ceil(n / chunks) elements, each its own run. */
-            int64_t chunks = (n + ATEN_GRAIN - 1) / ATEN_GRAIN;
-            if (chunks > threads)
-                chunks = threads;
-            int64_t size = (n + chunks - 1) / chunks;
-            for (int64_t b = 0; b < n; b += size) {
-                int64_t len = n - b < size ? n - b : size;
-                sigmoid_run(dtype, o + b * es, x + b * es, len);
+    bool dense = is_dense(in);
+    char *buffer = NULL;
+    if (dense && (same_layout(in, out) || gd_is_contiguous(in))) {
+        walk_chunks(&w, n); /* one run in memory order */
+    } else if (dense && gd_is_contiguous(out) &&
+               (buffer = malloc((size_t)n * gd_dtype_size(w.dtype)))) {
+        /* A transposed input: ATen walks it, and lays its result out, in
+         * memory order. Here: that walk into a buffer, then out in order. */
+        w.o = buffer;
+        walk_chunks(&w, n);
+        size_t es = gd_dtype_size(w.dtype);
+        int64_t index[GD_MAX_DIMS] = {0}, offset = 0;
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(gd_data_ptr(out) + i * (int64_t)es, buffer + offset * (int64_t)es,
+                   es);
+            for (int d = in->ndim - 1; d >= 0; d--) {
+                offset += in->strides[d];
+                if (++index[d] < in->shape[d])
+                    break;
+                offset -= in->strides[d] * in->shape[d];
+                index[d] = 0;
             }
         }
+        free(buffer);
     } else {
-        /* ATen's strided loops are scalar throughout. */
-        const gd_tensor *ops[2] = {out, in};
-        gd_iterate(2, ops, out->ndim, out->shape, sigmoid_strided, &dtype);
+        /* Logical order, merging dims across which both are contiguous. */
+        w.nd = 0;
+        for (int d = 0; d < out->ndim; d++) {
+            if (out->shape[d] == 1)
+                continue;
+            int k = w.nd - 1;
+            if (k >= 0 && w.xs[k] == in->strides[d] * out->shape[d] &&
+                w.os[k] == out->strides[d] * out->shape[d]) {
+                w.size[k] *= out->shape[d];
+                w.xs[k] = in->strides[d];
+                w.os[k] = out->strides[d];
+                continue;
+            }
+            w.size[w.nd] = out->shape[d];
+            w.xs[w.nd] = in->strides[d];
+            w.os[w.nd] = out->strides[d];
+            w.nd++;
+        }
+        if (w.nd == 0) {
+            w.nd = 1;
+            w.size[0] = 1;
+        }
+        walk_chunks(&w, n);
     }
     gd_loop_end(lock);
 }
