@@ -538,10 +538,6 @@ static inline double horner(const double *c, int n, double x) {
     return u;
 }
 
-static inline float exp_cr_f32(float x) {
-    return (float)exp_u10_f64((double)x);
-}
-
 static inline float log_cr_f32(float x) {
     if (!(x > 0.0f) || x == INFINITY)
         return x == 0.0f ? -INFINITY : x < 0.0f ? NAN : x; /* NaN stays NaN */
@@ -602,10 +598,6 @@ AVX2 static inline __m256d horner4(const double *c, int n, __m256d x) {
     return u;
 }
 
-AVX2 static inline __m256d exp_cr_f64x4(__m256d d) {
-    return exp_u10_f64x4(d);
-}
-
 AVX2 static inline __m256d log_cr_f64x4(__m256d d) {
     __m256i bits = _mm256_castpd_si256(d);
     __m256i e = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
@@ -627,8 +619,7 @@ AVX2 static inline __m256d log_cr_f64x4(__m256d d) {
                                horner4(LOG_C, LOG_TERMS, f2));
     __m256d r = _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_HI),
                                 _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_LO), lm));
-    /* Zero, negative, infinite and NaN lanes: the caller's scalar path. */
-    return r;
+    return r; /* zero, negative, infinite and NaN lanes: the scalar path */
 }
 
 AVX2 static inline __m256d tanh_cr_f64x4(__m256d d) {
@@ -685,7 +676,7 @@ AVX2 static inline bool lanes_ok(int fn, __m256 x) {
 AVX2 static inline __m256d eval4(int fn, __m256d d) {
     switch (fn) {
     case F_EXP:
-        return exp_cr_f64x4(d);
+        return exp_u10_f64x4(d);
     case F_LOG:
         return log_cr_f64x4(d);
     case F_TANH:
@@ -701,7 +692,7 @@ AVX2 static inline __m256d eval4(int fn, __m256d d) {
 static inline float eval1(int fn, float x) {
     switch (fn) {
     case F_EXP:
-        return exp_cr_f32(x);
+        return (float)exp_u10_f64((double)x);
     case F_LOG:
         return log_cr_f32(x);
     case F_TANH:
