@@ -10,6 +10,7 @@ Two tables:
   faster).
 
     .venv/bin/python benchmarks/bench_math.py [--quick] [--only agreement|speed]
+        [--torch-threads N]
 """
 
 from __future__ import annotations
@@ -219,7 +220,12 @@ def main() -> None:
         "--quick", action="store_true", help="10^5 inputs, 10^5 elements only"
     )
     parser.add_argument("--only", choices=["agreement", "speed"])
+    parser.add_argument(
+        "--torch-threads", type=int, help="torch.set_num_threads (default: torch's)"
+    )
     opts = parser.parse_args()
+    if opts.torch_threads:
+        torch.set_num_threads(opts.torch_threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"capability {torch.backends.cpu.get_cpu_capability()}")  # fmt: skip
     if opts.only != "speed":
