@@ -241,9 +241,13 @@ void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out);
  * fuses it; g and y of one float dtype and shape. */
 gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
                                 gd_tensor **out);
-/* The loop computing unary `op` on `dtype` to the nearest representable value
- * (float32 exp, log, tanh, sin, cos), or NULL for the C library's. */
+/* kernels_math_nearest.c: the loop computing unary `op` on `dtype` to the
+ * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
+ * NULL for the C library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
+/* Whether the math kernels run their AVX2 code (the CPU has AVX2 and FMA,
+ * and GDLITE_MATH_PORTABLE is unset). */
+bool gd_math_avx2(void);
 
 /* Sum (or mean) of a float32/float64 tensor over the dims flagged in
  * `reduced` into `out` (contiguous, the result's shape), in PyTorch's CPU

@@ -27,213 +27,87 @@
  *   GCC in the AVX2/AVX-512 kernels with the multiply and subtract fused:
  *   grad * fma(-y, y, 1). The default capability does not fuse.
  * - sigmoid's backward is grad * (1 - y) * y, left to right, unfused.
- * - division is IEEE division, and x ** -0.5 is 1 / sqrt(x) with a correctly
- *   rounded sqrt; number / tensor is reciprocal(tensor) * number (in the
- *   Python binding), which rounds twice.
+ * - division, tensor / tensor and tensor / number, is IEEE division (only
+ *   half types multiply by a reciprocal); number / tensor is
+ *   reciprocal(tensor) * number (Tensor.__rtruediv__, in the binding), which
+ *   rounds twice. x ** 2, 3, -1, -2 are x * x, x * x * x, 1 / x, 1 / (x * x);
+ *   x ** -0.5 is 1 / sqrt(x) with a correctly rounded sqrt, while x ** 0.5
+ *   is torch.sqrt (MKL). Other number exponents: SLEEF's pow on vector
+ *   steps; on tails and 0-d tensors the C library's pow of the value as a
+ *   double and the exponent unrounded, (float)pow((double)x, 1.7) (measured;
+ *   not reproduced here: gdlite uses powf/pow throughout).
+ * - add/sub with alpha are fma(other, alpha, self) (measured under AVX-512;
+ *   gdlite's optimizers fuse them likewise, its add/sub do not yet).
  *
  * Every vector path has a scalar twin that gives the same bits (fmaf/fma
  * for the fused steps), used where AVX2 is missing. */
 #include "internal.h"
+#include "math_exp.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define GD_MATH_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#endif
 
 /* ---- what PyTorch's CPU capability would be here ------------------------ */
 
 /* Elements of one loop step in ATen's vectorised loops (two vectors), or 0
  * when ATen would run its default, scalar capability. */
 static int vector_step(gd_dtype dtype) {
-    static int lanes32 = -1; /* float32 lanes per vector */
-    if (lanes32 < 0) {
-        int l = 0;
+    static int cached = -1; /* float32 lanes per vector */
+    int lanes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (lanes < 0) {
+        lanes = 0;
 #ifdef GD_MATH_X86
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-            l = 8;
-        if (l && __builtin_cpu_supports("avx512vl") &&
+            lanes = 8;
+        if (lanes && __builtin_cpu_supports("avx512vl") &&
             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-            l = 16;
+            lanes = 16;
 #endif
-        lanes32 = l;
+        __atomic_store_n(&cached, lanes, __ATOMIC_RELAXED);
     }
-    return dtype == GD_FLOAT32 ? 2 * lanes32 : lanes32;
+    return dtype == GD_FLOAT32 ? 2 * lanes : lanes;
 }
 
 /* Whether to compute with the AVX2 code here: the CPU has it, and
  * GDLITE_MATH_PORTABLE is unset (set, the portable scalar code runs, which
  * gives the same bits; tests compare the two). */
-static bool have_avx2(void) {
-    static int use = -1;
+bool gd_math_avx2(void) {
+    static int cached = -1;
+    int use = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (use < 0) {
         const char *portable = getenv("GDLITE_MATH_PORTABLE");
         use = vector_step(GD_FLOAT32) != 0 &&
               !(portable && *portable && *portable != '0');
+        __atomic_store_n(&cached, use, __ATOMIC_RELAXED);
     }
     return use;
 }
 
-/* ATen's thread count by default: OMP_NUM_THREADS, else one per CPU. */
+static int64_t env_threads(const char *name) {
+    const char *s = getenv(name);
+    char *end;
+    long n = s ? strtol(s, &end, 10) : 0;
+    return s && end != s && n > 0 && n < 4096 ? n : 0;
+}
+
+/* ATen's thread count by default: OMP_NUM_THREADS or MKL_NUM_THREADS when
+ * set, else one per online processor (as kernels_sum.c counts them). */
 static int64_t aten_threads(void) {
-    static int64_t threads = 0;
-    if (threads == 0) {
-        const char *env = getenv("OMP_NUM_THREADS");
-        long n = env ? strtol(env, NULL, 10) : 0;
-        if (n <= 0)
-            n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? n : 1;
+    static int64_t cached = 0;
+    int64_t n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (n > 0)
+        return n;
+    n = env_threads("OMP_NUM_THREADS");
+    if (!n)
+        n = env_threads("MKL_NUM_THREADS");
+    if (!n) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 && cpus < 4096 ? cpus : 1;
     }
-    return threads;
+    __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
+    return n;
 }
-
-/* ---- SLEEF's u10 exp ------------------------------------------------------ */
-
-#define R_LN2F 1.442695040888963407359924681001892137426645954152985934135449406931f
-#define L2UF 0.693145751953125f
-#define L2LF 1.428606765330187045e-06f
-#define R_LN2 1.442695040888963407359924681001892137426645954152985934135449406931
-#define L2U .69314718055966295651160180568695068359375
-#define L2L .28235290563031577122588448175013436025525412068e-12
-#define LOG_DBL_MAX 0x1.62e42fefa39efp+9
-
-/* 2^k for a normal exponent k, from its bits. */
-static inline float pow2i_f32(int k) {
-    uint32_t bits = (uint32_t)(k + 0x7f) << 23;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-static inline double pow2i_f64(int k) {
-    uint64_t bits = (uint64_t)(k + 0x3ff) << 52;
-    double f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-/* q >> 1 rounding down, without relying on signed shifts. */
-static inline int half_floor(int q) {
-    return q >= 0 ? q / 2 : -((1 - q) / 2);
-}
-
-static inline float exp_u10_f32(float d) {
-    if (d != d)
-        return d;
-    if (d < -104.0f)
-        return 0.0f;
-    if (d > 100.0f)
-        return INFINITY;
-    float qf = rintf(d * R_LN2F);
-    int q = (int)qf;
-    float s = fmaf(qf, -L2UF, d);
-    s = fmaf(qf, -L2LF, s);
-    float u = 0.000198527617612853646278381f;
-    u = fmaf(u, s, 0.00139304355252534151077271f);
-    u = fmaf(u, s, 0.00833336077630519866943359f);
-    u = fmaf(u, s, 0.0416664853692054748535156f);
-    u = fmaf(u, s, 0.166666671633720397949219f);
-    u = fmaf(u, s, 0.5f);
-    u = 1.0f + fmaf(s * s, u, s);
-    int h = half_floor(q);
-    return u * pow2i_f32(h) * pow2i_f32(q - h);
-}
-
-/* Estrin's scheme over s, s^2, s^4, s^8, highest coefficient first. */
-static const double EXP_C[10] = {+0.2081276378237164457e-8, +0.2511210703042288022e-7,
-                                 +0.2755762628169491192e-6, +0.2755723402025388239e-5,
-                                 +0.2480158687479686264e-4, +0.1984126989855865850e-3,
-                                 +0.1388888888914497797e-2, +0.8333333333314938210e-2,
-                                 +0.4166666666666602598e-1, +0.1666666666666669072e+0};
-
-static inline double exp_u10_f64(double d) {
-    if (d != d)
-        return d;
-    if (d > LOG_DBL_MAX)
-        return INFINITY;
-    if (d < -1000.0)
-        return 0.0;
-    double r = rint(d * R_LN2);
-    int q = (int)r;
-    double s = fma(r, -L2U, d);
-    s = fma(r, -L2L, s);
-    double s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
-    const double *c = EXP_C;
-    double hi4 = fma(s2, fma(s, c[2], c[3]), fma(s, c[4], c[5]));
-    double lo4 = fma(s2, fma(s, c[6], c[7]), fma(s, c[8], c[9]));
-    double u = fma(s8, fma(s, c[0], c[1]), fma(s4, hi4, lo4));
-    u = fma(u, s, 0.5);
-    u = fma(u, s, 1.0);
-    u = fma(u, s, 1.0);
-    int h = half_floor(q);
-    return u * pow2i_f64(h) * pow2i_f64(q - h);
-}
-
-#ifdef GD_MATH_X86
-AVX2 static inline __m256 exp_u10_f32x8(__m256 d) {
-    __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(d, _mm256_set1_ps(R_LN2F)));
-    __m256 qf = _mm256_cvtepi32_ps(q);
-    __m256 s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-L2UF), d);
-    s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-L2LF), s);
-    __m256 u = _mm256_set1_ps(0.000198527617612853646278381f);
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0.00139304355252534151077271f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0.00833336077630519866943359f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0.0416664853692054748535156f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0.166666671633720397949219f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0.5f));
-    u = _mm256_add_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_mul_ps(s, s), u, s));
-    __m256i h = _mm256_srai_epi32(q, 1), bias = _mm256_set1_epi32(0x7f);
-    __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, bias), 23));
-    __m256 p2 = _mm256_castsi256_ps(
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(q, h), bias), 23));
-    u = _mm256_mul_ps(_mm256_mul_ps(u, p1), p2);
-    u = _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-104.0f), _CMP_LT_OQ), u);
-    u = _mm256_blendv_ps(u, _mm256_set1_ps(INFINITY),
-                         _mm256_cmp_ps(_mm256_set1_ps(100.0f), d, _CMP_LT_OQ));
-    /* NaN in, NaN out (the reduction above already made it NaN). */
-    return _mm256_blendv_ps(u, d, _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
-}
-
-AVX2 static inline __m256d pow2i_f64x4(__m128i k) {
-    __m256i e = _mm256_add_epi64(_mm256_cvtepi32_epi64(k), _mm256_set1_epi64x(0x3ff));
-    return _mm256_castsi256_pd(_mm256_slli_epi64(e, 52));
-}
-
-AVX2 static inline __m256d exp_u10_f64x4(__m256d d) {
-    __m256d r = _mm256_round_pd(_mm256_mul_pd(d, _mm256_set1_pd(R_LN2)),
-                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m128i q = _mm256_cvtpd_epi32(r);
-    __m256d s = _mm256_fmadd_pd(r, _mm256_set1_pd(-L2U), d);
-    s = _mm256_fmadd_pd(r, _mm256_set1_pd(-L2L), s);
-    __m256d s2 = _mm256_mul_pd(s, s), s4 = _mm256_mul_pd(s2, s2);
-    __m256d s8 = _mm256_mul_pd(s4, s4);
-#define C(i) _mm256_set1_pd(EXP_C[i])
-    __m256d hi4 = _mm256_fmadd_pd(s2, _mm256_fmadd_pd(s, C(2), C(3)),
-                                  _mm256_fmadd_pd(s, C(4), C(5)));
-    __m256d lo4 = _mm256_fmadd_pd(s2, _mm256_fmadd_pd(s, C(6), C(7)),
-                                  _mm256_fmadd_pd(s, C(8), C(9)));
-    __m256d u = _mm256_fmadd_pd(s8, _mm256_fmadd_pd(s, C(0), C(1)),
-                                _mm256_fmadd_pd(s4, hi4, lo4));
-#undef C
-    u = _mm256_fmadd_pd(u, s, _mm256_set1_pd(0.5));
-    u = _mm256_fmadd_pd(u, s, _mm256_set1_pd(1.0));
-    u = _mm256_fmadd_pd(u, s, _mm256_set1_pd(1.0));
-    /* Out-of-range lanes are replaced below; keep their exponents sane. */
-    __m128i qc =
-        _mm_max_epi32(_mm_min_epi32(q, _mm_set1_epi32(2000)), _mm_set1_epi32(-2000));
-    __m128i h = _mm_srai_epi32(qc, 1);
-    u = _mm256_mul_pd(_mm256_mul_pd(u, pow2i_f64x4(h)),
-                      pow2i_f64x4(_mm_sub_epi32(qc, h)));
-    u = _mm256_blendv_pd(u, _mm256_set1_pd(INFINITY),
-                         _mm256_cmp_pd(d, _mm256_set1_pd(LOG_DBL_MAX), _CMP_GT_OQ));
-    u = _mm256_andnot_pd(_mm256_cmp_pd(d, _mm256_set1_pd(-1000.0), _CMP_LT_OQ), u);
-    return _mm256_blendv_pd(u, d, _mm256_cmp_pd(d, d, _CMP_UNORD_Q));
-}
-#endif
 
 /* ---- sigmoid -------------------------------------------------------------- */
 
@@ -260,7 +134,7 @@ AVX2 static void sigmoid_body_f64_avx2(double *o, const double *x, int64_t n) {
 static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && have_avx2()) {
+    if (body > 0 && gd_math_avx2()) {
         sigmoid_body_f32_avx2(o, x, body);
         i = body;
     }
@@ -274,7 +148,7 @@ static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
 static void sigmoid_run_f64(double *o, const double *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && have_avx2()) {
+    if (body > 0 && gd_math_avx2()) {
         sigmoid_body_f64_avx2(o, x, body);
         i = body;
     }
@@ -482,7 +356,7 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
         return st;
     gd_loop_fn loop = vector_step(dtype) ? tanh_bw_fused : tanh_bw_plain;
 #ifdef GD_MATH_X86
-    if (vector_step(dtype) && have_avx2())
+    if (vector_step(dtype) && gd_math_avx2())
         loop = tanh_bw_fused_avx2;
 #endif
     const gd_tensor *ops[3] = {*out, g, y};
@@ -490,308 +364,4 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
     gd_iterate(3, ops, y->ndim, y->shape, loop, &dtype);
     gd_loop_end(lock);
     return GD_OK;
-}
-
-/* ---- float32 functions to the nearest float ----------------------------------
- *
- * exp, log, tanh, sin and cos of a float32 are evaluated in double precision
- * (relative error near 1e-16) and rounded once to float32, which gives the
- * correctly rounded float for all but a vanishing fraction of inputs: the
- * closest published stand-in for MKL's results (see the top of the file).
- * Four lanes of doubles per AVX2 step; the scalar twins give the same bits. */
-
-/* log(m) for m in [sqrt(1/2), sqrt(2)): 2 atanh(f), f = (m - 1) / (m + 1),
- * as 2f (1 + f^2/3 + f^4/5 + ...), |f| <= 0.1716. */
-#define LOG_TERMS 11
-static const double LOG_C[LOG_TERMS] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15,
-                                        1.0 / 13, 1.0 / 11, 1.0 / 9,  1.0 / 7,
-                                        1.0 / 5,  1.0 / 3,  1.0};
-#define LN2_HI 0x1.62e42fefa3800p-1 /* ln 2 in 43 bits: e * LN2_HI is exact */
-#define LN2_LO 0x1.ef35793c76730p-45
-/* tanh(a) = a + a^3 (c1 + a^2 (c2 + ...)) below 2^-5 (Taylor's series). */
-static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
-                                 -1.0 / 3};
-#define TANH_SMALL 0x1p-5
-#define TANH_ONE 9.1 /* tanh rounds to 1 in float32 from about 9.01 */
-/* sin and cos of |r| <= pi/4 (Taylor's series through r^17 and r^16). */
-static const double SIN_C[8] = {
-    1.0 / 355687428096000, -1.0 / 1307674368000, 1.0 / 6227020800, -1.0 / 39916800,
-    1.0 / 362880,          -1.0 / 5040,          1.0 / 120,        -1.0 / 6};
-static const double COS_C[8] = {
-    1.0 / 20922789888000, -1.0 / 87178291200, 1.0 / 479001600, -1.0 / 3628800,
-    1.0 / 40320,          -1.0 / 720,         1.0 / 24,        -1.0 / 2};
-/* pi/2 as three doubles (about 160 bits) and 2/pi. */
-#define PIO2_1 0x1.921fb54442d18p+0
-#define PIO2_2 0x1.1a62633145c07p-54
-#define PIO2_3 -0x1.f1976b7ed8fbcp-110
-#define TWO_OVER_PI 0x1.45f306dc9c883p-1
-/* Beyond this the reduction above loses accuracy: the C library's sin and
- * cos of the double take over. */
-#define TRIG_BIG 0x1p24
-
-enum { F_EXP, F_LOG, F_TANH, F_SIN, F_COS };
-
-static inline double horner(const double *c, int n, double x) {
-    double u = c[0];
-    for (int i = 1; i < n; i++)
-        u = fma(u, x, c[i]);
-    return u;
-}
-
-static inline float log_cr_f32(float x) {
-    if (!(x > 0.0f) || x == INFINITY)
-        return x == 0.0f ? -INFINITY : x < 0.0f ? NAN : x; /* NaN stays NaN */
-    double d = (double)x;
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof bits);
-    int e = (int)((bits >> 52) & 0x7ff) - 1023;
-    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52); /* m in [1, 2) */
-    double m;
-    memcpy(&m, &bits, sizeof m);
-    if (m > 0x1.6a09e667f3bcdp+0) { /* sqrt(2) */
-        m *= 0.5;
-        e += 1;
-    }
-    double f = (m - 1.0) / (m + 1.0), f2 = f * f;
-    double lm = 2.0 * f * horner(LOG_C, LOG_TERMS, f2);
-    return (float)fma((double)e, LN2_HI, fma((double)e, LN2_LO, lm));
-}
-
-static inline float tanh_cr_f32(float x) {
-    double a = fabs((double)x), t;
-    if (a < TANH_SMALL) {
-        double a2 = a * a;
-        t = fma(a * a2, horner(TANH_C, 5, a2), a);
-    } else if (a > TANH_ONE) {
-        t = 1.0;
-    } else {
-        t = 1.0 - 2.0 / (exp_u10_f64(2.0 * a) + 1.0); /* NaN stays NaN */
-    }
-    return (float)copysign(t, (double)x);
-}
-
-/* sin (cos_shift 0) or cos (1) of a float32, |x| <= TRIG_BIG. */
-static inline float trig_cr_f32(float x, int cos_shift) {
-    double d = (double)x;
-    if (!(fabs(d) <= TRIG_BIG))
-        return (float)(cos_shift ? cos(d) : sin(d));
-    if (d == 0.0 && !cos_shift)
-        return x;
-    double k = rint(d * TWO_OVER_PI);
-    double r = fma(-k, PIO2_1, d);
-    r = fma(-k, PIO2_2, r);
-    r = fma(-k, PIO2_3, r);
-    int q = ((int)k + cos_shift) & 3;
-    double r2 = r * r, u;
-    if (q & 1)
-        u = fma(r2, horner(COS_C, 8, r2), 1.0);
-    else
-        u = fma(r * r2, horner(SIN_C, 8, r2), r);
-    return (float)(q & 2 ? -u : u);
-}
-
-#ifdef GD_MATH_X86
-AVX2 static inline __m256d horner4(const double *c, int n, __m256d x) {
-    __m256d u = _mm256_set1_pd(c[0]);
-    for (int i = 1; i < n; i++)
-        u = _mm256_fmadd_pd(u, x, _mm256_set1_pd(c[i]));
-    return u;
-}
-
-AVX2 static inline __m256d log_cr_f64x4(__m256d d) {
-    __m256i bits = _mm256_castpd_si256(d);
-    __m256i e = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
-    __m256i mb =
-        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0xfffffffffffffLL)),
-                        _mm256_set1_epi64x(0x3ffLL << 52));
-    __m256d m = _mm256_castsi256_pd(mb);
-    __m256d big = _mm256_cmp_pd(m, _mm256_set1_pd(0x1.6a09e667f3bcdp+0), _CMP_GT_OQ);
-    m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), big);
-    e = _mm256_sub_epi64(e, _mm256_castpd_si256(big)); /* a true lane is -1 */
-    /* e fits in 32 bits: take the low halves to convert. */
-    __m128i e32 = _mm256_castsi256_si128(
-        _mm256_permutevar8x32_epi32(e, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0)));
-    __m256d ed = _mm256_cvtepi32_pd(e32);
-    __m256d one = _mm256_set1_pd(1.0);
-    __m256d f = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
-    __m256d f2 = _mm256_mul_pd(f, f);
-    __m256d lm = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), f),
-                               horner4(LOG_C, LOG_TERMS, f2));
-    __m256d r = _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_HI),
-                                _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_LO), lm));
-    return r; /* zero, negative, infinite and NaN lanes: the scalar path */
-}
-
-AVX2 static inline __m256d tanh_cr_f64x4(__m256d d) {
-    const __m256d sign = _mm256_set1_pd(-0.0);
-    __m256d a = _mm256_andnot_pd(sign, d), a2 = _mm256_mul_pd(a, a);
-    __m256d small = _mm256_fmadd_pd(_mm256_mul_pd(a, a2), horner4(TANH_C, 5, a2), a);
-    __m256d one = _mm256_set1_pd(1.0);
-    __m256d e = exp_u10_f64x4(_mm256_add_pd(a, a));
-    __m256d mid =
-        _mm256_sub_pd(one, _mm256_div_pd(_mm256_set1_pd(2.0), _mm256_add_pd(e, one)));
-    __m256d t = _mm256_blendv_pd(
-        mid, small, _mm256_cmp_pd(a, _mm256_set1_pd(TANH_SMALL), _CMP_LT_OQ));
-    t = _mm256_blendv_pd(t, one,
-                         _mm256_cmp_pd(a, _mm256_set1_pd(TANH_ONE), _CMP_GT_OQ));
-    return _mm256_or_pd(t, _mm256_and_pd(sign, d));
-}
-
-/* Lanes with |x| <= TRIG_BIG and x != 0 (sin); the caller checks. */
-AVX2 static inline __m256d trig_cr_f64x4(__m256d d, int cos_shift) {
-    __m256d k = _mm256_round_pd(_mm256_mul_pd(d, _mm256_set1_pd(TWO_OVER_PI)),
-                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_1), d);
-    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_2), r);
-    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_3), r);
-    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(k), _mm_set1_epi32(cos_shift));
-    __m256i q64 = _mm256_cvtepi32_epi64(q);
-    __m256d r2 = _mm256_mul_pd(r, r);
-    __m256d c = _mm256_fmadd_pd(r2, horner4(COS_C, 8, r2), _mm256_set1_pd(1.0));
-    __m256d s = _mm256_fmadd_pd(_mm256_mul_pd(r, r2), horner4(SIN_C, 8, r2), r);
-    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
-                                     _mm256_set1_epi64x(1));
-    __m256d u = _mm256_blendv_pd(s, c, _mm256_castsi256_pd(odd));
-    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
-    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
-}
-
-/* Eight float32 elements: whether every lane takes the vector formulas. */
-AVX2 static inline bool lanes_ok(int fn, __m256 x) {
-    __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    __m256 bad;
-    if (fn == F_LOG) /* not (0 < x < inf) */
-        bad = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGT_UQ),
-                           _mm256_cmp_ps(x, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ));
-    else if (fn == F_SIN) /* zero keeps its sign; huge or not finite */
-        bad = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ),
-                           _mm256_cmp_ps(a, _mm256_set1_ps(TRIG_BIG), _CMP_NLE_UQ));
-    else if (fn == F_COS)
-        bad = _mm256_cmp_ps(a, _mm256_set1_ps(TRIG_BIG), _CMP_NLE_UQ);
-    else
-        return true;
-    return _mm256_movemask_ps(bad) == 0;
-}
-
-AVX2 static inline __m256d eval4(int fn, __m256d d) {
-    switch (fn) {
-    case F_EXP:
-        return exp_u10_f64x4(d);
-    case F_LOG:
-        return log_cr_f64x4(d);
-    case F_TANH:
-        return tanh_cr_f64x4(d);
-    case F_SIN:
-        return trig_cr_f64x4(d, 0);
-    default:
-        return trig_cr_f64x4(d, 1);
-    }
-}
-#endif
-
-static inline float eval1(int fn, float x) {
-    switch (fn) {
-    case F_EXP:
-        return (float)exp_u10_f64((double)x);
-    case F_LOG:
-        return log_cr_f32(x);
-    case F_TANH:
-        return tanh_cr_f32(x);
-    case F_SIN:
-        return trig_cr_f32(x, 0);
-    default:
-        return trig_cr_f32(x, 1);
-    }
-}
-
-#ifdef GD_MATH_X86
-/* One function per formula, so that each inlines its own lanes. */
-#define RUN_AVX2(name, FN)                                                             \
-    AVX2 static void name(float *o, const float *x, int64_t n) {                       \
-        int64_t i = 0;                                                                 \
-        for (; i + 8 <= n; i += 8) {                                                   \
-            __m256 v = _mm256_loadu_ps(x + i);                                         \
-            if (!lanes_ok(FN, v)) {                                                    \
-                for (int j = 0; j < 8; j++)                                            \
-                    o[i + j] = eval1(FN, x[i + j]);                                    \
-                continue;                                                              \
-            }                                                                          \
-            __m256d lo = eval4(FN, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));        \
-            __m256d hi = eval4(FN, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));      \
-            _mm256_storeu_ps(                                                          \
-                o + i, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));     \
-        }                                                                              \
-        for (; i < n; i++)                                                             \
-            o[i] = eval1(FN, x[i]);                                                    \
-    }
-RUN_AVX2(exp_f32_avx2, F_EXP)
-RUN_AVX2(log_f32_avx2, F_LOG)
-RUN_AVX2(tanh_f32_avx2, F_TANH)
-RUN_AVX2(sin_f32_avx2, F_SIN)
-RUN_AVX2(cos_f32_avx2, F_COS)
-
-AVX2 static void sqrt_f32_avx2(float *o, const float *x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(o + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
-    for (; i < n; i++)
-        o[i] = sqrtf(x[i]);
-}
-AVX2 static void sqrt_f64_avx2(double *o, const double *x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(o + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
-    for (; i < n; i++)
-        o[i] = sqrt(x[i]);
-}
-#define VECTOR_PATH(call)                                                              \
-    do {                                                                               \
-        if (s[0] == s[1] && (size_t)s[0] == sizeof *x && have_avx2()) {                \
-            call;                                                                      \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
-#else
-#define VECTOR_PATH(call) (void)0
-#endif
-
-#define MATH_LOOP(name, FN, T, SCALAR, AVX2_RUN)                                       \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        (void)ctx;                                                                     \
-        const T *x = (const T *)d[1];                                                  \
-        VECTOR_PATH(AVX2_RUN((T *)d[0], x, n));                                        \
-        for (int64_t i = 0; i < n; i++)                                                \
-            *(T *)(d[0] + i * s[0]) = SCALAR(FN, *(const T *)(d[1] + i * s[1]));       \
-    }
-#define SQRT_F32(fn, v) sqrtf(v)
-#define SQRT_F64(fn, v) sqrt(v)
-MATH_LOOP(exp_f32, F_EXP, float, eval1, exp_f32_avx2)
-MATH_LOOP(log_f32, F_LOG, float, eval1, log_f32_avx2)
-MATH_LOOP(tanh_f32, F_TANH, float, eval1, tanh_f32_avx2)
-MATH_LOOP(sin_f32, F_SIN, float, eval1, sin_f32_avx2)
-MATH_LOOP(cos_f32, F_COS, float, eval1, cos_f32_avx2)
-MATH_LOOP(sqrt_f32, 0, float, SQRT_F32, sqrt_f32_avx2)
-MATH_LOOP(sqrt_f64, 0, double, SQRT_F64, sqrt_f64_avx2)
-
-gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype) {
-    if (op == GD_OP_SQRT && dtype == GD_FLOAT64)
-        return sqrt_f64;
-    if (dtype != GD_FLOAT32)
-        return NULL;
-    switch (op) {
-    case GD_OP_SQRT:
-        return sqrt_f32;
-    case GD_OP_EXP:
-        return exp_f32;
-    case GD_OP_LOG:
-        return log_f32;
-    case GD_OP_TANH:
-        return tanh_f32;
-    case GD_OP_SIN:
-        return sin_f32;
-    case GD_OP_COS:
-        return cos_f32;
-    default:
-        return NULL;
-    }
 }
