@@ -204,6 +204,25 @@ def test_zero_dim_square_matches_torch():
             assert_same_bits(np.array(g.item()), np.array(t.item()), f"{x} ** {e}")
 
 
+@pytest.mark.parametrize("e", [1.7, 0.3, -1.3, 4, 2.5, 0.1])
+def test_zero_dim_power_of_a_number_matches_torch(e):
+    # torch computes a lone element (and each run's tail) as the double pow
+    # of the value and the unrounded number, and so does the gradient's
+    # self.pow(e - 1).
+    rng = np.random.default_rng(12)
+    for x in rng.uniform(0.01, 3, 100).astype("float32"):
+        out = []
+        for m in (G, torch):
+            t = m.tensor(float(x), requires_grad=True)
+            y = t**e
+            y.backward()
+            out.append((y.item(), t.grad.item()))
+        assert out[0] == out[1], (x, e, out)
+    x = rng.uniform(0.01, 3, 1000).astype("float32")
+    got, want = both(lambda m, t: t**e, x)
+    assert_same_bits(got[-8:], want[-8:], f"tail of x ** {e}")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_division_and_reciprocal_sqrt_match_torch(dtype):
     rng = np.random.default_rng(7)

@@ -237,6 +237,11 @@ GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 /* kernels_math.c: sigmoid of a float32/float64 tensor into `out` (its shape
  * and dtype; may be `in` itself), rounded as PyTorch's CPU kernel rounds it. */
 void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out);
+/* A float32 tensor to a Python number power, `exponent` unrounded (its
+ * float32 0-d tensor too, for the exact forms): ATen's rounding. Other
+ * dtypes and exact exponents: gd_binary. */
+gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_tensor,
+                             double exponent, gd_tensor **out);
 /* grad * (1 - y * y) for tanh's result y, fused as PyTorch's compiled kernel
  * fuses it; g and y of one float dtype and shape. */
 gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,

@@ -176,11 +176,27 @@ static void sigmoid_run(gd_dtype dtype, char *o, const char *x, int64_t n) {
  * elements. */
 typedef struct {
     gd_dtype dtype;
+    bool pow;        /* float32 x ** e (else sigmoid) */
+    double exponent; /* of pow, as the Python number gave it */
     int nd;
     int64_t size[GD_MAX_DIMS], xs[GD_MAX_DIMS], os[GD_MAX_DIMS];
     const char *x;
     char *o;
 } unary_walk;
+
+/* float32 x ** e as ATen's loop computes it: SLEEF's powf with e rounded to
+ * float on vector steps (here the C library's powf, which agrees with it
+ * for most inputs), the C library's pow of doubles on the rest. */
+static void pow_run(const unary_walk *w, float *o, const float *x, int64_t n,
+                    int64_t so, int64_t sx, bool contiguous) {
+    int step = vector_step(GD_FLOAT32);
+    int64_t body = contiguous && step ? n / step * step : 0, i = 0;
+    float ef = (float)w->exponent;
+    for (; i < body; i++)
+        o[i] = powf(x[i], ef);
+    for (; i < n; i++)
+        o[i * so] = (float)pow((double)x[i * sx], w->exponent);
+}
 
 static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
     size_t es = gd_dtype_size(w->dtype);
@@ -199,7 +215,9 @@ static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
         const char *x = w->x + xo * (int64_t)es;
         char *o = w->o + oo * (int64_t)es;
         int64_t sx = w->xs[w->nd - 1], so = w->os[w->nd - 1];
-        if (sx == 1 && so == 1) {
+        if (w->pow) {
+            pow_run(w, (float *)o, (const float *)x, len, so, sx, sx == 1 && so == 1);
+        } else if (sx == 1 && so == 1) {
             sigmoid_run(w->dtype, o, x, len);
         } else if (w->dtype == GD_FLOAT32) { /* ATen's strided loops: scalar */
             for (int64_t i = 0; i < len; i++)
@@ -258,12 +276,16 @@ static bool same_layout(const gd_tensor *a, const gd_tensor *b) {
            memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0;
 }
 
-void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out) {
+static void walk_unary(const gd_tensor *in, gd_tensor *out, bool pow, double exponent) {
     int64_t n = out->numel;
     if (n == 0)
         return;
-    unary_walk w = {
-        .dtype = out->dtype, .nd = 1, .x = gd_data_ptr(in), .o = gd_data_ptr(out)};
+    unary_walk w = {.dtype = out->dtype,
+                    .pow = pow,
+                    .exponent = exponent,
+                    .nd = 1,
+                    .x = gd_data_ptr(in),
+                    .o = gd_data_ptr(out)};
     w.size[0] = n;
     w.xs[0] = w.os[0] = 1;
     void *lock = gd_loop_begin(n);
@@ -317,6 +339,23 @@ void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out) {
         walk_chunks(&w, n);
     }
     gd_loop_end(lock);
+}
+
+void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out) {
+    walk_unary(in, out, false, 0);
+}
+
+gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_tensor,
+                             double exponent, gd_tensor **out) {
+    double e = exponent;
+    bool exact = e == 0 || e == 1 || e == 2 || e == 3 || e == -1 || e == -2 ||
+                 e == 0.5 || e == -0.5;
+    if (base->dtype != GD_FLOAT32 || exact)
+        return gd_binary(GD_OP_POW, base, exponent_tensor, GD_FLOAT32, out);
+    gd_status st = gd_empty(GD_FLOAT32, base->ndim, base->shape, out);
+    if (!st)
+        walk_unary(base, *out, true, e);
+    return st;
 }
 
 /* ---- tanh backward ---------------------------------------------------------- */
