@@ -34,8 +34,9 @@
  *   x ** -0.5 is 1 / sqrt(x) with a correctly rounded sqrt, while x ** 0.5
  *   is torch.sqrt (MKL). Other number exponents: SLEEF's pow on vector
  *   steps; on tails and 0-d tensors the C library's pow of the value as a
- *   double and the exponent unrounded, (float)pow((double)x, 1.7) (measured;
- *   not reproduced here: gdlite uses powf/pow throughout).
+ *   double and the exponent unrounded, (float)pow((double)x, 1.7)
+ *   (measured). gdlite reproduces the latter (gd_math_pow_number) and uses
+ *   the C library's powf for SLEEF's, which mostly agrees.
  * - add/sub with alpha are fma(other, alpha, self) (measured under AVX-512;
  *   gdlite's optimizers fuse them likewise, its add/sub do not yet).
  *
