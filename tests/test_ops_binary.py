@@ -83,6 +83,10 @@ def scalar(op: str, kind: str, side: str):
 def binary_ref(op: str, a, b, compute: torch.dtype, out: str) -> np.ndarray:
     """NumPy's result on the inputs converted to the promoted dtype, then
     widened to float64 (float results) or int64 (integer results)."""
+    if op == "div" and isinstance(a, (bool, int, float)):
+        # number / tensor is reciprocal(tensor) * number in torch: the number
+        # is not converted to an integer tensor's dtype first.
+        return float(a) * (1.0 / np.asarray(b).astype(np.float64))
     ct = name(compute)
     a, b = np.asarray(a).astype(ct), np.asarray(b).astype(ct)
     if out in FLOATS:

@@ -74,7 +74,7 @@ static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * fused: each step rounds in the tensor's dtype exactly as the unfused ops
  * do. NULL if the operands do not fit the fast loop. */
 static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a, double e,
-                                  gd_dtype e_dtype) {
+                                  gd_dtype e_dtype, bool python_number) {
     gd_tensor *out = NULL;
     bool fits = !c->st && a && g->dtype == a->dtype && e_dtype == a->dtype &&
                 gd_dtype_is_floating(a->dtype) && g->ndim == a->ndim &&
@@ -87,8 +87,19 @@ static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a, doubl
         const float *x = (const float *)gd_data_ptr(a),
                     *gr = (const float *)gd_data_ptr(g);
         float ef = (float)e, e1 = ef - 1, *o = (float *)gd_data_ptr(out);
+        gd_tensor *p = NULL;
+        double d1 = e - 1; /* PyTorch's Scalar arithmetic: in double */
+        bool exact = d1 == 0 || d1 == 1 || d1 == 2 || d1 == 3 || d1 == -1 || d1 == -2 ||
+                     d1 == 0.5 || d1 == -0.5;
+        if (python_number) {
+            /* self.pow(e - 1) rounded as the forward rounds x ** number */
+            e1 = (float)d1;
+            if (!exact && !track(c, gd_math_pow_number(a, NULL, d1, &p), &p))
+                return NULL;
+        }
+        const float *pw = p ? (const float *)gd_data_ptr(p) : NULL;
         for (int64_t i = 0; i < n; i++)
-            o[i] = gr[i] * (ef * gd_pow_number_f32(x[i], e1));
+            o[i] = gr[i] * (ef * (pw ? pw[i] : gd_pow_number_f32(x[i], e1)));
     } else {
         const double *x = (const double *)gd_data_ptr(a),
                      *gr = (const double *)gd_data_ptr(g);
@@ -108,10 +119,13 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     double e;
     gd_dtype e_dtype;
     if (NEED(0) && !NEED(1)) {
+        /* A Python number exponent is kept unrounded in the node's args. */
+        bool number = node->args.scalar_operand == 2;
         if (gd_saved_number(node, GD_SAVED_OTHER, &e, &e_dtype))
-            fused = pow_number_grad(&c, g, a, e, e_dtype);
+            fused = pow_number_grad(&c, g, a, number ? node->args.param : e, e_dtype,
+                                    number);
         else if ((b = SAVED_OTHER) && b->numel == 1)
-            fused = pow_number_grad(&c, g, a, gd_get_flat(b, 0), b->dtype);
+            fused = pow_number_grad(&c, g, a, gd_get_flat(b, 0), b->dtype, false);
     }
     if (fused) {
         give(&c, fused, &gi[0]);
@@ -205,9 +219,18 @@ UNARY_RULE(bw_tan, SAVED_RESULT,
 UNARY_RULE(bw_sinh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_COSH, s)))
 /* grad * self.sinh() */
 UNARY_RULE(bw_cosh, SAVED_SELF, bin(&c, GD_OP_MUL, g, un(&c, GD_OP_SINH, s)))
-/* grad * (1 - result * result) */
-UNARY_RULE(bw_tanh, SAVED_RESULT,
-           bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, bin(&c, GD_OP_MUL, s, s))))
+/* grad * (1 - result * result), fused as PyTorch's tanh_backward kernel is */
+static gd_tensor *tanh_grad(rule_ctx *c, gd_tensor *g, gd_tensor *s) {
+    gd_tensor *out = NULL;
+    if (c->st || !g || !s)
+        return NULL;
+    if (g->dtype != s->dtype || g->ndim != s->ndim ||
+        memcmp(g->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim) != 0)
+        return bin(c, GD_OP_MUL, g,
+                   num_bin(c, GD_OP_SUB, 1.0, bin(c, GD_OP_MUL, s, s)));
+    return track(c, gd_math_tanh_backward(g, s, &out), &out);
+}
+UNARY_RULE(bw_tanh, SAVED_RESULT, tanh_grad(&c, g, s))
 /* grad * (1 - result) * result */
 UNARY_RULE(bw_sigmoid, SAVED_RESULT,
            bin(&c, GD_OP_MUL, bin(&c, GD_OP_MUL, g, num_bin(&c, GD_OP_SUB, 1.0, s)), s))

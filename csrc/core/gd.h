@@ -522,7 +522,7 @@ typedef struct gd_op_args {
     int64_t i[4];   /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
                        step); cat dim */
     bool keepdim;
-    double param; /* var/std correction, norm p */
+    double param; /* var/std correction, norm p; pow: a Python number exponent */
     bool has_min, has_max;
     double min, max;    /* clamp bounds */
     double alpha, beta; /* addmm's scalars */

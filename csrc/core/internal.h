@@ -234,6 +234,26 @@ gd_status gd_edge_of(gd_tensor *t, gd_node **out);
 GD_POW_NUMBER(gd_pow_number_f32, float, sqrtf, powf)
 GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 
+/* kernels_math.c: sigmoid of a float32/float64 tensor into `out` (its shape
+ * and dtype; may be `in` itself), rounded as PyTorch's CPU kernel rounds it. */
+void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out);
+/* A float32 tensor to a Python number power, `exponent` unrounded (its
+ * float32 0-d tensor too, for the exact forms): ATen's rounding. Other
+ * dtypes and exact exponents: gd_binary. */
+gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_tensor,
+                             double exponent, gd_tensor **out);
+/* grad * (1 - y * y) for tanh's result y, fused as PyTorch's compiled kernel
+ * fuses it; g and y of one float dtype and shape. */
+gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
+                                gd_tensor **out);
+/* kernels_math_nearest.c: the loop computing unary `op` on `dtype` to the
+ * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
+ * NULL for the C library's. */
+gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
+/* Whether the math kernels run their AVX2 code (the CPU has AVX2 and FMA,
+ * and GDLITE_MATH_PORTABLE is unset). */
+bool gd_math_avx2(void);
+
 /* Sum (or mean) of a float32/float64 tensor over the dims flagged in
  * `reduced` into `out` (contiguous, the result's shape), in PyTorch's CPU
  * accumulation type and order (kernels_sum.c). */

@@ -349,19 +349,46 @@ COMPARE(int64_t, i64)
 COMPARE(float, f32)
 COMPARE(double, f64)
 
-/* Tensor to a number power: see gd_pow_number_* in internal.h. */
-#define POW_LOOP(name, T, POW_NUMBER, GENERIC)                                         \
+/* Tensor to a number power: see gd_pow_number_* in internal.h. A single
+ * element (x ** 2 on a 0-d tensor) is the number case too. */
+#define POW_LOOP(name, T, POW_NUMBER, GENERIC, DTYPE)                                  \
     static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        if (s[2] != 0) {                                                               \
+        if (s[2] != 0 && n > 1) {                                                      \
             GENERIC(d, s, n, ctx);                                                     \
             return;                                                                    \
         }                                                                              \
         T e = *(const T *)d[2];                                                        \
+        if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                                  \
+            /* The exact forms as loops of their own, which vectorise. */              \
+            T *o = (T *)d[0];                                                          \
+            const T *x = (const T *)d[1];                                              \
+            if (e == 2) {                                                              \
+                for (int64_t i = 0; i < n; i++)                                        \
+                    o[i] = x[i] * x[i];                                                \
+                return;                                                                \
+            }                                                                          \
+            if (e == 3) {                                                              \
+                for (int64_t i = 0; i < n; i++)                                        \
+                    o[i] = x[i] * x[i] * x[i];                                         \
+                return;                                                                \
+            }                                                                          \
+            if (e == -1 || e == -2) {                                                  \
+                for (int64_t i = 0; i < n; i++)                                        \
+                    o[i] = 1 / (e == -1 ? x[i] : x[i] * x[i]);                         \
+                return;                                                                \
+            }                                                                          \
+            if (e == (T)0.5 || e == (T) - 0.5) {                                       \
+                gd_math_loop(GD_OP_SQRT, DTYPE)(d, s, n, NULL);                        \
+                for (int64_t i = 0; e < 0 && i < n; i++)                               \
+                    o[i] = 1 / o[i];                                                   \
+                return;                                                                \
+            }                                                                          \
+        }                                                                              \
         for (int64_t i = 0; i < n; i++)                                                \
             *(T *)(d[0] + i * s[0]) = POW_NUMBER(*(const T *)(d[1] + i * s[1]), e);    \
     }
-POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32)
-POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64)
+POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32, GD_FLOAT32)
+POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64, GD_FLOAT64)
 
 #define ALL_DTYPES(tag)                                                                \
     BY_DTYPE(tag##_b, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
@@ -690,6 +717,9 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
             "If you are trying to invert a mask, use the `~` or "
             "`logical_not()` operator instead.");
     *loop = unary_loops[op][*compute];
+    gd_loop_fn nearest = gd_math_loop(op, *compute);
+    if (nearest)
+        *loop = nearest;
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s_cpu\" not implemented for '%s'",
              gd_op_name(op), gd_dtype_scalar_name(*compute));
     return GD_OK;
@@ -704,7 +734,9 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     if (st || (st = gd_as_dtype(a, compute, &ca)))
         return st;
     st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
-    if (!st) {
+    if (!st && op == GD_OP_SIGMOID) {
+        gd_math_sigmoid(ca, *out);
+    } else if (!st) {
         const gd_tensor *ops[2] = {*out, ca};
         gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     }
@@ -731,6 +763,10 @@ gd_status gd_unary_(gd_op op, gd_tensor *a) {
     GD_CHECK(result == a->dtype, GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
              gd_dtype_scalar_name(result), gd_dtype_scalar_name(a->dtype));
+    if (op == GD_OP_SIGMOID) {
+        gd_math_sigmoid(a, a);
+        return GD_OK;
+    }
     const gd_tensor *ops[2] = {a, a};
     gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     return GD_OK;

@@ -14,6 +14,9 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     switch (gd_op_kind_of(op)) {
     case GD_KIND_BINARY:
     case GD_KIND_BINARY_BOOL:
+        if (op == GD_OP_POW && a->scalar_operand == 2 && a->dtype == GD_FLOAT32 &&
+            in[0]->dtype == GD_FLOAT32)
+            return gd_math_pow_number(in[0], in[1], a->param, &outs[0]);
         return gd_binary(op, in[0], in[1], a->dtype, &outs[0]);
     case GD_KIND_UNARY:
     case GD_KIND_UNARY_BOOL:

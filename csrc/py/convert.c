@@ -573,6 +573,8 @@ int gdpy_binary_args(gd_op *op, const gdpy_operand *ops, gd_op_args *args) {
         return 0;
     }
     args->scalar_operand = scalar_operand(ops);
+    if (*op == GD_OP_POW && args->scalar_operand == 2)
+        args->param = ops[1].fvalue; /* the exponent unrounded (kernels_math.c) */
     return 0;
 }
 

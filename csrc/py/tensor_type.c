@@ -149,7 +149,22 @@ static PyObject *inplace_op(gd_op op, const char *name, PyObject *self, PyObject
 BINARY_SLOT(tensor_add, GD_OP_ADD, "__add__")
 BINARY_SLOT(tensor_sub, GD_OP_SUB, "__sub__")
 BINARY_SLOT(tensor_mul, GD_OP_MUL, "__mul__")
-BINARY_SLOT(tensor_truediv, GD_OP_DIV, "__truediv__")
+/* A Python number over a tensor is reciprocal(tensor) * number in PyTorch
+ * (Tensor.__rtruediv__): it rounds twice, and its node is MulBackward0. */
+static PyObject *tensor_truediv(PyObject *x, PyObject *y) {
+    GDPY_TORCH_FUNCTION_CHECK("__truediv__", x, y)
+    if (!gdpy_is_tensor(x) && gdpy_is_tensor(y) &&
+        (PyFloat_Check(x) || PyLong_Check(x))) {
+        gd_tensor *in[1] = {gdpy_tensor(y)};
+        PyObject *r = gdpy_call_result(GD_OP_RECIPROCAL, 1, in, NULL);
+        if (!r)
+            return NULL;
+        PyObject *result = binary_op(GD_OP_MUL, "__mul__", r, x);
+        Py_DECREF(r);
+        return result;
+    }
+    return binary_op(GD_OP_DIV, "__truediv__", x, y);
+}
 BINARY_SLOT(tensor_floordiv, GD_OP_FLOOR_DIVIDE, "__floordiv__")
 BINARY_SLOT(tensor_remainder, GD_OP_REMAINDER, "__mod__")
 BINARY_SLOT(tensor_and, GD_OP_BITWISE_AND, "__and__")

@@ -1,0 +1,407 @@
+/* Elementwise math rounded as PyTorch 2.13's CPU kernels round it.
+ *
+ * What PyTorch computes (x86-64 wheel, measured and read from ATen):
+ *
+ * - exp, log, tanh, sin, cos, sqrt (float32 and float64) go to MKL's vector
+ *   math library (at::vml: vsExp, vsLn, vsTanh, vsSin, vsCos, vsSqrt and
+ *   the vd* forms, default high-accuracy mode). The results equal a direct
+ *   call of those functions bit for bit, do not change with
+ *   ATEN_CPU_CAPABILITY (default, avx2, avx512) nor MKL_ENABLE_INSTRUCTIONS,
+ *   and are not correctly rounded: float32 sqrt is off by one unit in the
+ *   last place for about 17% of inputs (errors up to ~0.75 ulp, more often
+ *   for even exponents), float32 log for ~4%, cos ~6%, sin ~3%, exp ~1%.
+ *   MKL's algorithms are not published, so these are computed here to the
+ *   nearest representable value (or by the C library), which is what MKL
+ *   returns for most inputs. x ** 0.5 is torch.sqrt, so MKL's too.
+ * - sigmoid is ATen's own loop: 1 / (1 + exp(-x)) with exp from SLEEF
+ *   (Sleef_expf16_u10 / Sleef_expd8_u10 under AVX-512, the 8- and 4-lane
+ *   forms under AVX2; the same bits) on whole vectors, and the C library's
+ *   exp on the tail of each contiguous run that does not fill two vectors,
+ *   and on every element of strided runs. It therefore depends on the CPU
+ *   capability (default: the C library's exp throughout) and, above 32768
+ *   elements, on how ATen splits the run across its threads. Both are
+ *   reproduced below: SLEEF's published u10 exp algorithm (Cody-Waite
+ *   reduction by ln 2, a degree-6 float / degree-11 double polynomial,
+ *   scaling by two powers of two), written anew.
+ * - tanh's backward, (1 - y * y) * grad in derivatives.yaml, is compiled by
+ *   GCC in the AVX2/AVX-512 kernels with the multiply and subtract fused:
+ *   grad * fma(-y, y, 1). The default capability does not fuse.
+ * - sigmoid's backward is grad * (1 - y) * y, left to right, unfused.
+ * - division, tensor / tensor and tensor / number, is IEEE division (only
+ *   half types multiply by a reciprocal); number / tensor is
+ *   reciprocal(tensor) * number (Tensor.__rtruediv__, in the binding), which
+ *   rounds twice. x ** 2, 3, -1, -2 are x * x, x * x * x, 1 / x, 1 / (x * x);
+ *   x ** -0.5 is 1 / sqrt(x) with a correctly rounded sqrt, while x ** 0.5
+ *   is torch.sqrt (MKL). Other number exponents: SLEEF's pow on vector
+ *   steps; on tails and 0-d tensors the C library's pow of the value as a
+ *   double and the exponent unrounded, (float)pow((double)x, 1.7)
+ *   (measured). gdlite reproduces the latter (gd_math_pow_number) and uses
+ *   the C library's powf for SLEEF's, which mostly agrees.
+ * - add/sub with alpha are fma(other, alpha, self) (measured under AVX-512;
+ *   gdlite's optimizers fuse them likewise, its add/sub do not yet).
+ *
+ * Every vector path has a scalar twin that gives the same bits (fmaf/fma
+ * for the fused steps), used where AVX2 is missing. */
+#include "internal.h"
+#include "math_exp.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- what PyTorch's CPU capability would be here ------------------------ */
+
+/* Elements of one loop step in ATen's vectorised loops (two vectors), or 0
+ * when ATen would run its default, scalar capability. */
+static int vector_step(gd_dtype dtype) {
+    static int cached = -1; /* float32 lanes per vector */
+    int lanes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (lanes < 0) {
+        lanes = 0;
+#ifdef GD_MATH_X86
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            lanes = 8;
+        if (lanes && __builtin_cpu_supports("avx512vl") &&
+            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+            lanes = 16;
+#endif
+        __atomic_store_n(&cached, lanes, __ATOMIC_RELAXED);
+    }
+    return dtype == GD_FLOAT32 ? 2 * lanes : lanes;
+}
+
+/* Whether to compute with the AVX2 code here: the CPU has it, and
+ * GDLITE_MATH_PORTABLE is unset (set, the portable scalar code runs, which
+ * gives the same bits; tests compare the two). */
+bool gd_math_avx2(void) {
+    static int cached = -1;
+    int use = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (use < 0) {
+        const char *portable = getenv("GDLITE_MATH_PORTABLE");
+        use = vector_step(GD_FLOAT32) != 0 &&
+              !(portable && *portable && *portable != '0');
+        __atomic_store_n(&cached, use, __ATOMIC_RELAXED);
+    }
+    return use;
+}
+
+static int64_t env_threads(const char *name) {
+    const char *s = getenv(name);
+    char *end;
+    long n = s ? strtol(s, &end, 10) : 0;
+    return s && end != s && n > 0 && n < 4096 ? n : 0;
+}
+
+/* ATen's thread count by default: OMP_NUM_THREADS or MKL_NUM_THREADS when
+ * set, else one per online processor (as kernels_sum.c counts them). */
+static int64_t aten_threads(void) {
+    static int64_t cached = 0;
+    int64_t n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (n > 0)
+        return n;
+    n = env_threads("OMP_NUM_THREADS");
+    if (!n)
+        n = env_threads("MKL_NUM_THREADS");
+    if (!n) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 && cpus < 4096 ? cpus : 1;
+    }
+    __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* ---- sigmoid -------------------------------------------------------------- */
+
+#ifdef GD_MATH_X86
+/* Whole multiples of 8 (float32) or 4 (float64) elements. */
+AVX2 static void sigmoid_body_f32_avx2(float *o, const float *x, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n; i += 8) {
+        __m256 e = exp_u10_f32x8(_mm256_xor_ps(_mm256_loadu_ps(x + i), sign));
+        _mm256_storeu_ps(o + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+    }
+}
+AVX2 static void sigmoid_body_f64_avx2(double *o, const double *x, int64_t n) {
+    const __m256d one = _mm256_set1_pd(1.0), sign = _mm256_set1_pd(-0.0);
+    for (int64_t i = 0; i < n; i += 4) {
+        __m256d e = exp_u10_f64x4(_mm256_xor_pd(_mm256_loadu_pd(x + i), sign));
+        _mm256_storeu_pd(o + i, _mm256_div_pd(one, _mm256_add_pd(one, e)));
+    }
+}
+#endif
+
+/* 1 / (1 + exp(-x)) with SLEEF's exp on [0, body) and the C library's on
+ * [body, n). */
+static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
+    int64_t i = 0;
+#ifdef GD_MATH_X86
+    if (body > 0 && gd_math_avx2()) {
+        sigmoid_body_f32_avx2(o, x, body);
+        i = body;
+    }
+#endif
+    for (; i < body; i++)
+        o[i] = 1.0f / (1.0f + exp_u10_f32(-x[i]));
+    for (; i < n; i++)
+        o[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+static void sigmoid_run_f64(double *o, const double *x, int64_t n, int64_t body) {
+    int64_t i = 0;
+#ifdef GD_MATH_X86
+    if (body > 0 && gd_math_avx2()) {
+        sigmoid_body_f64_avx2(o, x, body);
+        i = body;
+    }
+#endif
+    for (; i < body; i++)
+        o[i] = 1.0 / (1.0 + exp_u10_f64(-x[i]));
+    for (; i < n; i++)
+        o[i] = 1.0 / (1.0 + exp(-x[i]));
+}
+
+/* One contiguous run as one ATen loop call sees it: whole two-vector steps
+ * vectorised, the rest scalar. */
+static void sigmoid_run(gd_dtype dtype, char *o, const char *x, int64_t n) {
+    int step = vector_step(dtype);
+    int64_t body = step ? n / step * step : 0;
+    if (dtype == GD_FLOAT32)
+        sigmoid_run_f32((float *)o, (const float *)x, n, body);
+    else
+        sigmoid_run_f64((double *)o, (const double *)x, n, body);
+}
+
+/* How ATen walks a unary op: dims innermost last, merged where both
+ * operands are contiguous across them; each run of the innermost dim
+ * within one thread's chunk of the flat index is one loop call. Strides in
+ * elements. */
+typedef struct {
+    gd_dtype dtype;
+    bool pow;        /* float32 x ** e (else sigmoid) */
+    double exponent; /* of pow, as the Python number gave it */
+    int nd;
+    int64_t size[GD_MAX_DIMS], xs[GD_MAX_DIMS], os[GD_MAX_DIMS];
+    const char *x;
+    char *o;
+} unary_walk;
+
+/* float32 x ** e as ATen's loop computes it: SLEEF's powf with e rounded to
+ * float on vector steps (here the C library's powf, which agrees with it
+ * for most inputs), the C library's pow of doubles on the rest. */
+static void pow_run(const unary_walk *w, float *o, const float *x, int64_t n,
+                    int64_t so, int64_t sx, bool contiguous) {
+    int step = vector_step(GD_FLOAT32);
+    int64_t body = contiguous && step ? n / step * step : 0, i = 0;
+    float ef = (float)w->exponent;
+    for (; i < body; i++)
+        o[i] = powf(x[i], ef);
+    for (; i < n; i++)
+        o[i * so] = (float)pow((double)x[i * sx], w->exponent);
+}
+
+static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
+    size_t es = gd_dtype_size(w->dtype);
+    int64_t inner = w->size[w->nd - 1];
+    while (b < e) {
+        int64_t len = inner - b % inner;
+        if (len > e - b)
+            len = e - b;
+        int64_t rem = b, xo = 0, oo = 0;
+        for (int d = w->nd - 1; d >= 0; d--) {
+            int64_t i = rem % w->size[d];
+            rem /= w->size[d];
+            xo += i * w->xs[d];
+            oo += i * w->os[d];
+        }
+        const char *x = w->x + xo * (int64_t)es;
+        char *o = w->o + oo * (int64_t)es;
+        int64_t sx = w->xs[w->nd - 1], so = w->os[w->nd - 1];
+        if (w->pow) {
+            pow_run(w, (float *)o, (const float *)x, len, so, sx, sx == 1 && so == 1);
+        } else if (sx == 1 && so == 1) {
+            sigmoid_run(w->dtype, o, x, len);
+        } else if (w->dtype == GD_FLOAT32) { /* ATen's strided loops: scalar */
+            for (int64_t i = 0; i < len; i++)
+                ((float *)o)[i * so] =
+                    1.0f / (1.0f + expf(-((const float *)x)[i * sx]));
+        } else {
+            for (int64_t i = 0; i < len; i++)
+                ((double *)o)[i * so] = 1.0 / (1.0 + exp(-((const double *)x)[i * sx]));
+        }
+        b += len;
+    }
+}
+
+/* ATen's TensorIterator grain: below it, or with one thread, one chunk. */
+#define ATEN_GRAIN 32768
+
+static void walk_chunks(const unary_walk *w, int64_t n) {
+    int64_t threads = aten_threads();
+    if (n < ATEN_GRAIN || threads == 1) {
+        walk_runs(w, 0, n);
+        return;
+    }
+    /* at::parallel_for: min(threads, ceil(n / grain)) chunks of
+     * ceil(n / chunks) elements. */
+    int64_t chunks = (n + ATEN_GRAIN - 1) / ATEN_GRAIN;
+    if (chunks > threads)
+        chunks = threads;
+    int64_t size = (n + chunks - 1) / chunks;
+    for (int64_t b = 0; b < n; b += size)
+        walk_runs(w, b, n - b < size ? n : b + size);
+}
+
+/* Whether t's elements fill numel consecutive slots from its data pointer
+ * in some order of its dims (contiguous, or transposed and the like). */
+static bool is_dense(const gd_tensor *t) {
+    int64_t seen = 1;
+    bool used[GD_MAX_DIMS] = {false};
+    for (int k = 0; k < t->ndim; k++) {
+        int best = -1; /* the unused dim of smallest stride and size > 1 */
+        for (int d = 0; d < t->ndim; d++)
+            if (!used[d] && t->shape[d] > 1 &&
+                (best < 0 || t->strides[d] < t->strides[best]))
+                best = d;
+        if (best < 0)
+            break;
+        if (t->strides[best] != seen)
+            return false;
+        used[best] = true;
+        seen *= t->shape[best];
+    }
+    return true;
+}
+
+static bool same_layout(const gd_tensor *a, const gd_tensor *b) {
+    return gd_data_ptr(a) == gd_data_ptr(b) && a->ndim == b->ndim &&
+           memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0;
+}
+
+static void walk_unary(const gd_tensor *in, gd_tensor *out, bool pow, double exponent) {
+    int64_t n = out->numel;
+    if (n == 0)
+        return;
+    unary_walk w = {.dtype = out->dtype,
+                    .pow = pow,
+                    .exponent = exponent,
+                    .nd = 1,
+                    .x = gd_data_ptr(in),
+                    .o = gd_data_ptr(out)};
+    w.size[0] = n;
+    w.xs[0] = w.os[0] = 1;
+    void *lock = gd_loop_begin(n);
+    bool dense = is_dense(in);
+    char *buffer = NULL;
+    if (dense && (same_layout(in, out) || gd_is_contiguous(in))) {
+        walk_chunks(&w, n); /* one run in memory order */
+    } else if (dense && gd_is_contiguous(out) &&
+               (buffer = malloc((size_t)n * gd_dtype_size(w.dtype)))) {
+        /* A transposed input: ATen walks it, and lays its result out, in
+         * memory order. Here: that walk into a buffer, then out in order. */
+        w.o = buffer;
+        walk_chunks(&w, n);
+        size_t es = gd_dtype_size(w.dtype);
+        int64_t index[GD_MAX_DIMS] = {0}, offset = 0;
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(gd_data_ptr(out) + i * (int64_t)es, buffer + offset * (int64_t)es,
+                   es);
+            for (int d = in->ndim - 1; d >= 0; d--) {
+                offset += in->strides[d];
+                if (++index[d] < in->shape[d])
+                    break;
+                offset -= in->strides[d] * in->shape[d];
+                index[d] = 0;
+            }
+        }
+        free(buffer);
+    } else {
+        /* Logical order, merging dims across which both are contiguous. */
+        w.nd = 0;
+        for (int d = 0; d < out->ndim; d++) {
+            if (out->shape[d] == 1)
+                continue;
+            int k = w.nd - 1;
+            if (k >= 0 && w.xs[k] == in->strides[d] * out->shape[d] &&
+                w.os[k] == out->strides[d] * out->shape[d]) {
+                w.size[k] *= out->shape[d];
+                w.xs[k] = in->strides[d];
+                w.os[k] = out->strides[d];
+                continue;
+            }
+            w.size[w.nd] = out->shape[d];
+            w.xs[w.nd] = in->strides[d];
+            w.os[w.nd] = out->strides[d];
+            w.nd++;
+        }
+        if (w.nd == 0) {
+            w.nd = 1;
+            w.size[0] = 1;
+        }
+        walk_chunks(&w, n);
+    }
+    gd_loop_end(lock);
+}
+
+void gd_math_sigmoid(const gd_tensor *in, gd_tensor *out) {
+    walk_unary(in, out, false, 0);
+}
+
+gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_tensor,
+                             double exponent, gd_tensor **out) {
+    double e = exponent;
+    bool exact = e == 0 || e == 1 || e == 2 || e == 3 || e == -1 || e == -2 ||
+                 e == 0.5 || e == -0.5;
+    if (base->dtype != GD_FLOAT32 || exact)
+        return gd_binary(GD_OP_POW, base, exponent_tensor, GD_FLOAT32, out);
+    gd_status st = gd_empty(GD_FLOAT32, base->ndim, base->shape, out);
+    if (!st)
+        walk_unary(base, *out, true, e);
+    return st;
+}
+
+/* ---- tanh backward ---------------------------------------------------------- */
+
+#define TANH_BW_LOOP(name, ATTR, F32, F64)                                             \
+    ATTR static void name(char **d, const int64_t *s, int64_t n, void *ctx) {          \
+        if (*(const gd_dtype *)ctx == GD_FLOAT32) {                                    \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                float g = *(const float *)(d[1] + i * s[1]);                           \
+                float y = *(const float *)(d[2] + i * s[2]);                           \
+                *(float *)(d[0] + i * s[0]) = g * F32;                                 \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                double g = *(const double *)(d[1] + i * s[1]);                         \
+                double y = *(const double *)(d[2] + i * s[2]);                         \
+                *(double *)(d[0] + i * s[0]) = g * F64;                                \
+            }                                                                          \
+        }                                                                              \
+    }
+/* PyTorch's AVX2/AVX-512 kernels fuse 1 - y * y; its default one does not. */
+TANH_BW_LOOP(tanh_bw_fused, , fmaf(-y, y, 1.0f), fma(-y, y, 1.0))
+TANH_BW_LOOP(tanh_bw_plain, , (1.0f - y * y), (1.0 - y * y))
+#ifdef GD_MATH_X86
+TANH_BW_LOOP(tanh_bw_fused_avx2, AVX2, fmaf(-y, y, 1.0f), fma(-y, y, 1.0))
+#endif
+
+gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
+                                gd_tensor **out) {
+    gd_dtype dtype = y->dtype;
+    *out = NULL;
+    GD_CHECK(g->dtype == dtype && gd_dtype_is_floating(dtype) && g->ndim == y->ndim &&
+                 memcmp(g->shape, y->shape, sizeof(int64_t) * (size_t)y->ndim) == 0,
+             GD_ERR_RUNTIME, "tanh_backward: gradient and result differ");
+    gd_status st = gd_empty(dtype, y->ndim, y->shape, out);
+    if (st)
+        return st;
+    gd_loop_fn loop = vector_step(dtype) ? tanh_bw_fused : tanh_bw_plain;
+#ifdef GD_MATH_X86
+    if (vector_step(dtype) && gd_math_avx2())
+        loop = tanh_bw_fused_avx2;
+#endif
+    const gd_tensor *ops[3] = {*out, g, y};
+    void *lock = gd_loop_begin(y->numel);
+    gd_iterate(3, ops, y->ndim, y->shape, loop, &dtype);
+    gd_loop_end(lock);
+    return GD_OK;
+}

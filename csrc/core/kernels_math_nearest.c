@@ -1,0 +1,306 @@
+/* float32 exp, log, tanh, sin and cos to the nearest float, and sqrt.
+ *
+ * PyTorch computes these with MKL's unpublished routines (see
+ * kernels_math.c). Here they are evaluated in double precision (relative
+ * error near 1e-16) and rounded once to float32, which gives the correctly
+ * rounded float for all but a vanishing fraction of inputs: what MKL returns
+ * for most inputs, the closest published stand-in for it. Four lanes of
+ * doubles per AVX2 step; the scalar twins give the same bits. */
+#include "internal.h"
+#include "math_exp.h"
+
+/* log(m) for m in [sqrt(1/2), sqrt(2)): 2 atanh(f), f = (m - 1) / (m + 1),
+ * as 2f (1 + f^2/3 + f^4/5 + ...), |f| <= 0.1716. */
+#define LOG_TERMS 11
+static const double LOG_C[LOG_TERMS] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15,
+                                        1.0 / 13, 1.0 / 11, 1.0 / 9,  1.0 / 7,
+                                        1.0 / 5,  1.0 / 3,  1.0};
+#define LN2_HI 0x1.62e42fefa3800p-1 /* ln 2 in 43 bits: e * LN2_HI is exact */
+#define LN2_LO 0x1.ef35793c76730p-45
+/* tanh(a) = a + a^3 (c1 + a^2 (c2 + ...)) below 2^-5 (Taylor's series). */
+static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
+                                 -1.0 / 3};
+#define TANH_SMALL 0x1p-5
+#define TANH_ONE 9.1 /* tanh rounds to 1 in float32 from about 9.01 */
+/* sin and cos of |r| <= pi/4 (Taylor's series through r^17 and r^16). */
+static const double SIN_C[8] = {
+    1.0 / 355687428096000, -1.0 / 1307674368000, 1.0 / 6227020800, -1.0 / 39916800,
+    1.0 / 362880,          -1.0 / 5040,          1.0 / 120,        -1.0 / 6};
+static const double COS_C[8] = {
+    1.0 / 20922789888000, -1.0 / 87178291200, 1.0 / 479001600, -1.0 / 3628800,
+    1.0 / 40320,          -1.0 / 720,         1.0 / 24,        -1.0 / 2};
+/* pi/2 as three doubles (about 160 bits) and 2/pi. */
+#define PIO2_1 0x1.921fb54442d18p+0
+#define PIO2_2 0x1.1a62633145c07p-54
+#define PIO2_3 -0x1.f1976b7ed8fbcp-110
+#define TWO_OVER_PI 0x1.45f306dc9c883p-1
+/* Beyond this the reduction above loses accuracy: the C library's sin and
+ * cos of the double take over. */
+#define TRIG_BIG 0x1p24
+
+enum { F_EXP, F_LOG, F_TANH, F_SIN, F_COS };
+
+static inline double horner(const double *c, int n, double x) {
+    double u = c[0];
+    for (int i = 1; i < n; i++)
+        u = fma(u, x, c[i]);
+    return u;
+}
+
+static inline float log_cr_f32(float x) {
+    if (!(x > 0.0f) || x == INFINITY)
+        return x == 0.0f ? -INFINITY : x < 0.0f ? NAN : x; /* NaN stays NaN */
+    double d = (double)x;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;
+    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52); /* m in [1, 2) */
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    if (m > 0x1.6a09e667f3bcdp+0) { /* sqrt(2) */
+        m *= 0.5;
+        e += 1;
+    }
+    double f = (m - 1.0) / (m + 1.0), f2 = f * f;
+    double lm = 2.0 * f * horner(LOG_C, LOG_TERMS, f2);
+    return (float)fma((double)e, LN2_HI, fma((double)e, LN2_LO, lm));
+}
+
+static inline float tanh_cr_f32(float x) {
+    double a = fabs((double)x), t;
+    if (a < TANH_SMALL) {
+        double a2 = a * a;
+        t = fma(a * a2, horner(TANH_C, 5, a2), a);
+    } else if (a > TANH_ONE) {
+        t = 1.0;
+    } else {
+        t = 1.0 - 2.0 / (exp_u10_f64(2.0 * a) + 1.0); /* NaN stays NaN */
+    }
+    return (float)copysign(t, (double)x);
+}
+
+/* sin (cos_shift 0) or cos (1) of a float32, |x| <= TRIG_BIG. */
+static inline float trig_cr_f32(float x, int cos_shift) {
+    double d = (double)x;
+    if (!(fabs(d) <= TRIG_BIG))
+        return (float)(cos_shift ? cos(d) : sin(d));
+    if (d == 0.0 && !cos_shift)
+        return x;
+    double k = rint(d * TWO_OVER_PI);
+    double r = fma(-k, PIO2_1, d);
+    r = fma(-k, PIO2_2, r);
+    r = fma(-k, PIO2_3, r);
+    int q = ((int)k + cos_shift) & 3;
+    double r2 = r * r, u;
+    if (q & 1)
+        u = fma(r2, horner(COS_C, 8, r2), 1.0);
+    else
+        u = fma(r * r2, horner(SIN_C, 8, r2), r);
+    return (float)(q & 2 ? -u : u);
+}
+
+#ifdef GD_MATH_X86
+AVX2 static inline __m256d horner4(const double *c, int n, __m256d x) {
+    __m256d u = _mm256_set1_pd(c[0]);
+    for (int i = 1; i < n; i++)
+        u = _mm256_fmadd_pd(u, x, _mm256_set1_pd(c[i]));
+    return u;
+}
+
+AVX2 static inline __m256d log_cr_f64x4(__m256d d) {
+    __m256i bits = _mm256_castpd_si256(d);
+    __m256i e = _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
+    __m256i mb =
+        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0xfffffffffffffLL)),
+                        _mm256_set1_epi64x(0x3ffLL << 52));
+    __m256d m = _mm256_castsi256_pd(mb);
+    __m256d big = _mm256_cmp_pd(m, _mm256_set1_pd(0x1.6a09e667f3bcdp+0), _CMP_GT_OQ);
+    m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), big);
+    e = _mm256_sub_epi64(e, _mm256_castpd_si256(big)); /* a true lane is -1 */
+    /* e fits in 32 bits: take the low halves to convert. */
+    __m128i e32 = _mm256_castsi256_si128(
+        _mm256_permutevar8x32_epi32(e, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0)));
+    __m256d ed = _mm256_cvtepi32_pd(e32);
+    __m256d one = _mm256_set1_pd(1.0);
+    __m256d f = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
+    __m256d f2 = _mm256_mul_pd(f, f);
+    __m256d lm = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), f),
+                               horner4(LOG_C, LOG_TERMS, f2));
+    __m256d r = _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_HI),
+                                _mm256_fmadd_pd(ed, _mm256_set1_pd(LN2_LO), lm));
+    return r; /* zero, negative, infinite and NaN lanes: the scalar path */
+}
+
+AVX2 static inline __m256d tanh_cr_f64x4(__m256d d) {
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d a = _mm256_andnot_pd(sign, d), a2 = _mm256_mul_pd(a, a);
+    __m256d small = _mm256_fmadd_pd(_mm256_mul_pd(a, a2), horner4(TANH_C, 5, a2), a);
+    __m256d one = _mm256_set1_pd(1.0);
+    __m256d e = exp_u10_f64x4(_mm256_add_pd(a, a));
+    __m256d mid =
+        _mm256_sub_pd(one, _mm256_div_pd(_mm256_set1_pd(2.0), _mm256_add_pd(e, one)));
+    __m256d t = _mm256_blendv_pd(
+        mid, small, _mm256_cmp_pd(a, _mm256_set1_pd(TANH_SMALL), _CMP_LT_OQ));
+    t = _mm256_blendv_pd(t, one,
+                         _mm256_cmp_pd(a, _mm256_set1_pd(TANH_ONE), _CMP_GT_OQ));
+    return _mm256_or_pd(t, _mm256_and_pd(sign, d));
+}
+
+/* Lanes with |x| <= TRIG_BIG and x != 0 (sin); the caller checks. */
+AVX2 static inline __m256d trig_cr_f64x4(__m256d d, int cos_shift) {
+    __m256d k = _mm256_round_pd(_mm256_mul_pd(d, _mm256_set1_pd(TWO_OVER_PI)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_1), d);
+    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_2), r);
+    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_3), r);
+    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(k), _mm_set1_epi32(cos_shift));
+    __m256i q64 = _mm256_cvtepi32_epi64(q);
+    __m256d r2 = _mm256_mul_pd(r, r);
+    __m256d c = _mm256_fmadd_pd(r2, horner4(COS_C, 8, r2), _mm256_set1_pd(1.0));
+    __m256d s = _mm256_fmadd_pd(_mm256_mul_pd(r, r2), horner4(SIN_C, 8, r2), r);
+    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
+                                     _mm256_set1_epi64x(1));
+    __m256d u = _mm256_blendv_pd(s, c, _mm256_castsi256_pd(odd));
+    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
+    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
+}
+
+/* Eight float32 elements: whether every lane takes the vector formulas. */
+AVX2 static inline bool lanes_ok(int fn, __m256 x) {
+    __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    __m256 bad;
+    if (fn == F_LOG) /* not (0 < x < inf) */
+        bad = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGT_UQ),
+                           _mm256_cmp_ps(x, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ));
+    else if (fn == F_SIN) /* zero keeps its sign; huge or not finite */
+        bad = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ),
+                           _mm256_cmp_ps(a, _mm256_set1_ps(TRIG_BIG), _CMP_NLE_UQ));
+    else if (fn == F_COS)
+        bad = _mm256_cmp_ps(a, _mm256_set1_ps(TRIG_BIG), _CMP_NLE_UQ);
+    else
+        return true;
+    return _mm256_movemask_ps(bad) == 0;
+}
+
+AVX2 static inline __m256d eval4(int fn, __m256d d) {
+    switch (fn) {
+    case F_EXP:
+        return exp_u10_f64x4(d);
+    case F_LOG:
+        return log_cr_f64x4(d);
+    case F_TANH:
+        return tanh_cr_f64x4(d);
+    case F_SIN:
+        return trig_cr_f64x4(d, 0);
+    default:
+        return trig_cr_f64x4(d, 1);
+    }
+}
+#endif
+
+static inline float eval1(int fn, float x) {
+    switch (fn) {
+    case F_EXP:
+        return (float)exp_u10_f64((double)x);
+    case F_LOG:
+        return log_cr_f32(x);
+    case F_TANH:
+        return tanh_cr_f32(x);
+    case F_SIN:
+        return trig_cr_f32(x, 0);
+    default:
+        return trig_cr_f32(x, 1);
+    }
+}
+
+#ifdef GD_MATH_X86
+/* One function per formula, so that each inlines its own lanes. */
+#define RUN_AVX2(name, FN)                                                             \
+    AVX2 static void name(float *o, const float *x, int64_t n) {                       \
+        int64_t i = 0;                                                                 \
+        for (; i + 8 <= n; i += 8) {                                                   \
+            __m256 v = _mm256_loadu_ps(x + i);                                         \
+            if (!lanes_ok(FN, v)) {                                                    \
+                for (int j = 0; j < 8; j++)                                            \
+                    o[i + j] = eval1(FN, x[i + j]);                                    \
+                continue;                                                              \
+            }                                                                          \
+            __m256d lo = eval4(FN, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));        \
+            __m256d hi = eval4(FN, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));      \
+            _mm256_storeu_ps(                                                          \
+                o + i, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));     \
+        }                                                                              \
+        for (; i < n; i++)                                                             \
+            o[i] = eval1(FN, x[i]);                                                    \
+    }
+RUN_AVX2(exp_f32_avx2, F_EXP)
+RUN_AVX2(log_f32_avx2, F_LOG)
+RUN_AVX2(tanh_f32_avx2, F_TANH)
+RUN_AVX2(sin_f32_avx2, F_SIN)
+RUN_AVX2(cos_f32_avx2, F_COS)
+
+AVX2 static void sqrt_f32_avx2(float *o, const float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(o + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++)
+        o[i] = sqrtf(x[i]);
+}
+AVX2 static void sqrt_f64_avx2(double *o, const double *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(o + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
+    for (; i < n; i++)
+        o[i] = sqrt(x[i]);
+}
+#define VECTOR_PATH(call)                                                              \
+    do {                                                                               \
+        if (s[0] == s[1] && (size_t)s[0] == sizeof *x && gd_math_avx2()) {             \
+            call;                                                                      \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+#else
+#define VECTOR_PATH(call) (void)0
+#endif
+
+#define MATH_LOOP(name, FN, T, SCALAR, AVX2_RUN)                                       \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        (void)ctx;                                                                     \
+        const T *x = (const T *)d[1];                                                  \
+        VECTOR_PATH(AVX2_RUN((T *)d[0], x, n));                                        \
+        for (int64_t i = 0; i < n; i++)                                                \
+            *(T *)(d[0] + i * s[0]) = SCALAR(FN, *(const T *)(d[1] + i * s[1]));       \
+    }
+#define SQRT_F32(fn, v) sqrtf(v)
+#define SQRT_F64(fn, v) sqrt(v)
+MATH_LOOP(exp_f32, F_EXP, float, eval1, exp_f32_avx2)
+MATH_LOOP(log_f32, F_LOG, float, eval1, log_f32_avx2)
+MATH_LOOP(tanh_f32, F_TANH, float, eval1, tanh_f32_avx2)
+MATH_LOOP(sin_f32, F_SIN, float, eval1, sin_f32_avx2)
+MATH_LOOP(cos_f32, F_COS, float, eval1, cos_f32_avx2)
+MATH_LOOP(sqrt_f32, 0, float, SQRT_F32, sqrt_f32_avx2)
+MATH_LOOP(sqrt_f64, 0, double, SQRT_F64, sqrt_f64_avx2)
+
+gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype) {
+    if (op == GD_OP_SQRT && dtype == GD_FLOAT64)
+        return sqrt_f64;
+    if (dtype != GD_FLOAT32)
+        return NULL;
+    switch (op) {
+    case GD_OP_SQRT:
+        return sqrt_f32;
+    case GD_OP_EXP:
+        return exp_f32;
+    case GD_OP_LOG:
+        return log_f32;
+    case GD_OP_TANH:
+        return tanh_f32;
+    case GD_OP_SIN:
+        return sin_f32;
+    case GD_OP_COS:
+        return cos_f32;
+    default:
+        return NULL;
+    }
+}
