@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _C, _data
+from . import _C, _data, _tensor_str
 from ._data import (
     NP_DTYPES,
     as_dtype,
@@ -45,6 +45,7 @@ def set_default_dtype(d: Any) -> None:
     _C._set_default_float(d)  # raises for integer and bool dtypes
     _default_dtype = d
     _data._PY_TYPES[float] = d
+    _tensor_str._default_float[0] = d._name  # printed without a dtype suffix
 
 
 def _check_device(device: Any) -> None:

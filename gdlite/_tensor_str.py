@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "DEFAULT_DTYPE",
     "PRINT_OPTS",
     "PrintOptions",
     "format_scalar",
@@ -27,11 +26,18 @@ __all__ = [
     "tensor_repr",
 ]
 
-DEFAULT_DTYPE = "float32"
 _DTYPE_PREFIX = "gdlite."
 _PREFIX_EXTRA = len(_DTYPE_PREFIX) - len("torch.")
-# Dtypes that can be inferred from the printed values, so torch omits them.
-_IMPLIED_DTYPES = frozenset({DEFAULT_DTYPE, "int64", "bool"})
+# Dtypes that can be inferred from the printed values, so torch omits them
+# (besides the default dtype, which set_default_dtype changes).
+_IMPLIED_DTYPES = frozenset({"int64", "bool"})
+
+
+_default_float = ["float32"]  # set by gdlite.set_default_dtype
+
+
+def _default_dtype_name() -> str:
+    return _default_float[0]
 
 
 @dataclasses.dataclass
@@ -290,13 +296,13 @@ def tensor_repr(
         # no values exist to imply an integer dtype.
         if arr.ndim != 1:
             suffixes.append(size)
-        if dtype_name != DEFAULT_DTYPE:
+        if dtype_name != _default_dtype_name():
             suffixes.append(dtype)
         body = "[]"
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(size)
-        if dtype_name not in _IMPLIED_DTYPES:
+        if dtype_name not in _IMPLIED_DTYPES and dtype_name != _default_dtype_name():
             suffixes.append(dtype)
         summarize = arr.size > PRINT_OPTS.threshold
         flat = _summarized(arr) if summarize else arr.reshape(-1)

@@ -105,3 +105,30 @@ def test_device_and_module_to_device():
     assert str(device) == str(torch.device("cpu"))
     assert model(x).shape == (3, 1)
     assert next(model.parameters()).device == device
+
+
+def test_printing_follows_the_default_dtype():
+    """The dtype suffix is left out for the default dtype, whichever it is."""
+    import torch
+
+    made = []
+    for lib in (gdlite, torch):
+        lib.set_default_dtype(lib.float64)
+        try:
+            made.append(
+                "\n".join(
+                    str(t).replace("torch.", "gdlite.")
+                    for t in (
+                        lib.tensor(-2.0, requires_grad=True),
+                        lib.tensor([0.5, 2.5], dtype=lib.float32),
+                        lib.nn.Parameter(lib.ones(2)),
+                        lib.zeros(0, dtype=lib.float32),
+                        lib.zeros(0),
+                        lib.tensor([1, 2]),
+                    )
+                )
+            )
+        finally:
+            lib.set_default_dtype(lib.float32)
+    assert made[0] == made[1]
+    assert str(gdlite.tensor([0.5], dtype=gdlite.float64)).endswith("float64)")
