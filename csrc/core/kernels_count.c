@@ -140,10 +140,10 @@ static gd_status histc_edges(const gd_tensor *a, double *lo, double *hi) {
         char l[32], h[32];
         fmt_edge(l, sizeof l, *lo);
         fmt_edge(h, sizeof h, *hi);
-        return gd_error(GD_ERR_RUNTIME, "torch.histc: range of [%s, %s] is not finite",
+        return gd_error(GD_ERR_RUNTIME, "gdlite.histc: range of [%s, %s] is not finite",
                         l, h);
     }
-    GD_CHECK(*lo < *hi, GD_ERR_RUNTIME, "torch.histc: max must be larger than min");
+    GD_CHECK(*lo < *hi, GD_ERR_RUNTIME, "gdlite.histc: max must be larger than min");
     return GD_OK;
 }
 
@@ -170,7 +170,7 @@ gd_status gd_histc(const gd_tensor *a, int64_t bins, double min, double max,
     gd_status st;
     *out = NULL;
     GD_CHECK(bins > 0, GD_ERR_RUNTIME,
-             "torch.histogram(): bins must be > 0, but got %lld for dimension 0",
+             "gdlite.histogram(): bins must be > 0, but got %lld for dimension 0",
              (long long)bins);
     if ((st = histc_edges(a, &min, &max)))
         return st;
