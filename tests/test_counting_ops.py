@@ -24,20 +24,20 @@ INT_DTYPES = ("uint8", "int32", "int64")
 ALL_DTYPES = ("bool", "uint8", "int32", "int64", "float32", "float64")
 
 
-def same(fn: Any) -> None:
-    """fn(G) gives what fn(torch) gives: a tensor, a tuple of them, or the
-    same error."""
+def same(fn: Any, *args: Any) -> None:
+    """fn(G, *args) gives what fn(torch, *args) gives: a tensor, a tuple of
+    them, or the same error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            want = fn(torch)
+            want = fn(torch, *args)
     except Exception:
-        same_error(fn)
+        same_error(lambda m: fn(m, *args))
         return
-    got = fn(G)
+    got = fn(G, *args)
     if isinstance(want, tuple):
         assert isinstance(got, tuple) and len(got) == len(want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             match(g, w)
     else:
         match(got, want)
@@ -64,13 +64,17 @@ def test_bincount_random(dtype):
     for _ in range(40):
         x = rng.integers(0, int(rng.integers(1, 30)), size=int(rng.integers(0, 60)))
         minlength = int(rng.integers(0, 40))
-        same(lambda m: m.bincount(make(m, x, dtype), minlength=minlength))
+        same(lambda m, x, ml: m.bincount(make(m, x, dtype), minlength=ml), x, minlength)
         for wdt in ALL_DTYPES:
             w = rng.normal(size=x.size) * 10
             same(
-                lambda m: m.bincount(
-                    make(m, x, dtype), weights=make(m, w, wdt), minlength=minlength
-                )
+                lambda m, x, w, wdt, ml: m.bincount(
+                    make(m, x, dtype), weights=make(m, w, wdt), minlength=ml
+                ),
+                x,
+                w,
+                wdt,
+                minlength,
             )
 
 
@@ -140,18 +144,19 @@ def test_bincount_autograd():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_histc_random(dtype):
+    def ranged(m, x, bins, lo, hi):
+        return m.histc(make(m, x, dtype), bins, lo, hi)
+
     rng = np.random.default_rng(2)
     for _ in range(60):
         x = rng.normal(size=int(rng.integers(0, 80))) * rng.choice([0.1, 1, 100])
         x[rng.random(x.size) < 0.05] = np.nan
         bins = int(rng.integers(1, 40))
         lo, hi = sorted(rng.normal(size=2) * 2)
-        same(lambda m: m.histc(make(m, x, dtype), bins=bins, min=lo, max=hi))
-        finite = x[np.isfinite(x)]
-        same(lambda m: m.histc(make(m, finite, dtype), bins=bins))
+        same(ranged, x, bins, lo, hi)
+        same(ranged, x[np.isfinite(x)], bins, 0, 0)
         # values exactly on the edges of the bins
-        edges = np.linspace(lo, hi, bins + 1)
-        same(lambda m: m.histc(make(m, edges, dtype), bins=bins, min=lo, max=hi))
+        same(ranged, np.linspace(lo, hi, bins + 1), bins, lo, hi)
 
 
 @pytest.mark.parametrize(
@@ -260,17 +265,17 @@ def test_unique_random(dtype):
         if dtype in ("bool", "uint8"):
             x = np.abs(x)
         for ri, rc in _flags():
-            same(
-                lambda m: m.unique(
-                    make(m, x, dtype), return_inverse=ri, return_counts=rc
+            for fn in ("unique", "unique_consecutive"):
+                same(
+                    lambda m, x, fn, ri, rc: getattr(m, fn)(
+                        make(m, x, dtype), return_inverse=ri, return_counts=rc
+                    ),
+                    x,
+                    fn,
+                    ri,
+                    rc,
                 )
-            )
-            same(
-                lambda m: m.unique_consecutive(
-                    make(m, x, dtype), return_inverse=ri, return_counts=rc
-                )
-            )
-        same(lambda m: m.unique(make(m, x, dtype), sorted=False))
+        same(lambda m, x: m.unique(make(m, x, dtype), sorted=False), x)
 
 
 def test_unique_dim_random():
@@ -282,11 +287,19 @@ def test_unique_dim_random():
             for ri, rc in _flags():
                 for fn in ("unique", "unique_consecutive"):
                     same(
-                        lambda m: getattr(m, fn)(
+                        lambda m, x, fn, dim, ri, rc: getattr(m, fn)(
                             m.tensor(x), dim=dim, return_inverse=ri, return_counts=rc
-                        )
+                        ),
+                        x,
+                        fn,
+                        dim,
+                        ri,
+                        rc,
                     )
-        same(lambda m: m.tensor(x, dtype=m.float32).unique(dim=0, return_counts=True))
+        same(
+            lambda m, x: m.tensor(x, dtype=m.float32).unique(dim=0, return_counts=True),
+            x,
+        )
 
 
 @pytest.mark.parametrize(
@@ -337,7 +350,7 @@ def test_unique_cases(call):
 def test_unique_autograd(call):
     got = call(G, G.tensor([1.0, 2.0, 1.0], requires_grad=True))
     want = call(torch, torch.tensor([1.0, 2.0, 1.0], requires_grad=True))
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         match(g, w)
     for m in (torch, G):
         with m.no_grad():
