@@ -419,21 +419,29 @@ def test_tensor_of_series_with_dtype():
 # ---- no crash ---------------------------------------------------------------
 
 
-def test_racing_writer_never_writes_out_of_bounds():
-    # Large calls release the GIL; another thread rewriting the input between
-    # a kernel's passes may change the counts, never write outside the result.
+def test_racing_writer_never_reads_or_writes_out_of_bounds():
+    # Large calls release the GIL; another thread rewriting the input, or
+    # giving it new data of another size, while a kernel runs may change the
+    # counts, never make it touch memory outside what it holds.
     code = """
     import threading
     import gdlite as G
-    x = G.zeros(1 << 18, dtype=G.int64)
-    f = G.zeros(1 << 18)
+    x, f = G.zeros(1 << 18, dtype=G.int64), G.zeros(1 << 18)
+    big_x, big_f = G.full((1 << 18,), 1 << 20), G.ones(1 << 18)
+    tiny_x, tiny_f = G.zeros(3, dtype=G.int64), G.zeros(3)
     stop = False
     def writer():
         while not stop:
             x.fill_(1 << 20); x.fill_(0); f.fill_(1.0); f.fill_(0.0)
+            x.data = tiny_x; f.data = tiny_f; x.data = big_x; f.data = big_f
     t = threading.Thread(target=writer); t.start()
     for _ in range(30):
-        G.bincount(x); G.nonzero(f); G.unique(x); G.histc(f, bins=7, min=0, max=1)
+        G.bincount(x)
+        try:  # f may be the 3-element one at the call: PyTorch's length error
+            G.bincount(G.zeros(1 << 18, dtype=G.int64), f)
+        except RuntimeError as e:
+            assert "same length" in str(e)
+        G.nonzero(f); G.unique(x); G.unique(f); G.histc(f, bins=7, min=0, max=1)
     stop = True; t.join()
     print("ok")
     """

@@ -3,10 +3,12 @@
  * checks and messages. None is differentiable.
  *
  * Loops that run with the embedder's lock released may read an input that is
- * a borrowed tensor (when it is already contiguous) whose elements another
- * thread can change meanwhile: every index they compute is bounds-checked
- * against what was allocated, so a racing writer gives wrong counts, never a
- * write out of bounds. */
+ * the caller's tensor (when it is already contiguous), which another thread
+ * can write or give new data (`.data = ...`) meanwhile. So each such loop
+ * reads a snapshot taken before (data pointer, dtype, length, and a reference
+ * to the storage that keeps the data alive), and every index it computes is
+ * bounds-checked against what was allocated: a racing writer gives wrong
+ * counts, never a read or write out of bounds. */
 #include "internal.h"
 
 #include <float.h>
@@ -22,6 +24,19 @@ static gd_status contiguous_as(const gd_tensor *t, gd_dtype dtype, gd_tensor **o
         st = gd_contiguous(d, out);
     gd_tensor_decref(d);
     return st;
+}
+
+/* The elements a loop reads with the lock released (see above). */
+typedef struct {
+    gd_storage *keep; /* a reference: the data stays while the loop runs */
+    const char *data;
+    gd_dtype dtype;
+    int64_t n;
+} snapshot;
+
+static snapshot snap(const gd_tensor *t) {
+    gd_storage_incref(t->storage);
+    return (snapshot){t->storage, gd_data_ptr(t), t->dtype, t->numel};
 }
 
 /* ---- bincount ----------------------------------------------------------- */
@@ -80,22 +95,27 @@ gd_status gd_bincount(const gd_tensor *a, const gd_tensor *weights, int64_t minl
     if ((weights && (st = contiguous_as(weights, odt, &w))) ||
         (st = gd_zeros(odt, 1, &nbins, out)))
         goto done;
-    const char *p = gd_data_ptr(v);
-    size_t es = gd_dtype_size(v->dtype);
+    /* w is a new tensor unless it is the caller's float weights; the lengths
+     * were checked equal above, the shorter one bounds the loop all the same */
+    snapshot sv = snap(v), sw = w ? snap(w) : (snapshot){NULL, NULL, odt, sv.n};
+    int64_t n = sv.n < sw.n ? sv.n : sw.n;
+    size_t es = gd_dtype_size(sv.dtype);
     char *o = gd_data_ptr(*out);
-    void *lock = gd_loop_begin(v->numel);
-    for (int64_t i = 0; i < v->numel; i++) {
-        int64_t bin = gd_load_int64(v->dtype, p + (size_t)i * es);
+    void *lock = gd_loop_begin(n);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t bin = gd_load_int64(sv.dtype, sv.data + (size_t)i * es);
         if (bin < 0 || bin >= nbins)
             continue;
         if (odt == GD_INT64)
             ((int64_t *)o)[bin] += 1;
         else if (odt == GD_FLOAT32)
-            ((float *)o)[bin] += ((const float *)gd_data_ptr(w))[i];
+            ((float *)o)[bin] += ((const float *)sw.data)[i];
         else
-            ((double *)o)[bin] += ((const double *)gd_data_ptr(w))[i];
+            ((double *)o)[bin] += ((const double *)sw.data)[i];
     }
     gd_loop_end(lock);
+    gd_storage_decref(sv.keep);
+    gd_storage_decref(sw.keep);
 done:
     gd_tensor_decref(v);
     gd_tensor_decref(w);
@@ -187,14 +207,16 @@ gd_status gd_histc(const gd_tensor *a, int64_t bins, double min, double max,
         *out = NULL;
         return st;
     }
-    void *lock = gd_loop_begin(c->numel);
-    if (a->dtype == GD_FLOAT32)
-        histc_float((const float *)gd_data_ptr(c), c->numel, (float)min, (float)max,
-                    bins, (float *)gd_data_ptr(*out));
+    snapshot sc = snap(c);
+    void *lock = gd_loop_begin(sc.n);
+    if (sc.dtype == GD_FLOAT32)
+        histc_float((const float *)sc.data, sc.n, (float)min, (float)max, bins,
+                    (float *)gd_data_ptr(*out));
     else
-        histc_double((const double *)gd_data_ptr(c), c->numel, min, max, bins,
+        histc_double((const double *)sc.data, sc.n, min, max, bins,
                      (double *)gd_data_ptr(*out));
     gd_loop_end(lock);
+    gd_storage_decref(sc.keep);
     gd_tensor_decref(c);
     return GD_OK;
 }
@@ -210,10 +232,12 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
     *out = NULL;
     if ((st = contiguous_as(mask, GD_BOOL, &m)))
         return st;
-    const gd_bool_t *v = (const gd_bool_t *)gd_data_ptr(m);
-    int64_t nnz = 0, nd = mask->ndim;
-    void *lock = gd_loop_begin(m->numel);
-    for (int64_t i = 0; i < m->numel; i++)
+    snapshot sm = snap(m);
+    const gd_bool_t *v = (const gd_bool_t *)sm.data;
+    int64_t nnz = 0, nd = m->ndim, shape_m[GD_MAX_DIMS];
+    memcpy(shape_m, m->shape, sizeof(int64_t) * (size_t)nd);
+    void *lock = gd_loop_begin(sm.n);
+    for (int64_t i = 0; i < sm.n; i++)
         nnz += v[i] != 0;
     gd_loop_end(lock);
     int64_t shape[2] = {by_row ? nnz : nd, by_row ? nd : nnz};
@@ -225,8 +249,8 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
         goto done;
     int64_t *o = (int64_t *)gd_data_ptr(*out), at = 0, coord[GD_MAX_DIMS] = {0};
     int64_t dstep = by_row ? 1 : nnz, kstep = by_row ? nd : 1;
-    int64_t inner = mask->shape[nd - 1], rows = inner ? m->numel / inner : 0;
-    lock = gd_loop_begin(m->numel);
+    int64_t inner = shape_m[nd - 1], rows = inner ? sm.n / inner : 0;
+    lock = gd_loop_begin(sm.n);
     for (int64_t r = 0; r < rows; r++) {
         const gd_bool_t *row = v + r * inner;
         for (int64_t j = 0; j < inner && at < nnz; j++) {
@@ -237,7 +261,7 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
             o[(nd - 1) * dstep + at++ * kstep] = j;
         }
         for (int d = (int)nd - 2; d >= 0; d--) {
-            if (++coord[d] < mask->shape[d])
+            if (++coord[d] < shape_m[d])
                 break;
             coord[d] = 0;
         }
@@ -248,6 +272,7 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
         for (int d = 0; d < nd; d++)
             o[d * dstep + at * kstep] = 0;
 done:
+    gd_storage_decref(sm.keep);
     gd_tensor_decref(m);
     return st;
 }
@@ -292,38 +317,36 @@ SORT_BY(float)
 SORT_BY(double)
 #undef SORT_BY
 
-/* Orders idx by value; says whether v[idx[k]] and v[idx[k - 1]] differ. */
-static void sort_positions(const gd_tensor *c, int64_t *idx, int64_t *tmp) {
-    const void *v = gd_data_ptr(c);
-    int64_t n = c->numel;
-    switch (c->dtype) {
+/* Orders idx by the values of s. */
+static void sort_positions(const snapshot *s, int64_t *idx, int64_t *tmp) {
+    const void *v = s->data;
+    switch (s->dtype) {
     case GD_BOOL:
     case GD_UINT8:
-        sort_uint8_t(v, idx, tmp, n);
+        sort_uint8_t(v, idx, tmp, s->n);
         break;
     case GD_INT32:
-        sort_int32_t(v, idx, tmp, n);
+        sort_int32_t(v, idx, tmp, s->n);
         break;
     case GD_INT64:
-        sort_int64_t(v, idx, tmp, n);
+        sort_int64_t(v, idx, tmp, s->n);
         break;
     case GD_FLOAT32:
-        sort_float(v, idx, tmp, n);
+        sort_float(v, idx, tmp, s->n);
         break;
     default:
-        sort_double(v, idx, tmp, n);
+        sort_double(v, idx, tmp, s->n);
     }
 }
 
 /* Elements compare with ==, so NaNs are each their own value and -0 == 0. */
-static bool differ(const gd_tensor *c, int64_t i, int64_t j) {
-    const char *p = gd_data_ptr(c);
-    size_t es = gd_dtype_size(c->dtype);
-    if (gd_dtype_is_floating(c->dtype))
-        return !(gd_load_double(c->dtype, p + (size_t)i * es) ==
-                 gd_load_double(c->dtype, p + (size_t)j * es));
-    return gd_load_int64(c->dtype, p + (size_t)i * es) !=
-           gd_load_int64(c->dtype, p + (size_t)j * es);
+static bool differ(const snapshot *s, int64_t i, int64_t j) {
+    size_t es = gd_dtype_size(s->dtype);
+    if (gd_dtype_is_floating(s->dtype))
+        return !(gd_load_double(s->dtype, s->data + (size_t)i * es) ==
+                 gd_load_double(s->dtype, s->data + (size_t)j * es));
+    return gd_load_int64(s->dtype, s->data + (size_t)i * es) !=
+           gd_load_int64(s->dtype, s->data + (size_t)j * es);
 }
 
 gd_status gd_unique(const gd_tensor *a, bool consecutive, gd_tensor **values,
@@ -331,6 +354,7 @@ gd_status gd_unique(const gd_tensor *a, bool consecutive, gd_tensor **values,
     gd_tensor *c = NULL;
     int64_t *idx = NULL, *tmp = NULL, n = a->numel, groups = 0, count;
     size_t bytes = 0;
+    snapshot sc = {NULL, NULL, a->dtype, 0};
     gd_status st;
     *values = *inverse = *counts = NULL;
     if ((st = gd_shape_nbytes(GD_INT64, 1, &n, &count, &bytes)) ||
@@ -343,28 +367,28 @@ gd_status gd_unique(const gd_tensor *a, bool consecutive, gd_tensor **values,
         st = gd_error(GD_ERR_NOMEM, "unique: out of memory");
         goto fail;
     }
+    sc = snap(c);
     int64_t *inv = (int64_t *)gd_data_ptr(*inverse);
     void *lock = gd_loop_begin(n);
     for (int64_t i = 0; i < n; i++)
         idx[i] = i;
     if (!consecutive)
-        sort_positions(c, idx, tmp);
+        sort_positions(&sc, idx, tmp);
     /* tmp[g]: the sorted position where group g starts */
     for (int64_t k = 0; k < n; k++) {
-        if (k == 0 || differ(c, idx[k], idx[k - 1]))
+        if (k == 0 || differ(&sc, idx[k], idx[k - 1]))
             tmp[groups++] = k;
         inv[idx[k]] = groups - 1;
     }
     gd_loop_end(lock);
-    if ((st = gd_empty(a->dtype, 1, &groups, values)) ||
+    if ((st = gd_empty(sc.dtype, 1, &groups, values)) ||
         (st = gd_empty(GD_INT64, 1, &groups, counts)))
         goto fail;
-    size_t es = gd_dtype_size(a->dtype);
+    size_t es = gd_dtype_size(sc.dtype);
     char *vo = gd_data_ptr(*values);
-    const char *src = gd_data_ptr(c);
     int64_t *co = (int64_t *)gd_data_ptr(*counts);
     for (int64_t g = 0; g < groups; g++) {
-        memcpy(vo + (size_t)g * es, src + (size_t)idx[tmp[g]] * es, es);
+        memcpy(vo + (size_t)g * es, sc.data + (size_t)idx[tmp[g]] * es, es);
         co[g] = (g + 1 < groups ? tmp[g + 1] : n) - tmp[g];
     }
     goto done;
@@ -374,6 +398,7 @@ fail:
     gd_tensor_decref(*counts);
     *values = *inverse = *counts = NULL;
 done:
+    gd_storage_decref(sc.keep);
     free(idx);
     free(tmp);
     gd_tensor_decref(c);
