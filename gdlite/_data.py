@@ -105,6 +105,10 @@ def _text_type(x: Any) -> str:
     return "str" if isinstance(x, str) else "bytes"
 
 
+# Types read without the sequence check (the common elements, at no cost).
+_PLAIN = frozenset({int, float, bool, list, tuple, range})
+
+
 def _other_sequence(x: Any) -> bool:
     """Data PyTorch reads element by element though it is no list or tuple: a
     pandas Series, array.array, memoryview, bytearray, any object passing
@@ -206,7 +210,7 @@ def infer_dtype(
     stack = [(data, 0)]
     while stack:
         x, depth = stack.pop()
-        if _other_sequence(x):
+        if type(x) not in _PLAIN and _other_sequence(x):
             x = _sequence_items(x)
             if other_sequences is not None:
                 other_sequences.append(True)
