@@ -45,6 +45,8 @@ from ._functional import (
     any,
     argmax,
     argmin,
+    argwhere,
+    bincount,
     bmm,
     cat,
     clamp,
@@ -53,6 +55,7 @@ from ._functional import (
     dot,
     equal,
     gather,
+    histc,
     index_select,
     is_tensor,
     isfinite,
@@ -66,6 +69,7 @@ from ._functional import (
     min,
     mm,
     mv,
+    nonzero,
     norm,
     numel,
     prod,
@@ -77,6 +81,8 @@ from ._functional import (
     sub,
     sum,
     take_along_dim,
+    unique,
+    unique_consecutive,
     var,
     where,
 )
@@ -147,7 +153,7 @@ def _dispatching_public_ops() -> None:
     from . import _tensor_function
 
     modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
-    modules += ("gdlite._gathering",)
+    modules += ("gdlite._gathering", "gdlite._counting")
     likes = ("zeros_like", "ones_like", "empty_like", "full_like")
     likes += ("rand_like", "randn_like")
     namespace = globals()

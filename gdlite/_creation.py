@@ -15,6 +15,7 @@ from ._data import (
     dtype_of_array,
     fill_number,
     infer_dtype,
+    plain_sequences,
 )
 from ._types import device as _device
 from ._warnings import NOT_WRITABLE, warn_once
@@ -82,7 +83,10 @@ def _as_array(data: Any, target: Any = None) -> tuple[Any, Any]:
         return data, dtype_of_array(data)
     grad_leaves: list[Any] = []
     big_ints = target is not None and (target.is_floating_point or target == bool_)
-    inferred = infer_dtype(data, grad_leaves, big_ints)
+    other_sequences: list[bool] = []
+    inferred = infer_dtype(data, grad_leaves, big_ints, other_sequences)
+    if other_sequences:  # a pandas Series and the like, read as lists
+        data = plain_sequences(data)
     if grad_leaves:
         # PyTorch reads such elements as numbers, warning once per process.
         global _warned_grad_scalar

@@ -101,6 +101,74 @@ def checked_integers(data: Any, inferred: Any, target: Any) -> np.ndarray | None
         return wide.astype(NP_DTYPES[target])
 
 
+def _text_type(x: Any) -> str:
+    return "str" if isinstance(x, str) else "bytes"
+
+
+# Types read without the sequence check (the common elements, at no cost).
+_PLAIN = frozenset({int, float, bool, list, tuple, range})
+
+
+def _other_sequence(x: Any) -> bool:
+    """Data PyTorch reads element by element though it is no list or tuple: a
+    pandas Series, array.array, memoryview, bytearray, any object passing
+    CPython's sequence check. Tensors, arrays, NumPy scalars and text are
+    read otherwise."""
+    return not isinstance(
+        x,
+        (
+            int,
+            float,
+            list,
+            tuple,
+            range,
+            np.ndarray,
+            np.generic,
+            str,
+            bytes,
+            _C.TensorBase,
+        ),
+    ) and _C.is_sequence(x)
+
+
+def _first(x: Any) -> Any:
+    """x[0], where PyTorch reads the shape of a sequence that is no list: a
+    DataFrame's x[0] is a missing column."""
+    try:
+        return x[0]
+    except Exception:
+        raise ValueError(
+            f"could not determine the shape of object type '{type(x).__name__}'"
+        ) from None
+
+
+def _sequence_items(x: Any) -> list[Any]:
+    """The elements of such a sequence as PyTorch infers the dtype from them:
+    by index. Its values are read by iteration (plain_sequences), as PyTorch
+    does: a Series gives NumPy scalars by index, Python numbers by iteration."""
+    n = len(x)
+    return [_first(x)] + [x[i] for i in range(1, n)] if n else []
+
+
+def _check_first_elements(data: Any) -> None:
+    """PyTorch takes the shape from the first element of each level first: a
+    string there is a sequence without end (its first element is a string)."""
+    x = data
+    while (isinstance(x, (list, tuple)) or _other_sequence(x)) and len(x):
+        x = _first(x) if _other_sequence(x) else x[0]
+        if isinstance(x, str):
+            raise ValueError("too many dimensions 'str'")
+
+
+def plain_sequences(data: Any) -> Any:
+    """``data`` with every sequence of _other_sequence made a list."""
+    if _other_sequence(data):
+        data = list(data)
+    if isinstance(data, (list, tuple)):
+        return [plain_sequences(x) for x in data]
+    return data
+
+
 def _leaf_dtype(x: Any, big_ints: bool = False) -> Any:
     kind = _PY_TYPES.get(type(x))
     if kind is _C.int64 and not big_ints and not _INT64_MIN <= x <= _INT64_MAX:
@@ -119,23 +187,33 @@ def _leaf_dtype(x: Any, big_ints: bool = False) -> Any:
         return _PY_TYPES[
             bool if isinstance(x, bool) else int if isinstance(x, int) else float
         ]
-    if isinstance(x, str):
-        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{_text_type(x)}'")
     raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
 def infer_dtype(
-    data: Any, grad_leaves: list[Any] | None = None, big_ints: bool = False
+    data: Any,
+    grad_leaves: list[Any] | None = None,
+    big_ints: bool = False,
+    other_sequences: list[bool] | None = None,
 ) -> Any:
     """The dtype PyTorch gives ``tensor(data)``; checks the nesting is rectangular.
     Tensor elements that require grad are appended to ``grad_leaves``; ints
-    beyond int64 are refused unless ``big_ints`` (a floating or bool target)."""
+    beyond int64 are refused unless ``big_ints`` (a floating or bool target).
+    Sequences other than lists and tuples (see _other_sequence) are read as
+    lists; ``other_sequences`` (a list) gets True when there were any."""
+    _check_first_elements(data)
     shape: list[int] = []
     leaf_depth = -1
     dtype = None
     stack = [(data, 0)]
     while stack:
         x, depth = stack.pop()
+        if type(x) not in _PLAIN and _other_sequence(x):
+            x = _sequence_items(x)
+            if other_sequences is not None:
+                other_sequences.append(True)
         if isinstance(x, (list, tuple, range)) or (
             isinstance(x, np.ndarray) and x.ndim > 0
         ):
@@ -157,11 +235,11 @@ def infer_dtype(
                 )
             stack.extend((item, depth + 1) for item in reversed(x))
             continue
+        leaf = _leaf_dtype(x, big_ints)  # PyTorch checks types before shapes
         if leaf_depth < 0:
             leaf_depth = depth
         elif depth != leaf_depth:
             raise TypeError("not a sequence")
-        leaf = _leaf_dtype(x, big_ints)
         dtype = leaf if dtype is None else _C.promote_types(dtype, leaf)
         if grad_leaves is not None and isinstance(x, _C.TensorBase) and x.requires_grad:
             grad_leaves.append(x)

@@ -3,8 +3,8 @@
 Each function takes the tensor first, so the same object serves as
 ``gdlite.exp(t)`` and as the method ``t.exp()``. Argument handling lives here;
 the work is one call into the C core. Elementwise ops are defined here;
-reductions (_reductions), matrix products (_linalg) and joining and gathering
-(_gathering) are re-exported at the end.
+reductions (_reductions), matrix products (_linalg), joining and gathering
+(_gathering) and counting (_counting) are re-exported at the end.
 """
 
 from __future__ import annotations
@@ -14,9 +14,26 @@ import math
 from typing import Any
 
 from . import _C
-from ._gathering import (
-    METHODS as METHODS,
+from ._counting import METHODS as _COUNT_METHODS
+from ._counting import (
+    argwhere as argwhere,
 )
+from ._counting import (
+    bincount as bincount,
+)
+from ._counting import (
+    histc as histc,
+)
+from ._counting import (
+    nonzero as nonzero,
+)
+from ._counting import (
+    unique as unique,
+)
+from ._counting import (
+    unique_consecutive as unique_consecutive,
+)
+from ._gathering import METHODS as _GATHER_METHODS
 
 # Reductions, products and gathering live in their own modules; gdlite and
 # gdlite.Tensor read every op from here (the `x as x` form re-exports).
@@ -109,6 +126,7 @@ from ._reductions import (
 )
 
 OPS = _C.ops
+METHODS = {**_GATHER_METHODS, **_COUNT_METHODS}
 builtins_any = builtins.any  # this module defines its own any()
 
 _UNARY = (

@@ -179,6 +179,7 @@ gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_copy(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_index_select(gd_node *node, gd_tensor *g, gd_tensor **gi);
+gd_status bw_not_implemented(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_gather(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi);

@@ -163,3 +163,14 @@ gd_status bw_index(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         give(&c, z, &gi[0]);
     return finish(&c);
 }
+
+/* no derivative: a backward through these nodes fails as PyTorch's does */
+gd_status bw_not_implemented(gd_node *node, gd_tensor *g, gd_tensor **gi) {
+    (void)g;
+    (void)gi;
+    if (node->op == GD_OP_BINCOUNT)
+        return gd_error(GD_ERR_RUNTIME,
+                        "derivative for aten::bincount is not implemented");
+    return gd_error(GD_ERR_NOTIMPL, "the derivative for '%s' is not implemented.",
+                    gd_op_name(node->op));
+}

@@ -410,6 +410,28 @@ gd_status gd_index_put_(gd_tensor *a, int k, const int64_t *dims, const gd_tenso
  * [nnz] for a 1-d mask, [ndim, nnz] otherwise. */
 gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out);
 
+/* ---- counting and set ops (kernels_count.c), none differentiable -------- */
+
+/* bincount: for a 1-d tensor of non-negative integers, how often each value
+ * occurs (int64), or the sum of `weights` (NULL for none; 1-d, the input's
+ * length) at each value: float32 for float32 weights, else float64. Length
+ * max(max + 1, minlength); an empty input gives int64 zeros of minlength. */
+gd_status gd_bincount(const gd_tensor *a, const gd_tensor *weights, int64_t minlength,
+                      gd_tensor **out);
+/* histc: counts of `a`'s elements in `bins` equal bins over [min, max] (the
+ * data's extrema when min == max), in a's floating dtype. */
+gd_status gd_histc(const gd_tensor *a, int64_t bins, double min, double max,
+                   gd_tensor **out);
+/* nonzero: the coordinates of a's nonzero elements (NaN counts), int64
+ * [nnz, ndim], in row-major order. */
+gd_status gd_nonzero(const gd_tensor *a, gd_tensor **out);
+/* unique over a's elements: the distinct values (sorted, NaNs last and each
+ * its own value; or the runs of equal neighbours when `consecutive`), the
+ * inverse (int64, a's shape: each element's value's position) and the counts
+ * (int64). All three are new references, or NULL on error. */
+gd_status gd_unique(const gd_tensor *a, bool consecutive, gd_tensor **values,
+                    gd_tensor **inverse, gd_tensor **counts);
+
 /* ---- neural-network functions (kernels_nn.c) ----------------------------- */
 
 /* The `reduction` of a loss, numbered as PyTorch numbers it. */

@@ -385,45 +385,6 @@ done:
     return st;
 }
 
-gd_status gd_mask_indices(const gd_tensor *mask, gd_tensor **out) {
-    gd_tensor *m = NULL;
-    gd_status st;
-    *out = NULL;
-    GD_CHECK(mask->ndim >= 1, GD_ERR_RUNTIME, "mask_indices: the mask needs a dim");
-    if (mask->dtype == GD_BOOL && gd_is_contiguous(mask)) {
-        gd_tensor_incref((gd_tensor *)mask);
-        m = (gd_tensor *)mask;
-    } else if ((st = gd_to_dtype(mask, GD_BOOL, &m))) {
-        return st;
-    }
-    const bool *v = (const bool *)gd_data_ptr(m);
-    int64_t nnz = 0, nd = mask->ndim;
-    for (int64_t i = 0; i < m->numel; i++)
-        nnz += v[i];
-    int64_t shape[2] = {nd, nnz};
-    if (!(st = gd_empty(GD_INT64, nd == 1 ? 1 : 2, nd == 1 ? &nnz : shape, out))) {
-        int64_t *o = (int64_t *)gd_data_ptr(*out), at = 0, coord[GD_MAX_DIMS] = {0};
-        int64_t inner = mask->shape[nd - 1], rows = inner ? m->numel / inner : 0;
-        for (int64_t r = 0; r < rows; r++) {
-            const bool *row = v + r * inner;
-            for (int64_t j = 0; j < inner; j++) {
-                if (!row[j])
-                    continue;
-                for (int d = 0; d < nd - 1; d++)
-                    o[d * nnz + at] = coord[d];
-                o[(nd - 1) * nnz + at++] = j;
-            }
-            for (int d = (int)nd - 2; d >= 0; d--) {
-                if (++coord[d] < mask->shape[d])
-                    break;
-                coord[d] = 0;
-            }
-        }
-    }
-    gd_tensor_decref(m);
-    return st;
-}
-
 /* ---- index_select ------------------------------------------------------- */
 
 static gd_status check_select_index(const gd_tensor *index) {

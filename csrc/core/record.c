@@ -89,6 +89,11 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     case GD_OP_BCE_WITH_LOGITS:
         return gd_bce_with_logits(in[0], in[1], n > 2 ? in[2] : NULL,
                                   n > 3 ? in[3] : NULL, (int)a->i[0], &outs[0]);
+    case GD_OP_UNIQUE:
+    case GD_OP_UNIQUE_CONSECUTIVE:
+    case GD_OP_UNIQUE_DIM:
+    case GD_OP_BINCOUNT: /* computed beforehand: only its node is new */
+        return gd_alias(in[1], &outs[0]);
     default:
         return gd_error(GD_ERR_RUNTIME, "%s has no out-of-place form", gd_op_name(op));
     }

@@ -84,8 +84,9 @@ void gdpy_clear_python_hooks(gd_tensor *t);
 /* tp_traverse of a leaf's Python hooks (those no running backward holds). */
 int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg);
 extern PyMethodDef gdpy_autograd_functions[];
-extern PyMethodDef gdpy_functions[];    /* functions.c: ops */
-extern PyMethodDef gdpy_nn_functions[]; /* functions_nn.c: softmax, losses */
+extern PyMethodDef gdpy_functions[];       /* functions.c: ops */
+extern PyMethodDef gdpy_nn_functions[];    /* functions_nn.c: softmax, losses */
+extern PyMethodDef gdpy_count_functions[]; /* functions_count.c: bincount, unique */
 /* functions.c: tensors taken from a Python list, tuple or other iterable, as
  * owned references, so nothing the caller runs afterwards can free them. */
 typedef struct {

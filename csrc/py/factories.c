@@ -373,7 +373,17 @@ static PyObject *fn_randperm(PyObject *mod, PyObject *args) {
     return gdpy_result(st, &out);
 }
 
+/* is_sequence(obj): whether tensor(data) reads obj element by element, as
+ * PyTorch does for whatever passes CPython's sequence check (a pandas Series,
+ * array.array, memoryview, ...; never a dict). */
+static PyObject *fn_is_sequence(PyObject *mod, PyObject *obj) {
+    (void)mod;
+    return PyBool_FromLong(PySequence_Check(obj));
+}
+
 PyMethodDef gdpy_factory_functions[] = {
+    {"is_sequence", fn_is_sequence, METH_O,
+     "is_sequence(obj): read element by element by tensor(data)"},
     {"full", fn_full, METH_VARARGS, "full(shape, value|None, dtype)"},
     {"from_numpy", fn_from_numpy, METH_O, "from_numpy(array): shares memory"},
     {"arange", fn_arange, METH_VARARGS, "arange(start, end, step, dtype)"},

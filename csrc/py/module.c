@@ -242,6 +242,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     gd_set_loop_unlock(release_gil, reacquire_gil);
     if (PyModule_AddFunctions(mod, gdpy_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_nn_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_count_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_dlpack_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0 ||

@@ -20,7 +20,7 @@ const char *__asan_default_options(void) {
 #define EXPECT(cond)                                                                   \
     do {                                                                               \
         if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);         \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);        \
             failures++;                                                                \
         }                                                                              \
     } while (0)
@@ -171,7 +171,8 @@ static void test_join_and_gather(void) {
     int64_t ishape[1] = {2};
     double iv[2] = {5, 0};
     idx = from_values(GD_INT64, 1, ishape, iv);
-    EXPECT(gd_take(c, idx, &g) == GD_OK && gd_get_flat(g, 0) == 6 && gd_get_flat(g, 1) == 1);
+    EXPECT(gd_take(c, idx, &g) == GD_OK && gd_get_flat(g, 0) == 6 &&
+           gd_get_flat(g, 1) == 1);
     EXPECT(gd_put_(c, idx, ts[0]) == GD_ERR_RUNTIME); /* 3 values for 2 slots */
     double bad[2] = {6, 0};
     gd_tensor *badidx = from_values(GD_INT64, 1, ishape, bad), *none = NULL;
@@ -183,6 +184,50 @@ static void test_join_and_gather(void) {
     gd_tensor_decref(c);
     gd_tensor_decref(ts[0]);
     gd_tensor_decref(ts[1]);
+}
+
+/* The counting kernels: results, and every error path leaves outputs NULL
+ * and frees what it took (leak detection is on here). */
+static void test_counting(void) {
+    int64_t n5[1] = {5}, n2[1] = {2}, n6[1] = {6};
+    double xv[5] = {3, 1, 3, 0, 1}, wv[5] = {0.5, 1, 2, 4, 8}, neg[2] = {1, -1};
+    double fv[6] = {0, NAN, 2, 0, -1, 2};
+    gd_tensor *x = from_values(GD_INT64, 1, n5, xv),
+              *w = from_values(GD_FLOAT32, 1, n5, wv);
+    gd_tensor *bad = from_values(GD_INT64, 1, n2, neg),
+              *f = from_values(GD_FLOAT64, 1, n6, fv);
+    gd_tensor *out = NULL, *inv = NULL, *cnt = NULL;
+    EXPECT(gd_bincount(x, NULL, 6, &out) == GD_OK && out->numel == 6);
+    EXPECT(out && gd_get_flat(out, 1) == 2 && gd_get_flat(out, 3) == 2);
+    gd_tensor_decref(out);
+    EXPECT(gd_bincount(x, w, 0, &out) == GD_OK && out->dtype == GD_FLOAT32);
+    EXPECT(out && gd_get_flat(out, 3) == 2.5 && gd_get_flat(out, 1) == 9);
+    gd_tensor_decref(out);
+    EXPECT(gd_bincount(bad, NULL, 0, &out) == GD_ERR_RUNTIME && out == NULL);
+    EXPECT(gd_bincount(x, bad, 0, &out) == GD_ERR_RUNTIME && out == NULL);
+    EXPECT(gd_bincount(f, NULL, 0, &out) == GD_ERR_NOTIMPL && out == NULL);
+    EXPECT(gd_histc(f, 3, 0, 2, &out) == GD_OK && gd_get_flat(out, 0) == 2);
+    EXPECT(out && gd_get_flat(out, 2) == 2 && gd_get_flat(out, 1) == 0);
+    gd_tensor_decref(out);
+    EXPECT(gd_histc(f, 3, 0, 0, &out) == GD_ERR_RUNTIME && out == NULL); /* NaN range */
+    EXPECT(gd_histc(x, 3, 0, 1, &out) == GD_ERR_NOTIMPL && out == NULL);
+    EXPECT(gd_histc(f, 0, 0, 1, &out) == GD_ERR_RUNTIME && out == NULL);
+    EXPECT(gd_nonzero(f, &out) == GD_OK && out->shape[0] == 4 && out->shape[1] == 1);
+    gd_tensor_decref(out);
+    EXPECT(gd_unique(f, false, &out, &inv, &cnt) == GD_OK && out->numel == 4);
+    EXPECT(out && gd_get_flat(out, 0) == -1 && isnan(gd_get_flat(out, 3)));
+    EXPECT(cnt && gd_get_flat(cnt, 1) == 2 && inv && gd_get_flat(inv, 2) == 2);
+    gd_tensor_decref(out);
+    gd_tensor_decref(inv);
+    gd_tensor_decref(cnt);
+    EXPECT(gd_unique(x, true, &out, &inv, &cnt) == GD_OK && out->numel == 5);
+    gd_tensor_decref(out);
+    gd_tensor_decref(inv);
+    gd_tensor_decref(cnt);
+    gd_tensor_decref(x);
+    gd_tensor_decref(w);
+    gd_tensor_decref(bad);
+    gd_tensor_decref(f);
 }
 
 static void test_generator(void) {
@@ -316,6 +361,7 @@ int main(void) {
     test_reduce_and_matmul();
     test_foreign_memory();
     test_join_and_gather();
+    test_counting();
     test_generator();
     test_checked_sizes();
     test_header_example();
