@@ -18,6 +18,10 @@ void gd_set_grad_enabled(bool enabled) {
     grad_disabled = !enabled;
 }
 
+uint64_t gd_node_next_seq(void) {
+    return next_seq;
+}
+
 void gd_op_args_init(gd_op_args *args) {
     memset(args, 0, offsetof(gd_op_args, dims));
     args->ndims = -1;

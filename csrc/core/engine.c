@@ -98,12 +98,12 @@ static gd_status reduce_to(gd_node *node, int i, gd_tensor *g, gd_tensor **out) 
             if (d < lead || (m->shape[d - lead] == 1 && cur->shape[d] != 1))
                 dims[nd++] = d;
         if (nd > 0) {
-            st = gd_reduce(GD_OP_SUM, cur, nd, dims, true, 0, &next);
+            st = gd_g_reduce(GD_OP_SUM, cur, nd, dims, true, &next);
             gd_tensor_decref(cur);
             cur = next;
         }
         if (!st) {
-            st = gd_reshape(cur, m->ndim, m->shape, &next);
+            st = gd_g_reshape(cur, m->ndim, m->shape, &next);
             gd_tensor_decref(cur);
             cur = next;
         }
@@ -117,7 +117,7 @@ static gd_status reduce_to(gd_node *node, int i, gd_tensor *g, gd_tensor **out) 
         }
     }
     if (cur->dtype != m->dtype) {
-        st = gd_to_dtype(cur, m->dtype, &next);
+        st = gd_g_to_dtype(cur, m->dtype, &next);
         gd_tensor_decref(cur);
         cur = st ? NULL : next;
     }
@@ -133,8 +133,7 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
         return GD_OK;
     }
     gd_tensor *sum = NULL;
-    gd_status st = gd_binary(GD_OP_ADD, *buffer, g,
-                             gd_promote_types((*buffer)->dtype, g->dtype), &sum);
+    gd_status st = gd_g_binary(GD_OP_ADD, *buffer, g, &sum);
     if (st)
         return st;
     gd_tensor_decref(*buffer);
@@ -157,9 +156,35 @@ static gd_status keep(gd_tensor *g, gd_tensor **out) {
     return gd_clone(g, out);
 }
 
+/* Under create_graph leaf.grad keeps its history: a recorded copy of the
+ * first gradient (CopyBackwards), then out-of-place sums, as PyTorch's
+ * AccumulateGrad does with grad mode on. */
+static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g) {
+    gd_tensor *out = NULL;
+    gd_status st;
+    if (*slot) {
+        if ((st = gd_g_binary(GD_OP_ADD, *slot, g, &out)))
+            return st;
+    } else {
+        gd_tensor *in[2] = {NULL, g};
+        if ((st = gd_zeros(g->dtype, g->ndim, g->shape, &out)))
+            return st;
+        in[0] = out;
+        if ((st = gd_call_(GD_OP_COPY, 2, in, NULL))) {
+            gd_tensor_decref(out);
+            return st;
+        }
+    }
+    gd_tensor_decref(*slot);
+    *slot = out;
+    return GD_OK;
+}
+
 /* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). The
  * slot is held across the add: nothing the add runs can free it. */
 static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
+    if (gd_grad_enabled() && (*slot || gd_requires_grad(g)))
+        return accumulate_graph(slot, g);
     if (!*slot)
         return keep(g, slot);
     gd_tensor *grad = *slot;
@@ -180,8 +205,7 @@ static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
     if (!*slot)
         return keep(g, slot);
     gd_tensor *sum = NULL;
-    gd_status st = gd_binary(GD_OP_ADD, *slot, g,
-                             gd_promote_types((*slot)->dtype, g->dtype), &sum);
+    gd_status st = gd_g_binary(GD_OP_ADD, *slot, g, &sum);
     if (st)
         return st;
     gd_tensor_decref(*slot);
@@ -230,7 +254,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     }
     memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
-    st = gd_backward_rule(node->op)(node, g, gi);
+    st = gd_run_backward_rule(node, g, gi);
     for (int i = 0; i < node->n_inputs && !st; i++) {
         gd_node *next = node->inputs[i].node;
         if (!next || !gi[i] || (rs->capture_mode && !next->needed))
@@ -309,7 +333,7 @@ static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **o
                         i, a, i, b);
     }
     if (seed->dtype != root->dtype)
-        return gd_to_dtype(seed, root->dtype, out);
+        return gd_g_to_dtype(seed, root->dtype, out);
     gd_tensor_incref(seed);
     *out = seed;
     return GD_OK;
@@ -332,16 +356,18 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
                             bool retain_graph, int n_inputs, gd_tensor *const *inputs,
                             bool allow_unused, gd_tensor **grads_out);
 
-/* Backward runs with grad mode off, as in PyTorch: hooks record no graph. It
+/* Backward runs with grad mode off, as in PyTorch: hooks record no graph;
+ * under create_graph with grad mode on, so that rules record. It
  * keeps the embedder's lock throughout (gd_loop_keep_lock): the engine's
  * scratch lives on nodes that threads' graphs share (a leaf's AccumulateGrad),
  * and leaves' .grad are shared too, where PyTorch keeps per-call maps and a
  * mutex per AccumulateGrad. */
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
-                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
-                      bool allow_unused, gd_tensor **grads_out) {
+                      bool retain_graph, bool create_graph, int n_inputs,
+                      gd_tensor *const *inputs, bool allow_unused,
+                      gd_tensor **grads_out) {
     bool was_enabled = gd_grad_enabled();
-    gd_set_grad_enabled(false);
+    gd_set_grad_enabled(create_graph);
     gd_loop_keep_lock(true);
     gd_status st = walk_graph(n, roots, seeds, retain_graph, n_inputs, inputs,
                               allow_unused, grads_out);

@@ -23,7 +23,7 @@
  *         goto done;
  *     gd_op_args_init(&args);                  // ndims -1: every dim
  *     if ((st = gd_call(GD_OP_SUM, 1, &wx, &args, &y)) ||
- *         (st = gd_backward(1, &y, NULL, false, 0, NULL, false, NULL)))
+ *         (st = gd_backward(1, &y, NULL, false, false, 0, NULL, false, NULL)))
  *         goto done;
  *     double dw0 = gd_get_flat(gd_get_grad(w), 0);  // 3.0; the grad is borrowed
  *   done:
@@ -606,10 +606,13 @@ gd_status gd_set_grad(gd_tensor *t, gd_tensor *grad);
 
 /* backward() from `n` roots with their seed gradients (NULL: ones for a
  * one-element root). With `inputs` (n_inputs > 0) gradients are returned in
- * grads_out (new references, NULL when unused) instead of accumulated. */
+ * grads_out (new references, NULL when unused) instead of accumulated. With
+ * create_graph the rules run with grad mode on and record: the gradients
+ * (and a leaf's .grad) carry a graph and can be differentiated again. */
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
-                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
-                      bool allow_unused, gd_tensor **grads_out);
+                      bool retain_graph, bool create_graph, int n_inputs,
+                      gd_tensor *const *inputs, bool allow_unused,
+                      gd_tensor **grads_out);
 
 /* detach_: t stops tracking history and becomes a leaf. */
 gd_status gd_detach_(gd_tensor *t);

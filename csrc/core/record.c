@@ -482,3 +482,29 @@ gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
     *out = s->t;
     return GD_OK;
 }
+
+gd_status gd_unpack_saved_ref(gd_node *node, int slot, gd_tensor **out) {
+    gd_tensor *t = NULL, *alias = NULL;
+    gd_autograd_meta *meta = NULL;
+    *out = NULL;
+    gd_status st = gd_unpack_saved(node, slot, &t);
+    if (st)
+        return st;
+    if (!gd_grad_enabled() || !node->saved[slot].is_output ||
+        !gd_dtype_is_floating(t->dtype)) {
+        gd_tensor_incref(t);
+        *out = t;
+        return GD_OK;
+    }
+    /* The node owns this alias's history only while the rule runs: the
+     * alias belongs to the new graph, which may own the node, never the
+     * other way round. */
+    if ((st = gd_alias(t, &alias)) || (st = gd_autograd_meta_get(alias, &meta))) {
+        gd_tensor_decref(alias);
+        return st;
+    }
+    gd_node_incref(node);
+    meta->grad_fn = node;
+    *out = alias;
+    return GD_OK;
+}

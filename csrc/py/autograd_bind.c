@@ -515,17 +515,18 @@ static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
     Py_RETURN_NONE;
 }
 
-/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused): the
+/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused,
+ * create_graph=False): the
  * tensors are held for the whole backward, whatever its hooks do to the
  * sequences they came from. */
 static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
     (void)mod;
     PyObject *roots_obj, *seeds_obj, *inputs_obj, *result = NULL;
-    int retain = 0, allow_unused = 0;
+    int retain = 0, allow_unused = 0, create_graph = 0;
     gdpy_tensor_list roots = {NULL, 0}, seeds = {NULL, 0}, inputs = {NULL, 0};
     gd_tensor **grads = NULL;
-    if (!PyArg_ParseTuple(args, "OOpOp", &roots_obj, &seeds_obj, &retain, &inputs_obj,
-                          &allow_unused))
+    if (!PyArg_ParseTuple(args, "OOpOp|p", &roots_obj, &seeds_obj, &retain, &inputs_obj,
+                          &allow_unused, &create_graph))
         return NULL;
     if (gdpy_tensor_list_parse(roots_obj, "run_backward", 0, 0, &roots) < 0 ||
         gdpy_tensor_list_parse(seeds_obj, "run_backward", 1, GDPY_TENSORS_ALLOW_NONE,
@@ -543,8 +544,8 @@ static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, inputs.n, inputs.v,
-                               allow_unused, grads);
+    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, create_graph,
+                               inputs.n, inputs.v, allow_unused, grads);
     if (st) {
         gdpy_raise(st);
         goto done;
@@ -604,7 +605,8 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     gd_tensor *root = gdpy_tensor(self);
     gd_tensor *seed = gradient == Py_None ? NULL : gdpy_tensor(gradient);
-    gd_status st = gd_backward(1, &root, &seed, retain_graph, 0, NULL, false, NULL);
+    gd_status st =
+        gd_backward(1, &root, &seed, retain_graph, false, 0, NULL, false, NULL);
     if (st)
         return gdpy_raise(st);
     Py_RETURN_NONE;
@@ -615,6 +617,7 @@ PyMethodDef gdpy_autograd_functions[] = {
      "Is grad mode on (this thread)?"},
     {"set_grad_enabled", fn_set_grad_enabled, METH_O, "Turns grad mode on or off."},
     {"run_backward", fn_run_backward, METH_VARARGS,
-     "run_backward(roots, grads, retain_graph, inputs|None, allow_unused)"},
+     "run_backward(roots, grads, retain_graph, inputs|None, allow_unused, "
+     "create_graph=False)"},
     {NULL, NULL, 0, NULL},
 };
