@@ -179,6 +179,7 @@ static gd_status attach_replay(gd_node *src, gd_tensor *g, gd_tensor **slot) {
             gd_tensor_incref(node->saved[i].t);
     }
     /* REPLAY's own input is g, whose shape max/min along a dim reads */
+    node->inputs[0].output_nr = gd_output_nr(g);
     if (!(st = gd_input_meta_set(&node->inputs[0], g)) &&
         !(st = gd_edge_of(g, &node->inputs[0].node)) &&
         !(st = gd_autograd_meta_get(t, &meta))) {

@@ -218,11 +218,43 @@ typedef struct {
     gd_tensor **grads_out;
 } run_state;
 
+/* A custom node's callback, with the gradient of each of its outputs (g is
+ * output 0's); the buffers of the others are released here. */
+static gd_status run_custom(gd_node *node, gd_tensor *g, bool retain_graph,
+                            gd_tensor **gi) {
+    gd_custom *c = node->custom;
+    gd_tensor *local[8], **grads = local;
+    gd_status st;
+    if (c->n_outputs > 8 && !(grads = calloc((size_t)c->n_outputs, sizeof *grads)))
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    grads[0] = g;
+    for (int k = 1; k < c->n_outputs; k++)
+        grads[k] = c->buffers[k];
+    st = c->fn(c->context, node, retain_graph, c->n_outputs, grads, node->n_inputs, gi);
+    if (grads != local)
+        free(grads);
+    return st;
+}
+
+static bool custom_has_grad(const gd_node *node) {
+    for (int k = 1; node->custom && k < node->custom->n_outputs; k++)
+        if (node->custom->buffers[k])
+            return true;
+    return false;
+}
+
+static void release_custom_buffers(gd_node *node) {
+    for (int k = 1; node->custom && k < node->custom->n_outputs; k++) {
+        gd_tensor_decref(node->custom->buffers[k]);
+        node->custom->buffers[k] = NULL;
+    }
+}
+
 static gd_status run_node(gd_node *node, const run_state *rs) {
     gd_tensor *g = node->buffer, *gi_local[8], **gi = gi_local;
     gd_status st = GD_OK;
     node->buffer = NULL;
-    if (!g)
+    if (!g && !custom_has_grad(node))
         goto release;
     if (node->op == GD_OP_ACCUMULATE_GRAD) {
         gd_tensor *leaf = node->variable;
@@ -238,12 +270,12 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         }
         goto release;
     }
-    if ((st = gd_hooks_run(node->hooks, &g)))
+    if (g && (st = gd_hooks_run(node->hooks, &g)))
         goto release;
-    if (node->retains_grad && !rs->capture_mode &&
+    if (g && node->retains_grad && !rs->capture_mode &&
         (st = retain_into(&node->retained_grad, g)))
         goto release;
-    if (node->capture && !rs->grads_out[node->capture - 1]) {
+    if (g && node->capture && !rs->grads_out[node->capture - 1]) {
         gd_tensor_incref(g);
         rs->grads_out[node->capture - 1] = g;
     }
@@ -254,14 +286,15 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     }
     memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
-    st = gd_run_backward_rule(node, g, gi);
+    st = node->custom ? run_custom(node, g, rs->retain_graph, gi)
+                      : gd_run_backward_rule(node, g, gi);
     for (int i = 0; i < node->n_inputs && !st; i++) {
         gd_node *next = node->inputs[i].node;
         if (!next || !gi[i] || (rs->capture_mode && !next->needed))
             continue;
         gd_tensor *reduced = NULL;
         if (!(st = reduce_to(node, i, gi[i], &reduced)))
-            st = add_into(&next->buffer, reduced);
+            st = add_into(gd_node_slot(next, node->inputs[i].output_nr), reduced);
         gd_tensor_decref(reduced);
     }
     for (int i = 0; i < node->n_inputs; i++)
@@ -270,6 +303,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         free(gi);
 release:
     gd_tensor_decref(g);
+    release_custom_buffers(node);
     if (!rs->retain_graph)
         gd_node_release_saved(node);
     return st;
@@ -451,7 +485,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
     for (int i = 0; i < n && !st; i++) {
         gd_tensor *seed = NULL;
         if (!(st = seed_for(roots[i], seeds ? seeds[i] : NULL, i, &seed)))
-            st = add_into(&held.v[i]->buffer, seed);
+            st = add_into(gd_node_slot(held.v[i], gd_output_nr(roots[i])), seed);
         gd_tensor_decref(seed);
     }
     for (int64_t k = 0; k < all.n && !st; k++)
@@ -488,6 +522,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
         x->capture = 0;
         gd_tensor_decref(x->buffer);
         x->buffer = NULL;
+        release_custom_buffers(x);
     }
     for (int64_t k = 0; k < held.n; k++) {
         held.v[k]->capture = 0;

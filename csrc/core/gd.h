@@ -511,6 +511,7 @@ struct gd_autograd_meta {
     bool is_view;         /* a view of a tensor that requires grad */
     gd_tensor *grad;      /* leaf: the accumulated gradient (owned) */
     gd_node *grad_fn;     /* owned; NULL for leaves */
+    int output_nr; /* which output of grad_fn this is (custom nodes have several) */
     gd_node *accumulator; /* borrowed: the leaf's AccumulateGrad while it lives */
     gd_hook *hooks;       /* leaf hooks (a non-leaf's live on its grad_fn) */
 };
@@ -613,6 +614,27 @@ gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
                       bool retain_graph, bool create_graph, int n_inputs,
                       gd_tensor *const *inputs, bool allow_unused,
                       gd_tensor **grads_out);
+
+/* A node whose backward is a callback: an autograd.Function defined in
+ * Python. `inputs` are its tensor inputs (edges to those that require grad),
+ * and it has n_outputs outputs, attached with gd_custom_node_set_output. The
+ * engine calls fn with one gradient per output (NULL where none arrived) and
+ * expects one per input (new references, NULL for none), and with
+ * `retain_graph` so the callback can free what it saved (the node is
+ * passed borrowed, for outputs it unpacks with their history). A failed callback
+ * returns GD_ERR_EXTERNAL (its error lives with the caller). `name` is
+ * copied; release(context) runs when the node goes. */
+typedef gd_status (*gd_custom_backward_fn)(void *context, gd_node *node,
+                                           bool retain_graph, int n_outputs,
+                                           gd_tensor *const *grads, int n_inputs,
+                                           gd_tensor **grad_inputs);
+gd_status gd_custom_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
+                             int n_outputs, gd_custom_backward_fn fn,
+                             gd_release_fn release, void *context, gd_node **out);
+/* t (a result of the function) becomes output `output_nr` of the node. */
+gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t);
+/* The node's context (a custom node's), or NULL. */
+void *gd_custom_node_context(const gd_node *node);
 
 /* detach_: t stops tracking history and becomes a leaf. */
 gd_status gd_detach_(gd_tensor *t);

@@ -150,6 +150,7 @@ enum {
 
 typedef struct {
     gd_node *node; /* owned; NULL when this input needs no gradient */
+    int output_nr; /* which of node's outputs this input was */
     int ndim;
     gd_dtype dtype;
     int64_t *shape; /* ndim entries: inline_shape, or owned heap memory */
@@ -173,13 +174,35 @@ struct gd_node {
     int capture;
     uint64_t walk; /* the backward that discovered this node, 0 when none runs */
     bool needed, run_rule;
-    gd_op replays; /* GD_OP_REPLAY nodes: the op whose forward they run */
+    gd_op replays;            /* GD_OP_REPLAY nodes: the op whose forward they run */
+    struct gd_custom *custom; /* owned: GD_OP_CUSTOM nodes' callback */
     /* Last of the fixed fields: gd_node_new zeroes the node only up to
      * args.dims, which is written and read up to args.ndims. */
     gd_op_args args;
     int n_inputs;
     gd_input_meta inputs[]; /* n_inputs entries */
 };
+
+/* What a custom node (gd_custom_node_new) adds to its node. */
+typedef struct gd_custom {
+    gd_custom_backward_fn fn;
+    gd_release_fn release;
+    void *context;
+    int n_outputs;
+    gd_tensor **buffers; /* engine scratch: gradients of outputs 1.. (0 is buffer) */
+    char name[];
+} gd_custom;
+
+void gd_custom_free(gd_custom *c);
+
+/* Where gradients for output `nr` of node gather during a backward. */
+static inline gd_tensor **gd_node_slot(gd_node *node, int nr) {
+    return nr == 0 ? &node->buffer : &node->custom->buffers[nr];
+}
+/* Which output of its grad_fn t is (0 for every built-in op). */
+static inline int gd_output_nr(const gd_tensor *t) {
+    return t->autograd && t->autograd->grad_fn ? t->autograd->output_nr : 0;
+}
 
 /* hooks.c: drops a list already detached from its owner; runs the hooks a
  * list holds now on *grad (replacing it as they ask). */

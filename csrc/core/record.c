@@ -222,6 +222,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         node->name = gd_decomposition_name(name);
     for (int i = 0; i < n_edges && !st; i++) {
         gd_input_meta *m = &node->inputs[i];
+        m->output_nr = gd_output_nr(in[i]);
         if (!(st = gd_input_meta_set(m, in[i])))
             st = gd_edge_of(in[i], &m->node);
     }
@@ -234,6 +235,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         return st;
     }
     meta->grad_fn = node;
+    meta->output_nr = 0;
     if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == in[0]->storage) {
         gd_autograd_meta *in_meta = in[0]->autograd;
         meta->is_view = true;
@@ -410,6 +412,7 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         if ((st = gd_autograd_meta_get(snapshot, &sm)))
             goto done;
         sm->grad_fn = dst->autograd->grad_fn;
+        sm->output_nr = dst->autograd->output_nr;
         gd_node_incref(sm->grad_fn);
     }
     in[0] = snapshot;
@@ -425,6 +428,7 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         goto done;
     gd_node_decref(dm->grad_fn);
     dm->grad_fn = result->autograd->grad_fn;
+    dm->output_nr = 0;
     gd_node_incref(dm->grad_fn);
 done:
     gd_tensor_decref(result);

@@ -9,7 +9,7 @@ typedef struct {
     PyObject_HEAD gd_node *node;
 } NodeObject;
 
-static PyObject *wrap_node(gd_node *node) {
+PyObject *gdpy_wrap_node(gd_node *node) {
     if (!node)
         Py_RETURN_NONE;
     NodeObject *obj = PyObject_New(NodeObject, &gdpy_Node_Type);
@@ -25,9 +25,28 @@ static void node_dealloc(PyObject *self) {
     PyObject_Free(self);
 }
 
+gd_node *gdpy_node_of(PyObject *node_obj) {
+    return ((NodeObject *)node_obj)->node;
+}
+
+/* An autograd.Function's node is named as torch names its class's */
 static PyObject *node_repr(PyObject *self) {
-    return PyUnicode_FromFormat("<%s object at %p>",
-                                gd_node_name(((NodeObject *)self)->node), self);
+    gd_node *node = ((NodeObject *)self)->node;
+    return PyUnicode_FromFormat(gdpy_is_function_node(node)
+                                    ? "<gdlite.autograd.function.%s object at %p>"
+                                    : "<%s object at %p>",
+                                gd_node_name(node), self);
+}
+
+/* A Function's node is its ctx in torch: attributes not found on the node
+ * (saved_tensors, needs_input_grad, the user's own) are the ctx's. */
+static PyObject *node_getattro(PyObject *self, PyObject *name) {
+    PyObject *r = PyObject_GenericGetAttr(self, name);
+    void *ctx = gd_custom_node_context(((NodeObject *)self)->node);
+    if (r || !ctx || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear();
+    return PyObject_GetAttr((PyObject *)ctx, name);
 }
 
 static PyObject *node_name(PyObject *self, PyObject *unused) {
@@ -41,7 +60,7 @@ static PyObject *node_next_functions(PyObject *self, void *closure) {
     int n = gd_node_num_inputs(node);
     PyObject *tup = PyTuple_New(n);
     for (int i = 0; tup && i < n; i++) {
-        PyObject *next = wrap_node(gd_node_next(node, i));
+        PyObject *next = gdpy_wrap_node(gd_node_next(node, i));
         PyObject *pair = next ? Py_BuildValue("(Ni)", next, 0) : NULL;
         if (!pair) {
             Py_CLEAR(tup);
@@ -91,6 +110,7 @@ PyTypeObject gdpy_Node_Type = {
     .tp_basicsize = sizeof(NodeObject),
     .tp_dealloc = node_dealloc,
     .tp_repr = node_repr,
+    .tp_getattro = node_getattro,
     .tp_hash = node_hash,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A node of the autograd graph (a tensor's grad_fn).",
@@ -189,7 +209,7 @@ int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
 
 PyObject *gdpy_get_grad_fn(PyObject *self, void *closure) {
     (void)closure;
-    return wrap_node(gd_grad_fn(gdpy_tensor(self)));
+    return gdpy_wrap_node(gd_grad_fn(gdpy_tensor(self)));
 }
 
 PyObject *gdpy_get_is_leaf(PyObject *self, void *closure) {

@@ -7,16 +7,23 @@ from typing import Any
 
 from .. import _C
 from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from . import function
+from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
+    "InplaceFunction",
     "backward",
     "enable_grad",
+    "function",
     "grad",
     "gradcheck",
     "inference_mode",
     "no_grad",
+    "once_differentiable",
     "set_grad_enabled",
 ]
 

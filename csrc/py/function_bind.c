@@ -1,0 +1,123 @@
+/* The graph node of a gdlite.autograd.Function: a core custom node whose
+ * callback calls back into Python (ctx._run_backward) with the GIL held.
+ * gdlite/autograd/function.py does the rest (ctx, checks, apply). */
+#include "binding.h"
+
+/* ctx._run_backward(grads, retain_graph, node) -> a tuple of one Tensor or None
+ * per input, already checked by the Python side. */
+static gd_status call_python_backward(void *context, gd_node *node, bool retain_graph,
+                                      int n_outputs, gd_tensor *const *grads,
+                                      int n_inputs, gd_tensor **grad_inputs) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *ctx = (PyObject *)context, *args = NULL, *r = NULL, *node_obj = NULL;
+    gd_status st = GD_ERR_EXTERNAL;
+    if (!(args = PyTuple_New(n_outputs)))
+        goto done;
+    for (int k = 0; k < n_outputs; k++) {
+        PyObject *g = Py_NewRef(Py_None);
+        if (grads[k]) {
+            Py_DECREF(g);
+            gd_tensor_incref(grads[k]);
+            if (!(g = gdpy_wrap(grads[k])))
+                goto done;
+        }
+        PyTuple_SET_ITEM(args, k, g);
+    }
+    if (!(node_obj = gdpy_wrap_node(node)))
+        goto done;
+    r = PyObject_CallMethod(ctx, "_run_backward", "OOO", args,
+                            retain_graph ? Py_True : Py_False, node_obj);
+    if (!r)
+        goto done;
+    if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != n_inputs) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "_run_backward must give one gradient per input");
+        goto done;
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        PyObject *g = PyTuple_GET_ITEM(r, i);
+        if (g == Py_None)
+            continue;
+        if (!gdpy_is_tensor(g)) {
+            PyErr_SetString(PyExc_TypeError, "gradients must be Tensors or None");
+            goto done;
+        }
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        PyObject *g = PyTuple_GET_ITEM(r, i);
+        if (g != Py_None) {
+            grad_inputs[i] = gdpy_tensor(g);
+            gd_tensor_incref(grad_inputs[i]);
+        }
+    }
+    st = GD_OK;
+done:
+    Py_XDECREF(args);
+    Py_XDECREF(r);
+    Py_XDECREF(node_obj);
+    PyGILState_Release(gil);
+    return st;
+}
+
+static void release_python_context(void *context) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_DECREF((PyObject *)context);
+    PyGILState_Release(gil);
+}
+
+bool gdpy_is_function_node(const gd_node *node) {
+    return gd_custom_node_context(node) != NULL;
+}
+
+/* _function_node(name, inputs, n_outputs, ctx) -> Node */
+static PyObject *fn_function_node(PyObject *mod, PyObject *args) {
+    (void)mod;
+    const char *name;
+    PyObject *inputs_obj, *ctx, *result = NULL;
+    int n_outputs;
+    gdpy_tensor_list inputs = {NULL, 0};
+    gd_node *node = NULL;
+    if (!PyArg_ParseTuple(args, "sOiO", &name, &inputs_obj, &n_outputs, &ctx) ||
+        gdpy_tensor_list_parse(inputs_obj, "_function_node", 1, 0, &inputs) < 0)
+        goto done;
+    Py_INCREF(ctx); /* the node owns it; released by release_python_context */
+    gd_status st =
+        gd_custom_node_new(name, inputs.n, inputs.v, n_outputs, call_python_backward,
+                           release_python_context, ctx, &node);
+    if (st) {
+        gdpy_raise(st);
+        goto done;
+    }
+    result = gdpy_wrap_node(node);
+done:
+    gd_node_decref(node);
+    gdpy_tensor_list_release(&inputs);
+    return result;
+}
+
+/* _function_set_output(node, output_nr, tensor) */
+static PyObject *fn_function_set_output(PyObject *mod, PyObject *args) {
+    (void)mod;
+    PyObject *node_obj, *t;
+    int nr;
+    if (!PyArg_ParseTuple(args, "O!iO", &gdpy_Node_Type, &node_obj, &nr, &t))
+        return NULL;
+    if (!gdpy_is_tensor(t)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Tensor");
+        return NULL;
+    }
+    gd_status st =
+        gd_custom_node_set_output(gdpy_node_of(node_obj), nr, gdpy_tensor(t));
+    if (st)
+        return gdpy_raise(st);
+    Py_RETURN_NONE;
+}
+
+PyMethodDef gdpy_function_functions[] = {
+    {"_function_node", fn_function_node, METH_VARARGS,
+     "_function_node(name, inputs, n_outputs, ctx): the node of an "
+     "autograd.Function call"},
+    {"_function_set_output", fn_function_set_output, METH_VARARGS,
+     "_function_set_output(node, output_nr, tensor): tensor becomes that output"},
+    {NULL, NULL, 0, NULL},
+};
