@@ -95,12 +95,13 @@ done:
     return result;
 }
 
-/* _function_set_output(node, output_nr, tensor) */
+/* _function_set_output(node, output_nr, tensor, dirty=False): a dirty
+ * tensor (changed in place by forward) counts one more write, as in torch */
 static PyObject *fn_function_set_output(PyObject *mod, PyObject *args) {
     (void)mod;
     PyObject *node_obj, *t;
-    int nr;
-    if (!PyArg_ParseTuple(args, "O!iO", &gdpy_Node_Type, &node_obj, &nr, &t))
+    int nr, dirty = 0;
+    if (!PyArg_ParseTuple(args, "O!iO|p", &gdpy_Node_Type, &node_obj, &nr, &t, &dirty))
         return NULL;
     if (!gdpy_is_tensor(t)) {
         PyErr_SetString(PyExc_TypeError, "expected a Tensor");
@@ -110,6 +111,8 @@ static PyObject *fn_function_set_output(PyObject *mod, PyObject *args) {
         gd_custom_node_set_output(gdpy_node_of(node_obj), nr, gdpy_tensor(t));
     if (st)
         return gdpy_raise(st);
+    if (dirty)
+        gd_bump_version(gdpy_tensor(t));
     Py_RETURN_NONE;
 }
 
@@ -118,6 +121,7 @@ PyMethodDef gdpy_function_functions[] = {
      "_function_node(name, inputs, n_outputs, ctx): the node of an "
      "autograd.Function call"},
     {"_function_set_output", fn_function_set_output, METH_VARARGS,
-     "_function_set_output(node, output_nr, tensor): tensor becomes that output"},
+     "_function_set_output(node, output_nr, tensor, dirty=False): tensor becomes "
+     "that output"},
     {NULL, NULL, 0, NULL},
 };

@@ -47,6 +47,21 @@ def _shape_text(shape: tuple) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
+def _modified_message(t: Any, version: int, output_nr: Any, name: str) -> str:
+    """torch's message for a saved tensor changed in place since it was saved:
+    it names the node that made it (this one for an output)."""
+    if output_nr is None and t.grad_fn is not None:
+        name, output_nr = t.grad_fn.name(), 0
+    where = ""
+    if output_nr is not None:
+        where = f", which is output {output_nr} of {name.split('Backward')[0]},"
+    return (
+        "one of the variables needed for gradient computation has been modified by "
+        f"an inplace operation: [{t.type()} {_shape_text(tuple(t.shape))}]{where} is "
+        f"at version {t._version}; expected version {version} instead."
+    )
+
+
 class FunctionCtx:
     """What forward records for backward: saved tensors, flags, attributes."""
 
@@ -92,7 +107,7 @@ class BackwardCFunction(FunctionCtx):
 
     @property
     def saved_tensors(self) -> tuple:
-        return self._unpack(None)
+        return self._unpack(getattr(self, "_node", None))
 
     def _unpack(self, node: Any) -> tuple:
         if self._freed:
@@ -104,18 +119,7 @@ class BackwardCFunction(FunctionCtx):
                 continue
             t, version, output_nr = entry
             if t._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been "
-                    f"modified by an inplace operation: [{t.type()} "
-                    f"{_shape_text(tuple(t.shape))}], which is output {output_nr or 0} "
-                    f"of {self._name}, is at version {t._version}; expected version "
-                    f"{version} instead."
-                    if output_nr is not None
-                    else "one of the variables needed for gradient computation has "
-                    f"been modified by an inplace operation: [{t.type()} "
-                    f"{_shape_text(tuple(t.shape))}] is at version {t._version}; "
-                    f"expected version {version} instead."
-                )
+                raise RuntimeError(_modified_message(t, version, output_nr, self._name))
             if output_nr is not None:
                 # a saved output: its data, with this node as its history when
                 # backward builds a graph
@@ -251,7 +255,7 @@ def _record(ctx: BackwardCFunction, args: tuple, outs: list) -> list:
                 t = outs[k] = t.view_as(t)
         output_of[id(outs[k])] = k
         output_of.setdefault(id(t), k)
-        _C._function_set_output(node, k, outs[k])
+        _C._function_set_output(node, k, outs[k], id(t) in dirty)
     saved: list = []
     for t in ctx.to_save:
         if t is None:
