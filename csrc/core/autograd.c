@@ -8,6 +8,31 @@
 #include <string.h>
 
 static _Thread_local bool grad_disabled; /* zero-initialised: grad mode on */
+/* Process-wide, as PyTorch's AnomalyMode; written under the embedder's lock. */
+static bool anomaly_on, anomaly_nan = true;
+static gd_anomaly_hooks anomaly_hooks;
+
+void gd_set_anomaly_enabled(bool enabled, bool check_nan) {
+    anomaly_on = enabled;
+    anomaly_nan = check_nan;
+}
+
+bool gd_anomaly_enabled(void) {
+    return anomaly_on;
+}
+
+bool gd_anomaly_check_nan(void) {
+    return anomaly_nan;
+}
+
+void gd_set_anomaly_hooks(const gd_anomaly_hooks *hooks) {
+    anomaly_hooks = *hooks;
+}
+
+void gd_anomaly_report(const gd_node *node) {
+    if (node->trace && anomaly_hooks.report)
+        anomaly_hooks.report(node->trace, node->name);
+}
 static _Thread_local uint64_t next_seq;
 
 bool gd_grad_enabled(void) {
@@ -192,6 +217,8 @@ gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out) {
     node->name = gd_op_grad_fn_name(op);
     node->seq = next_seq++;
     node->args.ndims = -1; /* gd_op_args_init's one nonzero field */
+    if (anomaly_on && anomaly_hooks.capture)
+        node->trace = anomaly_hooks.capture();
     node->n_inputs = n_inputs;
     for (int i = 0; i < n_inputs; i++) {
         gd_input_meta *m = &node->inputs[i];
@@ -276,6 +303,8 @@ void gd_node_decref(gd_node *node) {
         gd_tensor_decref(n->buffer);
         if (n->custom)
             gd_custom_free(n->custom);
+        if (n->trace && anomaly_hooks.release)
+            anomaly_hooks.release(n->trace);
         gd_hook *hooks = n->hooks;
         n->hooks = NULL;
         gd_hooks_free(hooks);

@@ -236,6 +236,17 @@ static gd_status run_custom(gd_node *node, gd_tensor *g, bool retain_graph,
     return st;
 }
 
+static bool has_nan(const gd_tensor *t) {
+    if (!gd_dtype_is_floating(t->dtype))
+        return false;
+    for (int64_t k = 0; k < t->numel; k++) {
+        double v = gd_get_flat(t, k);
+        if (v != v)
+            return true;
+    }
+    return false;
+}
+
 static bool custom_has_grad(const gd_node *node) {
     for (int k = 1; node->custom && k < node->custom->n_outputs; k++)
         if (node->custom->buffers[k])
@@ -288,6 +299,14 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
     memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
     st = node->custom ? run_custom(node, g, rs->retain_graph, gi)
                       : gd_run_backward_rule(node, g, gi);
+    bool check_nan = gd_anomaly_enabled() && gd_anomaly_check_nan();
+    for (int i = 0; i < node->n_inputs && !st && check_nan; i++)
+        if (gi[i] && has_nan(gi[i]))
+            st = gd_error(GD_ERR_RUNTIME,
+                          "Function '%s' returned nan values in its %dth output.",
+                          node->name, i);
+    if (st)
+        gd_anomaly_report(node);
     for (int i = 0; i < node->n_inputs && !st; i++) {
         gd_node *next = node->inputs[i].node;
         if (!next || !gi[i] || (rs->capture_mode && !next->needed))

@@ -636,6 +636,21 @@ gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t);
 /* The node's context (a custom node's), or NULL. */
 void *gd_custom_node_context(const gd_node *node);
 
+/* Anomaly detection (PyTorch's detect_anomaly), process-wide as in PyTorch.
+ * While enabled, each new node keeps a trace of the call that made it (the
+ * embedder's capture), and backward reports it (the embedder's report) for
+ * a node whose rule fails; with check_nan, a rule giving NaN fails with
+ * "Function 'XBackward0' returned nan values in its 0th output." */
+void gd_set_anomaly_enabled(bool enabled, bool check_nan);
+bool gd_anomaly_enabled(void);
+bool gd_anomaly_check_nan(void);
+typedef struct {
+    void *(*capture)(void);                        /* an owned trace, or NULL */
+    void (*report)(void *trace, const char *node); /* a node with this trace failed */
+    void (*release)(void *trace);
+} gd_anomaly_hooks;
+void gd_set_anomaly_hooks(const gd_anomaly_hooks *hooks);
+
 /* detach_: t stops tracking history and becomes a leaf. */
 gd_status gd_detach_(gd_tensor *t);
 /* t.data = src: t takes src's storage, shape and dtype, keeping its autograd. */

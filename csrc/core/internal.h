@@ -176,6 +176,7 @@ struct gd_node {
     bool needed, run_rule;
     gd_op replays;            /* GD_OP_REPLAY nodes: the op whose forward they run */
     struct gd_custom *custom; /* owned: GD_OP_CUSTOM nodes' callback */
+    void *trace;              /* owned: where it was made, under anomaly detection */
     /* Last of the fixed fields: gd_node_new zeroes the node only up to
      * args.dims, which is written and read up to args.ndims. */
     gd_op_args args;
@@ -194,6 +195,8 @@ typedef struct gd_custom {
 } gd_custom;
 
 void gd_custom_free(gd_custom *c);
+/* Under anomaly detection: the report of a failed node (its trace). */
+void gd_anomaly_report(const gd_node *node);
 
 /* Where gradients for output `nr` of node gather during a backward. */
 static inline gd_tensor **gd_node_slot(gd_node *node, int nr) {

@@ -116,6 +116,69 @@ static PyObject *fn_function_set_output(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- anomaly detection -------------------------------------------------- */
+
+/* The Python stack where a node is made (anomaly_mode._forward_trace). */
+static void *capture_trace(void) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *exc_type, *exc, *tb, *mod = NULL, *text = NULL;
+    PyErr_Fetch(&exc_type, &exc, &tb);
+    if ((mod = PyImport_ImportModule("gdlite.autograd.anomaly_mode")))
+        text = PyObject_CallMethod(mod, "_forward_trace", NULL);
+    if (text && !PyUnicode_Check(text))
+        Py_CLEAR(text);
+    PyErr_Clear(); /* no trace is no reason to fail the op */
+    Py_XDECREF(mod);
+    PyErr_Restore(exc_type, exc, tb);
+    PyGILState_Release(gil);
+    return text;
+}
+
+/* PyTorch's warning for a failed node, keeping the error that is on its way */
+static void report_trace(void *trace, const char *node) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *exc_type, *exc, *tb;
+    PyErr_Fetch(&exc_type, &exc, &tb);
+    PyObject *msg = PyUnicode_FromFormat(
+        "Error detected in %s. Traceback of forward call that caused the error:\n%U",
+        node, (PyObject *)trace);
+    if (!msg || PyErr_WarnEx(PyExc_UserWarning, PyUnicode_AsUTF8(msg), 1) < 0)
+        PyErr_Clear();
+    Py_XDECREF(msg);
+    PyErr_Restore(exc_type, exc, tb);
+    PyGILState_Release(gil);
+}
+
+static void release_trace(void *trace) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Py_DECREF((PyObject *)trace);
+    PyGILState_Release(gil);
+}
+
+/* set_anomaly_enabled(enabled, check_nan=True) */
+static PyObject *fn_set_anomaly_enabled(PyObject *mod, PyObject *args) {
+    (void)mod;
+    int enabled, check_nan = 1;
+    if (!PyArg_ParseTuple(args, "p|p", &enabled, &check_nan))
+        return NULL;
+    static const gd_anomaly_hooks hooks = {capture_trace, report_trace, release_trace};
+    gd_set_anomaly_hooks(&hooks);
+    gd_set_anomaly_enabled(enabled, check_nan);
+    Py_RETURN_NONE;
+}
+
+static PyObject *fn_is_anomaly_enabled(PyObject *mod, PyObject *unused) {
+    (void)mod;
+    (void)unused;
+    return PyBool_FromLong(gd_anomaly_enabled());
+}
+
+static PyObject *fn_is_anomaly_check_nan_enabled(PyObject *mod, PyObject *unused) {
+    (void)mod;
+    (void)unused;
+    return PyBool_FromLong(gd_anomaly_check_nan());
+}
+
 PyMethodDef gdpy_function_functions[] = {
     {"_function_node", fn_function_node, METH_VARARGS,
      "_function_node(name, inputs, n_outputs, ctx): the node of an "
@@ -123,5 +186,11 @@ PyMethodDef gdpy_function_functions[] = {
     {"_function_set_output", fn_function_set_output, METH_VARARGS,
      "_function_set_output(node, output_nr, tensor, dirty=False): tensor becomes "
      "that output"},
+    {"set_anomaly_enabled", fn_set_anomaly_enabled, METH_VARARGS,
+     "set_anomaly_enabled(enabled, check_nan=True): anomaly detection on or off"},
+    {"is_anomaly_enabled", fn_is_anomaly_enabled, METH_NOARGS,
+     "Is anomaly detection on?"},
+    {"is_anomaly_check_nan_enabled", fn_is_anomaly_check_nan_enabled, METH_NOARGS,
+     "Does anomaly detection check gradients for NaN?"},
     {NULL, NULL, 0, NULL},
 };

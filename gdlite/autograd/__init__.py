@@ -7,7 +7,8 @@ from typing import Any
 
 from .. import _C
 from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from . import function, functional
+from . import anomaly_mode, function, functional
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
 from .gradcheck import GradcheckError, gradcheck
 
@@ -16,7 +17,9 @@ __all__ = [
     "FunctionCtx",
     "GradcheckError",
     "InplaceFunction",
+    "anomaly_mode",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "function",
     "functional",
@@ -25,6 +28,7 @@ __all__ = [
     "inference_mode",
     "no_grad",
     "once_differentiable",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]
 
