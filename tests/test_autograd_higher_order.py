@@ -74,6 +74,23 @@ CASES = {
     "index_select": (lambda L, x: (x * x).index_select(0, L.tensor([0, 2])), X),
     "gather": (lambda L, x: (x * x).gather(1, L.tensor(IDX)), X),
     "index": (lambda L, x: (x * x)[[0, 2]], X),
+    "log1p": (lambda L, x: L.log1p(x), POS),
+    "tan": (lambda L, x: L.tan(x * 0.3), X),
+    "sinh_cosh": (lambda L, x: L.sinh(x) * L.cosh(x), X),
+    "remainder": (lambda L, x: (x * x) % 1.5, X),
+    "floor": (lambda L, x: L.floor(x) * x, X),
+    "prod_with_zero": (lambda L, x: (x * L.tensor([1.0, 0.0, 1.0, 1.0])).prod(1), X),
+    "norm_p1": (lambda L, x: x.norm(p=1), X),
+    "norm_p3": (lambda L, x: x.norm(p=3), X),
+    "norm_inf": (lambda L, x: x.norm(p=float("inf")), X),
+    "amax": (lambda L, x: (x * x).amax(dim=(0, 1)), X),
+    "permute": (lambda L, x: (x * x).permute(1, 0), X),
+    "squeeze": (lambda L, x: (x * x).unsqueeze(1).squeeze(1), X),
+    "to_float32": (lambda L, x: (x * x).float(), X),
+    "clone": (lambda L, x: (x * x).clone(), X),
+    "batched_matmul": (lambda L, x: x.view(3, 2, 2) @ x.view(3, 2, 2), X),
+    "vecmat": (lambda L, x: x[0] @ (x.t() * x.t()), X),
+    "minimum": (lambda L, x: L.minimum(x * x, x[[2, 1, 0]]), X),
     "where": (lambda L, x: L.where(x > 0, x * x, x * 3), X),
     "maximum": (lambda L, x: L.maximum(x * x, x[[2, 1, 0]]), X),
     "scatter_add": (
@@ -121,6 +138,9 @@ CASES = {
 # that takes the saved result as an input without differentiating through it;
 # gdlite's gradient of these does not depend on x and records nothing.
 FIRST_ORDER_CONSTANT = {"relu", "nll"}
+# gdlite's rule for a p-norm ends with the where that zeroes a zero norm's
+# gradient; torch's formula ends with a product (the same numbers).
+NAME_DIFFERENCES = {"norm_p3": ("WhereBackward0", "MulBackward0")}
 
 
 def arr(t: Any) -> Any:
@@ -135,14 +155,14 @@ def second_order(L: Any, name: str, dtype: Any) -> dict[str, Any]:
     f, data = CASES[name]
     x = L.tensor(data, dtype=dtype, requires_grad=True)
     y = f(L, x)
-    go = L.tensor(np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)), dtype=dtype)
+    go = L.tensor(np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)), dtype=y.dtype)
     go.requires_grad_()
     g1 = L.autograd.grad(y, x, L.ones(tuple(y.shape), dtype=dtype), create_graph=True)[
         0
     ]
     y = f(L, x)
     g = L.autograd.grad(y, x, go, create_graph=True)[0]
-    w = L.tensor(np.linspace(0.5, 2, 12).reshape(3, 4), dtype=dtype)
+    w = L.tensor(np.linspace(0.5, 2, 12).reshape(3, 4), dtype=x.dtype)
     hx, hgo = L.autograd.grad((g * w).sum(), [x, go], materialize_grads=True)
     return {
         "g": to_np(g),
@@ -161,9 +181,13 @@ def test_second_derivatives_match_torch(name: str) -> None:
     assert_close(got["g"], want["g"])
     assert_close(got["hx"], want["hx"])
     assert_close(got["hgo"], want["hgo"])
-    assert got["name"] == want["name"]
+    assert (got["name"], want["name"]) == NAME_DIFFERENCES.get(
+        name, (want["name"], want["name"])
+    )
     if name not in FIRST_ORDER_CONSTANT:
-        assert got["name1"] == want["name1"]
+        assert (got["name1"], want["name1"]) == NAME_DIFFERENCES.get(
+            name, (want["name1"], want["name1"])
+        )
         assert got["requires1"] == want["requires1"]
 
 

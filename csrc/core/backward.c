@@ -287,12 +287,16 @@ static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     gd_tensor *gx = unreduce(&c, node, g, true), *rx = unreduce(&c, node, r, true);
     gd_tensor *is_zero = bin_num(&c, GD_OP_EQ, a, 0.0);
     gd_tensor *zeros = reduce_keep(&c, node, GD_OP_SUM, is_zero);
-    gd_tensor *value = bin(&c, GD_OP_DIV, rx, a);
-    gd_tensor *total = NULL;
+    gd_tensor *value = NULL, *total = NULL;
     if (!c.st)
         track(&c, gd_reduce(GD_OP_SUM, is_zero, -1, NULL, false, 0.0, &total), &total);
+    if (total && gd_get_flat_int(total, 0) == 0)
+        value = bin(&c, GD_OP_DIV, rx, a);
     if (total && gd_get_flat_int(total, 0) > 0) {
         gd_tensor *nonzero = where3(&c, is_zero, num(&c, a->dtype, 1.0), a, a->dtype);
+        /* dividing by the zeros replaced by 1 gives the same numbers where
+         * they are used, and a gradient of it no 0 * inf */
+        value = bin(&c, GD_OP_DIV, rx, nonzero);
         gd_tensor *others = reduce_keep(&c, node, GD_OP_PROD, nonzero);
         gd_tensor *single =
             bin(&c, GD_OP_LOGICAL_AND, is_zero, bin_num(&c, GD_OP_EQ, zeros, 1.0));
