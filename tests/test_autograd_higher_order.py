@@ -37,6 +37,8 @@ CASES = {
     "tanh": (lambda L, x: L.tanh(x), X),
     "sigmoid": (lambda L, x: L.sigmoid(x), X),
     "relu": (lambda L, x: L.relu(x) * x, X),
+    "relu_alone": (lambda L, x: L.relu(x), X),
+    "nll_alone": (lambda L, x: L.nn.functional.nll_loss(x, L.tensor([0, 1, 3])), X),
     "pow2": (lambda L, x: x**2, X),
     "pow3": (lambda L, x: x**3, X),
     "pow2.5": (lambda L, x: x**2.5, POS),
@@ -134,10 +136,6 @@ CASES = {
     ),
 }
 
-# torch's first gradient (seeded with ones) requires grad through a backward op
-# that takes the saved result as an input without differentiating through it;
-# gdlite's gradient of these does not depend on x and records nothing.
-FIRST_ORDER_CONSTANT = {"relu", "nll"}
 # gdlite's rule for a p-norm ends with the where that zeroes a zero norm's
 # gradient; torch's formula ends with a product (the same numbers).
 NAME_DIFFERENCES = {"norm_p3": ("WhereBackward0", "MulBackward0")}
@@ -184,11 +182,10 @@ def test_second_derivatives_match_torch(name: str) -> None:
     assert (got["name"], want["name"]) == NAME_DIFFERENCES.get(
         name, (want["name"], want["name"])
     )
-    if name not in FIRST_ORDER_CONSTANT:
-        assert (got["name1"], want["name1"]) == NAME_DIFFERENCES.get(
-            name, (want["name1"], want["name1"])
-        )
-        assert got["requires1"] == want["requires1"]
+    assert (got["name1"], want["name1"]) == NAME_DIFFERENCES.get(
+        name, (want["name1"], want["name1"])
+    )
+    assert got["requires1"] == want["requires1"]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -200,6 +197,21 @@ def test_gradient_numbers_do_not_change_under_create_graph(name: str) -> None:
     plain = G.autograd.grad(f(G, x).sum(), x)[0]
     graph = G.autograd.grad(f(G, x).sum(), x, create_graph=True)[0]
     np.testing.assert_array_equal(graph.detach().numpy(), plain.numpy())
+
+
+@pytest.mark.parametrize("name", ["relu_alone", "nll_alone"])
+def test_gradient_of_constant_first_gradient(name: str) -> None:
+    """relu's and nll_loss's gradients depend on x with a zero derivative
+    (torch's backward ops take the result or input): differentiating them
+    again gives zeros, not an error."""
+
+    def run(L: Any) -> Any:
+        f, data = CASES[name]
+        x = L.tensor(data, requires_grad=True)
+        (g,) = L.autograd.grad(f(L, x).sum(), x, create_graph=True)
+        return to_np(L.autograd.grad((g * g).sum(), x)[0])
+
+    assert_close(run(G), run(torch), "float32")
 
 
 def test_grad_of_grad_sum() -> None:

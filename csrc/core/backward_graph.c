@@ -16,6 +16,8 @@
  * (TanhBackwardBackward0), as its own backward op is named there. */
 #include "backward_rules.h"
 
+#include <stdlib.h>
+
 /* The name PyTorch gives the node of a gradient computed by op's rule, when
  * it differs from the last op the rule records; NULL otherwise. */
 static const char *graph_name(gd_op op) {
@@ -127,9 +129,14 @@ gd_status bw_replay(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     gd_tensor *in[3] = {g, NULL, NULL}, *out = NULL;
     int n = 1;
+    if (NEED(1)) /* the zero dependency */
+        give(&c, zeros_of(&c, node, 1, g->dtype), &gi[1]);
     if (!NEED(0))
         return finish(&c);
     switch (node->replays) {
+    case GD_OP_RELU:
+        give(&c, where0(&c, bin_num(&c, GD_OP_LE, SAVED_RESULT, 0.0), g, true), &gi[0]);
+        return finish(&c);
     case GD_OP_MAX_DIM:
     case GD_OP_MIN_DIM:
         give(&c, gather_at(&c, node, g), &gi[0]);
@@ -154,12 +161,40 @@ gd_status bw_replay(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return finish(&c);
 }
 
+/* The node a gradient computed by src's rule also depends on without a
+ * derivative, as PyTorch's backward op takes it as an input (relu's result
+ * in threshold_backward, nll_loss's input): its edge gets zeros. NULL if none. */
+static gd_node *zero_dependency(gd_node *src, const gd_input_meta **meta) {
+    *meta = &src->inputs[0];
+    if (src->op == GD_OP_RELU)
+        return src; /* the result: src's own output, shaped as its input */
+    if (src->op == GD_OP_NLL_LOSS)
+        return src->inputs[0].node;
+    return NULL;
+}
+
+static gd_status copy_meta(gd_input_meta *m, const gd_input_meta *from) {
+    if (from->ndim > GD_NODE_INLINE_DIMS) {
+        int64_t *heap = malloc(sizeof *heap * (size_t)from->ndim);
+        if (!heap)
+            return gd_error(GD_ERR_NOMEM, "out of memory");
+        m->shape = heap;
+    }
+    m->ndim = from->ndim;
+    m->dtype = from->dtype;
+    m->output_nr = from->output_nr;
+    memcpy(m->shape, from->shape, sizeof(int64_t) * (size_t)from->ndim);
+    return GD_OK;
+}
+
 /* *slot (a gradient the rule made from g) gets a REPLAY node for src's op
- * as its grad_fn, with an edge to g. */
+ * as its grad_fn, with an edge to g (and to src's zero dependency). */
 static gd_status attach_replay(gd_node *src, gd_tensor *g, gd_tensor **slot) {
     gd_tensor *t = *slot;
     gd_node *node = NULL;
     gd_autograd_meta *meta = NULL;
+    const gd_input_meta *dep_meta = NULL;
+    gd_node *dep = zero_dependency(src, &dep_meta);
     gd_status st = GD_OK;
     if (t->refcount != 1 || t->storage->refcount != 1 || t->autograd || t->on_stack) {
         gd_tensor *own = NULL;
@@ -168,22 +203,29 @@ static gd_status attach_replay(gd_node *src, gd_tensor *g, gd_tensor **slot) {
         gd_tensor_decref(t);
         *slot = t = own;
     }
-    if ((st = gd_node_new(GD_OP_REPLAY, 1, &node)))
+    if ((st = gd_node_new(GD_OP_REPLAY, dep ? 2 : 1, &node)))
         return st;
     node->replays = src->op;
     node->name = graph_name(src->op);
     gd_op_args_copy(&node->args, &src->args);
     for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
         node->saved[i] = src->saved[i];
+        node->saved[i].is_output = false; /* read as data, not src's history */
         if (node->saved[i].t)
             gd_tensor_incref(node->saved[i].t);
     }
+    if (dep && !(st = copy_meta(&node->inputs[1], dep_meta))) {
+        node->inputs[1].output_nr = 0;
+        gd_node_incref(dep);
+        node->inputs[1].node = dep;
+    }
     /* REPLAY's own input is g, whose shape max/min along a dim reads */
     node->inputs[0].output_nr = gd_output_nr(g);
-    if (!(st = gd_input_meta_set(&node->inputs[0], g)) &&
+    if (!st && !(st = gd_input_meta_set(&node->inputs[0], g)) &&
         !(st = gd_edge_of(g, &node->inputs[0].node)) &&
         !(st = gd_autograd_meta_get(t, &meta))) {
         meta->grad_fn = node;
+        meta->output_nr = 0;
         return GD_OK;
     }
     gd_node_decref(node);
@@ -192,8 +234,9 @@ static gd_status attach_replay(gd_node *src, gd_tensor *g, gd_tensor **slot) {
 
 static gd_status replay_rule(gd_backward_fn rule, gd_node *node, gd_tensor *g,
                              gd_tensor **gi) {
+    const gd_input_meta *dep_meta = NULL;
     gd_status st = run_without_graph(rule, node, g, gi);
-    if (st || !gd_requires_grad(g))
+    if (st || (!gd_requires_grad(g) && !zero_dependency(node, &dep_meta)))
         return st;
     for (int i = 0; i < node->n_inputs && !st; i++)
         if (gi[i])
@@ -314,6 +357,10 @@ gd_status gd_run_backward_rule(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         break;
     default:
         st = rule(node, g, gi);
+        /* relu's gradient depends on its result as torch's threshold_backward
+         * does, with a zero derivative, even when g has no history */
+        if (!st && node->op == GD_OP_RELU && gi[0] && !gd_requires_grad(gi[0]))
+            st = attach_replay(node, g, &gi[0]);
         break;
     }
     const char *name = graph_name(node->op);
