@@ -425,3 +425,21 @@ print(alive, Exp.ctx() is None, x.grad.tolist())
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[:2] == ["True", "True"]
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda L, a, b: b.register_hook(lambda g: None),
+        lambda L, a, b: b.retain_grad(),
+        lambda L, a, b: L.autograd.grad((a * b).sum(), b),
+    ],
+)
+def test_later_outputs_refuse_what_gdlite_does_not_follow(use: Any) -> None:
+    """Hooks, retained grads and gradients with respect to a Function's second
+    output are refused rather than given the first output's gradient."""
+    x = G.tensor([1.0, 2.0], requires_grad=True)
+    a, b = two_outputs(G, True).apply(x)
+    with pytest.raises(NotImplementedError, match="output 1 of TwoBackward"):
+        use(G, a, b)
+    use(torch, *two_outputs(torch, True).apply(torch.tensor([1.0], requires_grad=True)))

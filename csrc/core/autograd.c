@@ -368,6 +368,15 @@ gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out) {
 
 /* ---- custom nodes ------------------------------------------------------- */
 
+gd_status gd_check_first_output(const gd_tensor *t, const char *what) {
+    if (gd_output_nr(t) == 0)
+        return GD_OK;
+    return gd_error(GD_ERR_NOTIMPL,
+                    "gdlite does not support %s output %d of %s (an autograd.Function "
+                    "with several outputs): only its first output",
+                    what, gd_output_nr(t), gd_grad_fn(t)->name);
+}
+
 void gd_custom_free(gd_custom *c) {
     for (int k = 1; k < c->n_outputs; k++)
         gd_tensor_decref(c->buffers[k]);

@@ -458,6 +458,8 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
                                 "grad");
             break;
         }
+        if (!is_root && (st = gd_check_first_output(t, "gradients with respect to")))
+            break;
         if ((st = gd_edge_of(t, &node)))
             break;
         if (node->walk) {

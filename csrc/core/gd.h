@@ -633,6 +633,10 @@ gd_status gd_custom_node_new(const char *name, int n_inputs, gd_tensor *const *i
                              gd_release_fn release, void *context, gd_node **out);
 /* t (a result of the function) becomes output `output_nr` of the node. */
 gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t);
+/* Refuses (GD_ERR_NOTIMPL) what gdlite does not follow for the outputs after
+ * the first of a custom node: hooks on them, retain_grad, gradients with
+ * respect to them; `what` names it in the message. GD_OK for any other t. */
+gd_status gd_check_first_output(const gd_tensor *t, const char *what);
 /* The node's context (a custom node's), or NULL. */
 void *gd_custom_node_context(const gd_node *node);
 

@@ -239,6 +239,9 @@ PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused) {
         return NULL;
     }
     gd_node *fn = gd_grad_fn(t);
+    gd_status st = gd_check_first_output(t, "retain_grad on");
+    if (st)
+        return gdpy_raise(st);
     if (fn) { /* leaves keep their grad anyway */
         t->autograd->retains_grad = true;
         gd_node_retain_grad(fn);
