@@ -99,7 +99,9 @@ static graph_kind kind_of(gd_op op) {
 static gd_status run_without_graph(gd_backward_fn rule, gd_node *node, gd_tensor *g,
                                    gd_tensor **gi) {
     gd_set_grad_enabled(false);
+    node->graph = false;
     gd_status st = rule(node, g, gi);
+    node->graph = true;
     gd_set_grad_enabled(true);
     return st;
 }

@@ -12,13 +12,19 @@
  * status and makes every later step a no-op returning NULL. */
 typedef struct {
     gd_status st;
+    bool graph; /* grad mode on (create_graph): the helpers record */
     int n;
     gd_tensor *tmp[40]; /* entries below n only: not zeroed up front */
 } rule_ctx;
-#define RULE_CTX(c)                                                                    \
+#define RULE_CTX_AS(c, record)                                                         \
     rule_ctx c;                                                                        \
     c.st = GD_OK;                                                                      \
+    c.graph = (record);                                                                \
     c.n = 0
+/* In a rule: records when the engine runs the node under create_graph. */
+#define RULE_CTX(c) RULE_CTX_AS(c, node->graph)
+/* In a forward kernel built from the helpers: never records. */
+#define KERNEL_CTX(c) RULE_CTX_AS(c, false)
 
 /* Takes the result by address: it is read after the call that fills it. */
 static inline gd_tensor *track(rule_ctx *c, gd_status st, gd_tensor **result) {
@@ -53,13 +59,17 @@ static inline void give(rule_ctx *c, gd_tensor *t, gd_tensor **slot) {
 
 #define NEED(i) ((i) < node->n_inputs && node->inputs[(i)].node != NULL)
 
-/* Tracked: under create_graph a saved output is a new alias carrying the
- * node as its grad_fn (gd_unpack_saved_ref). */
+/* Borrowed from the node; under create_graph a new alias, tracked, carrying
+ * the node as its grad_fn when it is the node's output (gd_unpack_saved_ref). */
 static inline gd_tensor *saved(rule_ctx *c, gd_node *node, int slot) {
     gd_tensor *t = NULL;
     if (c->st)
         return NULL;
-    return track(c, gd_unpack_saved_ref(node, slot, &t), &t);
+    if (c->graph)
+        return track(c, gd_unpack_saved_ref(node, slot, &t), &t);
+    if ((c->st = gd_unpack_saved(node, slot, &t)))
+        return NULL;
+    return t;
 }
 
 /* What the node saved, as its row's `saves` column names it; inside a rule
@@ -77,6 +87,9 @@ static inline gd_tensor *bin(rule_ctx *c, gd_op op, gd_tensor *a, gd_tensor *b) 
     gd_tensor *out = NULL;
     if (c->st || !a || !b)
         return NULL;
+    if (!c->graph)
+        return track(c, gd_binary(op, a, b, gd_promote_types(a->dtype, b->dtype), &out),
+                     &out);
     return track(c, gd_g_binary(op, a, b, &out), &out);
 }
 
@@ -98,12 +111,16 @@ static inline gd_tensor *bin_num(rule_ctx *c, gd_op op, gd_tensor *a, double v) 
                                               : GD_DECOMP_DEFAULT;
     if (c->st || !b)
         return NULL;
+    if (!c->graph)
+        return track(c, gd_binary(op, a, b, a->dtype, &out), &out);
     return track(c, gd_g_binary_as(op, a, b, name, &out), &out);
 }
 static inline gd_tensor *num_bin(rule_ctx *c, gd_op op, double v, gd_tensor *a) {
     gd_tensor *b = a ? num(c, a->dtype, v) : NULL, *out = NULL;
     if (c->st || !b)
         return NULL;
+    if (!c->graph)
+        return track(c, gd_binary(op, b, a, a->dtype, &out), &out);
     if (op == GD_OP_MUL) /* v * a == a * v, bit for bit */
         return track(c, gd_g_binary_as(op, a, b, GD_DECOMP_MUL_SCALAR, &out), &out);
     gd_decomposition name = op == GD_OP_SUB ? GD_DECOMP_RSUB_SCALAR : GD_DECOMP_DEFAULT;
@@ -114,7 +131,7 @@ static inline gd_tensor *un(rule_ctx *c, gd_op op, gd_tensor *a) {
     gd_tensor *out = NULL;
     if (c->st || !a)
         return NULL;
-    return track(c, gd_g_unary(op, a, &out), &out);
+    return track(c, c->graph ? gd_g_unary(op, a, &out) : gd_unary(op, a, &out), &out);
 }
 
 static inline gd_tensor *where0(rule_ctx *c, gd_tensor *cond, gd_tensor *a,

@@ -214,7 +214,7 @@ static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
 }
 
 typedef struct {
-    bool capture_mode, retain_graph;
+    bool capture_mode, retain_graph, create_graph;
     gd_tensor **grads_out;
 } run_state;
 
@@ -297,8 +297,10 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     }
     memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
-    st = node->custom ? run_custom(node, g, rs->retain_graph, gi)
-                      : gd_run_backward_rule(node, g, gi);
+    node->graph = rs->create_graph;
+    st = node->custom       ? run_custom(node, g, rs->retain_graph, gi)
+         : rs->create_graph ? gd_run_backward_rule(node, g, gi)
+                            : gd_backward_rule(node->op)(node, g, gi);
     bool check_nan = gd_anomaly_enabled() && gd_anomaly_check_nan();
     for (int i = 0; i < node->n_inputs && !st && check_nan; i++)
         if (gi[i] && has_nan(gi[i]))
@@ -438,7 +440,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
     NODE_LIST_INIT(stack);
     NODE_LIST_INIT(heap);
     NODE_LIST_INIT(held);
-    run_state rs = {n_inputs > 0, retain_graph, grads_out};
+    run_state rs = {n_inputs > 0, retain_graph, gd_grad_enabled(), grads_out};
     gd_status st = GD_OK;
     for (int j = 0; j < n_inputs; j++)
         grads_out[j] = NULL;

@@ -3,7 +3,9 @@
  * gd_reshape, ...) through gd_call, so it records a node exactly when grad
  * mode is on and an operand requires grad. Backward runs with grad mode off
  * unless create_graph asked for a graph of the gradients; then these calls
- * build it, and a gradient can be differentiated again. */
+ * build it, and a gradient can be differentiated again. With grad mode off
+ * the common ones call their kernel directly (first-order backward pays
+ * nothing for the graph forms). */
 #include "internal.h"
 
 #include <string.h>
@@ -22,6 +24,8 @@ static void set_dims(gd_op_args *args, int n, const int64_t *dims) {
 
 gd_status gd_g_binary_as(gd_op op, const gd_tensor *a, const gd_tensor *b,
                          gd_decomposition name, gd_tensor **out) {
+    if (!gd_grad_enabled()) /* a first-order backward: the kernel alone */
+        return gd_binary(op, a, b, gd_promote_types(a->dtype, b->dtype), out);
     gd_op_args args;
     gd_op_args_init(&args);
     args.dtype = gd_promote_types(a->dtype, b->dtype);
@@ -36,11 +40,15 @@ gd_status gd_g_binary(gd_op op, const gd_tensor *a, const gd_tensor *b,
 }
 
 gd_status gd_g_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_unary(op, a, out);
     return call1(op, a, NULL, out);
 }
 
 gd_status gd_g_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims,
                       bool keepdim, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_reduce(op, a, ndims, dims, keepdim, 0.0, out);
     gd_op_args args;
     gd_op_args_init(&args);
     set_dims(&args, ndims, dims);
@@ -50,6 +58,8 @@ gd_status gd_g_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *di
 
 gd_status gd_g_reshape(const gd_tensor *a, int ndim, const int64_t *shape,
                        gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_reshape(a, ndim, shape, out);
     gd_op_args args;
     gd_op_args_init(&args);
     set_dims(&args, ndim, shape);
@@ -59,6 +69,8 @@ gd_status gd_g_reshape(const gd_tensor *a, int ndim, const int64_t *shape,
 
 gd_status gd_g_expand(const gd_tensor *a, int ndim, const int64_t *shape,
                       gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_expand(a, ndim, shape, out);
     gd_op_args args;
     gd_op_args_init(&args);
     set_dims(&args, ndim, shape);
@@ -66,6 +78,8 @@ gd_status gd_g_expand(const gd_tensor *a, int ndim, const int64_t *shape,
 }
 
 gd_status gd_g_transpose(const gd_tensor *a, int64_t d0, int64_t d1, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_transpose(a, d0, d1, out);
     gd_op_args args;
     gd_op_args_init(&args);
     args.i[0] = d0;
@@ -82,6 +96,8 @@ gd_status gd_g_permute(const gd_tensor *a, int ndim, const int64_t *dims,
 }
 
 gd_status gd_g_unsqueeze(const gd_tensor *a, int64_t dim, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_unsqueeze(a, dim, out);
     gd_op_args args;
     gd_op_args_init(&args);
     args.i[0] = dim;
@@ -115,12 +131,16 @@ gd_status gd_g_slice(const gd_tensor *a, int64_t dim, int64_t start, int64_t sto
 }
 
 gd_status gd_g_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_matmul(a, b, out);
     gd_tensor *in[2] = {(gd_tensor *)a, (gd_tensor *)b};
     return gd_call(GD_OP_MATMUL, 2, in, NULL, out);
 }
 
 gd_status gd_g_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b,
                      gd_dtype common, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_where(cond, a, b, common, out);
     gd_op_args args;
     gd_op_args_init(&args);
     args.dtype = common;
@@ -138,6 +158,8 @@ gd_status gd_g_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
 }
 
 gd_status gd_g_to_dtype(const gd_tensor *a, gd_dtype dtype, gd_tensor **out) {
+    if (!gd_grad_enabled())
+        return gd_to_dtype(a, dtype, out);
     gd_op_args args;
     gd_op_args_init(&args);
     args.dtype = dtype;

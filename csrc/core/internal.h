@@ -174,6 +174,7 @@ struct gd_node {
     int capture;
     uint64_t walk; /* the backward that discovered this node, 0 when none runs */
     bool needed, run_rule;
+    bool graph;               /* its rule runs under create_graph (rule_ctx.graph) */
     gd_op replays;            /* GD_OP_REPLAY nodes: the op whose forward they run */
     struct gd_custom *custom; /* owned: GD_OP_CUSTOM nodes' callback */
     void *trace;              /* owned: where it was made, under anomaly detection */
