@@ -327,6 +327,10 @@ gd_node *gd_node_next(const gd_node *node, int i) {
     return node->inputs[i].node;
 }
 
+int gd_node_next_output_nr(const gd_node *node, int i) {
+    return node->inputs[i].output_nr;
+}
+
 gd_tensor *gd_node_variable(const gd_node *node) {
     return node->variable;
 }

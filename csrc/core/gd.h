@@ -579,8 +579,9 @@ void gd_node_incref(gd_node *node);
 void gd_node_decref(gd_node *node);
 const char *gd_node_name(const gd_node *node);
 int gd_node_num_inputs(const gd_node *node);
-gd_node *gd_node_next(const gd_node *node, int i); /* borrowed, may be NULL */
-gd_tensor *gd_node_variable(const gd_node *node);  /* AccumulateGrad's leaf */
+gd_node *gd_node_next(const gd_node *node, int i);      /* borrowed, may be NULL */
+int gd_node_next_output_nr(const gd_node *node, int i); /* which output of it */
+gd_tensor *gd_node_variable(const gd_node *node);       /* AccumulateGrad's leaf */
 /* Non-leaf hooks and retained gradients live on the grad_fn. */
 gd_tensor *gd_node_retained_grad(const gd_node *node); /* borrowed */
 void gd_node_retain_grad(gd_node *node); /* keep the output's grad from now on */

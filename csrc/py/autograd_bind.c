@@ -61,7 +61,8 @@ static PyObject *node_next_functions(PyObject *self, void *closure) {
     PyObject *tup = PyTuple_New(n);
     for (int i = 0; tup && i < n; i++) {
         PyObject *next = gdpy_wrap_node(gd_node_next(node, i));
-        PyObject *pair = next ? Py_BuildValue("(Ni)", next, 0) : NULL;
+        PyObject *pair =
+            next ? Py_BuildValue("(Ni)", next, gd_node_next_output_nr(node, i)) : NULL;
         if (!pair) {
             Py_CLEAR(tup);
             break;
