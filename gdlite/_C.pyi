@@ -294,6 +294,7 @@ def run_backward(
     retain_graph: bool,
     inputs: Sequence[TensorBase] | None,
     allow_unused: bool,
+    create_graph: bool = ...,
 ) -> tuple[TensorBase | None, ...] | None: ...
 
 # Optimizer steps (csrc/py/optim_bind.c): one call updates every parameter of

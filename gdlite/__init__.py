@@ -120,6 +120,11 @@ from ._random import (
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._types import Size, device, return_types, typename
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 
 dtype = _C.dtype
 float32 = float = _C.float32

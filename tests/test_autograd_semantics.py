@@ -135,14 +135,6 @@ def test_errors_match_torch(name):
     assert_same_error(lambda m: _run(m, code), upto=upto)
 
 
-def test_create_graph_is_not_implemented():
-    x = G.ones(2, requires_grad=True)
-    with pytest.raises(NotImplementedError):
-        (x * x).sum().backward(create_graph=True)
-    with pytest.raises(NotImplementedError):
-        G.autograd.grad((x * x).sum(), x, create_graph=True)
-
-
 # ------------------------------------------------------------ leaves and graphs
 
 LEAVES = (

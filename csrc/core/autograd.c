@@ -8,6 +8,31 @@
 #include <string.h>
 
 static _Thread_local bool grad_disabled; /* zero-initialised: grad mode on */
+/* Process-wide, as PyTorch's AnomalyMode; written under the embedder's lock. */
+static bool anomaly_on, anomaly_nan = true;
+static gd_anomaly_hooks anomaly_hooks;
+
+void gd_set_anomaly_enabled(bool enabled, bool check_nan) {
+    anomaly_on = enabled;
+    anomaly_nan = check_nan;
+}
+
+bool gd_anomaly_enabled(void) {
+    return anomaly_on;
+}
+
+bool gd_anomaly_check_nan(void) {
+    return anomaly_nan;
+}
+
+void gd_set_anomaly_hooks(const gd_anomaly_hooks *hooks) {
+    anomaly_hooks = *hooks;
+}
+
+void gd_anomaly_report(const gd_node *node) {
+    if (node->trace && anomaly_hooks.report)
+        anomaly_hooks.report(node->trace, node->name);
+}
 static _Thread_local uint64_t next_seq;
 
 bool gd_grad_enabled(void) {
@@ -16,6 +41,10 @@ bool gd_grad_enabled(void) {
 
 void gd_set_grad_enabled(bool enabled) {
     grad_disabled = !enabled;
+}
+
+uint64_t gd_node_next_seq(void) {
+    return next_seq;
 }
 
 void gd_op_args_init(gd_op_args *args) {
@@ -143,6 +172,7 @@ gd_status gd_detach_(gd_tensor *t) {
         return GD_OK;
     gd_node_decref(t->autograd->grad_fn);
     t->autograd->grad_fn = NULL;
+    t->autograd->output_nr = 0;
     t->autograd->requires_grad = false;
     t->autograd->is_view = t->autograd->is_view_of_leaf = false;
     return GD_OK;
@@ -187,10 +217,13 @@ gd_status gd_node_new(gd_op op, int n_inputs, gd_node **out) {
     node->name = gd_op_grad_fn_name(op);
     node->seq = next_seq++;
     node->args.ndims = -1; /* gd_op_args_init's one nonzero field */
+    if (anomaly_on && anomaly_hooks.capture)
+        node->trace = anomaly_hooks.capture();
     node->n_inputs = n_inputs;
     for (int i = 0; i < n_inputs; i++) {
         gd_input_meta *m = &node->inputs[i];
         m->node = NULL;
+        m->output_nr = 0;
         m->ndim = 0;
         m->dtype = (gd_dtype)0;
         m->shape = m->inline_shape;
@@ -268,6 +301,10 @@ void gd_node_decref(gd_node *node) {
         }
         gd_tensor_decref(n->retained_grad);
         gd_tensor_decref(n->buffer);
+        if (n->custom)
+            gd_custom_free(n->custom);
+        if (n->trace && anomaly_hooks.release)
+            anomaly_hooks.release(n->trace);
         gd_hook *hooks = n->hooks;
         n->hooks = NULL;
         gd_hooks_free(hooks);
@@ -288,6 +325,10 @@ int gd_node_num_inputs(const gd_node *node) {
 
 gd_node *gd_node_next(const gd_node *node, int i) {
     return node->inputs[i].node;
+}
+
+int gd_node_next_output_nr(const gd_node *node, int i) {
+    return node->inputs[i].output_nr;
 }
 
 gd_tensor *gd_node_variable(const gd_node *node) {
@@ -327,4 +368,87 @@ gd_status gd_grad_accumulator(gd_tensor *leaf, gd_node **out) {
     (*out)->variable = leaf;
     meta->accumulator = *out;
     return GD_OK;
+}
+
+/* ---- custom nodes ------------------------------------------------------- */
+
+gd_status gd_check_first_output(const gd_tensor *t, const char *what) {
+    if (gd_output_nr(t) == 0)
+        return GD_OK;
+    return gd_error(GD_ERR_NOTIMPL,
+                    "gdlite does not support %s output %d of %s (an autograd.Function "
+                    "with several outputs): only its first output",
+                    what, gd_output_nr(t), gd_grad_fn(t)->name);
+}
+
+void gd_custom_free(gd_custom *c) {
+    for (int k = 1; k < c->n_outputs; k++)
+        gd_tensor_decref(c->buffers[k]);
+    free(c->buffers);
+    if (c->release)
+        c->release(c->context);
+    free(c);
+}
+
+gd_status gd_custom_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
+                             int n_outputs, gd_custom_backward_fn fn,
+                             gd_release_fn release, void *context, gd_node **out) {
+    gd_node *node = NULL;
+    gd_custom *c = NULL;
+    size_t len = strlen(name);
+    gd_status st = GD_OK;
+    *out = NULL;
+    GD_CHECK(n_inputs >= 0 && n_outputs >= 1, GD_ERR_VALUE,
+             "a custom node needs at least one output");
+    if (!(c = calloc(1, sizeof *c + len + 1)) ||
+        !(c->buffers = calloc((size_t)n_outputs, sizeof *c->buffers))) {
+        free(c);
+        if (release)
+            release(context);
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    }
+    c->fn = fn;
+    c->release = release;
+    c->context = context;
+    c->n_outputs = n_outputs;
+    memcpy(c->name, name, len + 1);
+    if ((st = gd_node_new(GD_OP_CUSTOM, n_inputs, &node))) {
+        gd_custom_free(c);
+        return st;
+    }
+    node->custom = c;
+    node->name = c->name;
+    for (int i = 0; i < n_inputs && !st; i++) {
+        gd_input_meta *m = &node->inputs[i];
+        m->output_nr = gd_output_nr(inputs[i]);
+        if (!(st = gd_input_meta_set(m, inputs[i])))
+            st = gd_edge_of(inputs[i], &m->node);
+    }
+    if (st) {
+        gd_node_decref(node);
+        return st;
+    }
+    *out = node;
+    return GD_OK;
+}
+
+gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t) {
+    gd_autograd_meta *meta = NULL;
+    GD_CHECK(node->custom && output_nr >= 0 && output_nr < node->custom->n_outputs,
+             GD_ERR_VALUE, "no output %d of this node", output_nr);
+    GD_CHECK(gd_dtype_is_floating(t->dtype), GD_ERR_RUNTIME,
+             "only Tensors of floating point dtype can require gradients");
+    gd_status st = gd_autograd_meta_get(t, &meta);
+    if (st)
+        return st;
+    gd_node_incref(node);
+    gd_node_decref(meta->grad_fn);
+    meta->grad_fn = node;
+    meta->output_nr = output_nr;
+    meta->requires_grad = false;
+    return GD_OK;
+}
+
+void *gd_custom_node_context(const gd_node *node) {
+    return node->custom ? node->custom->context : NULL;
 }

@@ -76,9 +76,9 @@ static gd_status bw_remainder(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 static gd_tensor *pow_number_grad(rule_ctx *c, gd_tensor *g, gd_tensor *a, double e,
                                   gd_dtype e_dtype, bool python_number) {
     gd_tensor *out = NULL;
-    bool fits = !c->st && a && g->dtype == a->dtype && e_dtype == a->dtype &&
-                gd_dtype_is_floating(a->dtype) && g->ndim == a->ndim &&
-                gd_is_contiguous(g) && gd_is_contiguous(a) &&
+    bool fits = !c->st && a && !gd_grad_enabled() && g->dtype == a->dtype &&
+                e_dtype == a->dtype && gd_dtype_is_floating(a->dtype) &&
+                g->ndim == a->ndim && gd_is_contiguous(g) && gd_is_contiguous(a) &&
                 memcmp(g->shape, a->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
     if (!fits || e == 0 || !track(c, gd_empty(a->dtype, a->ndim, a->shape, &out), &out))
         return NULL;
@@ -156,11 +156,9 @@ static gd_status bw_pow(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 static gd_status extreme_pair(gd_node *node, gd_tensor *g, gd_tensor **gi, gd_op lose_a,
                               gd_op lose_b) {
     RULE_CTX(c);
-    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *out = NULL;
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     gd_tensor *tie = bin(&c, GD_OP_EQ, a, b), *half = bin_num(&c, GD_OP_DIV, g, 2.0);
-    gd_tensor *split = NULL;
-    if (!c.st)
-        split = track(&c, gd_where(tie, half, g, g->dtype, &out), &out);
+    gd_tensor *split = where3(&c, tie, half, g, g->dtype);
     if (NEED(0))
         give(&c, where0(&c, bin(&c, lose_a, a, b), split, true), &gi[0]);
     if (NEED(1))
@@ -283,7 +281,7 @@ static gd_status bw_mean(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     for (int d = 0; d < m->ndim; d++)
         n_in *= m->shape[d];
     double count = g->numel ? (double)n_in / (double)g->numel : 0.0;
-    if (NEED(0) && g->numel == 1) {
+    if (NEED(0) && g->numel == 1 && !gd_requires_grad(g)) {
         /* One output: every input gets grad / count, rounded in the grad's
          * dtype as the division grad / count would, filled in one pass. */
         gd_tensor *out = NULL;
@@ -312,21 +310,22 @@ static gd_status bw_prod(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     gd_tensor *gx = unreduce(&c, node, g, true), *rx = unreduce(&c, node, r, true);
     gd_tensor *is_zero = bin_num(&c, GD_OP_EQ, a, 0.0);
     gd_tensor *zeros = reduce_keep(&c, node, GD_OP_SUM, is_zero);
-    gd_tensor *value = bin(&c, GD_OP_DIV, rx, a);
-    gd_tensor *total = NULL;
+    gd_tensor *value = NULL, *total = NULL;
     if (!c.st)
         track(&c, gd_reduce(GD_OP_SUM, is_zero, -1, NULL, false, 0.0, &total), &total);
+    if (total && gd_get_flat_int(total, 0) == 0)
+        value = bin(&c, GD_OP_DIV, rx, a);
     if (total && gd_get_flat_int(total, 0) > 0) {
-        gd_tensor *one = num(&c, a->dtype, 1.0), *out = NULL, *nonzero = NULL;
-        if (!c.st)
-            nonzero = track(&c, gd_where(is_zero, one, a, a->dtype, &out), &out);
+        gd_tensor *nonzero = where3(&c, is_zero, num(&c, a->dtype, 1.0), a, a->dtype);
+        /* dividing by the zeros replaced by 1 gives the same numbers where
+         * they are used, and a gradient of it no 0 * inf */
+        value = bin(&c, GD_OP_DIV, rx, nonzero);
         gd_tensor *others = reduce_keep(&c, node, GD_OP_PROD, nonzero);
         gd_tensor *single =
             bin(&c, GD_OP_LOGICAL_AND, is_zero, bin_num(&c, GD_OP_EQ, zeros, 1.0));
         gd_tensor *at_zero = where0(&c, single, others, false);
         gd_tensor *none = bin_num(&c, GD_OP_EQ, zeros, 0.0);
-        if (!c.st)
-            value = track(&c, gd_where(none, value, at_zero, a->dtype, &out), &out);
+        value = where3(&c, none, value, at_zero, a->dtype);
     }
     give(&c, bin(&c, GD_OP_MUL, gx, value), &gi[0]);
     return finish(&c);
@@ -463,31 +462,24 @@ static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * matrices and batch dims summed by the engine */
 static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
-    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER, *t = NULL;
+    gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (c.st)
         return finish(&c);
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
     gd_tensor *A = a, *B = b, *G = g;
     if (a_vec)
-        A = track(&c, gd_unsqueeze(a, 0, &t), &t);
+        A = unsqueezed(&c, a, 0);
     if (b_vec)
-        B = track(&c, gd_unsqueeze(b, 1, &t), &t);
-    if (a_vec && !c.st)
-        G = track(&c, gd_unsqueeze(G, G->ndim - (b_vec ? 0 : 1), &t), &t);
-    if (b_vec && !c.st)
-        G = track(&c, gd_unsqueeze(G, G->ndim, &t), &t);
-    if (NEED(0) && !c.st) {
-        gd_tensor *bt = track(&c, gd_transpose(B, -1, -2, &t), &t);
-        if (!c.st)
-            give(&c, track(&c, gd_matmul(G, bt, &t), &t), &gi[0]);
-    }
-    if (NEED(1) && !c.st) {
-        gd_tensor *at = track(&c, gd_transpose(A, -1, -2, &t), &t), *gb = NULL;
-        if (!c.st)
-            gb = track(&c, gd_matmul(at, G, &t), &t);
-        if (b_vec && gb)
-            gb = track(&c, gd_squeeze(gb, 1, (int64_t[]){-1}, &t), &t);
-        give(&c, gb, &gi[1]);
+        B = unsqueezed(&c, b, 1);
+    if (a_vec && G)
+        G = unsqueezed(&c, G, G->ndim - (b_vec ? 0 : 1));
+    if (b_vec && G)
+        G = unsqueezed(&c, G, G->ndim);
+    if (NEED(0))
+        give(&c, mm(&c, G, transposed(&c, B, -1, -2)), &gi[0]);
+    if (NEED(1)) {
+        gd_tensor *gb = mm(&c, transposed(&c, A, -1, -2), G);
+        give(&c, b_vec ? squeezed(&c, gb, -1) : gb, &gi[1]);
     }
     return finish(&c);
 }
@@ -496,16 +488,13 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
  * after: the product PyTorch's mm_mat1/mm_mat2_backward compute. */
 static gd_tensor *scaled_mm(rule_ctx *c, gd_tensor *x, bool tx, gd_tensor *y, bool ty,
                             bool t_out, double alpha) {
-    gd_tensor *t = NULL;
-    if (c->st || !x || !y)
-        return NULL;
     if (tx)
-        x = track(c, gd_transpose(x, 0, 1, &t), &t);
-    if (ty && x)
-        y = track(c, gd_transpose(y, 0, 1, &t), &t);
-    gd_tensor *r = x && y ? track(c, gd_matmul(x, y, &t), &t) : NULL;
-    if (t_out && r)
-        r = track(c, gd_transpose(r, 0, 1, &t), &t);
+        x = transposed(c, x, 0, 1);
+    if (ty)
+        y = transposed(c, y, 0, 1);
+    gd_tensor *r = mm(c, x, y);
+    if (t_out)
+        r = transposed(c, r, 0, 1);
     return alpha == 1 || !r ? r : bin_num(c, GD_OP_MUL, r, alpha);
 }
 

@@ -12,13 +12,19 @@
  * status and makes every later step a no-op returning NULL. */
 typedef struct {
     gd_status st;
+    bool graph; /* grad mode on (create_graph): the helpers record */
     int n;
     gd_tensor *tmp[40]; /* entries below n only: not zeroed up front */
 } rule_ctx;
-#define RULE_CTX(c)                                                                    \
+#define RULE_CTX_AS(c, record)                                                         \
     rule_ctx c;                                                                        \
     c.st = GD_OK;                                                                      \
+    c.graph = (record);                                                                \
     c.n = 0
+/* In a rule: records when the engine runs the node under create_graph. */
+#define RULE_CTX(c) RULE_CTX_AS(c, node->graph)
+/* In a forward kernel built from the helpers: never records. */
+#define KERNEL_CTX(c) RULE_CTX_AS(c, false)
 
 /* Takes the result by address: it is read after the call that fills it. */
 static inline gd_tensor *track(rule_ctx *c, gd_status st, gd_tensor **result) {
@@ -53,13 +59,16 @@ static inline void give(rule_ctx *c, gd_tensor *t, gd_tensor **slot) {
 
 #define NEED(i) ((i) < node->n_inputs && node->inputs[(i)].node != NULL)
 
+/* Borrowed from the node; under create_graph a new alias, tracked, carrying
+ * the node as its grad_fn when it is the node's output (gd_unpack_saved_ref). */
 static inline gd_tensor *saved(rule_ctx *c, gd_node *node, int slot) {
     gd_tensor *t = NULL;
     if (c->st)
         return NULL;
-    gd_status st = gd_unpack_saved(node, slot, &t);
-    if (st)
-        c->st = st;
+    if (c->graph)
+        return track(c, gd_unpack_saved_ref(node, slot, &t), &t);
+    if ((c->st = gd_unpack_saved(node, slot, &t)))
+        return NULL;
     return t;
 }
 
@@ -78,8 +87,10 @@ static inline gd_tensor *bin(rule_ctx *c, gd_op op, gd_tensor *a, gd_tensor *b) 
     gd_tensor *out = NULL;
     if (c->st || !a || !b)
         return NULL;
-    return track(c, gd_binary(op, a, b, gd_promote_types(a->dtype, b->dtype), &out),
-                 &out);
+    if (!c->graph)
+        return track(c, gd_binary(op, a, b, gd_promote_types(a->dtype, b->dtype), &out),
+                     &out);
+    return track(c, gd_g_binary(op, a, b, &out), &out);
 }
 
 static inline gd_tensor *num(rule_ctx *c, gd_dtype dt, double v) {
@@ -90,19 +101,37 @@ static inline gd_tensor *num(rule_ctx *c, gd_dtype dt, double v) {
     return track(c, gd_full(dt, 0, none, v, &out), &out);
 }
 
-/* a op v and v op a, v taken in a's dtype as PyTorch takes Python scalars. */
+/* a op v and v op a, v taken in a's dtype as PyTorch takes Python scalars;
+ * recorded under create_graph with the names PyTorch's formulas give them
+ * (a * v is MulBackward1, a / v DivBackward1, v - a RsubBackward1). */
 static inline gd_tensor *bin_num(rule_ctx *c, gd_op op, gd_tensor *a, double v) {
-    return a ? bin(c, op, a, num(c, a->dtype, v)) : NULL;
+    gd_tensor *b = a ? num(c, a->dtype, v) : NULL, *out = NULL;
+    gd_decomposition name = op == GD_OP_MUL   ? GD_DECOMP_MUL_SCALAR
+                            : op == GD_OP_DIV ? GD_DECOMP_DIV_SCALAR
+                                              : GD_DECOMP_DEFAULT;
+    if (c->st || !b)
+        return NULL;
+    if (!c->graph)
+        return track(c, gd_binary(op, a, b, a->dtype, &out), &out);
+    return track(c, gd_g_binary_as(op, a, b, name, &out), &out);
 }
 static inline gd_tensor *num_bin(rule_ctx *c, gd_op op, double v, gd_tensor *a) {
-    return a ? bin(c, op, num(c, a->dtype, v), a) : NULL;
+    gd_tensor *b = a ? num(c, a->dtype, v) : NULL, *out = NULL;
+    if (c->st || !b)
+        return NULL;
+    if (!c->graph)
+        return track(c, gd_binary(op, b, a, a->dtype, &out), &out);
+    if (op == GD_OP_MUL) /* v * a == a * v, bit for bit */
+        return track(c, gd_g_binary_as(op, a, b, GD_DECOMP_MUL_SCALAR, &out), &out);
+    gd_decomposition name = op == GD_OP_SUB ? GD_DECOMP_RSUB_SCALAR : GD_DECOMP_DEFAULT;
+    return track(c, gd_g_binary_as(op, b, a, name, &out), &out);
 }
 
 static inline gd_tensor *un(rule_ctx *c, gd_op op, gd_tensor *a) {
     gd_tensor *out = NULL;
     if (c->st || !a)
         return NULL;
-    return track(c, gd_unary(op, a, &out), &out);
+    return track(c, c->graph ? gd_g_unary(op, a, &out) : gd_unary(op, a, &out), &out);
 }
 
 static inline gd_tensor *where0(rule_ctx *c, gd_tensor *cond, gd_tensor *a,
@@ -114,9 +143,46 @@ static inline gd_tensor *where0(rule_ctx *c, gd_tensor *cond, gd_tensor *a,
     if (!zero)
         return NULL;
     return track(c,
-                 zero_if_true ? gd_where(cond, zero, a, a->dtype, &out)
-                              : gd_where(cond, a, zero, a->dtype, &out),
+                 zero_if_true ? gd_g_where(cond, zero, a, a->dtype, &out)
+                              : gd_g_where(cond, a, zero, a->dtype, &out),
                  &out);
+}
+
+/* where(cond, a, b) in `dtype` */
+static inline gd_tensor *where3(rule_ctx *c, gd_tensor *cond, gd_tensor *a,
+                                gd_tensor *b, gd_dtype dtype) {
+    gd_tensor *out = NULL;
+    if (c->st || !cond || !a || !b)
+        return NULL;
+    return track(c, gd_g_where(cond, a, b, dtype, &out), &out);
+}
+
+static inline gd_tensor *transposed(rule_ctx *c, gd_tensor *a, int64_t d0, int64_t d1) {
+    gd_tensor *out = NULL;
+    if (c->st || !a)
+        return NULL;
+    return track(c, gd_g_transpose(a, d0, d1, &out), &out);
+}
+
+static inline gd_tensor *unsqueezed(rule_ctx *c, gd_tensor *a, int64_t dim) {
+    gd_tensor *out = NULL;
+    if (c->st || !a)
+        return NULL;
+    return track(c, gd_g_unsqueeze(a, dim, &out), &out);
+}
+
+static inline gd_tensor *squeezed(rule_ctx *c, gd_tensor *a, int64_t dim) {
+    gd_tensor *out = NULL;
+    if (c->st || !a)
+        return NULL;
+    return track(c, gd_g_squeeze(a, dim, &out), &out);
+}
+
+static inline gd_tensor *mm(rule_ctx *c, gd_tensor *a, gd_tensor *b) {
+    gd_tensor *out = NULL;
+    if (c->st || !a || !b)
+        return NULL;
+    return track(c, gd_g_matmul(a, b, &out), &out);
 }
 
 static inline gd_tensor *zeros_of(rule_ctx *c, gd_node *node, int i, gd_dtype dt) {
@@ -132,7 +198,7 @@ static inline gd_tensor *reshaped(rule_ctx *c, gd_tensor *a, int ndim,
     gd_tensor *out = NULL;
     if (c->st || !a)
         return NULL;
-    return track(c, gd_reshape(a, ndim, shape, &out), &out);
+    return track(c, gd_g_reshape(a, ndim, shape, &out), &out);
 }
 
 /* grad of a reduction, viewed with the reduced dims kept as size 1 and
@@ -156,7 +222,7 @@ static inline gd_tensor *unreduce(rule_ctx *c, gd_node *node, gd_tensor *g,
     gd_tensor *kept = reshaped(c, g, m->ndim, keep), *out = NULL;
     if (!expand || !kept)
         return kept;
-    return track(c, gd_expand(kept, m->ndim, m->shape, &out), &out);
+    return track(c, gd_g_expand(kept, m->ndim, m->shape, &out), &out);
 }
 
 static inline gd_tensor *reduce_keep(rule_ctx *c, gd_node *node, gd_op op,
@@ -164,8 +230,8 @@ static inline gd_tensor *reduce_keep(rule_ctx *c, gd_node *node, gd_op op,
     gd_tensor *out = NULL;
     if (c->st || !a)
         return NULL;
-    return track(
-        c, gd_reduce(op, a, node->args.ndims, node->args.dims, true, 0.0, &out), &out);
+    return track(c, gd_g_reduce(op, a, node->args.ndims, node->args.dims, true, &out),
+                 &out);
 }
 
 /* Rules for views, data movement and gathering (backward_shape.c). */
@@ -191,5 +257,8 @@ gd_status bw_nll_loss(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_pointwise_loss(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_binary_cross_entropy(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_bce_with_logits(gd_node *node, gd_tensor *g, gd_tensor **gi);
+
+/* The node of a gradient computed under create_graph (backward_graph.c). */
+gd_status bw_replay(gd_node *node, gd_tensor *g, gd_tensor **gi);
 
 #endif

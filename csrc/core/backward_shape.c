@@ -18,8 +18,8 @@ gd_status bw_reshape(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 gd_status bw_transpose(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     gd_tensor *t = NULL;
-    if (NEED(0))
-        give(&c, track(&c, gd_transpose(g, node->args.i[0], node->args.i[1], &t), &t),
+    if (NEED(0)) /* its own forward, with its name: g.t() for x.t() */
+        give(&c, track(&c, gd_call(GD_OP_TRANSPOSE, 1, &g, &node->args, &t), &t),
              &gi[0]);
     return finish(&c);
 }
@@ -36,7 +36,7 @@ gd_status bw_permute(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         inverse[d] = i;
     }
     if (NEED(0))
-        give(&c, track(&c, gd_permute(g, nd, inverse, &t), &t), &gi[0]);
+        give(&c, track(&c, gd_g_permute(g, nd, inverse, &t), &t), &gi[0]);
     return finish(&c);
 }
 
@@ -76,7 +76,7 @@ gd_status bw_cat(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         if (m->ndim == 1 && m->shape[0] == 0)
             continue; /* skipped by cat */
         if (NEED(i))
-            st = gd_slice(g, d, at, at + m->shape[d], 1, &gi[i]);
+            st = gd_g_slice(g, d, at, at + m->shape[d], 1, &gi[i]);
         at += m->shape[d];
     }
     return st;
@@ -87,7 +87,7 @@ gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     gd_status st = GD_OK;
     for (int i = 0; i < node->n_inputs && !st; i++)
         if (NEED(i))
-            st = gd_select(g, node->args.i[0], i, &gi[i]);
+            st = gd_g_select(g, node->args.i[0], i, &gi[i]);
     return st;
 }
 
@@ -148,7 +148,7 @@ gd_status bw_scatter_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     if (NEED(0))
         give(&c, g, &gi[0]);
     if (NEED(1) && !c.st)
-        give(&c, track(&c, gd_gather(g, node->args.i[0], index, &t), &t), &gi[1]);
+        give(&c, track(&c, gd_g_gather(g, node->args.i[0], index, &t), &t), &gi[1]);
     return finish(&c);
 }
 

@@ -98,12 +98,12 @@ static gd_status reduce_to(gd_node *node, int i, gd_tensor *g, gd_tensor **out) 
             if (d < lead || (m->shape[d - lead] == 1 && cur->shape[d] != 1))
                 dims[nd++] = d;
         if (nd > 0) {
-            st = gd_reduce(GD_OP_SUM, cur, nd, dims, true, 0, &next);
+            st = gd_g_reduce(GD_OP_SUM, cur, nd, dims, true, &next);
             gd_tensor_decref(cur);
             cur = next;
         }
         if (!st) {
-            st = gd_reshape(cur, m->ndim, m->shape, &next);
+            st = gd_g_reshape(cur, m->ndim, m->shape, &next);
             gd_tensor_decref(cur);
             cur = next;
         }
@@ -117,7 +117,7 @@ static gd_status reduce_to(gd_node *node, int i, gd_tensor *g, gd_tensor **out) 
         }
     }
     if (cur->dtype != m->dtype) {
-        st = gd_to_dtype(cur, m->dtype, &next);
+        st = gd_g_to_dtype(cur, m->dtype, &next);
         gd_tensor_decref(cur);
         cur = st ? NULL : next;
     }
@@ -133,8 +133,7 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
         return GD_OK;
     }
     gd_tensor *sum = NULL;
-    gd_status st = gd_binary(GD_OP_ADD, *buffer, g,
-                             gd_promote_types((*buffer)->dtype, g->dtype), &sum);
+    gd_status st = gd_g_binary(GD_OP_ADD, *buffer, g, &sum);
     if (st)
         return st;
     gd_tensor_decref(*buffer);
@@ -157,9 +156,35 @@ static gd_status keep(gd_tensor *g, gd_tensor **out) {
     return gd_clone(g, out);
 }
 
+/* Under create_graph leaf.grad keeps its history: a recorded copy of the
+ * first gradient (CopyBackwards), then out-of-place sums, as PyTorch's
+ * AccumulateGrad does with grad mode on. */
+static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g) {
+    gd_tensor *out = NULL;
+    gd_status st;
+    if (*slot) {
+        if ((st = gd_g_binary(GD_OP_ADD, *slot, g, &out)))
+            return st;
+    } else {
+        gd_tensor *in[2] = {NULL, g};
+        if ((st = gd_zeros(g->dtype, g->ndim, g->shape, &out)))
+            return st;
+        in[0] = out;
+        if ((st = gd_call_(GD_OP_COPY, 2, in, NULL))) {
+            gd_tensor_decref(out);
+            return st;
+        }
+    }
+    gd_tensor_decref(*slot);
+    *slot = out;
+    return GD_OK;
+}
+
 /* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). The
  * slot is held across the add: nothing the add runs can free it. */
 static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
+    if (gd_grad_enabled() && (*slot || gd_requires_grad(g)))
+        return accumulate_graph(slot, g);
     if (!*slot)
         return keep(g, slot);
     gd_tensor *grad = *slot;
@@ -180,8 +205,7 @@ static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
     if (!*slot)
         return keep(g, slot);
     gd_tensor *sum = NULL;
-    gd_status st = gd_binary(GD_OP_ADD, *slot, g,
-                             gd_promote_types((*slot)->dtype, g->dtype), &sum);
+    gd_status st = gd_g_binary(GD_OP_ADD, *slot, g, &sum);
     if (st)
         return st;
     gd_tensor_decref(*slot);
@@ -190,15 +214,58 @@ static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
 }
 
 typedef struct {
-    bool capture_mode, retain_graph;
+    bool capture_mode, retain_graph, create_graph;
     gd_tensor **grads_out;
 } run_state;
+
+/* A custom node's callback, with the gradient of each of its outputs (g is
+ * output 0's); the buffers of the others are released here. */
+static gd_status run_custom(gd_node *node, gd_tensor *g, bool retain_graph,
+                            gd_tensor **gi) {
+    gd_custom *c = node->custom;
+    gd_tensor *local[8], **grads = local;
+    gd_status st;
+    if (c->n_outputs > 8 && !(grads = calloc((size_t)c->n_outputs, sizeof *grads)))
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    grads[0] = g;
+    for (int k = 1; k < c->n_outputs; k++)
+        grads[k] = c->buffers[k];
+    st = c->fn(c->context, node, retain_graph, c->n_outputs, grads, node->n_inputs, gi);
+    if (grads != local)
+        free(grads);
+    return st;
+}
+
+static bool has_nan(const gd_tensor *t) {
+    if (!gd_dtype_is_floating(t->dtype))
+        return false;
+    for (int64_t k = 0; k < t->numel; k++) {
+        double v = gd_get_flat(t, k);
+        if (v != v)
+            return true;
+    }
+    return false;
+}
+
+static bool custom_has_grad(const gd_node *node) {
+    for (int k = 1; node->custom && k < node->custom->n_outputs; k++)
+        if (node->custom->buffers[k])
+            return true;
+    return false;
+}
+
+static void release_custom_buffers(gd_node *node) {
+    for (int k = 1; node->custom && k < node->custom->n_outputs; k++) {
+        gd_tensor_decref(node->custom->buffers[k]);
+        node->custom->buffers[k] = NULL;
+    }
+}
 
 static gd_status run_node(gd_node *node, const run_state *rs) {
     gd_tensor *g = node->buffer, *gi_local[8], **gi = gi_local;
     gd_status st = GD_OK;
     node->buffer = NULL;
-    if (!g)
+    if (!g && !custom_has_grad(node))
         goto release;
     if (node->op == GD_OP_ACCUMULATE_GRAD) {
         gd_tensor *leaf = node->variable;
@@ -214,12 +281,12 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         }
         goto release;
     }
-    if ((st = gd_hooks_run(node->hooks, &g)))
+    if (g && (st = gd_hooks_run(node->hooks, &g)))
         goto release;
-    if (node->retains_grad && !rs->capture_mode &&
+    if (g && node->retains_grad && !rs->capture_mode &&
         (st = retain_into(&node->retained_grad, g)))
         goto release;
-    if (node->capture && !rs->grads_out[node->capture - 1]) {
+    if (g && node->capture && !rs->grads_out[node->capture - 1]) {
         gd_tensor_incref(g);
         rs->grads_out[node->capture - 1] = g;
     }
@@ -230,14 +297,25 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         goto release;
     }
     memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
-    st = gd_backward_rule(node->op)(node, g, gi);
+    node->graph = rs->create_graph;
+    st = node->custom       ? run_custom(node, g, rs->retain_graph, gi)
+         : rs->create_graph ? gd_run_backward_rule(node, g, gi)
+                            : gd_backward_rule(node->op)(node, g, gi);
+    bool check_nan = gd_anomaly_enabled() && gd_anomaly_check_nan();
+    for (int i = 0; i < node->n_inputs && !st && check_nan; i++)
+        if (gi[i] && has_nan(gi[i]))
+            st = gd_error(GD_ERR_RUNTIME,
+                          "Function '%s' returned nan values in its %dth output.",
+                          node->name, i);
+    if (st)
+        gd_anomaly_report(node);
     for (int i = 0; i < node->n_inputs && !st; i++) {
         gd_node *next = node->inputs[i].node;
         if (!next || !gi[i] || (rs->capture_mode && !next->needed))
             continue;
         gd_tensor *reduced = NULL;
         if (!(st = reduce_to(node, i, gi[i], &reduced)))
-            st = add_into(&next->buffer, reduced);
+            st = add_into(gd_node_slot(next, node->inputs[i].output_nr), reduced);
         gd_tensor_decref(reduced);
     }
     for (int i = 0; i < node->n_inputs; i++)
@@ -246,6 +324,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         free(gi);
 release:
     gd_tensor_decref(g);
+    release_custom_buffers(node);
     if (!rs->retain_graph)
         gd_node_release_saved(node);
     return st;
@@ -309,7 +388,7 @@ static gd_status seed_for(gd_tensor *root, gd_tensor *seed, int i, gd_tensor **o
                         i, a, i, b);
     }
     if (seed->dtype != root->dtype)
-        return gd_to_dtype(seed, root->dtype, out);
+        return gd_g_to_dtype(seed, root->dtype, out);
     gd_tensor_incref(seed);
     *out = seed;
     return GD_OK;
@@ -332,16 +411,18 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
                             bool retain_graph, int n_inputs, gd_tensor *const *inputs,
                             bool allow_unused, gd_tensor **grads_out);
 
-/* Backward runs with grad mode off, as in PyTorch: hooks record no graph. It
+/* Backward runs with grad mode off, as in PyTorch: hooks record no graph;
+ * under create_graph with grad mode on, so that rules record. It
  * keeps the embedder's lock throughout (gd_loop_keep_lock): the engine's
  * scratch lives on nodes that threads' graphs share (a leaf's AccumulateGrad),
  * and leaves' .grad are shared too, where PyTorch keeps per-call maps and a
  * mutex per AccumulateGrad. */
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
-                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
-                      bool allow_unused, gd_tensor **grads_out) {
+                      bool retain_graph, bool create_graph, int n_inputs,
+                      gd_tensor *const *inputs, bool allow_unused,
+                      gd_tensor **grads_out) {
     bool was_enabled = gd_grad_enabled();
-    gd_set_grad_enabled(false);
+    gd_set_grad_enabled(create_graph);
     gd_loop_keep_lock(true);
     gd_status st = walk_graph(n, roots, seeds, retain_graph, n_inputs, inputs,
                               allow_unused, grads_out);
@@ -359,7 +440,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
     NODE_LIST_INIT(stack);
     NODE_LIST_INIT(heap);
     NODE_LIST_INIT(held);
-    run_state rs = {n_inputs > 0, retain_graph, grads_out};
+    run_state rs = {n_inputs > 0, retain_graph, gd_grad_enabled(), grads_out};
     gd_status st = GD_OK;
     for (int j = 0; j < n_inputs; j++)
         grads_out[j] = NULL;
@@ -379,6 +460,8 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
                                 "grad");
             break;
         }
+        if (!is_root && (st = gd_check_first_output(t, "gradients with respect to")))
+            break;
         if ((st = gd_edge_of(t, &node)))
             break;
         if (node->walk) {
@@ -425,7 +508,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
     for (int i = 0; i < n && !st; i++) {
         gd_tensor *seed = NULL;
         if (!(st = seed_for(roots[i], seeds ? seeds[i] : NULL, i, &seed)))
-            st = add_into(&held.v[i]->buffer, seed);
+            st = add_into(gd_node_slot(held.v[i], gd_output_nr(roots[i])), seed);
         gd_tensor_decref(seed);
     }
     for (int64_t k = 0; k < all.n && !st; k++)
@@ -462,6 +545,7 @@ static gd_status walk_graph(int n, gd_tensor *const *roots, gd_tensor *const *se
         x->capture = 0;
         gd_tensor_decref(x->buffer);
         x->buffer = NULL;
+        release_custom_buffers(x);
     }
     for (int64_t k = 0; k < held.n; k++) {
         held.v[k]->capture = 0;

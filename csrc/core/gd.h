@@ -23,7 +23,7 @@
  *         goto done;
  *     gd_op_args_init(&args);                  // ndims -1: every dim
  *     if ((st = gd_call(GD_OP_SUM, 1, &wx, &args, &y)) ||
- *         (st = gd_backward(1, &y, NULL, false, 0, NULL, false, NULL)))
+ *         (st = gd_backward(1, &y, NULL, false, false, 0, NULL, false, NULL)))
  *         goto done;
  *     double dw0 = gd_get_flat(gd_get_grad(w), 0);  // 3.0; the grad is borrowed
  *   done:
@@ -533,6 +533,7 @@ struct gd_autograd_meta {
     bool is_view;         /* a view of a tensor that requires grad */
     gd_tensor *grad;      /* leaf: the accumulated gradient (owned) */
     gd_node *grad_fn;     /* owned; NULL for leaves */
+    int output_nr; /* which output of grad_fn this is (custom nodes have several) */
     gd_node *accumulator; /* borrowed: the leaf's AccumulateGrad while it lives */
     gd_hook *hooks;       /* leaf hooks (a non-leaf's live on its grad_fn) */
 };
@@ -600,8 +601,9 @@ void gd_node_incref(gd_node *node);
 void gd_node_decref(gd_node *node);
 const char *gd_node_name(const gd_node *node);
 int gd_node_num_inputs(const gd_node *node);
-gd_node *gd_node_next(const gd_node *node, int i); /* borrowed, may be NULL */
-gd_tensor *gd_node_variable(const gd_node *node);  /* AccumulateGrad's leaf */
+gd_node *gd_node_next(const gd_node *node, int i);      /* borrowed, may be NULL */
+int gd_node_next_output_nr(const gd_node *node, int i); /* which output of it */
+gd_tensor *gd_node_variable(const gd_node *node);       /* AccumulateGrad's leaf */
 /* Non-leaf hooks and retained gradients live on the grad_fn. */
 gd_tensor *gd_node_retained_grad(const gd_node *node); /* borrowed */
 void gd_node_retain_grad(gd_node *node); /* keep the output's grad from now on */
@@ -628,10 +630,53 @@ gd_status gd_set_grad(gd_tensor *t, gd_tensor *grad);
 
 /* backward() from `n` roots with their seed gradients (NULL: ones for a
  * one-element root). With `inputs` (n_inputs > 0) gradients are returned in
- * grads_out (new references, NULL when unused) instead of accumulated. */
+ * grads_out (new references, NULL when unused) instead of accumulated. With
+ * create_graph the rules run with grad mode on and record: the gradients
+ * (and a leaf's .grad) carry a graph and can be differentiated again. */
 gd_status gd_backward(int n, gd_tensor *const *roots, gd_tensor *const *seeds,
-                      bool retain_graph, int n_inputs, gd_tensor *const *inputs,
-                      bool allow_unused, gd_tensor **grads_out);
+                      bool retain_graph, bool create_graph, int n_inputs,
+                      gd_tensor *const *inputs, bool allow_unused,
+                      gd_tensor **grads_out);
+
+/* A node whose backward is a callback: an autograd.Function defined in
+ * Python. `inputs` are its tensor inputs (edges to those that require grad),
+ * and it has n_outputs outputs, attached with gd_custom_node_set_output. The
+ * engine calls fn with one gradient per output (NULL where none arrived) and
+ * expects one per input (new references, NULL for none), and with
+ * `retain_graph` so the callback can free what it saved (the node is
+ * passed borrowed, for outputs it unpacks with their history). A failed callback
+ * returns GD_ERR_EXTERNAL (its error lives with the caller). `name` is
+ * copied; release(context) runs when the node goes. */
+typedef gd_status (*gd_custom_backward_fn)(void *context, gd_node *node,
+                                           bool retain_graph, int n_outputs,
+                                           gd_tensor *const *grads, int n_inputs,
+                                           gd_tensor **grad_inputs);
+gd_status gd_custom_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
+                             int n_outputs, gd_custom_backward_fn fn,
+                             gd_release_fn release, void *context, gd_node **out);
+/* t (a result of the function) becomes output `output_nr` of the node. */
+gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t);
+/* Refuses (GD_ERR_NOTIMPL) what gdlite does not follow for the outputs after
+ * the first of a custom node: hooks on them, retain_grad, gradients with
+ * respect to them; `what` names it in the message. GD_OK for any other t. */
+gd_status gd_check_first_output(const gd_tensor *t, const char *what);
+/* The node's context (a custom node's), or NULL. */
+void *gd_custom_node_context(const gd_node *node);
+
+/* Anomaly detection (PyTorch's detect_anomaly), process-wide as in PyTorch.
+ * While enabled, each new node keeps a trace of the call that made it (the
+ * embedder's capture), and backward reports it (the embedder's report) for
+ * a node whose rule fails; with check_nan, a rule giving NaN fails with
+ * "Function 'XBackward0' returned nan values in its 0th output." */
+void gd_set_anomaly_enabled(bool enabled, bool check_nan);
+bool gd_anomaly_enabled(void);
+bool gd_anomaly_check_nan(void);
+typedef struct {
+    void *(*capture)(void);                        /* an owned trace, or NULL */
+    void (*report)(void *trace, const char *node); /* a node with this trace failed */
+    void (*release)(void *trace);
+} gd_anomaly_hooks;
+void gd_set_anomaly_hooks(const gd_anomaly_hooks *hooks);
 
 /* detach_: t stops tracking history and becomes a leaf. */
 gd_status gd_detach_(gd_tensor *t);

@@ -112,6 +112,12 @@ gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *
             "cannot register a hook on a tensor that doesn't require gradient");
     }
     gd_node *fn_node = gd_grad_fn(t);
+    gd_status st = gd_check_first_output(t, "hooks on");
+    if (st) {
+        if (release)
+            release(ctx);
+        return st;
+    }
     return add_hook_to(fn_node ? &fn_node->hooks : &t->autograd->hooks, fn, release,
                        ctx, token);
 }

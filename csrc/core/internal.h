@@ -150,6 +150,7 @@ enum {
 
 typedef struct {
     gd_node *node; /* owned; NULL when this input needs no gradient */
+    int output_nr; /* which of node's outputs this input was */
     int ndim;
     gd_dtype dtype;
     int64_t *shape; /* ndim entries: inline_shape, or owned heap memory */
@@ -173,12 +174,39 @@ struct gd_node {
     int capture;
     uint64_t walk; /* the backward that discovered this node, 0 when none runs */
     bool needed, run_rule;
+    bool graph;               /* its rule runs under create_graph (rule_ctx.graph) */
+    gd_op replays;            /* GD_OP_REPLAY nodes: the op whose forward they run */
+    struct gd_custom *custom; /* owned: GD_OP_CUSTOM nodes' callback */
+    void *trace;              /* owned: where it was made, under anomaly detection */
     /* Last of the fixed fields: gd_node_new zeroes the node only up to
      * args.dims, which is written and read up to args.ndims. */
     gd_op_args args;
     int n_inputs;
     gd_input_meta inputs[]; /* n_inputs entries */
 };
+
+/* What a custom node (gd_custom_node_new) adds to its node. */
+typedef struct gd_custom {
+    gd_custom_backward_fn fn;
+    gd_release_fn release;
+    void *context;
+    int n_outputs;
+    gd_tensor **buffers; /* engine scratch: gradients of outputs 1.. (0 is buffer) */
+    char name[];
+} gd_custom;
+
+void gd_custom_free(gd_custom *c);
+/* Under anomaly detection: the report of a failed node (its trace). */
+void gd_anomaly_report(const gd_node *node);
+
+/* Where gradients for output `nr` of node gather during a backward. */
+static inline gd_tensor **gd_node_slot(gd_node *node, int nr) {
+    return nr == 0 ? &node->buffer : &node->custom->buffers[nr];
+}
+/* Which output of its grad_fn t is (0 for every built-in op). */
+static inline int gd_output_nr(const gd_tensor *t) {
+    return t->autograd && t->autograd->grad_fn ? t->autograd->output_nr : 0;
+}
 
 /* hooks.c: drops a list already detached from its owner; runs the hooks a
  * list holds now on *grad (replacing it as they ask). */
@@ -201,6 +229,10 @@ gd_backward_fn gd_backward_rule(gd_op op);
 /* The tensor a node saved in `slot` (GD_SAVED_*) for use by a rule, with
  * the version check (borrowed). */
 gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out);
+/* The same as a new reference for a rule that may record: with grad mode
+ * on, a saved output comes back carrying its history (grad_fn = node), as
+ * PyTorch unpacks a SavedVariable, so the rule's result depends on it. */
+gd_status gd_unpack_saved_ref(gd_node *node, int slot, gd_tensor **out);
 /* True when `slot` holds a Python number (its value in *out): rules that can
  * use the number directly skip building a tensor for it. */
 bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dtype);
@@ -208,6 +240,46 @@ bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dty
 void gd_node_release_saved(gd_node *node);
 /* The node a gradient for t flows into (new reference), or NULL. */
 gd_status gd_edge_of(gd_tensor *t, gd_node **out);
+
+/* Recording forms of the ops backward rules and the engine use
+ * (graph_ops.c): the plain kernel, plus a node when grad mode is on and an
+ * operand requires grad (backward under create_graph). New references. */
+gd_status gd_g_binary(gd_op op, const gd_tensor *a, const gd_tensor *b,
+                      gd_tensor **out); /* in the promoted dtype */
+/* The same recorded as `name` (MulBackward1 for a tensor times a number). */
+gd_status gd_g_binary_as(gd_op op, const gd_tensor *a, const gd_tensor *b,
+                         gd_decomposition name, gd_tensor **out);
+gd_status gd_g_unary(gd_op op, const gd_tensor *a, gd_tensor **out);
+gd_status gd_g_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims,
+                      bool keepdim, gd_tensor **out);
+gd_status gd_g_reshape(const gd_tensor *a, int ndim, const int64_t *shape,
+                       gd_tensor **out);
+gd_status gd_g_expand(const gd_tensor *a, int ndim, const int64_t *shape,
+                      gd_tensor **out);
+gd_status gd_g_transpose(const gd_tensor *a, int64_t d0, int64_t d1, gd_tensor **out);
+gd_status gd_g_permute(const gd_tensor *a, int ndim, const int64_t *dims,
+                       gd_tensor **out);
+gd_status gd_g_unsqueeze(const gd_tensor *a, int64_t dim, gd_tensor **out);
+gd_status gd_g_squeeze(const gd_tensor *a, int64_t dim, gd_tensor **out);
+gd_status gd_g_select(const gd_tensor *a, int64_t dim, int64_t index, gd_tensor **out);
+gd_status gd_g_slice(const gd_tensor *a, int64_t dim, int64_t start, int64_t stop,
+                     int64_t step, gd_tensor **out);
+gd_status gd_g_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out);
+gd_status gd_g_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b,
+                     gd_dtype common, gd_tensor **out);
+gd_status gd_g_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                      gd_tensor **out);
+gd_status gd_g_to_dtype(const gd_tensor *a, gd_dtype dtype, gd_tensor **out);
+gd_status gd_g_clamp(const gd_tensor *a, double min, double max, gd_tensor **out);
+
+/* Runs node's backward rule (backward_graph.c). With grad mode on (backward
+ * under create_graph) the gradients it gives carry their own graph: rules
+ * record through the gd_g_* forms; rules linear in the gradient with fused
+ * kernels get a node replaying the op's forward; softmax and the pointwise
+ * losses a composite of recorded ops holding the fused kernel's numbers. */
+gd_status gd_run_backward_rule(gd_node *node, gd_tensor *grad, gd_tensor **grad_inputs);
+/* The creation number the next node will take (this thread). */
+uint64_t gd_node_next_seq(void);
 
 /* x ** e for a number exponent. PyTorch replaces pow by a cheaper exact form
  * for these exponents; doing the same keeps results bit-identical. */

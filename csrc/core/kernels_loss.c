@@ -526,7 +526,7 @@ static gd_status log_sigmoid(const gd_tensor *x, gd_tensor **out) {
 gd_status gd_bce_with_logits(const gd_tensor *x, const gd_tensor *y,
                              const gd_tensor *weight, const gd_tensor *pos_weight,
                              int reduction, gd_tensor **out) {
-    RULE_CTX(c);
+    KERNEL_CTX(c);
     gd_tensor *xc = NULL, *yc = NULL, *ls = NULL, *loss = NULL;
     *out = NULL;
     gd_status st = check_reduction(reduction);

@@ -230,6 +230,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         node->name = gd_decomposition_name(name);
     for (int i = 0; i < n_edges && !st; i++) {
         gd_input_meta *m = &node->inputs[i];
+        m->output_nr = gd_output_nr(in[i]);
         if (!(st = gd_input_meta_set(m, in[i])))
             st = gd_edge_of(in[i], &m->node);
     }
@@ -242,6 +243,7 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
         return st;
     }
     meta->grad_fn = node;
+    meta->output_nr = 0;
     if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == in[0]->storage) {
         gd_autograd_meta *in_meta = in[0]->autograd;
         meta->is_view = true;
@@ -418,6 +420,7 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         if ((st = gd_autograd_meta_get(snapshot, &sm)))
             goto done;
         sm->grad_fn = dst->autograd->grad_fn;
+        sm->output_nr = dst->autograd->output_nr;
         gd_node_incref(sm->grad_fn);
     }
     in[0] = snapshot;
@@ -433,6 +436,7 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         goto done;
     gd_node_decref(dm->grad_fn);
     dm->grad_fn = result->autograd->grad_fn;
+    dm->output_nr = 0;
     gd_node_incref(dm->grad_fn);
 done:
     gd_tensor_decref(result);
@@ -488,5 +492,31 @@ gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
             (long long)s->t->storage->version, (long long)s->version);
     }
     *out = s->t;
+    return GD_OK;
+}
+
+gd_status gd_unpack_saved_ref(gd_node *node, int slot, gd_tensor **out) {
+    gd_tensor *t = NULL, *alias = NULL;
+    gd_autograd_meta *meta = NULL;
+    *out = NULL;
+    gd_status st = gd_unpack_saved(node, slot, &t);
+    if (st)
+        return st;
+    if (!gd_grad_enabled() || !node->saved[slot].is_output ||
+        !gd_dtype_is_floating(t->dtype)) {
+        gd_tensor_incref(t);
+        *out = t;
+        return GD_OK;
+    }
+    /* The node owns this alias's history only while the rule runs: the
+     * alias belongs to the new graph, which may own the node, never the
+     * other way round. */
+    if ((st = gd_alias(t, &alias)) || (st = gd_autograd_meta_get(alias, &meta))) {
+        gd_tensor_decref(alias);
+        return st;
+    }
+    gd_node_incref(node);
+    meta->grad_fn = node;
+    *out = alias;
     return GD_OK;
 }

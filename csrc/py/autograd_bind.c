@@ -60,7 +60,7 @@ static PyTypeObject *node_type(const char *name) {
  * a node's address to its wrapper's, and the wrapper removes its entry when
  * it goes. The wrapper holds the node, so no other node can take the
  * address meanwhile. */
-static PyObject *wrap_node(gd_node *node) {
+PyObject *gdpy_wrap_node(gd_node *node) {
     if (!node)
         Py_RETURN_NONE;
     PyObject *key = PyLong_FromVoidPtr(node), *result = NULL, *addr = NULL;
@@ -124,9 +124,28 @@ static void node_dealloc(PyObject *self) {
         Py_DECREF(type);
 }
 
+gd_node *gdpy_node_of(PyObject *node_obj) {
+    return ((NodeObject *)node_obj)->node;
+}
+
+/* An autograd.Function's node is named as torch names its class's */
 static PyObject *node_repr(PyObject *self) {
-    return PyUnicode_FromFormat("<%s object at %p>",
-                                gd_node_name(((NodeObject *)self)->node), self);
+    gd_node *node = ((NodeObject *)self)->node;
+    return PyUnicode_FromFormat(gdpy_is_function_node(node)
+                                    ? "<gdlite.autograd.function.%s object at %p>"
+                                    : "<%s object at %p>",
+                                gd_node_name(node), self);
+}
+
+/* A Function's node is its ctx in torch: attributes not found on the node
+ * (saved_tensors, needs_input_grad, the user's own) are the ctx's. */
+static PyObject *node_getattro(PyObject *self, PyObject *name) {
+    PyObject *r = PyObject_GenericGetAttr(self, name);
+    void *ctx = gd_custom_node_context(((NodeObject *)self)->node);
+    if (r || !ctx || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear();
+    return PyObject_GetAttr((PyObject *)ctx, name);
 }
 
 static PyObject *node_name(PyObject *self, PyObject *unused) {
@@ -140,8 +159,9 @@ static PyObject *node_next_functions(PyObject *self, void *closure) {
     int n = gd_node_num_inputs(node);
     PyObject *tup = PyTuple_New(n);
     for (int i = 0; tup && i < n; i++) {
-        PyObject *next = wrap_node(gd_node_next(node, i));
-        PyObject *pair = next ? Py_BuildValue("(Ni)", next, 0) : NULL;
+        PyObject *next = gdpy_wrap_node(gd_node_next(node, i));
+        PyObject *pair =
+            next ? Py_BuildValue("(Ni)", next, gd_node_next_output_nr(node, i)) : NULL;
         if (!pair) {
             Py_CLEAR(tup);
             break;
@@ -190,6 +210,7 @@ PyTypeObject gdpy_Node_Type = {
     .tp_basicsize = sizeof(NodeObject),
     .tp_dealloc = node_dealloc,
     .tp_repr = node_repr,
+    .tp_getattro = node_getattro,
     .tp_hash = node_hash,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* one subtype per name */
     .tp_doc = "A node of the autograd graph (a tensor's grad_fn).",
@@ -288,7 +309,7 @@ int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
 
 PyObject *gdpy_get_grad_fn(PyObject *self, void *closure) {
     (void)closure;
-    return wrap_node(gd_grad_fn(gdpy_tensor(self)));
+    return gdpy_wrap_node(gd_grad_fn(gdpy_tensor(self)));
 }
 
 PyObject *gdpy_get_is_leaf(PyObject *self, void *closure) {
@@ -318,6 +339,9 @@ PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused) {
         return NULL;
     }
     gd_node *fn = gd_grad_fn(t);
+    gd_status st = gd_check_first_output(t, "retain_grad on");
+    if (st)
+        return gdpy_raise(st);
     if (fn) { /* leaves keep their grad anyway */
         t->autograd->retains_grad = true;
         gd_node_retain_grad(fn);
@@ -614,17 +638,18 @@ static PyObject *fn_set_grad_enabled(PyObject *mod, PyObject *flag) {
     Py_RETURN_NONE;
 }
 
-/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused): the
+/* run_backward(roots, grads, retain_graph, inputs|None, allow_unused,
+ * create_graph=False): the
  * tensors are held for the whole backward, whatever its hooks do to the
  * sequences they came from. */
 static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
     (void)mod;
     PyObject *roots_obj, *seeds_obj, *inputs_obj, *result = NULL;
-    int retain = 0, allow_unused = 0;
+    int retain = 0, allow_unused = 0, create_graph = 0;
     gdpy_tensor_list roots = {NULL, 0}, seeds = {NULL, 0}, inputs = {NULL, 0};
     gd_tensor **grads = NULL;
-    if (!PyArg_ParseTuple(args, "OOpOp", &roots_obj, &seeds_obj, &retain, &inputs_obj,
-                          &allow_unused))
+    if (!PyArg_ParseTuple(args, "OOpOp|p", &roots_obj, &seeds_obj, &retain, &inputs_obj,
+                          &allow_unused, &create_graph))
         return NULL;
     if (gdpy_tensor_list_parse(roots_obj, "run_backward", 0, 0, &roots) < 0 ||
         gdpy_tensor_list_parse(seeds_obj, "run_backward", 1, GDPY_TENSORS_ALLOW_NONE,
@@ -642,8 +667,8 @@ static PyObject *fn_run_backward(PyObject *mod, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, inputs.n, inputs.v,
-                               allow_unused, grads);
+    gd_status st = gd_backward(roots.n, roots.v, seeds.v, retain, create_graph,
+                               inputs.n, inputs.v, allow_unused, grads);
     if (st) {
         gdpy_raise(st);
         goto done;
@@ -703,7 +728,8 @@ PyObject *gdpy_tensor_backward(PyObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     gd_tensor *root = gdpy_tensor(self);
     gd_tensor *seed = gradient == Py_None ? NULL : gdpy_tensor(gradient);
-    gd_status st = gd_backward(1, &root, &seed, retain_graph, 0, NULL, false, NULL);
+    gd_status st =
+        gd_backward(1, &root, &seed, retain_graph, false, 0, NULL, false, NULL);
     if (st)
         return gdpy_raise(st);
     Py_RETURN_NONE;
@@ -714,6 +740,7 @@ PyMethodDef gdpy_autograd_functions[] = {
      "Is grad mode on (this thread)?"},
     {"set_grad_enabled", fn_set_grad_enabled, METH_O, "Turns grad mode on or off."},
     {"run_backward", fn_run_backward, METH_VARARGS,
-     "run_backward(roots, grads, retain_graph, inputs|None, allow_unused)"},
+     "run_backward(roots, grads, retain_graph, inputs|None, allow_unused, "
+     "create_graph=False)"},
     {NULL, NULL, 0, NULL},
 };

@@ -84,6 +84,12 @@ void gdpy_clear_python_hooks(gd_tensor *t);
 /* tp_traverse of a leaf's Python hooks (those no running backward holds). */
 int gdpy_traverse_python_hooks(gd_tensor *t, visitproc visit, void *arg);
 extern PyMethodDef gdpy_autograd_functions[];
+extern PyMethodDef gdpy_function_functions[]; /* function_bind.c: autograd.Function */
+/* A Node object for node (new reference; None for NULL); the node behind one. */
+PyObject *gdpy_wrap_node(gd_node *node);
+gd_node *gdpy_node_of(PyObject *node_obj);
+/* Is this the node of an autograd.Function call (its context a Python ctx)? */
+bool gdpy_is_function_node(const gd_node *node);
 extern PyMethodDef gdpy_functions[];       /* functions.c: ops */
 extern PyMethodDef gdpy_nn_functions[];    /* functions_nn.c: softmax, losses */
 extern PyMethodDef gdpy_count_functions[]; /* functions_count.c: bincount, unique */

@@ -246,6 +246,7 @@ PyMODINIT_FUNC PyInit__C(void) {
         PyModule_AddFunctions(mod, gdpy_factory_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_dlpack_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_autograd_functions) < 0 ||
+        PyModule_AddFunctions(mod, gdpy_function_functions) < 0 ||
         PyModule_AddFunctions(mod, gdpy_optim_functions) < 0)
         goto fail;
     for (int i = 0; i < GD_DTYPE_COUNT; i++) {

@@ -340,7 +340,7 @@ static void test_header_example(void) {
         goto done;
     gd_op_args_init(&args);
     if ((st = gd_call(GD_OP_SUM, 1, &wx, &args, &y)) ||
-        (st = gd_backward(1, &y, NULL, false, 0, NULL, false, NULL)))
+        (st = gd_backward(1, &y, NULL, false, false, 0, NULL, false, NULL)))
         goto done;
     dw0 = gd_get_flat(gd_get_grad(w), 0);
 done:
