@@ -222,11 +222,19 @@ static gd_tensor *tanh_grad(rule_ctx *c, gd_tensor *g, gd_tensor *s) {
     gd_tensor *out = NULL;
     if (c->st || !g || !s)
         return NULL;
-    if (g->dtype != s->dtype || g->ndim != s->ndim ||
-        memcmp(g->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim) != 0)
-        return bin(c, GD_OP_MUL, g,
-                   num_bin(c, GD_OP_SUB, 1.0, bin(c, GD_OP_MUL, s, s)));
-    return track(c, gd_math_tanh_backward(g, s, &out), &out);
+    bool fused = g->dtype == s->dtype && g->ndim == s->ndim &&
+                 memcmp(g->shape, s->shape, sizeof(int64_t) * (size_t)s->ndim) == 0;
+    if (fused && !c->graph)
+        return track(c, gd_math_tanh_backward(g, s, &out), &out);
+    gd_tensor *r =
+        bin(c, GD_OP_MUL, g, num_bin(c, GD_OP_SUB, 1.0, bin(c, GD_OP_MUL, s, s)));
+    /* Under create_graph: the composite's graph, the fused kernel's numbers. */
+    if (fused && r && gd_is_contiguous(r) && r->storage->refcount == 1 && !r->is_view) {
+        gd_tensor *exact = track(c, gd_math_tanh_backward(g, s, &out), &out);
+        if (exact && !c->st)
+            c->st = gd_copy_(r, exact);
+    }
+    return r;
 }
 UNARY_RULE(bw_tanh, SAVED_RESULT, tanh_grad(&c, g, s))
 /* grad * (1 - result) * result */
