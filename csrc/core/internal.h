@@ -240,6 +240,12 @@ GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                           bool mean, gd_tensor *out);
 
+/* Norm (param: p, finite), var or std (param: correction) of a float32/float64
+ * tensor with elements over the dims flagged in `reduced` into `out`
+ * (contiguous, the result's shape), in PyTorch's CPU order (kernels_fold.c). */
+gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
+                           double param, gd_tensor *out);
+
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
 

@@ -2,9 +2,9 @@
  *
  * The input is viewed with kept dims first and reduced dims last, made
  * contiguous when it is not already, and each output element reduces one
- * contiguous row. Floating sum and mean follow PyTorch's own order
- * (kernels_sum.c) and read the input where it lies; the other floating
- * reductions accumulate pairwise in double. */
+ * contiguous row. Floating sum and mean (kernels_sum.c), norms with finite p
+ * and var/std (kernels_fold.c) follow PyTorch's own order and types and read
+ * the input where it lies. */
 #include "internal.h"
 
 #include <math.h>
@@ -261,11 +261,22 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             "== 0.%s",
             name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
     }
-    bool exact_sum = (op == GD_OP_SUM || op == GD_OP_MEAN) &&
-                     (a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64);
-    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt, !exact_sum,
-                          &plan)))
+    bool exact_float = a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64;
+    bool exact_sum = (op == GD_OP_SUM || op == GD_OP_MEAN) && exact_float;
+    bool exact_fold =
+        exact_float && ((op == GD_OP_NORM && isfinite(param) && a->numel > 0) ||
+                        op == GD_OP_VAR || op == GD_OP_STD);
+    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt,
+                          !exact_sum && !exact_fold, &plan)))
         return st;
+    if (exact_fold) {
+        if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
+            (st = gd_fold_floating(op, a, plan.reduced, param, *out))) {
+            gd_tensor_decref(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     if (exact_sum) {
         if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
             (st = gd_sum_floating(a, plan.reduced, keepdim, op == GD_OP_MEAN, *out))) {
