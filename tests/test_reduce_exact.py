@@ -122,3 +122,28 @@ def test_views(dtype, shape):
         for d in range(len(shape)):
             for fn in dim_ops(d, d % 2 == 0):
                 check(x, lambda m, t, view=view, fn=fn: fn(m, view(t)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prod_all_elements(dtype):
+    rng = np.random.default_rng(2)
+    for n in [*SIZES, 10**6 + 3]:
+        x = sample(rng, (n,), dtype, "near_one")
+        check(x, lambda m, t: t.prod())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_prod_dims_and_views(dtype, shape):
+    rng = np.random.default_rng(sum(shape) + 7)
+    x = sample(rng, shape, dtype, "near_one")
+    for view in [lambda t: t, *VIEWS]:
+        check(x, lambda m, t, view=view: view(t).prod())
+        for d in range(len(shape)):
+            for keepdim in (False, True):
+                check(
+                    x,
+                    lambda m, t, view=view, d=d, k=keepdim: view(t).prod(d, keepdim=k),
+                )
+    check(x, lambda m, t: t.expand(3, *shape).prod(0))
+    check(x, lambda m, t: t.unsqueeze(-1).expand(*shape, 70).prod(-1))

@@ -240,6 +240,11 @@ GD_POW_NUMBER(gd_pow_number_f64, double, sqrt, pow)
 gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                           bool mean, gd_tensor *out);
 
+/* Product of a float32/float64 tensor over the dims flagged in `reduced`,
+ * likewise in PyTorch's order (kernels_sum.c). */
+gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
+                           gd_tensor *out);
+
 /* Norm (param: p, finite), var or std (param: correction) of a float32/float64
  * tensor with elements over the dims flagged in `reduced` into `out`
  * (contiguous, the result's shape), in PyTorch's CPU order (kernels_fold.c). */

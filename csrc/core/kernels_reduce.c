@@ -262,7 +262,8 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
     }
     bool exact_float = a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64;
-    bool exact_sum = (op == GD_OP_SUM || op == GD_OP_MEAN) && exact_float;
+    bool exact_sum =
+        (op == GD_OP_SUM || op == GD_OP_MEAN || op == GD_OP_PROD) && exact_float;
     bool exact_fold =
         exact_float && ((op == GD_OP_NORM && isfinite(param) && a->numel > 0) ||
                         op == GD_OP_VAR || op == GD_OP_STD);
@@ -279,7 +280,9 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
     }
     if (exact_sum) {
         if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
-            (st = gd_sum_floating(a, plan.reduced, keepdim, op == GD_OP_MEAN, *out))) {
+            (st = op == GD_OP_PROD ? gd_prod_floating(a, plan.reduced, keepdim, *out)
+                                   : gd_sum_floating(a, plan.reduced, keepdim,
+                                                     op == GD_OP_MEAN, *out))) {
             gd_tensor_decref(*out);
             *out = NULL;
         }
