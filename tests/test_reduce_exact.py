@@ -147,3 +147,67 @@ def test_prod_dims_and_views(dtype, shape):
                 )
     check(x, lambda m, t: t.expand(3, *shape).prod(0))
     check(x, lambda m, t: t.unsqueeze(-1).expand(*shape, 70).prod(-1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(100000,), (37, 1000), (5, 17, 33)], ids=str)
+def test_cumsum(dtype, shape):
+    rng = np.random.default_rng(len(shape))
+    x = sample(rng, shape, dtype, "wide")
+    for view in [lambda t: t, *VIEWS]:
+        for d in range(len(shape)):
+            check(x, lambda m, t, view=view, d=d: view(t).cumsum(d))
+
+
+LOSSES = {
+    "mse": lambda m, a, b, r: m.nn.functional.mse_loss(a, b, reduction=r),
+    "l1": lambda m, a, b, r: m.nn.functional.l1_loss(a, b, reduction=r),
+    "huber": lambda m, a, b, r: m.nn.functional.huber_loss(a, b, reduction=r),
+    "smooth_l1": lambda m, a, b, r: m.nn.functional.smooth_l1_loss(
+        a, b, reduction=r, beta=0.5
+    ),
+    "mse_module": lambda m, a, b, r: m.nn.MSELoss(reduction=r)(a, b),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_regression_losses(dtype, name, reduction):
+    rng = np.random.default_rng(4)
+    for shape in [(1,), (3,), (17,), (100, 1), (64, 10), (40000,), (300, 300)]:
+        a, b = sample(rng, shape, dtype, "normal"), sample(rng, shape, dtype, "normal")
+        check(a, lambda m, x, y: LOSSES[name](m, x, y, reduction), b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_classification_losses(dtype, reduction):
+    rng = np.random.default_rng(5)
+    for n, c in [(1, 2), (8, 3), (64, 10), (1000, 7)]:
+        logits = sample(rng, (n, c), dtype, "normal")
+        target = rng.integers(0, c, n)
+        log_probs = np.log(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))
+        log_probs = log_probs.astype(dtype)
+
+        def nll(m, x, t):
+            return m.nn.functional.nll_loss(x, t, reduction=reduction)
+
+        check(log_probs, nll, target)
+        # cross_entropy's reduction over the same log-softmax values
+        lsm = torch.log_softmax(torch.from_numpy(logits), 1).numpy()
+        check(lsm, nll, target)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large(dtype):
+    """Large enough (over 2^20 elements) for the work to be shared by threads."""
+    rng = np.random.default_rng(6)
+    x = sample(rng, (1100, 1001), dtype, "wide")
+    for dims in [None, 0, 1]:
+        for fn in dim_ops(dims, False):
+            check(x, fn)
+    check(x, lambda m, t: t.t().norm(p=1))
+    y = sample(rng, (1100, 1001), dtype, "near_one")
+    for fn in [lambda m, t: t.prod(), lambda m, t: t.prod(0), lambda m, t: t.prod(1)]:
+        check(y, fn)

@@ -18,12 +18,15 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define GRAIN_SIZE 32768 /* PyTorch's internal::GRAIN_SIZE */
 #define MAX_THREADS 64
+/* Below this many elements a second thread costs more than it saves. */
+#define THREAD_MIN_WORK (1 << 20)
 
 /* Dims to walk in TensorIterator's order: [0] moves fastest; element strides. */
 typedef struct {
@@ -223,6 +226,65 @@ DEF_FOLD(double, f64, fabs, pow, f, p)
 DEF_NORM2_ROW(float, 8, f32, fmaf, sqrtf)
 DEF_NORM2_ROW(double, 4, f64, fma, sqrt)
 
+/* Up to FOLD_BLOCK outputs whose elements lie along one dim are folded side by
+ * side: each keeps its own order, and the independent chains overlap. */
+#define FOLD_BLOCK 8
+#define DEF_FOLD_BLOCK(T, SFX, FABS, POW, ACC, PF)                                     \
+    static void fold_block_##SFX(const T *const *p, int nb, int64_t n, int64_t s,      \
+                                 const fold_op *op, fold_acc *acc) {                   \
+        T a[FOLD_BLOCK] = {0};                                                         \
+        switch (op->kind) {                                                            \
+        case F_NORM2:                                                                  \
+            for (int64_t i = 0; i < n; i++)                                            \
+                for (int b = 0; b < nb; b++) {                                         \
+                    T x = p[b][i * s];                                                 \
+                    a[b] = a[b] + x * x;                                               \
+                }                                                                      \
+            break;                                                                     \
+        case F_NORM1:                                                                  \
+            for (int64_t i = 0; i < n; i++)                                            \
+                for (int b = 0; b < nb; b++)                                           \
+                    a[b] += FABS(p[b][i * s]);                                         \
+            break;                                                                     \
+        case F_NORM0:                                                                  \
+            for (int64_t i = 0; i < n; i++)                                            \
+                for (int b = 0; b < nb; b++)                                           \
+                    a[b] += p[b][i * s] != 0 ? (T)1 : (T)0;                            \
+            break;                                                                     \
+        case F_NORMP: {                                                                \
+            T e = (T)op->PF;                                                           \
+            for (int64_t i = 0; i < n; i++)                                            \
+                for (int b = 0; b < nb; b++)                                           \
+                    a[b] += POW(FABS(p[b][i * s]), e);                                 \
+            break;                                                                     \
+        }                                                                              \
+        case F_WELFORD: {                                                              \
+            double mean[FOLD_BLOCK] = {0}, m2[FOLD_BLOCK] = {0};                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                double cnt = (double)(i + 1);                                          \
+                for (int b = 0; b < nb; b++) {                                         \
+                    double x = p[b][i * s];                                            \
+                    double delta = x - mean[b];                                        \
+                    mean[b] = mean[b] + delta / cnt;                                   \
+                    m2[b] = m2[b] + delta * (x - mean[b]);                             \
+                }                                                                      \
+            }                                                                          \
+            for (int b = 0; b < nb; b++) {                                             \
+                acc[b].mean = mean[b];                                                 \
+                acc[b].m2 = m2[b];                                                     \
+                acc[b].n = n;                                                          \
+            }                                                                          \
+            return;                                                                    \
+        }                                                                              \
+        case F_DEV2:                                                                   \
+            return;                                                                    \
+        }                                                                              \
+        for (int b = 0; b < nb; b++)                                                   \
+            acc[b].ACC = a[b];                                                         \
+    }
+DEF_FOLD_BLOCK(float, f32, fabsf, powf, f32, p32)
+DEF_FOLD_BLOCK(double, f64, fabs, pow, f, p)
+
 static int env_int(const char *name) {
     const char *s = getenv(name);
     if (!s)
@@ -234,14 +296,21 @@ static int env_int(const char *name) {
 
 /* PyTorch's default intra-op thread count (as kernels_sum.c). */
 static int fold_threads(void) {
-    int v = env_int("OMP_NUM_THREADS");
+    static int cached = 0;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v > 0)
+        return v;
+    v = env_int("OMP_NUM_THREADS");
     if (!v)
         v = env_int("MKL_NUM_THREADS");
     if (!v) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         v = n > 0 && n < 4096 ? (int)n : 1;
     }
-    return v > MAX_THREADS ? MAX_THREADS : v;
+    if (v > MAX_THREADS)
+        v = MAX_THREADS;
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    return v;
 }
 
 /* Whether PyTorch's reduction kernels run their FMA-built variant here: an
@@ -262,12 +331,39 @@ static bool kernels_fma(void) {
     return v;
 }
 
-static void fold_any(bool f32, const walk *w, const char *base, int64_t begin,
-                     int64_t end, const fold_op *op, fold_acc *acc) {
-    if (f32)
-        fold_f32(w, (const float *)base, begin, end, op, acc);
+/* Runs job(0..n-1) on up to n threads when there is enough work; each job
+ * writes only its own results, so threads never change them. */
+static void run_jobs(void *(*job)(void *), void *args, size_t size, int n,
+                     int64_t work) {
+    pthread_t tid[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    for (int i = 1; i < n && work >= THREAD_MIN_WORK; i++)
+        started[i] = pthread_create(&tid[i], NULL, job, (char *)args + i * size) == 0;
+    for (int i = 0; i < n; i++)
+        if (!started[i])
+            job((char *)args + i * size);
+    for (int i = 1; i < n; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
+}
+
+typedef struct {
+    bool f32;
+    const walk *w;
+    const char *base;
+    const fold_op *op;
+    int64_t begin, end;
+    fold_acc acc;
+} chunk_job;
+
+static void *run_chunk(void *arg) {
+    chunk_job *j = arg;
+    memset(&j->acc, 0, sizeof j->acc);
+    if (j->f32)
+        fold_f32(j->w, (const float *)j->base, j->begin, j->end, j->op, &j->acc);
     else
-        fold_f64(w, (const double *)base, begin, end, op, acc);
+        fold_f64(j->w, (const double *)j->base, j->begin, j->end, j->op, &j->acc);
+    return NULL;
 }
 
 /* Elements [0, numel) folded on PyTorch's thread split: one chunk per thread
@@ -280,24 +376,148 @@ static void fold_split(bool f32, const walk *w, const char *base, const fold_op 
     int threads = fold_threads();
     bool split =
         threads > 1 && (strict_grain ? numel > GRAIN_SIZE : numel >= GRAIN_SIZE);
-    memset(total, 0, sizeof *total);
+    chunk_job jobs[MAX_THREADS];
+    int n = 0;
     if (!split) {
-        fold_any(f32, w, base, 0, numel, op, total);
-        return;
+        jobs[n++] = (chunk_job){f32, w, base, op, 0, numel, {0}};
+    } else {
+        int64_t nt = (numel + GRAIN_SIZE - 1) / GRAIN_SIZE;
+        if (nt > threads)
+            nt = threads;
+        int64_t chunk = (numel + nt - 1) / nt;
+        for (int64_t t = 0; t < nt && t * chunk < numel; t++)
+            jobs[n++] = (chunk_job){
+                f32, w,         base,
+                op,  t * chunk, t * chunk + chunk < numel ? t * chunk + chunk : numel,
+                {0}};
     }
-    int64_t nt = (numel + GRAIN_SIZE - 1) / GRAIN_SIZE;
-    if (nt > threads)
-        nt = threads;
-    int64_t chunk = (numel + nt - 1) / nt;
-    for (int64_t t = 0; t < nt && t * chunk < numel; t++) {
-        fold_acc part;
-        memset(&part, 0, sizeof part);
-        int64_t e = t * chunk + chunk < numel ? t * chunk + chunk : numel;
-        fold_any(f32, w, base, t * chunk, e, op, &part);
-        total->f32 = total->f32 + part.f32;
-        total->f = total->f + part.f;
-        total->m2 = total->m2 + part.m2;
+    run_jobs(run_chunk, jobs, sizeof jobs[0], n, numel);
+    memset(total, 0, sizeof *total);
+    for (int i = 0; i < n; i++) {
+        total->f32 = total->f32 + jobs[i].acc.f32;
+        total->f = total->f + jobs[i].acc.f;
+        total->m2 = total->m2 + jobs[i].acc.m2;
     }
+    if (!split)
+        *total = jobs[0].acc;
+}
+
+/* The outputs [r0, r1), each from its own elements (multi-output case). */
+typedef struct {
+    gd_op op;
+    double param;
+    bool f32;
+    const fold_op *fo;
+    const walk *w;
+    const char *base;
+    int nk;
+    const int64_t *kshape, *kstride;
+    char *out;
+    int64_t r0, r1;
+    bool single; /* the only output: split across threads as PyTorch does */
+} rows_job;
+
+static void finish(const rows_job *j, const fold_acc *acc, int64_t r) {
+    double v;
+    float v32;
+    switch (j->fo->kind) {
+    case F_NORM2:
+        v32 = sqrtf(acc->f32);
+        v = sqrt(acc->f);
+        break;
+    case F_NORMP:
+        v32 = powf(acc->f32, 1.0f / (float)j->param);
+        v = pow(acc->f, 1.0 / j->param);
+        break;
+    case F_WELFORD: {
+        double nf = (double)acc->n;
+        double var = acc->m2 / (nf > j->param ? nf - j->param : 0.0);
+        v = j->op == GD_OP_STD ? sqrt(var) : var;
+        v32 = (float)v;
+        break;
+    }
+    default:
+        v32 = acc->f32;
+        v = acc->f;
+    }
+    if (j->f32)
+        ((float *)j->out)[r] = v32;
+    else
+        ((double *)j->out)[r] = v;
+}
+
+static void *run_rows(void *arg) {
+    const rows_job *j = arg;
+    const walk *w = j->w;
+    int64_t es = j->f32 ? 4 : 8, kidx[GD_MAX_DIMS], rest = j->r0;
+    for (int k = j->nk - 1; k >= 0; k--) {
+        kidx[k] = rest % j->kshape[k];
+        rest /= j->kshape[k];
+    }
+    bool norm = j->op == GD_OP_NORM;
+    bool lastdim = j->fo->kind == F_NORM2 && w->n == 1 && w->stride[0] == 1;
+    bool fma_on = lastdim && kernels_fma();
+    bool blocked = w->n == 1 && !(norm && w->numel == 1) && !j->single;
+    const char *ptrs[FOLD_BLOCK];
+    int64_t rows[FOLD_BLOCK];
+    int nb = 0;
+    for (int64_t r = j->r0; r < j->r1; r++) {
+        int64_t off = 0;
+        for (int k = 0; k < j->nk; k++)
+            off += kidx[k] * j->kstride[k];
+        for (int k = j->nk - 1; k >= 0; k--) {
+            if (++kidx[k] < j->kshape[k])
+                break;
+            kidx[k] = 0;
+        }
+        const char *p = j->base + off * es;
+        if (norm && w->numel == 1) {
+            /* vector_norm over dims of size 1 is |x| (for p = 0, x != 0). */
+            double x = j->f32 ? (double)*(const float *)p : *(const double *)p;
+            double v = j->param == 0 ? (double)(x != 0) : fabs(x);
+            if (j->f32)
+                ((float *)j->out)[r] = (float)v;
+            else
+                ((double *)j->out)[r] = v;
+        } else if (lastdim) {
+            int64_t n = w->numel;
+            if (j->f32)
+                ((float *)j->out)[r] = norm2_row_f32((const float *)p, n,
+                                                     !fma_on      ? n
+                                                     : n % 8 >= 4 ? 4
+                                                                  : 0);
+            else
+                ((double *)j->out)[r] =
+                    norm2_row_f64((const double *)p, n, fma_on ? 0 : n);
+        } else if (blocked) {
+            ptrs[nb] = p;
+            rows[nb++] = r;
+            if (nb == FOLD_BLOCK || r + 1 == j->r1) {
+                fold_acc acc[FOLD_BLOCK];
+                memset(acc, 0, sizeof acc);
+                if (j->f32)
+                    fold_block_f32((const float *const *)ptrs, nb, w->numel,
+                                   w->stride[0], j->fo, acc);
+                else
+                    fold_block_f64((const double *const *)ptrs, nb, w->numel,
+                                   w->stride[0], j->fo, acc);
+                for (int b = 0; b < nb; b++)
+                    finish(j, &acc[b], rows[b]);
+                nb = 0;
+            }
+        } else {
+            fold_acc acc;
+            memset(&acc, 0, sizeof acc);
+            if (j->single)
+                fold_split(j->f32, w, p, j->fo, false, &acc);
+            else if (j->f32)
+                fold_f32(w, (const float *)p, 0, w->numel, j->fo, &acc);
+            else
+                fold_f64(w, (const double *)p, 0, w->numel, j->fo, &acc);
+            finish(j, &acc, r);
+        }
+    }
+    return NULL;
 }
 
 gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
@@ -306,7 +526,6 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
     fold_op fo = {F_NORM2, param, 0, (float)param};
     walk w;
     const char *base = gd_data_ptr(a);
-    size_t es = gd_dtype_size(a->dtype);
     bool norm = op == GD_OP_NORM;
     if (norm)
         fo.kind = param == 2   ? F_NORM2
@@ -318,12 +537,11 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
     walk_build(a, reduced, &w);
     /* Outputs in row-major order of the kept dims. */
     int nk = 0;
-    int64_t kshape[GD_MAX_DIMS], kstride[GD_MAX_DIMS], kidx[GD_MAX_DIMS];
+    int64_t kshape[GD_MAX_DIMS], kstride[GD_MAX_DIMS];
     for (int d = 0; d < a->ndim; d++)
         if (!reduced[d]) {
             kshape[nk] = a->shape[d];
             kstride[nk] = a->strides[d];
-            kidx[nk] = 0;
             nk++;
         }
     char *o = gd_data_ptr(out);
@@ -371,70 +589,20 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         gd_loop_end(lock);
         return GD_OK;
     }
-    bool lastdim = fo.kind == F_NORM2 && w.n == 1 && w.stride[0] == 1;
-    bool fma_on = lastdim && kernels_fma();
-    for (int64_t r = 0; r < out->numel; r++) {
-        int64_t off = 0;
-        for (int k = 0; k < nk; k++)
-            off += kidx[k] * kstride[k];
-        const char *p = base + off * (int64_t)es;
-        fold_acc acc;
-        memset(&acc, 0, sizeof acc);
-        if (norm && w.numel == 1) {
-            /* vector_norm over dims of size 1 is |x| (for p = 0, x != 0). */
-            double x = f32 ? (double)*(const float *)p : *(const double *)p;
-            double v = param == 0 ? (double)(x != 0) : fabs(x);
-            if (f32)
-                ((float *)o)[r] = (float)v;
-            else
-                ((double *)o)[r] = v;
-        } else if (lastdim) {
-            if (f32)
-                ((float *)o)[r] = norm2_row_f32((const float *)p, w.numel,
-                                                !fma_on            ? w.numel
-                                                : w.numel % 8 >= 4 ? 4
-                                                                   : 0);
-            else
-                ((double *)o)[r] =
-                    norm2_row_f64((const double *)p, w.numel, fma_on ? 0 : w.numel);
-        } else {
-            if (out->numel == 1)
-                fold_split(f32, &w, p, &fo, false, &acc);
-            else
-                fold_any(f32, &w, p, 0, w.numel, &fo, &acc);
-            double v;
-            float v32 = 0;
-            switch (fo.kind) {
-            case F_NORM2:
-                v32 = sqrtf(acc.f32);
-                v = sqrt(acc.f);
-                break;
-            case F_NORMP:
-                v32 = powf(acc.f32, 1.0f / (float)param);
-                v = pow(acc.f, 1.0 / param);
-                break;
-            case F_WELFORD: {
-                double nf = (double)acc.n;
-                double var = acc.m2 / (nf > param ? nf - param : 0.0);
-                v = op == GD_OP_STD ? sqrt(var) : var;
-                v32 = (float)v;
-                break;
-            }
-            default:
-                v32 = acc.f32;
-                v = acc.f;
-            }
-            if (f32)
-                ((float *)o)[r] = v32;
-            else
-                ((double *)o)[r] = v;
-        }
-        for (int k = nk - 1; k >= 0; k--) {
-            if (++kidx[k] < kshape[k])
-                break;
-            kidx[k] = 0;
-        }
-    }
+    rows_job jobs[MAX_THREADS];
+    int64_t rows = out->numel;
+    int n = rows > 1 ? fold_threads() : 1;
+    if (n > rows)
+        n = (int)rows;
+    int64_t per = (rows + n - 1) / n;
+    int used = 0;
+    for (int t = 0; t < n && t * per < rows; t++, used++)
+        jobs[t] = (rows_job){
+            op,       param, f32,     &fo,
+            &w,       base,  nk,      kshape,
+            kstride,  o,     t * per, t * per + per < rows ? t * per + per : rows,
+            rows == 1};
+    run_jobs(run_rows, jobs, sizeof jobs[0], used, a->numel);
     gd_loop_end(lock);
     return GD_OK;
 }
