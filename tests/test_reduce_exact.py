@@ -211,3 +211,32 @@ def test_large(dtype):
     y = sample(rng, (1100, 1001), dtype, "near_one")
     for fn in [lambda m, t: t.prod(), lambda m, t: t.prod(0), lambda m, t: t.prod(1)]:
         check(y, fn)
+
+
+GRADS = {
+    "norm": lambda t: t.norm(),
+    "norm1": lambda t: t.norm(p=1),
+    "norm3": lambda t: t.norm(p=3),
+    "norm0.5": lambda t: t.norm(p=0.5),
+    "norm_inf": lambda t: t.norm(p=float("inf")),
+    "norm_rows": lambda t: t.reshape(-1, 4).norm(dim=1).sum(),
+    "var": lambda t: t.var(),
+    "std": lambda t: t.std(),
+    "var_cols": lambda t: t.reshape(-1, 4).var(0).sum(),
+    "prod": lambda t: t.prod(),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(GRADS))
+def test_gradients(dtype, name):
+    """The backward rules use these forward results, so gradients match too."""
+    rng = np.random.default_rng(8)
+    for n in [4, 8, 12, 64, 100, 1000]:
+        dist = "near_one" if name == "prod" else "normal"
+        x = sample(rng, (n,), dtype, dist)
+        g = gdlite.from_numpy(x).requires_grad_()
+        t = torch.from_numpy(x.copy()).requires_grad_()
+        GRADS[name](g).backward()
+        GRADS[name](t).backward()
+        assert same_bits(g.grad, t.grad), (name, n)

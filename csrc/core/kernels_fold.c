@@ -561,7 +561,8 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         bool use_all[GD_MAX_DIMS];
         for (int d = 0; d < a->ndim; d++)
             use_all[d] = true;
-        gd_status st = gd_empty(a->dtype, 0, NULL, &m);
+        int64_t scalar_shape[1] = {1}; /* unused: 0-d */
+        gd_status st = gd_empty(a->dtype, 0, scalar_shape, &m);
         if (!st)
             st = gd_sum_floating(a, use_all, false, true, m);
         if (st) {
