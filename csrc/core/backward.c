@@ -454,11 +454,19 @@ static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         gd_tensor *count = reduce_keep(&c, node, GD_OP_SUM, mask);
         gd_tensor *share = bin(&c, GD_OP_MUL, bin(&c, GD_OP_DIV, gk, count), mask);
         res = bin(&c, GD_OP_MUL, sgn, share);
-    } else {
+    } else if (p < 1) { /* PyTorch's order: (sgn * |a|^(p-1)) * grad * norm^(1-p) */
         gd_tensor *pw = bin_num(&c, GD_OP_POW, un(&c, GD_OP_ABS, a), p - 1);
-        gd_tensor *top = bin(&c, GD_OP_MUL, bin(&c, GD_OP_MUL, sgn, pw), gk);
-        res = bin(&c, GD_OP_DIV, top, bin_num(&c, GD_OP_POW, rk, p - 1));
-        res = where0(&c, bin_num(&c, GD_OP_EQ, rk, 0.0), res, true);
+        pw = where0(&c, bin_num(&c, GD_OP_EQ, a, 0.0), pw, true);
+        gd_tensor *scaled = bin(&c, GD_OP_MUL, bin(&c, GD_OP_MUL, sgn, pw), gk);
+        res = bin(&c, GD_OP_MUL, scaled, bin_num(&c, GD_OP_POW, rk, 1 - p));
+    } else { /* scaled self times grad / norm^(p-1), zero where the norm is */
+        gd_tensor *absa = un(&c, GD_OP_ABS, a);
+        gd_tensor *scaled =
+            p < 2 ? bin(&c, GD_OP_MUL, sgn, bin_num(&c, GD_OP_POW, absa, p - 1))
+                  : bin(&c, GD_OP_MUL, a, bin_num(&c, GD_OP_POW, absa, p - 2));
+        gd_tensor *scale = bin(&c, GD_OP_DIV, gk, bin_num(&c, GD_OP_POW, rk, p - 1));
+        scale = where0(&c, bin_num(&c, GD_OP_EQ, rk, 0.0), scale, true);
+        res = bin(&c, GD_OP_MUL, scaled, scale);
     }
     give(&c, res, &gi[0]);
     return finish(&c);

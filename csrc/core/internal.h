@@ -332,6 +332,17 @@ bool gd_math_avx2(void);
 gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                           bool mean, gd_tensor *out);
 
+/* Product of a float32/float64 tensor over the dims flagged in `reduced`,
+ * likewise in PyTorch's order (kernels_sum.c). */
+gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
+                           gd_tensor *out);
+
+/* Norm (param: p, finite), var or std (param: correction) of a float32/float64
+ * tensor with elements over the dims flagged in `reduced` into `out`
+ * (contiguous, the result's shape), in PyTorch's CPU order (kernels_fold.c). */
+gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
+                           double param, gd_tensor *out);
+
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
 

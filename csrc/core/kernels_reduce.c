@@ -2,9 +2,9 @@
  *
  * The input is viewed with kept dims first and reduced dims last, made
  * contiguous when it is not already, and each output element reduces one
- * contiguous row. Floating sum and mean follow PyTorch's own order
- * (kernels_sum.c) and read the input where it lies; the other floating
- * reductions accumulate pairwise in double. */
+ * contiguous row. Floating sum and mean (kernels_sum.c), norms with finite p
+ * and var/std (kernels_fold.c) follow PyTorch's own order and types and read
+ * the input where it lies. */
 #include "internal.h"
 
 #include <math.h>
@@ -91,34 +91,6 @@ static gd_status plan_reduce(const char *name, const gd_tensor *a, int ndims,
     return st;
 }
 
-/* Pairwise summation over blocks, in double. */
-#define PAIRWISE_SUM(name, T, F)                                                       \
-    static double name(const T *x, int64_t n) {                                        \
-        if (n <= 128) {                                                                \
-            double acc[8] = {0};                                                       \
-            int64_t i = 0;                                                             \
-            for (; i + 8 <= n; i += 8)                                                 \
-                for (int k = 0; k < 8; k++)                                            \
-                    acc[k] += F(x[i + k]);                                             \
-            double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +                       \
-                       ((acc[4] + acc[5]) + (acc[6] + acc[7]));                        \
-            for (; i < n; i++)                                                         \
-                s += F(x[i]);                                                          \
-            return s;                                                                  \
-        }                                                                              \
-        int64_t half = n / 2 / 8 * 8;                                                  \
-        return name(x, half) + name(x + half, n - half);                               \
-    }
-#define AS_DOUBLE(v) ((double)(v))
-#define SQUARE_D(v) ((double)(v) * (double)(v))
-#define ABS_D(v) fabs((double)(v))
-PAIRWISE_SUM(sum_f32, float, AS_DOUBLE)
-PAIRWISE_SUM(sum_f64, double, AS_DOUBLE)
-PAIRWISE_SUM(sumsq_f32, float, SQUARE_D)
-PAIRWISE_SUM(sumsq_f64, double, SQUARE_D)
-PAIRWISE_SUM(sumabs_f32, float, ABS_D)
-PAIRWISE_SUM(sumabs_f64, double, ABS_D)
-
 /* Element i of a contiguous row as double / as int64. */
 static double load_f(gd_dtype dt, const char *row, int64_t i) {
     return gd_load_double(dt, row + (size_t)i * gd_dtype_size(dt));
@@ -160,44 +132,19 @@ static int64_t row_arg_extreme(gd_dtype dt, const char *row, int64_t n, bool wan
     return best;
 }
 
+/* The norms kernels_fold.c leaves here: p = +-inf (the largest or smallest
+ * |x|, NaN winning) and norms of nothing (0, or inf for p < 0). */
 static double row_norm(gd_dtype dt, const char *row, int64_t n, double p) {
-    bool f32 = dt == GD_FLOAT32;
-    if (p == 2)
-        return sqrt(f32 ? sumsq_f32((const float *)row, n)
-                        : sumsq_f64((const double *)row, n));
-    if (p == 1)
-        return f32 ? sumabs_f32((const float *)row, n)
-                   : sumabs_f64((const double *)row, n);
-    if (isinf(p)) {
-        double best = p > 0 ? 0 : INFINITY;
-        for (int64_t i = 0; i < n; i++) {
-            double v = fabs(load_f(dt, row, i));
-            if (v != v)
-                return v;
-            best = p > 0 ? fmax(best, v) : fmin(best, v);
-        }
-        return best;
-    }
-    double acc = 0;
+    if (n == 0)
+        return p < 0 ? INFINITY : 0;
+    double best = p > 0 ? 0 : INFINITY;
     for (int64_t i = 0; i < n; i++) {
         double v = fabs(load_f(dt, row, i));
-        acc += p == 0 ? (v != 0) : pow(v, p);
+        if (v != v)
+            return v;
+        best = p > 0 ? fmax(best, v) : fmin(best, v);
     }
-    return p == 0 ? acc : pow(acc, 1 / p);
-}
-
-static double row_var(gd_dtype dt, const char *row, int64_t n, double correction) {
-    double mean = (dt == GD_FLOAT32 ? sum_f32((const float *)row, n)
-                                    : sum_f64((const double *)row, n)) /
-                  (double)n;
-    double acc = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double dlt = load_f(dt, row, i) - mean;
-        acc += dlt * dlt;
-    }
-    /* PyTorch clamps the divisor at zero: inf or nan, never negative. */
-    double dof = fmax(0.0, (double)n - correction);
-    return acc / dof;
+    return best;
 }
 
 static gd_status result_dtype(gd_op op, gd_dtype in, gd_dtype *out) {
@@ -261,14 +208,28 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             "== 0.%s",
             name, arg ? "" : " Specify the reduction dim with the 'dim' argument.");
     }
-    bool exact_sum = (op == GD_OP_SUM || op == GD_OP_MEAN) &&
-                     (a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64);
-    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt, !exact_sum,
-                          &plan)))
+    bool exact_float = a->dtype == GD_FLOAT32 || a->dtype == GD_FLOAT64;
+    bool exact_sum =
+        (op == GD_OP_SUM || op == GD_OP_MEAN || op == GD_OP_PROD) && exact_float;
+    bool exact_fold =
+        exact_float && ((op == GD_OP_NORM && isfinite(param) && a->numel > 0) ||
+                        op == GD_OP_VAR || op == GD_OP_STD);
+    if ((st = plan_reduce(gd_op_name(op), a, ndims, dims, keepdim, odt,
+                          !exact_sum && !exact_fold, &plan)))
         return st;
+    if (exact_fold) {
+        if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
+            (st = gd_fold_floating(op, a, plan.reduced, param, *out))) {
+            gd_tensor_decref(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     if (exact_sum) {
         if ((st = gd_empty(odt, plan.out_ndim, plan.out_shape, out)) ||
-            (st = gd_sum_floating(a, plan.reduced, keepdim, op == GD_OP_MEAN, *out))) {
+            (st = op == GD_OP_PROD ? gd_prod_floating(a, plan.reduced, keepdim, *out)
+                                   : gd_sum_floating(a, plan.reduced, keepdim,
+                                                     op == GD_OP_MEAN, *out))) {
             gd_tensor_decref(*out);
             *out = NULL;
         }
@@ -300,24 +261,13 @@ gd_status gd_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims
             vi = (int64_t)acc;
             break;
         }
-        case GD_OP_PROD:
-            if (gd_dtype_is_floating(dt)) {
-                vf = 1;
-                for (int64_t i = 0; i < n; i++)
-                    vf *= load_f(dt, row, i);
-            } else {
-                uint64_t acc = 1;
-                for (int64_t i = 0; i < n; i++)
-                    acc *= (uint64_t)load_i(dt, row, i);
-                vi = (int64_t)acc;
-            }
+        case GD_OP_PROD: {    /* integers only: floats went to gd_prod_floating */
+            uint64_t acc = 1; /* wraps like PyTorch's int64 products */
+            for (int64_t i = 0; i < n; i++)
+                acc *= (uint64_t)load_i(dt, row, i);
+            vi = (int64_t)acc;
             break;
-        case GD_OP_VAR:
-        case GD_OP_STD:
-            vf = row_var(dt, row, n, param);
-            if (op == GD_OP_STD)
-                vf = sqrt(vf);
-            break;
+        }
         case GD_OP_NORM:
             vf = row_norm(dt, row, n, param);
             break;

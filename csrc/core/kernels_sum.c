@@ -568,3 +568,172 @@ unlock:
     free(buffer);
     return st;
 }
+
+/* ---- prod: the same iteration and thread split, PyTorch's vectorised
+ * product loop (binary_kernel_reduce_vec) on each piece ---- */
+
+#define PROD_ACCS 4 /* vector accumulators per row */
+
+/* One 2-D piece of a product (strides {out0, in0, out1, in1} in bytes), W
+ * lanes of 32 bytes: rows contiguous in the input run 4 vectors at a time,
+ * lanes multiplied left to right into the output, leftovers one by one;
+ * columns contiguous in input and output run down 4 vectors of columns;
+ * anything else element by element. */
+#define DEF_PROD_LOOP(T, W, SFX)                                                       \
+    static void prod_loop_##SFX(char *out, const char *in, const int64_t st[4],        \
+                                int64_t size0, int64_t size1) {                        \
+        const int64_t es = (int64_t)sizeof(T), block = PROD_ACCS * W;                  \
+        if (st[0] == 0 && st[1] == es) {                                               \
+            for (int64_t j = 0; j < size1; j++) {                                      \
+                T *o = (T *)(out + j * st[2]);                                         \
+                const T *x = (const T *)(in + j * st[3]);                              \
+                int64_t count = size0 / block;                                         \
+                if (count > 0) {                                                       \
+                    T acc[PROD_ACCS * W];                                              \
+                    memcpy(acc, x, sizeof acc);                                        \
+                    for (int64_t i = 1; i < count; i++)                                \
+                        for (int l = 0; l < PROD_ACCS * W; l++)                        \
+                            acc[l] *= x[i * block + l];                                \
+                    T lane[W];                                                         \
+                    for (int l = 0; l < W; l++)                                        \
+                        lane[l] =                                                      \
+                            (acc[l] * acc[W + l]) * (acc[2 * W + l] * acc[3 * W + l]); \
+                    T b = lane[0];                                                     \
+                    for (int l = 1; l < W; l++)                                        \
+                        b = b * lane[l];                                               \
+                    *o = *o * b;                                                       \
+                }                                                                      \
+                for (int64_t k = count * block; k < size0; k++)                        \
+                    *o = *o * x[k];                                                    \
+            }                                                                          \
+        } else if (st[0] == 0 && st[2] == es && st[3] == es) {                         \
+            int64_t j = 0;                                                             \
+            for (; j + block <= size1; j += block) {                                   \
+                T *o = (T *)(out + j * es);                                            \
+                const char *x = in + j * es;                                           \
+                T acc[PROD_ACCS * W];                                                  \
+                memcpy(acc, x, sizeof acc);                                            \
+                for (int64_t i = 1; i < size0; i++) {                                  \
+                    const T *row = (const T *)(x + i * st[1]);                         \
+                    for (int l = 0; l < PROD_ACCS * W; l++)                            \
+                        acc[l] *= row[l];                                              \
+                }                                                                      \
+                for (int l = 0; l < PROD_ACCS * W; l++)                                \
+                    o[l] = acc[l] * o[l];                                              \
+            }                                                                          \
+            for (; j < size1; j++) {                                                   \
+                T *o = (T *)(out + j * es);                                            \
+                for (int64_t i = 0; i < size0; i++)                                    \
+                    *o = *o * *(const T *)(in + j * es + i * st[1]);                   \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t j = 0; j < size1; j++)                                        \
+                for (int64_t i = 0; i < size0; i++) {                                  \
+                    T *o = (T *)(out + j * st[2] + i * st[0]);                         \
+                    *o = *o * *(const T *)(in + j * st[3] + i * st[1]);                \
+                }                                                                      \
+        }                                                                              \
+    }
+
+DEF_PROD_LOOP(float, 8, f32)
+DEF_PROD_LOOP(double, 4, f64)
+
+static void fill_one(char *p, int64_t n, gd_dtype dt) {
+    for (int64_t i = 0; i < n; i++) {
+        if (dt == GD_FLOAT32)
+            ((float *)p)[i] = 1;
+        else
+            ((double *)p)[i] = 1;
+    }
+}
+
+gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
+                           gd_tensor *out) {
+    sum_iter it;
+    gd_status st = GD_OK;
+    char *buffer = NULL;
+    size_t es = gd_dtype_size(a->dtype);
+    fill_one(gd_data_ptr(out), out->numel, a->dtype);
+    int64_t numel = a->numel;
+    build_iter(&it, a, reduced, keepdim, out);
+    it.loop = a->dtype == GD_FLOAT32 ? prod_loop_f32 : prod_loop_f64;
+    int threads = torch_threads();
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    void *lock = gd_loop_begin(numel);
+    if (numel == 0) {
+        /* the empty product */
+    } else if (numel < GRAIN_SIZE || threads == 1) {
+        run_range(&it, it.out, 0, numel);
+    } else if (out->numel == 1) {
+        /* Each thread multiplies its share into its own slot; the slots are
+         * then multiplied in as a row of `threads`. */
+        buffer = malloc((size_t)threads * es);
+        if (!buffer) {
+            st = gd_error(GD_ERR_NOMEM, "out of memory");
+            goto unlock;
+        }
+        fill_one(buffer, threads, a->dtype);
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        int64_t nt =
+            divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
+        int64_t chunk = divup(numel, nt);
+        for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
+            tasks[n] =
+                (sum_task){&it,
+                           {0},
+                           buffer + t * (int64_t)es,
+                           t * chunk,
+                           t * chunk + chunk < numel ? t * chunk + chunk : numel};
+        run_tasks(tasks, n, numel);
+        int64_t bst[4] = {0, (int64_t)es, 0, 0};
+        it.loop(it.out, buffer, bst, threads, 1);
+    } else {
+        /* Column ranges of one kept dim, as gd_sum_floating splits them. */
+        int dim = it.ndim - 1;
+        for (int d = it.ndim - 1; d >= 0 && !(it.st[d][0] == 0 && it.shape[d] > 1);
+             d--) {
+            if (it.shape[d] >= threads) {
+                dim = d;
+                break;
+            }
+            if (it.shape[d] > it.shape[dim])
+                dim = d;
+        }
+        int64_t cols = it.shape[dim];
+        bool round = it.st[dim][1] == (int64_t)es;
+        int64_t multiple = 128 / (int64_t)es;
+        int64_t nt = cols < threads ? cols : threads;
+        int64_t chunk = divup(cols, nt);
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
+            int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
+            if (round) {
+                b -= b % multiple;
+                if (e != cols)
+                    e -= e % multiple;
+            }
+            if (b == e)
+                continue;
+            sum_task *task = &tasks[n++];
+            task->sub = it;
+            task->sub.shape[dim] = e - b;
+            task->sub.out = it.out + b * it.st[dim][0];
+            task->sub.in = it.in + b * it.st[dim][1];
+            task->it = &task->sub;
+            task->out = task->sub.out;
+            int64_t sub_numel = 1;
+            for (int d = 0; d < it.ndim; d++)
+                sub_numel *= task->sub.shape[d];
+            task->begin = 0;
+            task->end = sub_numel;
+        }
+        run_tasks(tasks, n, numel);
+    }
+unlock:
+    gd_loop_end(lock);
+    free(buffer);
+    return st;
+}
