@@ -346,4 +346,9 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096
 
+/* PyTorch's default intra-op thread count, which its reductions split their
+ * work by (so results depend on it): OMP_NUM_THREADS or MKL_NUM_THREADS when
+ * set, else one per online processor. threads.c. */
+int gd_torch_threads(void);
+
 #endif

@@ -285,32 +285,10 @@ DEF_NORM2_ROW(double, 4, f64, fma, sqrt)
 DEF_FOLD_BLOCK(float, f32, fabsf, powf, f32, p32)
 DEF_FOLD_BLOCK(double, f64, fabs, pow, f, p)
 
-static int env_int(const char *name) {
-    const char *s = getenv(name);
-    if (!s)
-        return 0;
-    char *end;
-    long n = strtol(s, &end, 10);
-    return end != s && n > 0 && n < 4096 ? (int)n : 0;
-}
-
-/* PyTorch's default intra-op thread count (as kernels_sum.c). */
+/* PyTorch's thread count, capped by the threads this file starts. */
 static int fold_threads(void) {
-    static int cached = 0;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v > 0)
-        return v;
-    v = env_int("OMP_NUM_THREADS");
-    if (!v)
-        v = env_int("MKL_NUM_THREADS");
-    if (!v) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        v = n > 0 && n < 4096 ? (int)n : 1;
-    }
-    if (v > MAX_THREADS)
-        v = MAX_THREADS;
-    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    return v;
+    int v = gd_torch_threads();
+    return v > MAX_THREADS ? MAX_THREADS : v;
 }
 
 /* Whether PyTorch's reduction kernels run their FMA-built variant here: an

@@ -85,31 +85,6 @@ bool gd_math_avx2(void) {
     return use;
 }
 
-static int64_t env_threads(const char *name) {
-    const char *s = getenv(name);
-    char *end;
-    long n = s ? strtol(s, &end, 10) : 0;
-    return s && end != s && n > 0 && n < 4096 ? n : 0;
-}
-
-/* ATen's thread count by default: OMP_NUM_THREADS or MKL_NUM_THREADS when
- * set, else one per online processor (as kernels_sum.c counts them). */
-static int64_t aten_threads(void) {
-    static int64_t cached = 0;
-    int64_t n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (n > 0)
-        return n;
-    n = env_threads("OMP_NUM_THREADS");
-    if (!n)
-        n = env_threads("MKL_NUM_THREADS");
-    if (!n) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cpus > 0 && cpus < 4096 ? cpus : 1;
-    }
-    __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
-    return n;
-}
-
 /* ---- sigmoid -------------------------------------------------------------- */
 
 #ifdef GD_MATH_X86
@@ -236,7 +211,7 @@ static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
 #define ATEN_GRAIN 32768
 
 static void walk_chunks(const unary_walk *w, int64_t n) {
-    int64_t threads = aten_threads();
+    int64_t threads = gd_torch_threads();
     if (n < ATEN_GRAIN || threads == 1) {
         walk_runs(w, 0, n);
         return;

@@ -190,33 +190,6 @@ DEF_SUM_LOOP(double, 4, f64_1, f64_4)
 
 typedef void (*sum_loop_fn)(char *, const char *, const int64_t[4], int64_t, int64_t);
 
-static int env_threads(const char *name) {
-    const char *s = getenv(name);
-    if (!s)
-        return 0;
-    char *end;
-    long n = strtol(s, &end, 10);
-    return end != s && n > 0 && n < 4096 ? (int)n : 0;
-}
-
-/* PyTorch's default intra-op thread count: OMP_NUM_THREADS or
- * MKL_NUM_THREADS when set, else one per online processor. */
-static int torch_threads(void) {
-    static int cached = 0;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v > 0)
-        return v;
-    v = env_threads("OMP_NUM_THREADS");
-    if (!v)
-        v = env_threads("MKL_NUM_THREADS");
-    if (!v) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        v = n > 0 && n < 4096 ? (int)n : 1;
-    }
-    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    return v;
-}
-
 /* TensorIterator's view of a reduction: dim 0 moves fastest. */
 typedef struct {
     int ndim;
@@ -472,7 +445,7 @@ gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
         if (reduced[d])
             count *= a->shape[d];
     build_iter(&it, a, reduced, keepdim, out);
-    int threads = torch_threads();
+    int threads = gd_torch_threads();
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
     void *lock = gd_loop_begin(numel);
@@ -657,7 +630,7 @@ gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim
     int64_t numel = a->numel;
     build_iter(&it, a, reduced, keepdim, out);
     it.loop = a->dtype == GD_FLOAT32 ? prod_loop_f32 : prod_loop_f64;
-    int threads = torch_threads();
+    int threads = gd_torch_threads();
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
     void *lock = gd_loop_begin(numel);

@@ -1,5 +1,9 @@
-/* Letting other threads run during long numeric loops (gd_set_loop_unlock). */
+/* Letting other threads run during long numeric loops (gd_set_loop_unlock),
+ * and the thread count PyTorch's CPU kernels split their work by. */
 #include "internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
 
 static gd_unlock_fn loop_unlock;
 static gd_relock_fn loop_relock;
@@ -35,4 +39,29 @@ void gd_loop_end(void *state) {
 
 void gd_loop_keep_lock(bool keep) {
     keep_lock += keep ? 1 : -1;
+}
+
+static int env_threads(const char *name) {
+    const char *s = getenv(name);
+    if (!s)
+        return 0;
+    char *end;
+    long n = strtol(s, &end, 10);
+    return end != s && n > 0 && n < 4096 ? (int)n : 0;
+}
+
+int gd_torch_threads(void) {
+    static int cached = 0;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v > 0)
+        return v;
+    v = env_threads("OMP_NUM_THREADS");
+    if (!v)
+        v = env_threads("MKL_NUM_THREADS");
+    if (!v) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        v = n > 0 && n < 4096 ? (int)n : 1;
+    }
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    return v;
 }
