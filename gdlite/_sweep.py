@@ -234,6 +234,30 @@ def _progress(total: int, progress: bool | None) -> Any:
     )
 
 
+def _failed_row(config: dict, seed: int, exc: BaseException) -> dict:
+    row = dict.fromkeys(_ROW_KEYS)
+    row.update(config=config, seed=seed, loss=math.nan)
+    row["error"] = f"{type(exc).__name__}: {exc}"
+    return row
+
+
+def _pool_broke(row: dict) -> bool:
+    return (row["error"] or "").startswith("BrokenProcessPool")
+
+
+def _collect(executor, train_fn, tasks, which, tol, rows, bar) -> None:
+    """Runs tasks[i] for i in which on executor, filling rows[i] as they finish."""
+    futures = {executor.submit(_run_one, train_fn, *tasks[i], tol): i for i in which}
+    for future in concurrent.futures.as_completed(futures):
+        i = futures[future]
+        try:
+            rows[i] = future.result()
+        except Exception as exc:  # the worker itself failed (pickling, crash)
+            rows[i] = _failed_row(*tasks[i], exc)
+        if bar is not None:
+            bar.update(1)
+
+
 def sweep(
     train_fn: Callable[[dict, int], Any],
     grid: Mapping[str, Any] | Sequence[Mapping[str, Any]],
@@ -301,23 +325,18 @@ def sweep(
     bar = _progress(len(tasks), progress)
     rows: list[dict | None] = [None] * len(tasks)
     try:
-        futures = [executor.submit(_run_one, train_fn, c, s, tol) for c, s in tasks]
-        index = {id(f): i for i, f in enumerate(futures)}
-        for future in concurrent.futures.as_completed(futures):
-            i = index[id(future)]
-            try:
-                rows[i] = future.result()
-            except Exception as exc:  # the worker itself failed (pickling, crash)
-                config, seed = tasks[i]
-                row = dict.fromkeys(_ROW_KEYS)
-                row.update(config=config, seed=seed, loss=math.nan)
-                row["error"] = f"{type(exc).__name__}: {exc}"
-                rows[i] = row
-            if bar is not None:
-                bar.update(1)
+        _collect(executor, train_fn, tasks, range(len(tasks)), tol, rows, bar)
     finally:
-        if bar is not None:
-            bar.close()
         if owned:
             executor.shutdown(wait=True, cancel_futures=True)
+    if owned:
+        # A worker that died (a crash, os._exit) breaks the whole pool and
+        # every run still in it: run those again one at a time, each in a
+        # fresh worker, so only a run that itself kills its worker fails.
+        broken = [i for i, row in enumerate(rows) if _pool_broke(row)]
+        for i in broken:
+            with _default_executor(1) as alone:
+                _collect(alone, train_fn, tasks, [i], tol, rows, None)
+    if bar is not None:
+        bar.close()
     return SweepResult(rows, grid_keys)  # type: ignore[arg-type]

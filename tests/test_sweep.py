@@ -9,6 +9,7 @@ order they finished.
 import concurrent.futures
 import itertools
 import math
+import os
 import random
 import sys
 
@@ -225,3 +226,17 @@ def test_plot_sweep_final(local_result):
     plt.close(fig)
     with pytest.raises(ValueError, match="not a grid key"):
         gdlite.plot.plot_sweep_final(local_result, x="momentum")
+
+
+def crash_on_two(config, seed):
+    if config["a"] == 2:
+        os._exit(3)  # the worker process dies, taking its pool with it
+    return float(config["a"])
+
+
+def test_a_dying_worker_fails_only_its_own_run():
+    result = gdlite.sweep(crash_on_two, {"a": [1, 2, 3, 4]}, max_workers=2)
+    assert [r["loss"] for r in result if r["error"] is None] == [1.0, 3.0, 4.0]
+    (failed,) = result.failed
+    assert failed["config"] == {"a": 2}
+    assert failed["error"].startswith("BrokenProcessPool")
