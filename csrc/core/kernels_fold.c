@@ -357,17 +357,21 @@ static void fold_split(bool f32, const walk *w, const char *base, const fold_op 
     chunk_job jobs[MAX_THREADS];
     int n = 0;
     if (!split) {
-        jobs[n++] = (chunk_job){f32, w, base, op, 0, numel, {0}};
+        jobs[n++] =
+            (chunk_job){.f32 = f32, .w = w, .base = base, .op = op, .end = numel};
     } else {
         int64_t nt = (numel + GRAIN_SIZE - 1) / GRAIN_SIZE;
         if (nt > threads)
             nt = threads;
         int64_t chunk = (numel + nt - 1) / nt;
         for (int64_t t = 0; t < nt && t * chunk < numel; t++)
-            jobs[n++] = (chunk_job){
-                f32, w,         base,
-                op,  t * chunk, t * chunk + chunk < numel ? t * chunk + chunk : numel,
-                {0}};
+            jobs[n++] = (chunk_job){.f32 = f32,
+                                    .w = w,
+                                    .base = base,
+                                    .op = op,
+                                    .begin = t * chunk,
+                                    .end = t * chunk + chunk < numel ? t * chunk + chunk
+                                                                     : numel};
     }
     run_jobs(run_chunk, jobs, sizeof jobs[0], n, numel);
     memset(total, 0, sizeof *total);
