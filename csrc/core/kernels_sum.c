@@ -411,6 +411,115 @@ static int64_t divup(int64_t a, int64_t b) {
 DEF_SMALL_SUM(float, 8, f32)
 DEF_SMALL_SUM(double, 4, f64)
 
+static void fill_one(char *p, int64_t n, gd_dtype dt) {
+    for (int64_t i = 0; i < n; i++) {
+        if (dt == GD_FLOAT32)
+            ((float *)p)[i] = 1;
+        else
+            ((double *)p)[i] = 1;
+    }
+}
+
+/* Runs a sum-like reduction on PyTorch's thread split: on this thread when
+ * small, else all elements into one output as one partial per thread then a
+ * row of partials, else ranges of one kept dim's columns. The output holds
+ * the identity (0, or 1 for a product) on entry. */
+static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out_numel,
+                           bool product) {
+    gd_status st = GD_OK;
+    char *buffer = NULL;
+    size_t es = gd_dtype_size(dt);
+    int threads = gd_torch_threads();
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    void *lock = gd_loop_begin(numel);
+    if (numel == 0) {
+        /* nothing to reduce */
+    } else if (numel < GRAIN_SIZE || threads == 1) {
+        run_range(it, it->out, 0, numel);
+    } else if (out_numel == 1) {
+        /* Two passes: each thread reduces its share of the elements into
+         * its own slot (starting at the identity), then the slots are
+         * reduced as a row of `threads`. */
+        buffer = malloc((size_t)threads * es);
+        if (!buffer) {
+            st = gd_error(GD_ERR_NOMEM, "out of memory");
+            goto unlock;
+        }
+        if (product)
+            fill_one(buffer, threads, dt);
+        else
+            memset(buffer, 0, (size_t)threads * es);
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        if (numel > GRAIN_SIZE) {
+            int64_t nt =
+                divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
+            int64_t chunk = divup(numel, nt);
+            for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
+                tasks[n] =
+                    (sum_task){it,
+                               {0},
+                               buffer + t * (int64_t)es,
+                               t * chunk,
+                               t * chunk + chunk < numel ? t * chunk + chunk : numel};
+        } else {
+            tasks[n++] = (sum_task){it, {0}, buffer, 0, numel};
+        }
+        run_tasks(tasks, n, numel);
+        int64_t bst[4] = {0, (int64_t)es, 0, 0};
+        it->loop(it->out, buffer, bst, threads, 1);
+    } else {
+        /* Split the outermost kept dim with at least `threads` entries (else
+         * the largest) into column ranges, rounded to 128 bytes when the
+         * input's columns are adjacent; each range is reduced whole. */
+        int dim = it->ndim - 1;
+        for (int d = it->ndim - 1; d >= 0 && !(it->st[d][0] == 0 && it->shape[d] > 1);
+             d--) {
+            if (it->shape[d] >= threads) {
+                dim = d;
+                break;
+            }
+            if (it->shape[d] > it->shape[dim])
+                dim = d;
+        }
+        int64_t cols = it->shape[dim];
+        bool round = it->st[dim][1] == (int64_t)es;
+        int64_t multiple = 128 / (int64_t)es;
+        int64_t nt = cols < threads ? cols : threads;
+        int64_t chunk = divup(cols, nt);
+        sum_task tasks[MAX_THREADS];
+        int n = 0;
+        for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
+            int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
+            if (round) {
+                b -= b % multiple;
+                if (e != cols)
+                    e -= e % multiple;
+            }
+            if (b == e)
+                continue;
+            sum_task *task = &tasks[n++];
+            task->sub = *it;
+            task->sub.shape[dim] = e - b;
+            task->sub.out = it->out + b * it->st[dim][0];
+            task->sub.in = it->in + b * it->st[dim][1];
+            task->it = &task->sub;
+            task->out = task->sub.out;
+            int64_t sub_numel = 1;
+            for (int d = 0; d < it->ndim; d++)
+                sub_numel *= task->sub.shape[d];
+            task->begin = 0;
+            task->end = sub_numel;
+        }
+        run_tasks(tasks, n, numel);
+    }
+unlock:
+    gd_loop_end(lock);
+    free(buffer);
+    return st;
+}
+
 /* Whether small_sum computes this reduction: every dim reduced, contiguous,
  * W to ILP * W - 1 elements. */
 static bool is_small_sum(const gd_tensor *a, const bool *reduced) {
@@ -436,8 +545,6 @@ gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
         return GD_OK;
     }
     sum_iter it;
-    gd_status st = GD_OK;
-    char *buffer = NULL;
     size_t es = gd_dtype_size(a->dtype);
     memset(gd_data_ptr(out), 0, (size_t)out->numel * es);
     int64_t numel = a->numel, count = 1;
@@ -445,86 +552,9 @@ gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
         if (reduced[d])
             count *= a->shape[d];
     build_iter(&it, a, reduced, keepdim, out);
-    int threads = gd_torch_threads();
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
-    void *lock = gd_loop_begin(numel);
-    if (numel == 0) {
-        /* nothing to add */
-    } else if (numel < GRAIN_SIZE || threads == 1) {
-        run_range(&it, it.out, 0, numel);
-    } else if (out->numel == 1) {
-        /* Two passes: each thread sums its share of the elements into its
-         * own slot, then the slots are summed as a row of `threads`. */
-        buffer = calloc((size_t)threads, es);
-        if (!buffer) {
-            st = gd_error(GD_ERR_NOMEM, "out of memory");
-            goto unlock;
-        }
-        sum_task tasks[MAX_THREADS];
-        int n = 0;
-        if (numel > GRAIN_SIZE) {
-            int64_t nt =
-                divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
-            int64_t chunk = divup(numel, nt);
-            for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
-                tasks[n] =
-                    (sum_task){&it,
-                               {0},
-                               buffer + t * (int64_t)es,
-                               t * chunk,
-                               t * chunk + chunk < numel ? t * chunk + chunk : numel};
-        } else {
-            tasks[n++] = (sum_task){&it, {0}, buffer, 0, numel};
-        }
-        run_tasks(tasks, n, numel);
-        int64_t bst[4] = {0, (int64_t)es, 0, 0};
-        it.loop(it.out, buffer, bst, threads, 1);
-    } else {
-        /* Split the outermost kept dim with at least `threads` entries (else
-         * the largest) into column ranges, rounded to 128 bytes when the
-         * input's columns are adjacent; each range is summed whole. */
-        int dim = it.ndim - 1;
-        for (int d = it.ndim - 1; d >= 0 && !(it.st[d][0] == 0 && it.shape[d] > 1);
-             d--) {
-            if (it.shape[d] >= threads) {
-                dim = d;
-                break;
-            }
-            if (it.shape[d] > it.shape[dim])
-                dim = d;
-        }
-        int64_t cols = it.shape[dim];
-        bool round = it.st[dim][1] == (int64_t)es;
-        int64_t multiple = 128 / (int64_t)es;
-        int64_t nt = cols < threads ? cols : threads;
-        int64_t chunk = divup(cols, nt);
-        sum_task tasks[MAX_THREADS];
-        int n = 0;
-        for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
-            int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
-            if (round) {
-                b -= b % multiple;
-                if (e != cols)
-                    e -= e % multiple;
-            }
-            if (b == e)
-                continue;
-            sum_task *task = &tasks[n++];
-            task->sub = it;
-            task->sub.shape[dim] = e - b;
-            task->sub.out = it.out + b * it.st[dim][0];
-            task->sub.in = it.in + b * it.st[dim][1];
-            task->it = &task->sub;
-            task->out = task->sub.out;
-            int64_t sub_numel = 1;
-            for (int d = 0; d < it.ndim; d++)
-                sub_numel *= task->sub.shape[d];
-            task->begin = 0;
-            task->end = sub_numel;
-        }
-        run_tasks(tasks, n, numel);
-    }
+    gd_status st = run_split(&it, a->dtype, numel, out->numel, false);
+    if (st)
+        return st;
     if (mean) {
         if (a->dtype == GD_FLOAT32) {
             float *o = (float *)gd_data_ptr(out), c = (float)count;
@@ -536,10 +566,7 @@ gd_status gd_sum_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                 o[i] /= c;
         }
     }
-unlock:
-    gd_loop_end(lock);
-    free(buffer);
-    return st;
+    return GD_OK;
 }
 
 /* ---- prod: the same iteration and thread split, PyTorch's vectorised
@@ -611,102 +638,12 @@ unlock:
 DEF_PROD_LOOP(float, 8, f32)
 DEF_PROD_LOOP(double, 4, f64)
 
-static void fill_one(char *p, int64_t n, gd_dtype dt) {
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == GD_FLOAT32)
-            ((float *)p)[i] = 1;
-        else
-            ((double *)p)[i] = 1;
-    }
-}
-
 gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim,
                            gd_tensor *out) {
     sum_iter it;
-    gd_status st = GD_OK;
-    char *buffer = NULL;
-    size_t es = gd_dtype_size(a->dtype);
     fill_one(gd_data_ptr(out), out->numel, a->dtype);
     int64_t numel = a->numel;
     build_iter(&it, a, reduced, keepdim, out);
     it.loop = a->dtype == GD_FLOAT32 ? prod_loop_f32 : prod_loop_f64;
-    int threads = gd_torch_threads();
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
-    void *lock = gd_loop_begin(numel);
-    if (numel == 0) {
-        /* the empty product */
-    } else if (numel < GRAIN_SIZE || threads == 1) {
-        run_range(&it, it.out, 0, numel);
-    } else if (out->numel == 1) {
-        /* Each thread multiplies its share into its own slot; the slots are
-         * then multiplied in as a row of `threads`. */
-        buffer = malloc((size_t)threads * es);
-        if (!buffer) {
-            st = gd_error(GD_ERR_NOMEM, "out of memory");
-            goto unlock;
-        }
-        fill_one(buffer, threads, a->dtype);
-        sum_task tasks[MAX_THREADS];
-        int n = 0;
-        int64_t nt =
-            divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
-        int64_t chunk = divup(numel, nt);
-        for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
-            tasks[n] =
-                (sum_task){&it,
-                           {0},
-                           buffer + t * (int64_t)es,
-                           t * chunk,
-                           t * chunk + chunk < numel ? t * chunk + chunk : numel};
-        run_tasks(tasks, n, numel);
-        int64_t bst[4] = {0, (int64_t)es, 0, 0};
-        it.loop(it.out, buffer, bst, threads, 1);
-    } else {
-        /* Column ranges of one kept dim, as gd_sum_floating splits them. */
-        int dim = it.ndim - 1;
-        for (int d = it.ndim - 1; d >= 0 && !(it.st[d][0] == 0 && it.shape[d] > 1);
-             d--) {
-            if (it.shape[d] >= threads) {
-                dim = d;
-                break;
-            }
-            if (it.shape[d] > it.shape[dim])
-                dim = d;
-        }
-        int64_t cols = it.shape[dim];
-        bool round = it.st[dim][1] == (int64_t)es;
-        int64_t multiple = 128 / (int64_t)es;
-        int64_t nt = cols < threads ? cols : threads;
-        int64_t chunk = divup(cols, nt);
-        sum_task tasks[MAX_THREADS];
-        int n = 0;
-        for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
-            int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
-            if (round) {
-                b -= b % multiple;
-                if (e != cols)
-                    e -= e % multiple;
-            }
-            if (b == e)
-                continue;
-            sum_task *task = &tasks[n++];
-            task->sub = it;
-            task->sub.shape[dim] = e - b;
-            task->sub.out = it.out + b * it.st[dim][0];
-            task->sub.in = it.in + b * it.st[dim][1];
-            task->it = &task->sub;
-            task->out = task->sub.out;
-            int64_t sub_numel = 1;
-            for (int d = 0; d < it.ndim; d++)
-                sub_numel *= task->sub.shape[d];
-            task->begin = 0;
-            task->end = sub_numel;
-        }
-        run_tasks(tasks, n, numel);
-    }
-unlock:
-    gd_loop_end(lock);
-    free(buffer);
-    return st;
+    return run_split(&it, a->dtype, numel, out->numel, true);
 }
