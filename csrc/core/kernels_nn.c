@@ -5,10 +5,11 @@
  * bit where they can: along the last dim a row is reduced in SIMD lanes (16
  * float or 8 double lanes, as on an AVX-512 machine: lanes accumulate
  * strided elements, then combine), and exp/log are the vector library's
- * (SLEEF's u10 algorithms, written out below with fma); along another dim
- * the sums run sequentially down the dim, with libm's exp for the ragged
- * tail PyTorch computes one element at a time. */
+ * (SLEEF's u10 algorithms: exp from math_exp.h, log written out below);
+ * along another dim the sums run sequentially down the dim, with libm's exp
+ * for the ragged tail PyTorch computes one element at a time. */
 #include "backward_rules.h"
+#include "math_exp.h"
 
 #include <float.h>
 #include <math.h>
@@ -17,71 +18,7 @@
 #define LANES_F32 16
 #define LANES_F64 8
 
-/* ---- exp and log as PyTorch's vectorised kernels compute them ----------- */
-
-static inline float pow2i_f32(int q) {
-    uint32_t bits = (uint32_t)(q + 0x7f) << 23;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-static inline double pow2i_f64(int q) {
-    uint64_t bits = (uint64_t)(q + 0x3ff) << 52;
-    double f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-/* e^d: d = q ln2 + s with ln2 in two parts, a degree-6 polynomial in s,
- * then 2^q applied in two halves so subnormal results round once. */
-static float vexp_f32(float d) {
-    if (d != d)
-        return d;
-    if (d < -104.0f)
-        return 0.0f;
-    if (d > 100.0f)
-        return INFINITY;
-    int q = (int)nearbyintf(
-        d * 1.442695040888963407359924681001892137426645954152985934135449406931f);
-    float qf = (float)q;
-    float s = fmaf(qf, -0.693145751953125f, d);
-    s = fmaf(qf, -1.428606765330187045e-06f, s);
-    float u = 0.000198527617612853646278381f;
-    u = fmaf(u, s, 0.00139304355252534151077271f);
-    u = fmaf(u, s, 0.00833336077630519866943359f);
-    u = fmaf(u, s, 0.0416664853692054748535156f);
-    u = fmaf(u, s, 0.166666671633720397949219f);
-    u = fmaf(u, s, 0.5f);
-    u = 1.0f + fmaf(s * s, u, s);
-    return u * pow2i_f32(q >> 1) * pow2i_f32(q - (q >> 1));
-}
-
-/* The double version: a degree-10 polynomial evaluated in Estrin's scheme. */
-static double vexp_f64(double d) {
-    if (d != d)
-        return d;
-    if (d < -1000.0)
-        return 0.0;
-    if (d > 0x1.62e42fefa39efp+9)
-        return INFINITY;
-    double u = nearbyint(
-        d * 1.442695040888963407359924681001892137426645954152985934135449406931);
-    int q = (int)u;
-    double s = fma(u, -.69314718055966295651160180568695068359375, d);
-    s = fma(u, -.28235290563031577122588448175013436025525412068e-12, s);
-    double s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
-    u = fma(s8, fma(s, +0.2081276378237164457e-8, +0.2511210703042288022e-7),
-            fma(s4,
-                fma(s2, fma(s, +0.2755762628169491192e-6, +0.2755723402025388239e-5),
-                    fma(s, +0.2480158687479686264e-4, +0.1984126989855865850e-3)),
-                fma(s2, fma(s, +0.1388888888914497797e-2, +0.8333333333314938210e-2),
-                    fma(s, +0.4166666666666602598e-1, +0.1666666666666669072))));
-    u = fma(u, s, +0.5);
-    u = fma(u, s, +1);
-    u = fma(u, s, +1);
-    return u * pow2i_f64(q >> 1) * pow2i_f64(q - (q >> 1));
-}
+/* ---- log as PyTorch's vectorised kernels compute it (exp: math_exp.h) ---- */
 
 /* Pairs (hi, lo) of floats for the double-float arithmetic of vlog_f32. */
 typedef struct {
@@ -286,8 +223,8 @@ static double combine_lanes_f64(const double *a) {
     return s;
 }
 
-SOFTMAX_LOOPS(float, f32, LANES_F32, vexp_f32, expf, vlog_f32, fmaf)
-SOFTMAX_LOOPS(double, f64, LANES_F64, vexp_f64, exp, vlog_f64, fma)
+SOFTMAX_LOOPS(float, f32, LANES_F32, exp_u10_f32, expf, vlog_f32, fmaf)
+SOFTMAX_LOOPS(double, f64, LANES_F64, exp_u10_f64, exp, vlog_f64, fma)
 
 /* outer x dim x inner around `dim` of a (0-d counts as one element). */
 static gd_status softmax_plan(const gd_tensor *a, int64_t dim, const char *kernel,

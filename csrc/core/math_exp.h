@@ -1,8 +1,9 @@
 /* SLEEF's u10 exp (float32 and float64), written anew from the published
  * algorithm: a Cody-Waite reduction by ln 2, a polynomial, and scaling by
  * two powers of two. The scalar forms give the AVX2 forms' bits. Shared by
- * kernels_math.c (sigmoid, as ATen computes it) and kernels_math_nearest.c
- * (float32 functions evaluated in double). Internal to the core. */
+ * kernels_math.c (sigmoid, as ATen computes it), kernels_math_nearest.c
+ * (float32 functions evaluated in double) and kernels_nn.c (softmax's exp).
+ * Internal to the core. */
 #ifndef GD_MATH_EXP_H
 #define GD_MATH_EXP_H
 #include <math.h>
