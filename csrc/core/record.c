@@ -312,8 +312,8 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
         return gd_clamp_(dst, a->has_min, a->min, a->has_max, a->max);
     case GD_OP_FILL:
         return gd_fill_(dst, a->param);
-    case GD_OP_PUT:
-        return gd_put_(dst, in[1], in[2]);
+    case GD_OP_PUT: /* (self, values, positions) */
+        return gd_put_(dst, in[2], in[1]);
     case GD_OP_COPY:
         return gd_copy_(dst, in[1]);
     case GD_OP_SCATTER_ADD:
@@ -342,7 +342,7 @@ static gd_status inplace_result(gd_op op, int n, gd_tensor *const *in,
         gd_tensor *t = NULL;
         if ((st = gd_clone(in[0], &t)))
             return st;
-        st = op == GD_OP_PUT ? gd_put_(t, in[1], in[2]) : gd_copy_(t, in[1]);
+        st = op == GD_OP_PUT ? gd_put_(t, in[2], in[1]) : gd_copy_(t, in[1]);
         if (st)
             gd_tensor_decref(t);
         else
@@ -389,6 +389,13 @@ static gd_status check_inplace(gd_tensor *dst) {
     if (!gd_requires_grad(dst))
         return GD_OK;
     bool view = gd_is_tracked_view(dst);
+    GD_CHECK(!(view && dst->view_no_grad), GD_ERR_RUNTIME,
+             "A view was created in no_grad mode and is being modified inplace with "
+             "grad mode enabled. Given that this use case is ambiguous and "
+             "error-prone, it is forbidden. You can clarify your code by moving both "
+             "the view and the inplace either both inside the no_grad block (if you "
+             "don't want the inplace to be tracked) or both outside (if you want the "
+             "inplace to be tracked).");
     GD_CHECK(!(view ? gd_is_leaf(dst->view_base)
                     : dst->autograd && dst->autograd->is_view_of_leaf),
              GD_ERR_RUNTIME,
@@ -454,7 +461,11 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
     if ((st = save_dst_as_output(fn, dst)))
         goto done;
     if (view) {
-        st = gd_view_install_copy_slices(dst, copy_slices);
+        /* The op's saved result is the view, whose node is now regenerated. */
+        if (!(st = gd_view_install_copy_slices(dst, copy_slices)))
+            for (int i = 0; i < GD_NODE_MAX_SAVED; i++)
+                if (fn->saved[i].t && fn->saved[i].is_output)
+                    fn->saved[i].producer = "AsStridedBackward0";
         goto done;
     }
     gd_autograd_meta *dm = NULL;
@@ -502,13 +513,19 @@ gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
     GD_CHECK(s->t, GD_ERR_RUNTIME, "%s saved nothing in slot %d", node->name, slot);
     if (s->t->storage->version != s->version) {
         char shape[256], producer[128] = "";
+        const char *made_by = s->producer;
         gd_format_shape(shape, sizeof shape, s->t->ndim, s->t->shape);
-        if (s->producer) {
+        /* A saved view's grad_fn is read now, as PyTorch reads it: after its
+         * base changed it names the regenerated node. */
+        if (!s->is_output && gd_is_tracked_view(s->t) && !gd_view_refresh(s->t) &&
+            gd_grad_fn(s->t))
+            made_by = gd_grad_fn(s->t)->name;
+        if (made_by) {
             /* PyTorch names the forward op: ExpBackward0 -> Exp */
-            const char *cut = strstr(s->producer, "Backward");
-            int keep = cut ? (int)(cut - s->producer) : (int)strlen(s->producer);
+            const char *cut = strstr(made_by, "Backward");
+            int keep = cut ? (int)(cut - made_by) : (int)strlen(made_by);
             snprintf(producer, sizeof producer, ", which is output 0 of %.*s,", keep,
-                     s->producer);
+                     made_by);
         }
         return gd_error(
             GD_ERR_RUNTIME,

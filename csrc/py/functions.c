@@ -516,9 +516,9 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
 
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *in[3];
+    gd_tensor *in[3]; /* the op's order: (self, values, positions) */
     if (!PyArg_ParseTuple(args, "O&O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
-                          &in[1], gdpy_tensor_arg, &in[2]))
+                          &in[2], gdpy_tensor_arg, &in[1]))
         return NULL;
     return call_(GD_OP_PUT, 3, in, NULL);
 }
