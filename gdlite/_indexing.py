@@ -236,6 +236,21 @@ def _strip_leading_ones(value: Any) -> Any:
     return value.view(shape) if len(shape) != value.dim() else value
 
 
+def _copy_to(dst: Any, src: Any) -> None:
+    """Writes ``src`` into ``dst`` with the ops PyTorch's assignment records:
+    copy_ of equal shapes, fill_ of a 0-d value, else copy_ of the value with
+    its leading ones dropped and expanded."""
+    if dst.shape == src.shape:
+        dst.copy_(src)
+    elif src.dim() == 0:
+        dst.fill_(src)
+    else:
+        stripped = _strip_leading_ones(src)
+        dst.copy_(
+            stripped if stripped.shape == dst.shape else stripped.expand(dst.shape)
+        )
+
+
 def _basic_geometry(shape: tuple[int, ...], basic: tuple[Any, ...]) -> Any:
     """Offset, shape and strides (in elements of a row-major tensor of `shape`)
     of the view `basic` selects; indices were checked by making that view."""
@@ -345,12 +360,15 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
             warnings.warn(_EXPANDED_WARNING, UserWarning, stacklevel=2)
         _C.index_put_(view, dims, rows, value)
         return
-    if t.requires_grad and t.is_leaf and not advanced:
-        # PyTorch writes a basic index through a view of the leaf.
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an "
-            "in-place operation."
-        )
+    if not advanced:
+        # PyTorch writes a basic index through a view (t itself when the index
+        # selects everything): the core records CopySlices on t for a view,
+        # and refuses a view of a leaf.
+        view = t[basic]
+        if view.shape == t.shape and view.stride() == t.stride():
+            view = t
+        _copy_to(view, value)
+        return
     view = t.detach()[basic]  # checks the basic part, records nothing
     dims, rows = _index_rows(view, advanced) if advanced else ([], None)
     positions = _positions(t, basic, dims, rows)

@@ -305,6 +305,10 @@ class Tensor(TensorConversions, _C.TensorBase):
                 # A tensor value is cast unchecked, as PyTorch does.
                 _C.copy_(self, value.detach())
                 return self
+            # A broadcast copy recorded as FillBackward3: the value's gradient
+            # is the sum of self's.
+            _C.copy_(self, value, _C.decompositions["FILL_TENSOR"])
+            return self
         if hasattr(value, "item"):
             value = value.item()
         integral = isinstance(value, int)  # ints may wrap into uint8, floats not

@@ -41,15 +41,8 @@ def node_name(fn: Any) -> str | None:
     return type(fn).__name__
 
 
-# torch name -> gdlite name, where the two build the same gradient through a
-# differently named node. torch writes basic-index assignment (t[0] = v,
-# t[1:3] = v) through a view and copy_ (CopySlices); gdlite uses index_put.
-KNOWN_NAME_DIFFERENCES = {"CopySlices": "IndexPutBackward0"}
-
-
 def assert_same_node_name(gdlite_name: str | None, torch_name: str | None) -> None:
-    expected = KNOWN_NAME_DIFFERENCES.get(torch_name, torch_name)
-    assert gdlite_name == expected, (gdlite_name, torch_name)
+    assert gdlite_name == torch_name
 
 
 def graph_names(fn: Any, depth: int = 6) -> Any:

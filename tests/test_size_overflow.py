@@ -72,7 +72,7 @@ PROBES = {
     "reshape_copy": "torch.ones(2, 1).expand(2, 2**61).reshape(-1)",
     "mul_number": "E(2**31, 2**31) * 2",
     "add": "E(2**31, 2**31) + torch.ones(1)",
-    "add_broadcast": "torch.ones(2**31, 1).expand(2**31, 1) + E(1, 2**31)",
+    "add_broadcast": "E(2**31, 1) + E(1, 2**31)",
     "to_float64": "E(2**30, 2**30).double()",
     "where": "torch.where(E(2**31, 2**31) > 0, E(2**31, 2**31), 0.0)",
     "sum_dim": "E(2**61, 2).bool().sum(1)",

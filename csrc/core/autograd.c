@@ -82,7 +82,9 @@ void gd_autograd_meta_free(gd_autograd_meta *meta) {
 }
 
 bool gd_requires_grad(const gd_tensor *t) {
-    return t->autograd && (t->autograd->requires_grad || t->autograd->grad_fn);
+    if (t->autograd && (t->autograd->requires_grad || t->autograd->grad_fn))
+        return true;
+    return gd_is_tracked_view(t) && gd_requires_grad(t->view_base);
 }
 
 bool gd_is_leaf(const gd_tensor *t) {
@@ -449,6 +451,16 @@ gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t) 
     return GD_OK;
 }
 
+gd_status gd_core_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
+                           gd_custom_backward_fn fn, gd_release_fn release,
+                           void *context, gd_node **out) {
+    gd_status st =
+        gd_custom_node_new(name, n_inputs, inputs, 1, fn, release, context, out);
+    if (!st)
+        (*out)->custom->core = true;
+    return st;
+}
+
 void *gd_custom_node_context(const gd_node *node) {
-    return node->custom ? node->custom->context : NULL;
+    return node->custom && !node->custom->core ? node->custom->context : NULL;
 }

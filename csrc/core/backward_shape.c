@@ -91,17 +91,18 @@ gd_status bw_stack(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     return st;
 }
 
-/* self: grad with the written positions zeroed; values: grad.flat[positions] */
+/* inputs (self, values, positions); the positions get no edge.
+ * self: grad with the written positions zeroed; values: grad.flat[positions] */
 gd_status bw_put(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
-    gd_tensor *pos = SAVED_OTHER, *t = NULL;
+    gd_tensor *pos = SAVED_INPUT2, *t = NULL;
     if (NEED(0) && !c.st) {
         gd_tensor *cleared = track(&c, gd_clone(g, &t), &t);
         if (cleared && !(c.st = gd_put_(cleared, pos, num(&c, g->dtype, 0.0))))
             give(&c, cleared, &gi[0]);
     }
-    if (NEED(2) && !c.st)
-        give(&c, track(&c, gd_take(g, pos, &t), &t), &gi[2]);
+    if (NEED(1) && !c.st)
+        give(&c, track(&c, gd_take(g, pos, &t), &t), &gi[1]);
     return finish(&c);
 }
 

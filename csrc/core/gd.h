@@ -166,6 +166,14 @@ typedef struct gd_tensor {
     /* Made by a view op (gd_as_strided and the views built on it), sharing its
      * base's data; aliases (gd_alias: detach, .data) are not views. */
     bool is_view;
+    /* Views made by view ops (gd_call) know their base, as PyTorch's `_base`:
+     * the root tensor whose data they share (owned; never itself such a
+     * view), the storage version their grad_fn reflects (an in-place write
+     * through the base or another view makes it stale: gd_view_refresh), and
+     * whether they were made with grad mode off. NULL for other tensors. */
+    struct gd_tensor *view_base;
+    int64_t view_version;
+    bool view_no_grad;
 } gd_tensor;
 
 void gd_tensor_incref(gd_tensor *t);
@@ -568,8 +576,15 @@ void gd_op_args_copy(gd_op_args *dst, const gd_op_args *src);
 bool gd_grad_enabled(void);
 void gd_set_grad_enabled(bool enabled);
 
-/* Does this tensor take part in differentiation? */
+/* Does this tensor take part in differentiation? A view does whenever its
+ * base does, as in PyTorch. */
 bool gd_requires_grad(const gd_tensor *t);
+/* Brings a view's grad_fn up to date after its base or another view of the
+ * base was written in place: it becomes AsStridedBackward0 of the base's
+ * current history (PyTorch regenerates it on access). No-op for other
+ * tensors and for views that are current; the core calls it wherever it reads
+ * a grad_fn for a graph (edges, in-place ops, hooks). */
+gd_status gd_view_refresh(gd_tensor *t);
 bool gd_is_leaf(const gd_tensor *t);
 /* requires_grad_(flag) with PyTorch's checks (floating leaves only). */
 gd_status gd_set_requires_grad(gd_tensor *t, bool flag);

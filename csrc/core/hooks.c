@@ -104,6 +104,12 @@ gd_status gd_add_hook(gd_tensor *t, gd_hook_fn fn, gd_release_fn release, void *
                       gd_hook_token **token) {
     if (token)
         *token = NULL;
+    gd_status refreshed = gd_view_refresh(t);
+    if (refreshed) {
+        if (release)
+            release(ctx);
+        return refreshed;
+    }
     if (!gd_requires_grad(t)) {
         if (release)
             release(ctx);

@@ -192,10 +192,16 @@ typedef struct gd_custom {
     void *context;
     int n_outputs;
     gd_tensor **buffers; /* engine scratch: gradients of outputs 1.. (0 is buffer) */
+    bool core;           /* made by gd_core_node_new */
     char name[];
 } gd_custom;
 
 void gd_custom_free(gd_custom *c);
+/* A custom node whose callback is the core's own (CopySlices,
+ * AsStridedBackward0): its context is not the embedder's. */
+gd_status gd_core_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
+                           gd_custom_backward_fn fn, gd_release_fn release,
+                           void *context, gd_node **out);
 /* Under anomaly detection: the report of a failed node (its trace). */
 void gd_anomaly_report(const gd_node *node);
 
@@ -240,6 +246,22 @@ bool gd_saved_number(const gd_node *node, int slot, double *value, gd_dtype *dty
 void gd_node_release_saved(gd_node *node);
 /* The node a gradient for t flows into (new reference), or NULL. */
 gd_status gd_edge_of(gd_tensor *t, gd_node **out);
+
+/* views.c: a view made by a view op that still shares its base's data. */
+static inline bool gd_is_tracked_view(const gd_tensor *t) {
+    return t->view_base && t->view_base->storage == t->storage;
+}
+/* Makes `view` (just made from `src` by a view op) a view of src's base. */
+void gd_view_track(gd_tensor *view, gd_tensor *src);
+/* An in-place op on a tracked view, recorded as PyTorch does: `fn` (new
+ * reference taken) is the op's node, recorded on a snapshot of the view; the
+ * base's history becomes a CopySlices node that runs fn on the view's part
+ * of the base's gradient. Called before the result is written into the view;
+ * *out is the CopySlices node (new reference), installed by
+ * gd_view_install_copy_slices after the write. */
+gd_status gd_view_copy_slices(gd_tensor *view, gd_node *fn, int n,
+                              gd_tensor *const *inputs, gd_node **out);
+gd_status gd_view_install_copy_slices(gd_tensor *view, gd_node *copy_slices);
 
 /* Recording forms of the ops backward rules and the engine use
  * (graph_ops.c): the plain kernel, plus a node when grad mode is on and an

@@ -158,9 +158,10 @@ static gd_status save_for(gd_node *node, gd_decomposition name, int n,
 
 gd_status gd_edge_of(gd_tensor *t, gd_node **out) {
     *out = NULL;
-    if (!gd_requires_grad(t))
-        return GD_OK;
-    if (t->autograd->grad_fn) {
+    gd_status st = t->view_base ? gd_view_refresh(t) : GD_OK;
+    if (st || !gd_requires_grad(t))
+        return st;
+    if (t->autograd && t->autograd->grad_fn) {
         gd_node_incref(t->autograd->grad_fn);
         *out = t->autograd->grad_fn;
         return GD_OK;
@@ -275,7 +276,11 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     if (two_outputs)
         outs[1] = NULL;
     gd_status st = forward(op, n, inputs, args, outs);
-    if (st || !needs_record(op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
+    if (st)
+        return st;
+    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == inputs[0]->storage)
+        gd_view_track(outs[0], inputs[0]);
+    if (!needs_record(op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
         return st;
     if ((st = record(op, n, inputs, args, outs))) {
         gd_tensor_decref(outs[0]);
@@ -307,8 +312,8 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
         return gd_clamp_(dst, a->has_min, a->min, a->has_max, a->max);
     case GD_OP_FILL:
         return gd_fill_(dst, a->param);
-    case GD_OP_PUT:
-        return gd_put_(dst, in[1], in[2]);
+    case GD_OP_PUT: /* (self, values, positions) */
+        return gd_put_(dst, in[2], in[1]);
     case GD_OP_COPY:
         return gd_copy_(dst, in[1]);
     case GD_OP_SCATTER_ADD:
@@ -337,7 +342,7 @@ static gd_status inplace_result(gd_op op, int n, gd_tensor *const *in,
         gd_tensor *t = NULL;
         if ((st = gd_clone(in[0], &t)))
             return st;
-        st = op == GD_OP_PUT ? gd_put_(t, in[1], in[2]) : gd_copy_(t, in[1]);
+        st = op == GD_OP_PUT ? gd_put_(t, in[2], in[1]) : gd_copy_(t, in[1]);
         if (st)
             gd_tensor_decref(t);
         else
@@ -379,6 +384,32 @@ static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
     return GD_OK;
 }
 
+/* PyTorch's checks before an in-place op that grad mode records. */
+static gd_status check_inplace(gd_tensor *dst) {
+    if (!gd_requires_grad(dst))
+        return GD_OK;
+    bool view = gd_is_tracked_view(dst);
+    GD_CHECK(!(view && dst->view_no_grad), GD_ERR_RUNTIME,
+             "A view was created in no_grad mode and is being modified inplace with "
+             "grad mode enabled. Given that this use case is ambiguous and "
+             "error-prone, it is forbidden. You can clarify your code by moving both "
+             "the view and the inplace either both inside the no_grad block (if you "
+             "don't want the inplace to be tracked) or both outside (if you want the "
+             "inplace to be tracked).");
+    GD_CHECK(!(view ? gd_is_leaf(dst->view_base)
+                    : dst->autograd && dst->autograd->is_view_of_leaf),
+             GD_ERR_RUNTIME,
+             "a view of a leaf Variable that requires grad is being used in an "
+             "in-place operation.");
+    GD_CHECK(!gd_is_leaf(dst), GD_ERR_RUNTIME,
+             "a leaf Variable that requires grad is being used in an in-place "
+             "operation.");
+    GD_CHECK(view || !dst->autograd->is_view, GD_ERR_NOTIMPL,
+             "gdlite does not differentiate in-place operations on this view; write "
+             "into the tensor itself (t[index] = value) or use an out-of-place op");
+    return GD_OK;
+}
+
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
     gd_op_args defaults;
     gd_tensor *dst = inputs[0];
@@ -388,34 +419,27 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
     }
     /* Filling writes one value to every element, so overlapping elements
      * are fine (PyTorch fills and zeroes expanded tensors). */
-    gd_status check = op == GD_OP_FILL ? GD_OK : gd_check_writable(dst);
-    if (check)
-        return check;
-    if (gd_grad_enabled() && gd_requires_grad(dst)) {
-        gd_autograd_meta *m = dst->autograd;
-        GD_CHECK(!gd_is_leaf(dst), GD_ERR_RUNTIME,
-                 "a leaf Variable that requires grad is being used in an in-place "
-                 "operation.");
-        GD_CHECK(!m->is_view_of_leaf, GD_ERR_RUNTIME,
-                 "a view of a leaf Variable that requires grad is being used in an "
-                 "in-place operation.");
-        GD_CHECK(!m->is_view, GD_ERR_NOTIMPL,
-                 "gdlite does not differentiate in-place operations on views; write "
-                 "into the tensor itself (t[index] = value) or use an out-of-place op");
-    }
-    gd_status st;
+    gd_status st = op == GD_OP_FILL ? GD_OK : gd_check_writable(dst);
+    if (st)
+        return st;
+    if (gd_grad_enabled() &&
+        ((dst->view_base && (st = gd_view_refresh(dst))) || (st = check_inplace(dst))))
+        return st;
     if (!needs_record(op, n, inputs) || !gd_dtype_is_floating(dst->dtype)) {
         if (!(st = inplace_kernel(op, inputs, args)))
             gd_bump_version(dst);
         return st;
     }
     /* Recorded: run out of place on a snapshot that carries dst's history,
-     * write the result back, and move dst's history onto the new node. */
+     * write the result back, and move dst's history onto the new node (for a
+     * view, the base's onto a CopySlices node around it). */
     gd_tensor *snapshot = NULL, *result = NULL, *in[GD_ITER_MAX_OPERANDS];
+    gd_node *copy_slices = NULL;
+    bool view = gd_is_tracked_view(dst);
     GD_CHECK(n <= GD_ITER_MAX_OPERANDS, GD_ERR_RUNTIME, "too many operands");
     if ((st = gd_clone(dst, &snapshot)))
         return st;
-    if (gd_requires_grad(dst)) {
+    if (gd_requires_grad(dst) && dst->autograd && dst->autograd->grad_fn) {
         gd_autograd_meta *sm = NULL;
         if ((st = gd_autograd_meta_get(snapshot, &sm)))
             goto done;
@@ -427,18 +451,32 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
     for (int i = 1; i < n; i++)
         in[i] = inputs[i];
     if ((st = inplace_result(op, n, in, args, &result)) ||
-        (st = record(op, n, in, args, &result)) || (st = gd_copy_(dst, result)))
+        (st = record(op, n, in, args, &result)))
+        goto done;
+    gd_node *fn = result->autograd->grad_fn;
+    if ((view && (st = gd_view_copy_slices(dst, fn, n, inputs, &copy_slices))) ||
+        (st = gd_copy_(dst, result)))
         goto done;
     gd_bump_version(dst);
+    if ((st = save_dst_as_output(fn, dst)))
+        goto done;
+    if (view) {
+        /* The op's saved result is the view, whose node is now regenerated. */
+        if (!(st = gd_view_install_copy_slices(dst, copy_slices)))
+            for (int i = 0; i < GD_NODE_MAX_SAVED; i++)
+                if (fn->saved[i].t && fn->saved[i].is_output)
+                    fn->saved[i].producer = "AsStridedBackward0";
+        goto done;
+    }
     gd_autograd_meta *dm = NULL;
-    if ((st = gd_autograd_meta_get(dst, &dm)) ||
-        (st = save_dst_as_output(result->autograd->grad_fn, dst)))
+    if ((st = gd_autograd_meta_get(dst, &dm)))
         goto done;
     gd_node_decref(dm->grad_fn);
-    dm->grad_fn = result->autograd->grad_fn;
+    dm->grad_fn = fn;
     dm->output_nr = 0;
-    gd_node_incref(dm->grad_fn);
+    gd_node_incref(fn);
 done:
+    gd_node_decref(copy_slices);
     gd_tensor_decref(result);
     gd_tensor_decref(snapshot);
     return st;
@@ -475,13 +513,19 @@ gd_status gd_unpack_saved(gd_node *node, int slot, gd_tensor **out) {
     GD_CHECK(s->t, GD_ERR_RUNTIME, "%s saved nothing in slot %d", node->name, slot);
     if (s->t->storage->version != s->version) {
         char shape[256], producer[128] = "";
+        const char *made_by = s->producer;
         gd_format_shape(shape, sizeof shape, s->t->ndim, s->t->shape);
-        if (s->producer) {
+        /* A saved view's grad_fn is read now, as PyTorch reads it: after its
+         * base changed it names the regenerated node. */
+        if (!s->is_output && gd_is_tracked_view(s->t) && !gd_view_refresh(s->t) &&
+            gd_grad_fn(s->t))
+            made_by = gd_grad_fn(s->t)->name;
+        if (made_by) {
             /* PyTorch names the forward op: ExpBackward0 -> Exp */
-            const char *cut = strstr(s->producer, "Backward");
-            int keep = cut ? (int)(cut - s->producer) : (int)strlen(s->producer);
+            const char *cut = strstr(made_by, "Backward");
+            int keep = cut ? (int)(cut - made_by) : (int)strlen(made_by);
             snprintf(producer, sizeof producer, ", which is output 0 of %.*s,", keep,
-                     s->producer);
+                     made_by);
         }
         return gd_error(
             GD_ERR_RUNTIME,

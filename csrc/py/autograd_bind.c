@@ -236,6 +236,9 @@ int gdpy_set_requires_grad(PyObject *self, PyObject *value, void *closure) {
     if (flag < 0)
         return -1;
     gd_tensor *t = gdpy_tensor(self);
+    gd_status refreshed = gd_view_refresh(t);
+    if (refreshed)
+        return gdpy_raise_int(refreshed);
     /* The attribute is stricter than requires_grad_(): any change on a
      * non-leaf is refused, and its dtype message names complex too. */
     if (!gd_is_leaf(t))
@@ -274,6 +277,9 @@ static const char non_leaf_grad_warning[] =
 PyObject *gdpy_get_grad(PyObject *self, void *closure) {
     (void)closure;
     gd_tensor *t = gdpy_tensor(self);
+    gd_status st = gd_view_refresh(t);
+    if (st)
+        return gdpy_raise(st);
     gd_node *fn = gd_grad_fn(t);
     gd_tensor *grad;
     if (fn) {
@@ -309,12 +315,16 @@ int gdpy_set_grad(PyObject *self, PyObject *value, void *closure) {
 
 PyObject *gdpy_get_grad_fn(PyObject *self, void *closure) {
     (void)closure;
-    return gdpy_wrap_node(gd_grad_fn(gdpy_tensor(self)));
+    gd_tensor *t = gdpy_tensor(self);
+    gd_status st = gd_view_refresh(t);
+    return st ? gdpy_raise(st) : gdpy_wrap_node(gd_grad_fn(t));
 }
 
 PyObject *gdpy_get_is_leaf(PyObject *self, void *closure) {
     (void)closure;
-    return PyBool_FromLong(gd_is_leaf(gdpy_tensor(self)));
+    gd_tensor *t = gdpy_tensor(self);
+    gd_status st = gd_view_refresh(t);
+    return st ? gdpy_raise(st) : PyBool_FromLong(gd_is_leaf(t));
 }
 
 PyObject *gdpy_get_retains_grad(PyObject *self, void *closure) {
@@ -338,10 +348,12 @@ PyObject *gdpy_retain_grad(PyObject *self, PyObject *unused) {
                         "can't retain_grad on Tensor that has requires_grad=False");
         return NULL;
     }
-    gd_node *fn = gd_grad_fn(t);
-    gd_status st = gd_check_first_output(t, "retain_grad on");
+    gd_status st = gd_view_refresh(t);
+    if (!st)
+        st = gd_check_first_output(t, "retain_grad on");
     if (st)
         return gdpy_raise(st);
+    gd_node *fn = gd_grad_fn(t);
     if (fn) { /* leaves keep their grad anyway */
         t->autograd->retains_grad = true;
         gd_node_retain_grad(fn);

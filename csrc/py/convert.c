@@ -494,6 +494,8 @@ gd_tensor *gdpy_operand_tensor(gdpy_operand *op, gd_dtype dtype) {
     t->autograd = NULL;
     t->handle = NULL;
     t->untracked_version = false;
+    t->is_view = false;
+    t->view_base = NULL;
     bool from_float = gd_dtype_is_floating(op->dtype) || op->unsigned64;
     switch (dtype) {
     case GD_BOOL:

@@ -157,10 +157,14 @@ static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
 static PyObject *fn_copy_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[2];
-    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
-                          &in[1]))
+    int name = GD_DECOMP_DEFAULT; /* FillBackward3 for fill_ of a tensor value */
+    gd_op_args a;
+    if (!PyArg_ParseTuple(args, "O&O&|O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
+                          &in[1], gdpy_decomposition_arg, &name))
         return NULL;
-    return call_(GD_OP_COPY, 2, in, NULL);
+    gd_op_args_init(&a);
+    a.decomposition = (gd_decomposition)name;
+    return call_(GD_OP_COPY, 2, in, &a);
 }
 
 static PyObject *fn_fill_(PyObject *mod, PyObject *args) {
@@ -512,9 +516,9 @@ static PyObject *fn_stack(PyObject *mod, PyObject *args) {
 
 static PyObject *fn_put_(PyObject *mod, PyObject *args) {
     (void)mod;
-    gd_tensor *in[3];
+    gd_tensor *in[3]; /* the op's order: (self, values, positions) */
     if (!PyArg_ParseTuple(args, "O&O&O&", gdpy_tensor_arg, &in[0], gdpy_tensor_arg,
-                          &in[1], gdpy_tensor_arg, &in[2]))
+                          &in[2], gdpy_tensor_arg, &in[1]))
         return NULL;
     return call_(GD_OP_PUT, 3, in, NULL);
 }
@@ -606,7 +610,8 @@ PyMethodDef gdpy_functions[] = {
     {"clamp", fn_clamp, METH_VARARGS, "clamp(a, min|None, max|None, inplace)"},
     {"where", fn_where, METH_VARARGS, "where(cond, a, b)"},
     {"to_dtype", fn_to_dtype, METH_VARARGS, "to_dtype(a, dtype): converted copy"},
-    {"copy_", fn_copy_, METH_VARARGS, "copy_(dst, src): broadcast copy"},
+    {"copy_", fn_copy_, METH_VARARGS,
+     "copy_(dst, src, decomposition=default): broadcast copy"},
     {"fill_", fn_fill_, METH_VARARGS, "fill_(dst, value)"},
     {"reduce", fn_reduce, METH_VARARGS, "reduce(op, a, dims|None, keepdim, param)"},
     {"scan", fn_scan, METH_VARARGS, "scan(op, a, dim): cumulative op along dim"},

@@ -531,6 +531,7 @@ static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {
     (void)unused;
     gd_op_args args;
     gd_op_args_init(&args); /* param 0: the fill value */
+    args.decomposition = GD_DECOMP_ZERO;
     gd_tensor *in[1] = {gdpy_tensor(self)};
     gd_status st = gd_call_(GD_OP_FILL, 1, in, &args);
     return st ? gdpy_raise(st) : Py_NewRef(self);

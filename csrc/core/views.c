@@ -1,0 +1,301 @@
+/* Views and in-place writes, as PyTorch's autograd handles them. A view made
+ * by a view op keeps its base (the root tensor it shares data with). An
+ * in-place op on a view that needs a gradient rewrites the base's history
+ * as a CopySlices node, which runs the op's own rule on the view's part of
+ * the base's gradient; and a view whose base (or another view of it) was
+ * written in place has its grad_fn regenerated as AsStridedBackward0 of the
+ * base's current history, the next time a graph reads it.
+ *
+ * Both backward rules work in storage coordinates: a zero buffer covering
+ * the elements of the base, with the base and the view each laid over it by
+ * their own sizes, strides and offsets. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int ndim;
+    int64_t offset;
+    int64_t shape[GD_MAX_DIMS];
+    int64_t strides[GD_MAX_DIMS];
+} geometry;
+
+static void geometry_of(const gd_tensor *t, geometry *g) {
+    g->ndim = t->ndim;
+    g->offset = t->offset;
+    memcpy(g->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+    memcpy(g->strides, t->strides, sizeof(int64_t) * (size_t)t->ndim);
+}
+
+static bool geometry_empty(const geometry *g) {
+    for (int d = 0; d < g->ndim; d++)
+        if (g->shape[d] == 0)
+            return true;
+    return false;
+}
+
+/* The storage elements g reaches: [*lo, *hi]. */
+static void geometry_extent(const geometry *g, int64_t *lo, int64_t *hi) {
+    *lo = *hi = g->offset;
+    for (int d = 0; d < g->ndim; d++) {
+        int64_t step = (g->shape[d] - 1) * g->strides[d];
+        if (step < 0)
+            *lo += step;
+        else
+            *hi += step;
+    }
+}
+
+/* No two elements of g share a storage element (dims of size 1 aside). */
+static bool geometry_is_one_to_one(const geometry *g) {
+    int order[GD_MAX_DIMS], n = 0;
+    for (int d = 0; d < g->ndim; d++)
+        if (g->shape[d] > 1)
+            order[n++] = d;
+    for (int i = 1; i < n; i++) /* by |stride|, insertion sort: few dims */
+        for (int j = i;
+             j > 0 && llabs(g->strides[order[j]]) < llabs(g->strides[order[j - 1]]);
+             j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    int64_t reach = 0; /* the largest distance the smaller dims span */
+    for (int i = 0; i < n; i++) {
+        int64_t s = llabs(g->strides[order[i]]);
+        if (s <= reach)
+            return false;
+        reach += s * (g->shape[order[i]] - 1);
+    }
+    return true;
+}
+
+/* What both rules share: the base and the view laid over one zero buffer. */
+typedef struct {
+    geometry base, view;
+} view_layout;
+
+typedef struct {
+    gd_tensor *flat;    /* zeros over the base's storage elements */
+    gd_tensor *on_base; /* flat seen as the base */
+    gd_tensor *on_view; /* flat seen as the view */
+} laid_out;
+
+static void laid_out_free(laid_out *l) {
+    gd_tensor_decref(l->on_view);
+    gd_tensor_decref(l->on_base);
+    gd_tensor_decref(l->flat);
+}
+
+static gd_status lay_out(const view_layout *v, gd_dtype dtype, laid_out *l) {
+    int64_t lo, hi, vlo, vhi, len;
+    memset(l, 0, sizeof *l);
+    geometry_extent(&v->base, &lo, &hi);
+    if (geometry_empty(&v->base))
+        lo = hi = v->base.offset;
+    if (!geometry_empty(&v->view)) {
+        geometry_extent(&v->view, &vlo, &vhi);
+        lo = vlo < lo ? vlo : lo;
+        hi = vhi > hi ? vhi : hi;
+    }
+    len = hi - lo + 1;
+    gd_status st = gd_zeros(dtype, 1, &len, &l->flat);
+    if (!st)
+        st = gd_as_strided(l->flat, v->base.ndim, v->base.shape, v->base.strides,
+                           v->base.offset - lo, &l->on_base);
+    if (!st)
+        st = gd_as_strided(l->flat, v->view.ndim, v->view.shape, v->view.strides,
+                           v->view.offset - lo, &l->on_view);
+    if (st)
+        laid_out_free(l);
+    return st;
+}
+
+/* Higher-order gradients through these two nodes are not followed: refused
+ * whenever the gradient itself carries a history. */
+static gd_status refuse_graph(const char *name) {
+    return gd_error(GD_ERR_NOTIMPL,
+                    "gdlite cannot differentiate the gradient of %s (create_graph=True "
+                    "through an in-place change of a view or of its base)",
+                    name);
+}
+
+/* ---- AsStridedBackward0 ------------------------------------------------- */
+
+/* grad (the view's shape) added into zeros of the base's shape, at the
+ * view's place: dims the view repeats (stride 0) are summed first. */
+static gd_status as_strided_backward(void *context, gd_node *node, bool retain_graph,
+                                     int n_outputs, gd_tensor *const *grads,
+                                     int n_inputs, gd_tensor **grad_inputs) {
+    (void)retain_graph, (void)n_outputs;
+    const view_layout *v = context;
+    gd_tensor *g = grads[0], *summed = NULL;
+    laid_out l;
+    if (n_inputs < 1 || !node->inputs[0].node)
+        return GD_OK;
+    if (gd_grad_enabled() && gd_requires_grad(g))
+        return refuse_graph(node->name);
+    view_layout once = *v;
+    int64_t dims[GD_MAX_DIMS];
+    int n_dims = 0;
+    for (int d = 0; d < once.view.ndim; d++)
+        if (once.view.strides[d] == 0 && once.view.shape[d] > 1) {
+            dims[n_dims++] = d;
+            once.view.shape[d] = 1;
+        }
+    GD_CHECK(geometry_is_one_to_one(&once.view), GD_ERR_NOTIMPL,
+             "gdlite cannot differentiate through a view whose elements overlap in "
+             "memory after its base was modified in-place");
+    gd_status st = lay_out(&once, node->inputs[0].dtype, &l);
+    if (st)
+        return st;
+    if (n_dims)
+        st = gd_reduce(GD_OP_SUM, g, n_dims, dims, true, 0.0, &summed);
+    if (!st)
+        st = gd_copy_(l.on_view, summed ? summed : g);
+    if (!st)
+        st = gd_clone(l.on_base, &grad_inputs[0]);
+    gd_tensor_decref(summed);
+    laid_out_free(&l);
+    return st;
+}
+
+gd_status gd_view_refresh(gd_tensor *t) {
+    gd_tensor *base = t->view_base;
+    if (!base || t->view_version == t->storage->version || base->storage != t->storage)
+        return GD_OK;
+    bool has_fn = t->autograd && t->autograd->grad_fn;
+    if (!has_fn && !gd_requires_grad(base))
+        return GD_OK; /* nothing to regenerate, as in PyTorch */
+    if (t->view_no_grad) {
+        GD_CHECK(!gd_grad_enabled(), GD_ERR_RUNTIME,
+                 "A view was created in no_grad mode and its base or another view of "
+                 "its base has been modified inplace with grad mode enabled. Given "
+                 "that this use case is ambiguous and error-prone, it is forbidden. "
+                 "You can clarify your code by moving both the view and the inplace "
+                 "either both inside the no_grad block (if you don't want the inplace "
+                 "to be tracked) or both outside (if you want the inplace to be "
+                 "tracked).");
+        return GD_OK;
+    }
+    view_layout *v = malloc(sizeof *v);
+    gd_autograd_meta *meta = NULL;
+    gd_node *node = NULL;
+    if (!v)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    geometry_of(base, &v->base);
+    geometry_of(t, &v->view);
+    gd_status st = gd_core_node_new("AsStridedBackward0", 1, &base, as_strided_backward,
+                                    free, v, &node);
+    if (!st)
+        st = gd_autograd_meta_get(t, &meta);
+    if (st) {
+        gd_node_decref(node);
+        return st;
+    }
+    gd_node_decref(meta->grad_fn);
+    meta->grad_fn = node;
+    meta->output_nr = 0;
+    t->view_version = t->storage->version;
+    return GD_OK;
+}
+
+void gd_view_track(gd_tensor *view, gd_tensor *src) {
+    gd_tensor *base = gd_is_tracked_view(src) ? src->view_base : src;
+    gd_tensor_incref(base);
+    view->view_base = base;
+    view->view_version = view->storage->version;
+    view->view_no_grad = !gd_grad_enabled();
+}
+
+/* ---- CopySlices --------------------------------------------------------- */
+
+typedef struct {
+    view_layout layout;
+    gd_node *fn; /* owned: the op's node, recorded on a snapshot of the view */
+} copy_slices_context;
+
+static void copy_slices_free(void *context) {
+    copy_slices_context *c = context;
+    gd_node_decref(c->fn);
+    free(c);
+}
+
+/* The base's gradient, with the view's part replaced by fn's gradient for
+ * the view's old values; fn's other inputs get fn's gradients. */
+static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_graph,
+                                      int n_outputs, gd_tensor *const *grads,
+                                      int n_inputs, gd_tensor **grad_inputs) {
+    (void)n_outputs;
+    copy_slices_context *c = context;
+    gd_node *fn = c->fn;
+    gd_tensor *g = grads[0], *slice = NULL, *local[8], **fn_grads = local;
+    laid_out l;
+    if (gd_grad_enabled() && gd_requires_grad(g))
+        return refuse_graph(node->name);
+    if (fn->n_inputs > 8 &&
+        !(fn_grads = calloc((size_t)fn->n_inputs, sizeof *fn_grads)))
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    memset(fn_grads, 0,
+           sizeof *fn_grads * (size_t)(fn->n_inputs < 8 ? 8 : fn->n_inputs));
+    gd_status st = lay_out(&c->layout, g->dtype, &l);
+    if (!st)
+        st = gd_copy_(l.on_base, g);
+    if (!st)
+        st = gd_clone(l.on_view, &slice);
+    if (!st)
+        st = gd_run_backward_rule(fn, slice, fn_grads);
+    if (!st && gd_grad_enabled() && fn_grads[0] && gd_requires_grad(fn_grads[0]))
+        st = refuse_graph(node->name);
+    if (!st)
+        st = fn_grads[0] ? gd_copy_(l.on_view, fn_grads[0]) : gd_fill_(l.on_view, 0.0);
+    if (!st && n_inputs > 0 && node->inputs[0].node)
+        st = gd_clone(l.on_base, &grad_inputs[0]);
+    for (int i = 1; i < n_inputs && i < fn->n_inputs && !st; i++) {
+        grad_inputs[i] = fn_grads[i];
+        fn_grads[i] = NULL;
+    }
+    if (!retain_graph)
+        gd_node_release_saved(fn);
+    for (int i = 0; i < fn->n_inputs; i++)
+        gd_tensor_decref(fn_grads[i]);
+    if (fn_grads != local)
+        free(fn_grads);
+    gd_tensor_decref(slice);
+    laid_out_free(&l);
+    return st;
+}
+
+gd_status gd_view_copy_slices(gd_tensor *view, gd_node *fn, int n,
+                              gd_tensor *const *inputs, gd_node **out) {
+    gd_tensor *local[GD_ITER_MAX_OPERANDS];
+    *out = NULL;
+    GD_CHECK(fn->n_inputs <= n && n <= GD_ITER_MAX_OPERANDS, GD_ERR_RUNTIME,
+             "too many operands");
+    copy_slices_context *c = malloc(sizeof *c);
+    if (!c)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    geometry_of(view->view_base, &c->layout.base);
+    geometry_of(view, &c->layout.view);
+    gd_node_incref(fn);
+    c->fn = fn;
+    /* The base's current history replaces the view's as input 0. */
+    local[0] = view->view_base;
+    for (int i = 1; i < fn->n_inputs; i++)
+        local[i] = inputs[i];
+    return gd_core_node_new("CopySlices", fn->n_inputs, local, copy_slices_backward,
+                            copy_slices_free, c, out);
+}
+
+gd_status gd_view_install_copy_slices(gd_tensor *view, gd_node *copy_slices) {
+    gd_autograd_meta *meta = NULL;
+    gd_status st = gd_autograd_meta_get(view->view_base, &meta);
+    if (st)
+        return st;
+    gd_node_incref(copy_slices);
+    gd_node_decref(meta->grad_fn);
+    meta->grad_fn = copy_slices;
+    meta->output_nr = 0;
+    return gd_view_refresh(view);
+}
