@@ -52,7 +52,8 @@ static gd_tensor *reversed_cumsum(rule_ctx *c, gd_tensor *w, int d) {
     return flipped(c, scan_to(c, GD_OP_CUMSUM, flipped(c, w, d), d, w->dtype), d);
 }
 
-static gd_tensor *sliced(rule_ctx *c, gd_tensor *a, int d, int64_t start, int64_t stop) {
+static gd_tensor *sliced(rule_ctx *c, gd_tensor *a, int d, int64_t start,
+                         int64_t stop) {
     gd_tensor *out = NULL;
     if (c->st || !a)
         return NULL;
@@ -91,17 +92,18 @@ static gd_tensor *masked_form(rule_ctx *c, gd_tensor *a, gd_tensor *r, gd_tensor
     gd_tensor *grad_in = where0(c, before, bin(c, GD_OP_DIV, upto, a), false);
     gd_tensor *one = bin_num(c, GD_OP_EQ, cz, 1.0);
     gd_tensor *first = bin(c, GD_OP_LOGICAL_AND, is_zero, one);
-    gd_tensor *between = bin(c, GD_OP_LOGICAL_AND, one, un(c, GD_OP_LOGICAL_NOT, is_zero));
+    gd_tensor *between =
+        bin(c, GD_OP_LOGICAL_AND, one, un(c, GD_OP_LOGICAL_NOT, is_zero));
     gd_tensor *ones = a ? num(c, a->dtype, 1.0) : NULL;
     if (c->st || !a || !r)
         return NULL;
-    gd_tensor *after = scan_to(c, GD_OP_CUMPROD, where3(c, between, a, ones, a->dtype), d,
-                               a->dtype);
-    gd_tensor *sum = reduced(c, GD_OP_SUM, bin(c, GD_OP_MUL, after, where0(c, one, g, false)),
-                             d, true);
+    gd_tensor *after =
+        scan_to(c, GD_OP_CUMPROD, where3(c, between, a, ones, a->dtype), d, a->dtype);
+    gd_tensor *sum = reduced(
+        c, GD_OP_SUM, bin(c, GD_OP_MUL, after, where0(c, one, g, false)), d, true);
     /* result[z1 - 1], or 1 when z1 == 0: the last of the products before z1 */
-    gd_tensor *prefix = scan_to(c, GD_OP_CUMPROD, where3(c, before, a, ones, a->dtype), d,
-                                r->dtype);
+    gd_tensor *prefix =
+        scan_to(c, GD_OP_CUMPROD, where3(c, before, a, ones, a->dtype), d, r->dtype);
     int64_t n = a->shape[d];
     prefix = sliced(c, prefix, d, n - 1, n);
     return where3(c, first, bin(c, GD_OP_MUL, sum, prefix), grad_in, a->dtype);
@@ -109,7 +111,8 @@ static gd_tensor *masked_form(rule_ctx *c, gd_tensor *a, gd_tensor *r, gd_tensor
 
 /* Under create_graph with zeros: grad_k = sum_{j >= k} grad_j * prod_{i <= j,
  * i != k} x_i, each product built from prod(x[:k]) and cumprod(x[k+1:]). */
-static gd_tensor *omitted_products_form(rule_ctx *c, gd_tensor *a, gd_tensor *g, int d) {
+static gd_tensor *omitted_products_form(rule_ctx *c, gd_tensor *a, gd_tensor *g,
+                                        int d) {
     gd_tensor **slices = NULL, *ones = NULL, *out = NULL;
     int64_t n = a && !c->st ? a->shape[d] : 0;
     if (c->st || !a || !g)
@@ -132,21 +135,22 @@ static gd_tensor *omitted_products_form(rule_ctx *c, gd_tensor *a, gd_tensor *g,
         RULE_CTX_AS(kc, c->graph);
         gd_tensor *omitted = NULL;
         if (k == 0) {
-            gd_tensor *parts[2] = {
-                ones, scan_to(&kc, GD_OP_CUMPROD, sliced(&kc, a, d, 1, n), d, a->dtype)};
+            gd_tensor *parts[2] = {ones, scan_to(&kc, GD_OP_CUMPROD,
+                                                 sliced(&kc, a, d, 1, n), d, a->dtype)};
             omitted = joined(&kc, GD_OP_CAT, 2, parts, d);
         } else if (k == n - 1) {
             omitted = reduced(&kc, GD_OP_PROD, sliced(&kc, a, d, 0, k), d, true);
         } else {
-            gd_tensor *until = reduced(&kc, GD_OP_PROD, sliced(&kc, a, d, 0, k), d, true);
-            gd_tensor *from = scan_to(&kc, GD_OP_CUMPROD, sliced(&kc, a, d, k + 1, n), d,
-                                      a->dtype);
+            gd_tensor *until =
+                reduced(&kc, GD_OP_PROD, sliced(&kc, a, d, 0, k), d, true);
+            gd_tensor *from =
+                scan_to(&kc, GD_OP_CUMPROD, sliced(&kc, a, d, k + 1, n), d, a->dtype);
             gd_tensor *parts[2] = {until, bin(&kc, GD_OP_MUL, until, from)};
             omitted = joined(&kc, GD_OP_CAT, 2, parts, d);
         }
         gd_tensor *s =
-            reduced(&kc, GD_OP_SUM, bin(&kc, GD_OP_MUL, sliced(&kc, g, d, k, n), omitted),
-                    d, false);
+            reduced(&kc, GD_OP_SUM,
+                    bin(&kc, GD_OP_MUL, sliced(&kc, g, d, k, n), omitted), d, false);
         if (s && !kc.st) {
             gd_tensor_incref(s);
             slices[k] = s;

@@ -66,8 +66,8 @@ CUMPROD_LOOP(cumprod_f64, double, double)
  * which the low bits of the factors alone decide */
 CUMPROD_LOOP(cumprod_i64, int64_t, uint64_t)
 
-static void run(gd_op op, gd_dtype dt, const gd_tensor *in, gd_tensor *out, scan_shape s,
-                bool reverse) {
+static void run(gd_op op, gd_dtype dt, const gd_tensor *in, gd_tensor *out,
+                scan_shape s, bool reverse) {
     const void *x = gd_data_ptr(in);
     void *y = gd_data_ptr(out);
     if (op == GD_OP_CUMPROD) {
@@ -98,12 +98,14 @@ gd_status gd_scan_as(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
     gd_status st = gd_wrap_dim(dim, a->ndim, &d);
     if (st)
         return st;
-    GD_CHECK(dtype != GD_BOOL, GD_ERR_NOTIMPL, "\"%s_out_cpu\" not implemented for 'Bool'",
-             gd_op_name(op));
+    GD_CHECK(dtype != GD_BOOL, GD_ERR_NOTIMPL,
+             "\"%s_out_cpu\" not implemented for 'Bool'", gd_op_name(op));
     /* integer results are computed in int64 and narrowed at the end */
     gd_dtype work = gd_dtype_is_floating(dtype) ? dtype : GD_INT64;
-    if ((st = a->dtype == dtype ? gd_contiguous(a, &conv) : gd_to_dtype(a, dtype, &conv)) ||
-        (st = work == dtype ? gd_contiguous(conv, &in) : gd_to_dtype(conv, work, &in)) ||
+    if ((st = a->dtype == dtype ? gd_contiguous(a, &conv)
+                                : gd_to_dtype(a, dtype, &conv)) ||
+        (st =
+             work == dtype ? gd_contiguous(conv, &in) : gd_to_dtype(conv, work, &in)) ||
         (st = gd_empty(work, a->ndim, a->shape, &acc)))
         goto done;
     scan_shape s = scan_shape_of(in, d);
