@@ -50,6 +50,7 @@ from ._functional import (
     bmm,
     cat,
     clamp,
+    cumprod,
     cumsum,
     div,
     dot,

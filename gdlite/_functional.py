@@ -98,6 +98,12 @@ from ._reductions import (
     argmin as argmin,
 )
 from ._reductions import (
+    cumprod as cumprod,
+)
+from ._reductions import (
+    cumprod_ as cumprod_,
+)
+from ._reductions import (
     cumsum as cumsum,
 )
 from ._reductions import (

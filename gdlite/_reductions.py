@@ -1,4 +1,4 @@
-"""Reductions in PyTorch's signatures: sum, mean, prod, cumsum, max/min and
+"""Reductions in PyTorch's signatures: sum, mean, prod, cumsum, cumprod, max/min and
 their arg forms, var/std, norm, any/all (the functions and the methods)."""
 
 from __future__ import annotations
@@ -120,6 +120,37 @@ def cumsum(input: Any, dim: Any = None, *, dtype: Any = None, axis: Any = None) 
     if dtype is not None:
         input = input.to(dtype)
     return _C.scan(OPS["cumsum"], input, int(dim))
+
+
+def cumprod(input: Any, dim: Any = None, *, dtype: Any = None) -> Any:
+    """Cumulative product along ``dim``; integers and bools give int64 unless
+    ``dtype`` says otherwise.
+
+    Example: ``gdlite.tensor([1., 2., 3.]).cumprod(0)`` is ``tensor([1., 2., 6.])``.
+    """
+    if dim is None:
+        raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
+    if (
+        dtype is not None
+        and not dtype.is_floating_point
+        and input.requires_grad
+        and _C.is_grad_enabled()
+    ):
+        raise RuntimeError(f"Autograd not support dtype: {dtype._scalar_name}")
+    return _C.scan(OPS["cumprod"], input, int(dim), dtype)
+
+
+def cumprod_(self: Any, dim: Any = None, *, dtype: Any = None) -> Any:
+    """In-place cumulative product along ``dim``, in ``self``'s dtype; returns self."""
+    if dim is None:
+        raise TypeError('cumprod_() missing 1 required positional arguments: "dim"')
+    if dtype is not None and dtype != self.dtype:
+        raise RuntimeError(
+            f"Bad in-place call: input tensor dtype {self.dtype._cxx_name} and output "
+            f"tensor dtype {dtype._cxx_name} should match"
+        )
+    _C.scan(OPS["cumprod"], self, int(dim), self.dtype, True)
+    return self
 
 
 def _check_nonempty(name: str, input: Any, dim: Any) -> None:

@@ -363,7 +363,8 @@ def _attach_methods() -> None:
         setattr(Tensor, name, op)
         setattr(Tensor, name + "_", op_)
     for name in (
-        "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod cumsum max min "
+        "add sub div add_ sub_ div_ round clamp clamp_ sum mean prod cumsum cumprod "
+        "cumprod_ max min "
         "amax amin "
         "argmax argmin var std norm any all matmul mm mv dot bmm addmm isnan isinf "
         "isfinite "

@@ -258,6 +258,9 @@ gd_status bw_pointwise_loss(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_binary_cross_entropy(gd_node *node, gd_tensor *g, gd_tensor **gi);
 gd_status bw_bce_with_logits(gd_node *node, gd_tensor *g, gd_tensor **gi);
 
+/* The rule of cumprod (backward_scan.c). */
+gd_status bw_cumprod(gd_node *node, gd_tensor *g, gd_tensor **gi);
+
 /* The node of a gradient computed under create_graph (backward_graph.c). */
 gd_status bw_replay(gd_node *node, gd_tensor *g, gd_tensor **gi);
 

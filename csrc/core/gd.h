@@ -357,10 +357,14 @@ gd_status gd_reduce_index(gd_op op, const gd_tensor *a, int64_t dim, bool keepdi
 
 /* ---- scans --------------------------------------------------------------- */
 
-/* Cumulative op (GD_OP_CUMSUM) along `dim`, from the end when `reverse`.
+/* Cumulative op (GD_OP_CUMSUM, GD_OP_CUMPROD) along `dim`, from the end when `reverse`.
  * Integer and bool inputs give int64, as in PyTorch. */
 gd_status gd_scan(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
                   gd_tensor **out);
+/* The same with the result in `dtype` (not bool): the input is converted
+ * first, as PyTorch's dtype= does; cumprod (GD_OP_CUMPROD) only forward. */
+gd_status gd_scan_as(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
+                     gd_dtype dtype, gd_tensor **out);
 
 /* ---- linear algebra ----------------------------------------------------- */
 

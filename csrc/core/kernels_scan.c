@@ -1,8 +1,10 @@
-/* Scans: cumulative ops along one dim (cumsum).
+/* Scans: cumulative ops along one dim (cumsum, cumprod).
  *
- * As ATen's CPU kernel does, a float32 cumsum accumulates in double and
- * rounds each partial sum to float32; integers and bools accumulate in
- * int64 (wrapping) and give int64. */
+ * As ATen's CPU kernel does, a float32 scan accumulates in double and
+ * rounds each partial sum or product to float32; integers and bools
+ * accumulate in int64 (wrapping) and give int64 unless a result dtype is
+ * asked for. The input is first converted to the result dtype, as ATen
+ * converts it. */
 #include "internal.h"
 
 #include <string.h>
@@ -44,32 +46,87 @@ CUMSUM_LOOP(cumsum_f32, float, double)
 CUMSUM_LOOP(cumsum_f64, double, double)
 CUMSUM_LOOP(cumsum_i64, int64_t, uint64_t) /* unsigned: wraps like PyTorch */
 
-gd_status gd_scan(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
-                  gd_tensor **out) {
-    gd_tensor *in = NULL;
+#define CUMPROD_LOOP(name, T, ACC)                                                     \
+    static void name(const T *x, T *y, scan_shape s) {                                 \
+        for (int64_t o = 0; o < s.outer; o++) {                                        \
+            for (int64_t i = 0; i < s.inner; i++) {                                    \
+                const T *xr = x + o * s.len * s.inner + i;                             \
+                T *yr = y + o * s.len * s.inner + i;                                   \
+                ACC acc = 1;                                                           \
+                for (int64_t k = 0; k < s.len; k++) {                                  \
+                    acc *= (ACC)xr[k * s.inner];                                       \
+                    yr[k * s.inner] = (T)acc;                                          \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+    }
+CUMPROD_LOOP(cumprod_f32, float, double)
+CUMPROD_LOOP(cumprod_f64, double, double)
+/* unsigned: wraps like PyTorch; narrower integer results keep the low bits,
+ * which the low bits of the factors alone decide */
+CUMPROD_LOOP(cumprod_i64, int64_t, uint64_t)
+
+static void run(gd_op op, gd_dtype dt, const gd_tensor *in, gd_tensor *out,
+                scan_shape s, bool reverse) {
+    const void *x = gd_data_ptr(in);
+    void *y = gd_data_ptr(out);
+    if (op == GD_OP_CUMPROD) {
+        if (dt == GD_FLOAT32)
+            cumprod_f32((const float *)x, (float *)y, s);
+        else if (dt == GD_FLOAT64)
+            cumprod_f64((const double *)x, (double *)y, s);
+        else
+            cumprod_i64((const int64_t *)x, (int64_t *)y, s);
+    } else if (dt == GD_FLOAT32) {
+        cumsum_f32((const float *)x, (float *)y, s, reverse);
+    } else if (dt == GD_FLOAT64) {
+        cumsum_f64((const double *)x, (double *)y, s, reverse);
+    } else {
+        cumsum_i64((const int64_t *)x, (int64_t *)y, s, reverse);
+    }
+}
+
+gd_status gd_scan_as(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
+                     gd_dtype dtype, gd_tensor **out) {
+    gd_tensor *conv = NULL, *in = NULL, *acc = NULL;
     int d = 0;
     *out = NULL;
-    GD_CHECK(op == GD_OP_CUMSUM, GD_ERR_RUNTIME, "%s is not a scan", gd_op_name(op));
+    GD_CHECK(op == GD_OP_CUMSUM || op == GD_OP_CUMPROD, GD_ERR_RUNTIME,
+             "%s is not a scan", gd_op_name(op));
+    GD_CHECK(!(op == GD_OP_CUMPROD && reverse), GD_ERR_RUNTIME,
+             "cumprod has no reverse form");
     gd_status st = gd_wrap_dim(dim, a->ndim, &d);
     if (st)
         return st;
-    gd_dtype dt = gd_dtype_is_floating(a->dtype) ? a->dtype : GD_INT64;
-    if ((st = a->dtype == dt ? gd_contiguous(a, &in) : gd_to_dtype(a, dt, &in)) ||
-        (st = gd_empty(dt, a->ndim, a->shape, out)))
+    GD_CHECK(dtype != GD_BOOL, GD_ERR_NOTIMPL,
+             "\"%s_out_cpu\" not implemented for 'Bool'", gd_op_name(op));
+    /* integer results are computed in int64 and narrowed at the end */
+    gd_dtype work = gd_dtype_is_floating(dtype) ? dtype : GD_INT64;
+    if ((st = a->dtype == dtype ? gd_contiguous(a, &conv)
+                                : gd_to_dtype(a, dtype, &conv)) ||
+        (st =
+             work == dtype ? gd_contiguous(conv, &in) : gd_to_dtype(conv, work, &in)) ||
+        (st = gd_empty(work, a->ndim, a->shape, &acc)))
         goto done;
     scan_shape s = scan_shape_of(in, d);
     void *lock = gd_loop_begin(in->numel);
-    if (dt == GD_FLOAT32)
-        cumsum_f32((const float *)gd_data_ptr(in), (float *)gd_data_ptr(*out), s,
-                   reverse);
-    else if (dt == GD_FLOAT64)
-        cumsum_f64((const double *)gd_data_ptr(in), (double *)gd_data_ptr(*out), s,
-                   reverse);
-    else
-        cumsum_i64((const int64_t *)gd_data_ptr(in), (int64_t *)gd_data_ptr(*out), s,
-                   reverse);
+    run(op, work, in, acc, s, reverse);
     gd_loop_end(lock);
+    if (work == dtype) {
+        *out = acc;
+        acc = NULL;
+    } else {
+        st = gd_to_dtype(acc, dtype, out);
+    }
 done:
+    gd_tensor_decref(conv);
     gd_tensor_decref(in);
+    gd_tensor_decref(acc);
     return st;
+}
+
+gd_status gd_scan(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
+                  gd_tensor **out) {
+    gd_dtype dt = gd_dtype_is_floating(a->dtype) ? a->dtype : GD_INT64;
+    return gd_scan_as(op, a, dim, reverse, dt, out);
 }

@@ -27,7 +27,8 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_reduce_index(op == GD_OP_MAX_DIM ? GD_OP_MAX : GD_OP_MIN, in[0],
                                a->i[0], a->keepdim, &outs[0], &outs[1]);
     case GD_KIND_SCAN:
-        return gd_scan(op, in[0], a->i[0], false, &outs[0]);
+        return a->i[1] ? gd_scan_as(op, in[0], a->i[0], false, a->dtype, &outs[0])
+                       : gd_scan(op, in[0], a->i[0], false, &outs[0]);
     default:
         break;
     }
@@ -304,6 +305,14 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
     case GD_KIND_UNARY:
     case GD_KIND_UNARY_BOOL:
         return gd_unary_(op, dst);
+    case GD_KIND_SCAN: { /* in dst's dtype, then written back */
+        gd_tensor *r = NULL;
+        gd_status st = gd_scan_as(op, dst, a->i[0], false, dst->dtype, &r);
+        if (!st)
+            st = gd_copy_(dst, r);
+        gd_tensor_decref(r);
+        return st;
+    }
     default:
         break;
     }

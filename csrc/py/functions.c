@@ -219,12 +219,21 @@ static PyObject *fn_scan(PyObject *mod, PyObject *args) {
     gd_op op;
     gd_tensor *in[1];
     long long dim;
-    if (!PyArg_ParseTuple(args, "O&O&L", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
-                          &dim))
+    PyObject *dtype = Py_None;
+    int inplace = 0;
+    if (!PyArg_ParseTuple(args, "O&O&L|Op", gdpy_op_arg, &op, gdpy_tensor_arg, &in[0],
+                          &dim, &dtype, &inplace))
         return NULL;
     gd_op_args a;
     gd_op_args_init(&a);
     a.i[0] = dim;
+    if (dtype != Py_None) { /* the result's dtype */
+        if (!gdpy_dtype_arg(dtype, &a.dtype))
+            return NULL;
+        a.i[1] = 1;
+    }
+    if (inplace)
+        return call_(op, 1, in, &a);
     return gdpy_call_result(op, 1, in, &a);
 }
 
@@ -614,7 +623,8 @@ PyMethodDef gdpy_functions[] = {
      "copy_(dst, src, decomposition=default): broadcast copy"},
     {"fill_", fn_fill_, METH_VARARGS, "fill_(dst, value)"},
     {"reduce", fn_reduce, METH_VARARGS, "reduce(op, a, dims|None, keepdim, param)"},
-    {"scan", fn_scan, METH_VARARGS, "scan(op, a, dim): cumulative op along dim"},
+    {"scan", fn_scan, METH_VARARGS,
+     "scan(op, a, dim, dtype=None, inplace=False): cumulative op along dim"},
     {"promote_types", fn_promote_types, METH_VARARGS,
      "promote_types(a, b): the dtype PyTorch promotes two tensor dtypes to"},
     {"reduce_index", fn_reduce_index, METH_VARARGS,
