@@ -178,24 +178,40 @@ UNARY = {name: _make_unary(name) for name in _UNARY}
 BINARY = {name: _make_binary(name) for name in _BINARY}
 
 
-def _scaled(input: Any, other: Any, alpha: Any) -> Any:
-    """alpha * other in the dtype the sum will have, as PyTorch scales."""
-    if alpha == 1:
-        return other
-    dtype = _C.binary(OPS["add"], input, other).dtype
-    if isinstance(alpha, float) and not dtype.is_floating_point:
+def _result_dtype(input: Any, other: Any) -> Any:
+    """The dtype input + other would have, from empty stand-ins of the same
+    promotion category (a dimensioned tensor, a 0-d tensor, a number)."""
+
+    def stand_in(x: Any) -> Any:
+        if isinstance(x, _C.TensorBase):
+            return _C.full((0,) if x.dim() else (), 0, x.dtype)
+        return x
+
+    return _C.binary(OPS["add"], stand_in(input), stand_in(other)).dtype
+
+
+def _alpha(input: Any, other: Any, alpha: Any) -> Any:
+    """alpha for the core's fused ``input + alpha * other`` (None for the
+    default 1), after PyTorch's checks of its type."""
+    if type(alpha) is int and alpha == 1:
+        return None
+    if isinstance(alpha, bool):
+        if _result_dtype(input, other) != _C.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and not _result_dtype(input, other).is_floating_point:
         raise RuntimeError(
             "For integral input tensors, argument alpha must not be a floating point "
             "number."
         )
-    if not isinstance(other, _C.TensorBase):
-        return other * alpha
-    return _C.binary(OPS["mul"], _C.to_dtype(other, dtype), _C.full((), alpha, dtype))
+    return alpha
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input + alpha * other``, broadcast. Example: ``gdlite.add(a, b, alpha=2)``."""
-    return _C.binary(OPS["add"], input, _scaled(input, other, alpha))
+    scale = _alpha(input, other, alpha)
+    if scale is None:
+        return _C.binary(OPS["add"], input, other)
+    return _C.binary(OPS["add"], input, other, 0, scale)
 
 
 def _has_bool(*operands: Any) -> bool:
@@ -206,9 +222,10 @@ def _has_bool(*operands: Any) -> bool:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input - alpha * other``, broadcast."""
-    if alpha != 1 and not _has_bool(input, other):  # bools: PyTorch's refusal
-        other = _scaled(input, other, alpha)
-    return _C.binary(OPS["sub"], input, other)
+    scale = None if _has_bool(input, other) else _alpha(input, other, alpha)
+    if scale is None:  # bools: PyTorch's refusal comes from the op
+        return _C.binary(OPS["sub"], input, other)
+    return _C.binary(OPS["sub"], input, other, 0, scale)
 
 
 _ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
@@ -230,15 +247,21 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
 
 def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self += alpha * other``; returns self."""
-    _C.binary_(OPS["add"], self, _scaled(self, other, alpha))
+    scale = _alpha(self, other, alpha)
+    if scale is None:
+        _C.binary_(OPS["add"], self, other)
+    else:
+        _C.binary_(OPS["add"], self, other, scale)
     return self
 
 
 def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self -= alpha * other``; returns self."""
-    if alpha != 1 and not _has_bool(self, other):  # bools: PyTorch's refusal
-        other = _scaled(self, other, alpha)
-    _C.binary_(OPS["sub"], self, other)
+    scale = None if _has_bool(self, other) else _alpha(self, other, alpha)
+    if scale is None:
+        _C.binary_(OPS["sub"], self, other)
+    else:
+        _C.binary_(OPS["sub"], self, other, scale)
     return self
 
 
