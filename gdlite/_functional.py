@@ -190,11 +190,13 @@ def _result_dtype(input: Any, other: Any) -> Any:
     return _C.binary(OPS["add"], stand_in(input), stand_in(other)).dtype
 
 
+# add/sub's default alpha: identity checks keep the common call cheap.
+_ONE = 1
+
+
 def _alpha(input: Any, other: Any, alpha: Any) -> Any:
-    """alpha for the core's fused ``input + alpha * other`` (None for the
-    default 1), after PyTorch's checks of its type."""
-    if type(alpha) is int and alpha == 1:
-        return None
+    """alpha for the core's fused ``input + alpha * other``, after PyTorch's
+    checks of its type."""
     if isinstance(alpha, bool):
         if _result_dtype(input, other) != _C.bool:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
@@ -208,10 +210,9 @@ def _alpha(input: Any, other: Any, alpha: Any) -> Any:
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input + alpha * other``, broadcast. Example: ``gdlite.add(a, b, alpha=2)``."""
-    scale = _alpha(input, other, alpha)
-    if scale is None:
+    if alpha is _ONE:  # the default (an int 1 passed is the same object)
         return _C.binary(OPS["add"], input, other)
-    return _C.binary(OPS["add"], input, other, 0, scale)
+    return _C.binary(OPS["add"], input, other, 0, _alpha(input, other, alpha))
 
 
 def _has_bool(*operands: Any) -> bool:
@@ -222,10 +223,9 @@ def _has_bool(*operands: Any) -> bool:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input - alpha * other``, broadcast."""
-    scale = None if _has_bool(input, other) else _alpha(input, other, alpha)
-    if scale is None:  # bools: PyTorch's refusal comes from the op
-        return _C.binary(OPS["sub"], input, other)
-    return _C.binary(OPS["sub"], input, other, 0, scale)
+    if alpha is _ONE or _has_bool(input, other):
+        return _C.binary(OPS["sub"], input, other)  # bools: the op's own refusal
+    return _C.binary(OPS["sub"], input, other, 0, _alpha(input, other, alpha))
 
 
 _ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
@@ -247,21 +247,19 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
 
 def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self += alpha * other``; returns self."""
-    scale = _alpha(self, other, alpha)
-    if scale is None:
+    if alpha is _ONE:
         _C.binary_(OPS["add"], self, other)
     else:
-        _C.binary_(OPS["add"], self, other, scale)
+        _C.binary_(OPS["add"], self, other, _alpha(self, other, alpha))
     return self
 
 
 def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self -= alpha * other``; returns self."""
-    scale = None if _has_bool(self, other) else _alpha(self, other, alpha)
-    if scale is None:
+    if alpha is _ONE or _has_bool(self, other):
         _C.binary_(OPS["sub"], self, other)
     else:
-        _C.binary_(OPS["sub"], self, other, scale)
+        _C.binary_(OPS["sub"], self, other, _alpha(self, other, alpha))
     return self
 
 
