@@ -184,24 +184,41 @@ UNARY = {name: _make_unary(name) for name in _UNARY}
 BINARY = {name: _make_binary(name) for name in _BINARY}
 
 
-def _scaled(input: Any, other: Any, alpha: Any) -> Any:
-    """alpha * other in the dtype the sum will have, as PyTorch scales."""
-    if alpha == 1:
-        return other
-    dtype = _C.binary(OPS["add"], input, other).dtype
-    if isinstance(alpha, float) and not dtype.is_floating_point:
+def _result_dtype(input: Any, other: Any) -> Any:
+    """The dtype input + other would have, from empty stand-ins of the same
+    promotion category (a dimensioned tensor, a 0-d tensor, a number)."""
+
+    def stand_in(x: Any) -> Any:
+        if isinstance(x, _C.TensorBase):
+            return _C.full((0,) if x.dim() else (), 0, x.dtype)
+        return x
+
+    return _C.binary(OPS["add"], stand_in(input), stand_in(other)).dtype
+
+
+# add/sub's default alpha: identity checks keep the common call cheap.
+_ONE = 1
+
+
+def _alpha(input: Any, other: Any, alpha: Any) -> Any:
+    """alpha for the core's fused ``input + alpha * other``, after PyTorch's
+    checks of its type."""
+    if isinstance(alpha, bool):
+        if _result_dtype(input, other) != _C.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and not _result_dtype(input, other).is_floating_point:
         raise RuntimeError(
             "For integral input tensors, argument alpha must not be a floating point "
             "number."
         )
-    if not isinstance(other, _C.TensorBase):
-        return other * alpha
-    return _C.binary(OPS["mul"], _C.to_dtype(other, dtype), _C.full((), alpha, dtype))
+    return alpha
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input + alpha * other``, broadcast. Example: ``gdlite.add(a, b, alpha=2)``."""
-    return _C.binary(OPS["add"], input, _scaled(input, other, alpha))
+    if alpha is _ONE:  # the default (an int 1 passed is the same object)
+        return _C.binary(OPS["add"], input, other)
+    return _C.binary(OPS["add"], input, other, 0, _alpha(input, other, alpha))
 
 
 def _has_bool(*operands: Any) -> bool:
@@ -212,9 +229,9 @@ def _has_bool(*operands: Any) -> bool:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Any:
     """``input - alpha * other``, broadcast."""
-    if alpha != 1 and not _has_bool(input, other):  # bools: PyTorch's refusal
-        other = _scaled(input, other, alpha)
-    return _C.binary(OPS["sub"], input, other)
+    if alpha is _ONE or _has_bool(input, other):
+        return _C.binary(OPS["sub"], input, other)  # bools: the op's own refusal
+    return _C.binary(OPS["sub"], input, other, 0, _alpha(input, other, alpha))
 
 
 _ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
@@ -236,15 +253,19 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
 
 def add_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self += alpha * other``; returns self."""
-    _C.binary_(OPS["add"], self, _scaled(self, other, alpha))
+    if alpha is _ONE:
+        _C.binary_(OPS["add"], self, other)
+    else:
+        _C.binary_(OPS["add"], self, other, _alpha(self, other, alpha))
     return self
 
 
 def sub_(self: Any, other: Any, *, alpha: Any = 1) -> Any:
     """In-place ``self -= alpha * other``; returns self."""
-    if alpha != 1 and not _has_bool(self, other):  # bools: PyTorch's refusal
-        other = _scaled(self, other, alpha)
-    _C.binary_(OPS["sub"], self, other)
+    if alpha is _ONE or _has_bool(self, other):
+        _C.binary_(OPS["sub"], self, other)
+    else:
+        _C.binary_(OPS["sub"], self, other, _alpha(self, other, alpha))
     return self
 
 

@@ -18,17 +18,24 @@ static gd_status bw_add(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     if (NEED(0))
         give(&c, g, &gi[0]);
     if (NEED(1))
-        give(&c, g, &gi[1]);
+        give(&c, node->args.scaled ? bin_num(&c, GD_OP_MUL, g, node->args.alpha) : g,
+             &gi[1]);
     return finish(&c);
 }
 
-/* self: grad; other: -grad */
+/* self: grad; other: -grad (times alpha when given) */
 static gd_status bw_sub(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     if (NEED(0))
         give(&c, g, &gi[0]);
-    if (NEED(1))
-        give(&c, un(&c, GD_OP_NEG, g), &gi[1]);
+    if (NEED(1)) {
+        gd_tensor *negated = un(&c, GD_OP_NEG, g);
+        give(&c,
+             node->args.scaled && negated
+                 ? bin_num(&c, GD_OP_MUL, negated, node->args.alpha)
+                 : negated,
+             &gi[1]);
+    }
     return finish(&c);
 }
 

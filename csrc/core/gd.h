@@ -333,6 +333,12 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
                     gd_tensor **out);
 /* In place: dst = dst op b, computed in `common` and stored in dst's dtype. */
 gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common);
+/* a + alpha * b (add, sub with -alpha: PyTorch's alpha=), with one rounding
+ * for floating dtypes as ATen's fused multiply-add gives; integers wrap. */
+gd_status gd_add_scaled(gd_op op, const gd_tensor *a, const gd_tensor *b, double alpha,
+                        gd_dtype common, gd_tensor **out);
+gd_status gd_add_scaled_(gd_op op, gd_tensor *dst, const gd_tensor *b, double alpha,
+                         gd_dtype common);
 /* Unary math; integer inputs of floating functions give float32. */
 gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out);
 gd_status gd_unary_(gd_op op, gd_tensor *a);
@@ -560,7 +566,8 @@ typedef struct gd_op_args {
     double param; /* var/std correction, norm p; pow: a Python number exponent */
     bool has_min, has_max;
     double min, max;    /* clamp bounds */
-    double alpha, beta; /* addmm's scalars */
+    double alpha, beta; /* addmm's scalars; add/sub's alpha when scaled */
+    bool scaled;        /* add/sub: other times alpha, fused (alpha=) */
     /* The decomposition a caller knows it records (x.t(), torch.bmm); others
      * are chosen by the core from the operands. */
     gd_decomposition decomposition;

@@ -396,6 +396,33 @@ POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64, GD_FLOAT64)
     BY_DTYPE(NULL, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
 #define INTEGRAL(b_loop, tag)                                                          \
     BY_DTYPE(b_loop, tag##_u8, tag##_i32, tag##_i64, NULL, NULL)
+/* a + alpha * b, alpha in the loop's ctx (after the error flag every binary
+ * loop's ctx starts with). */
+typedef struct {
+    int err;
+    double alpha;
+} scaled_ctx;
+
+#define ADD_SCALED_LOOP(name, T, EXPR)                                                 \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        const scaled_ctx *c = ctx;                                                     \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            T a = *(const T *)(d[1] + i * s[1]), b = *(const T *)(d[2] + i * s[2]);    \
+            *(T *)(d[0] + i * s[0]) = (EXPR);                                          \
+        }                                                                              \
+    }
+ADD_SCALED_LOOP(add_scaled_b, uint8_t, (uint8_t)(a | (c->alpha != 0 && b)))
+ADD_SCALED_LOOP(add_scaled_u8, uint8_t, (uint8_t)(a + (uint8_t)(int64_t)c->alpha * b))
+ADD_SCALED_LOOP(add_scaled_i32, int32_t,
+                (int32_t)((uint32_t)a + (uint32_t)(int64_t)c->alpha * (uint32_t)b))
+ADD_SCALED_LOOP(add_scaled_i64, int64_t,
+                (int64_t)((uint64_t)a + (uint64_t)(int64_t)c->alpha * (uint64_t)b))
+ADD_SCALED_LOOP(add_scaled_f32, float, fmaf(b, (float)c->alpha, a))
+ADD_SCALED_LOOP(add_scaled_f64, double, fma(b, c->alpha, a))
+static const gd_loop_fn add_scaled_loops[GD_DTYPE_COUNT] =
+    BY_DTYPE(add_scaled_b, add_scaled_u8, add_scaled_i32, add_scaled_i64,
+             add_scaled_f32, add_scaled_f64);
+
 static const gd_loop_fn binary_loops[GD_OP_COUNT][GD_DTYPE_COUNT] = {
     [GD_OP_ADD] = ALL_DTYPES(add),
     [GD_OP_SUB] = NUMERIC(sub),
@@ -438,7 +465,8 @@ gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
     return gd_to_dtype(t, dtype, out);
 }
 
-static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
+static gd_status binary_loop_for(gd_op op, gd_dtype compute, bool scaled,
+                                 gd_loop_fn *loop) {
     GD_CHECK(op < GD_OP_COUNT && (gd_op_kind_of(op) == GD_KIND_BINARY ||
                                   gd_op_kind_of(op) == GD_KIND_BINARY_BOOL),
              GD_ERR_RUNTIME, "%s is not a binary elementwise op", gd_op_name(op));
@@ -447,14 +475,21 @@ static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
                         "Subtraction, the `-` operator, with two bool tensors is not "
                         "supported. Use the `^` or `logical_xor()` operator instead.");
     *loop = binary_loops[op][compute];
+    if (scaled && *loop) {
+        GD_CHECK(op == GD_OP_ADD || op == GD_OP_SUB, GD_ERR_RUNTIME,
+                 "%s takes no alpha", gd_op_name(op));
+        *loop = add_scaled_loops[compute];
+    }
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s%s\" not implemented for '%s'", gd_op_name(op),
              op == GD_OP_POW ? "" : "_cpu", gd_dtype_scalar_name(compute));
     return GD_OK;
 }
 
-gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype common,
-                    gd_tensor **out) {
-    int nd, err = 0;
+/* gd_binary, or with `alpha` (non-NULL) gd_add_scaled. */
+static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
+                             gd_dtype common, const double *alpha, gd_tensor **out) {
+    int nd;
+    scaled_ctx ctx = {.err = 0, .alpha = alpha ? *alpha : 1.0};
     int64_t shape[GD_MAX_DIMS];
     gd_loop_fn loop = NULL;
     gd_tensor *ca = NULL, *cb = NULL;
@@ -464,7 +499,7 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
     *out = NULL;
     if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
         compute = gd_default_float(); /* true division of integers */
-    if ((st = binary_loop_for(op, compute, &loop)))
+    if ((st = binary_loop_for(op, compute, alpha != NULL, &loop)))
         return st;
     bool same_shape =
         a->ndim == b->ndim &&
@@ -482,7 +517,7 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
         void *lock = gd_loop_begin(a->numel);
-        loop(data, strides, a->numel, &err);
+        loop(data, strides, a->numel, &ctx);
         gd_loop_end(lock);
         goto check;
     }
@@ -494,9 +529,9 @@ gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype c
     if ((st = gd_empty(gd_op_returns_bool(op) ? GD_BOOL : compute, nd, shape, out)))
         goto done;
     const gd_tensor *ops[3] = {*out, ca, cb};
-    gd_iterate(3, ops, nd, shape, loop, &err);
+    gd_iterate(3, ops, nd, shape, loop, &ctx);
 check:
-    if (err) {
+    if (ctx.err) {
         gd_tensor_decref(*out);
         *out = NULL;
         st = gd_error(GD_ERR_RUNTIME, "ZeroDivisionError");
@@ -505,6 +540,17 @@ done:
     gd_tensor_decref(ca);
     gd_tensor_decref(cb);
     return st;
+}
+
+gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype common,
+                    gd_tensor **out) {
+    return binary_impl(op, a, b, common, NULL, out);
+}
+
+gd_status gd_add_scaled(gd_op op, const gd_tensor *a, const gd_tensor *b, double alpha,
+                        gd_dtype common, gd_tensor **out) {
+    double signed_alpha = op == GD_OP_SUB ? -alpha : alpha;
+    return binary_impl(op, a, b, common, &signed_alpha, out);
 }
 
 static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
@@ -525,8 +571,10 @@ static bool can_cast(gd_dtype from, gd_dtype to) {
     return !(from != GD_BOOL && to == GD_BOOL);
 }
 
-gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common) {
-    int nd, err = 0;
+static gd_status binary_inplace_impl(gd_op op, gd_tensor *dst, const gd_tensor *b,
+                                     gd_dtype common, const double *alpha) {
+    int nd;
+    scaled_ctx ctx = {.err = 0, .alpha = alpha ? *alpha : 1.0};
     int64_t shape[GD_MAX_DIMS];
     gd_loop_fn loop = NULL;
     gd_tensor *cb = NULL, *result = NULL;
@@ -539,7 +587,7 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
     GD_CHECK(can_cast(result_dtype, dst->dtype), GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
              gd_dtype_scalar_name(result_dtype), gd_dtype_scalar_name(dst->dtype));
-    if ((st = binary_loop_for(op, compute, &loop)))
+    if ((st = binary_loop_for(op, compute, alpha != NULL, &loop)))
         return st;
     if ((st =
              gd_broadcast_shapes(dst->ndim, dst->shape, b->ndim, b->shape, &nd, shape)))
@@ -553,7 +601,7 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
     }
     if (dst->dtype != result_dtype || (b->storage == dst->storage && b->numel > 1)) {
         /* Mixed precision or aliasing: compute aside, then store. */
-        if ((st = gd_binary(op, dst, b, common, &result)))
+        if ((st = binary_impl(op, dst, b, common, alpha, &result)))
             return st;
         st = gd_copy_(dst, result);
         gd_tensor_decref(result);
@@ -562,9 +610,19 @@ gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype comm
     if ((st = gd_as_dtype(b, compute, &cb)))
         return st;
     const gd_tensor *ops[3] = {dst, dst, cb};
-    gd_iterate(3, ops, nd, shape, loop, &err);
+    gd_iterate(3, ops, nd, shape, loop, &ctx);
     gd_tensor_decref(cb);
-    return err ? gd_error(GD_ERR_RUNTIME, "ZeroDivisionError") : GD_OK;
+    return ctx.err ? gd_error(GD_ERR_RUNTIME, "ZeroDivisionError") : GD_OK;
+}
+
+gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common) {
+    return binary_inplace_impl(op, dst, b, common, NULL);
+}
+
+gd_status gd_add_scaled_(gd_op op, gd_tensor *dst, const gd_tensor *b, double alpha,
+                         gd_dtype common) {
+    double signed_alpha = op == GD_OP_SUB ? -alpha : alpha;
+    return binary_inplace_impl(op, dst, b, common, &signed_alpha);
 }
 
 /* ---- unary -------------------------------------------------------------- */

@@ -14,6 +14,8 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     switch (gd_op_kind_of(op)) {
     case GD_KIND_BINARY:
     case GD_KIND_BINARY_BOOL:
+        if (a->scaled)
+            return gd_add_scaled(op, in[0], in[1], a->alpha, a->dtype, &outs[0]);
         if (op == GD_OP_POW && a->scalar_operand == 2 && a->dtype == GD_FLOAT32 &&
             in[0]->dtype == GD_FLOAT32)
             return gd_math_pow_number(in[0], in[1], a->param, &outs[0]);
@@ -301,7 +303,8 @@ static gd_status inplace_kernel(gd_op op, gd_tensor *const *in, const gd_op_args
     switch (gd_op_kind_of(op)) {
     case GD_KIND_BINARY:
     case GD_KIND_BINARY_BOOL:
-        return gd_binary_(op, dst, in[1], a->dtype);
+        return a->scaled ? gd_add_scaled_(op, dst, in[1], a->alpha, a->dtype)
+                         : gd_binary_(op, dst, in[1], a->dtype);
     case GD_KIND_UNARY:
     case GD_KIND_UNARY_BOOL:
         return gd_unary_(op, dst);

@@ -26,19 +26,33 @@ static int parse_operands(PyObject *x, PyObject *y, gdpy_operand *ops,
 
 /* ---- elementwise -------------------------------------------------------- */
 
+/* alpha= of add/sub (None: not given), as a double: PyTorch's integral alpha
+ * for integer tensors is within double's exact range in practice. */
+static int set_alpha(gd_op_args *a, PyObject *alpha) {
+    if (alpha == Py_None)
+        return 0;
+    double value = PyFloat_AsDouble(alpha);
+    if (value == -1.0 && PyErr_Occurred())
+        return -1;
+    a->scaled = true;
+    a->alpha = value;
+    return 0;
+}
+
 static PyObject *fn_binary(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
     PyObject *x, *y;
     gdpy_operand ops[2];
     int name = GD_DECOMP_DEFAULT; /* a caller-known node name (DivBackward1) */
-    if (!PyArg_ParseTuple(args, "O&OO|O&", gdpy_op_arg, &op, &x, &y,
-                          gdpy_decomposition_arg, &name) ||
+    PyObject *alpha = Py_None;    /* add/sub's alpha=, fused */
+    if (!PyArg_ParseTuple(args, "O&OO|O&O", gdpy_op_arg, &op, &x, &y,
+                          gdpy_decomposition_arg, &name, &alpha) ||
         parse_operands(x, y, ops, gd_op_name(op)) < 0)
         return NULL;
     gd_op_args a;
     PyObject *result = NULL;
-    if (gdpy_binary_args(&op, ops, &a) == 0) {
+    if (gdpy_binary_args(&op, ops, &a) == 0 && set_alpha(&a, alpha) == 0) {
         if (name)
             a.decomposition = (gd_decomposition)name;
         gd_tensor *in[2] = {gdpy_operand_tensor(&ops[0], a.dtype),
@@ -53,9 +67,9 @@ static PyObject *fn_binary(PyObject *mod, PyObject *args) {
 static PyObject *fn_binary_(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_op op;
-    PyObject *self, *y;
+    PyObject *self, *y, *alpha = Py_None;
     gdpy_operand ops[2];
-    if (!PyArg_ParseTuple(args, "O&OO", gdpy_op_arg, &op, &self, &y))
+    if (!PyArg_ParseTuple(args, "O&OO|O", gdpy_op_arg, &op, &self, &y, &alpha))
         return NULL;
     if (!gdpy_is_tensor(self)) {
         PyErr_SetString(PyExc_TypeError, "in-place op on a non-Tensor");
@@ -65,7 +79,7 @@ static PyObject *fn_binary_(PyObject *mod, PyObject *args) {
         return NULL;
     gd_op_args a;
     PyObject *result = NULL;
-    if (gdpy_binary_args(&op, ops, &a) == 0) {
+    if (gdpy_binary_args(&op, ops, &a) == 0 && set_alpha(&a, alpha) == 0) {
         gd_tensor *in[2] = {ops[0].t, gdpy_operand_tensor(&ops[1], a.dtype)};
         result = call_(op, 2, in, &a);
     }
