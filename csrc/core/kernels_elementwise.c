@@ -802,6 +802,29 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     return st;
 }
 
+#define NUMBER_OVER_LOOP(name, T)                                                      \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        const T number = (T) * (const double *)ctx;                                    \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            T reciprocal = 1 / *(const T *)(d[1] + i * s[1]);                          \
+            *(T *)(d[0] + i * s[0]) = reciprocal * number;                             \
+        }                                                                              \
+    }
+NUMBER_OVER_LOOP(number_over_f32, float)
+NUMBER_OVER_LOOP(number_over_f64, double)
+
+gd_status gd_number_over(double number, const gd_tensor *t, gd_tensor **out) {
+    GD_CHECK(gd_dtype_is_floating(t->dtype), GD_ERR_RUNTIME,
+             "gd_number_over takes a floating tensor");
+    gd_status st = gd_empty(t->dtype, t->ndim, t->shape, out);
+    if (st)
+        return st;
+    const gd_tensor *ops[2] = {*out, t};
+    gd_iterate(2, ops, t->ndim, t->shape,
+               t->dtype == GD_FLOAT32 ? number_over_f32 : number_over_f64, &number);
+    return GD_OK;
+}
+
 gd_status gd_unary_(gd_op op, gd_tensor *a) {
     gd_dtype compute = a->dtype;
     gd_loop_fn loop = NULL;
