@@ -176,6 +176,21 @@ def test_number_over_tensor_is_reciprocal_times_number(dtype, number):
     assert_same_bits(got, want, f"{number!r} / tensor")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_number_over_strided_tensor_and_under_no_grad(dtype):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-50, 50, (40, 30)).astype(dtype)
+    got, want = both(lambda m, t: 0.3 / t.t()[::3], x)
+    assert_same_bits(got, want, "number / strided tensor")
+    for m in (G, torch):
+        t = m.from_numpy(x).requires_grad_()
+        with m.no_grad():
+            r = 7 / t
+        assert r.grad_fn is None and not r.requires_grad
+    got, want = both(lambda m, t: 7 / t, x)
+    assert_same_bits(got, want, "int number / tensor")
+
+
 def test_number_over_tensor_node_and_gradient():
     out = []
     for m in (G, torch):

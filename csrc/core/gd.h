@@ -342,6 +342,10 @@ gd_status gd_add_scaled_(gd_op op, gd_tensor *dst, const gd_tensor *b, double al
 /* Unary math; integer inputs of floating functions give float32. */
 gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out);
 gd_status gd_unary_(gd_op op, gd_tensor *a);
+/* number / t for floating t, in one pass with PyTorch's two roundings:
+ * reciprocal(t), then times the number, both in t's dtype (the forward of
+ * Tensor.__rtruediv__ when no graph is recorded). */
+gd_status gd_number_over(double number, const gd_tensor *t, gd_tensor **out);
 /* Clamp with optional bounds (has_min/has_max). */
 gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
                    double max, gd_tensor **out);

@@ -465,8 +465,7 @@ gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
     return gd_to_dtype(t, dtype, out);
 }
 
-static gd_status binary_loop_for(gd_op op, gd_dtype compute, bool scaled,
-                                 gd_loop_fn *loop) {
+static gd_status binary_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
     GD_CHECK(op < GD_OP_COUNT && (gd_op_kind_of(op) == GD_KIND_BINARY ||
                                   gd_op_kind_of(op) == GD_KIND_BINARY_BOOL),
              GD_ERR_RUNTIME, "%s is not a binary elementwise op", gd_op_name(op));
@@ -475,17 +474,20 @@ static gd_status binary_loop_for(gd_op op, gd_dtype compute, bool scaled,
                         "Subtraction, the `-` operator, with two bool tensors is not "
                         "supported. Use the `^` or `logical_xor()` operator instead.");
     *loop = binary_loops[op][compute];
-    if (scaled && *loop) {
-        GD_CHECK(op == GD_OP_ADD || op == GD_OP_SUB, GD_ERR_RUNTIME,
-                 "%s takes no alpha", gd_op_name(op));
-        *loop = add_scaled_loops[compute];
-    }
     GD_CHECK(*loop, GD_ERR_NOTIMPL, "\"%s%s\" not implemented for '%s'", gd_op_name(op),
              op == GD_OP_POW ? "" : "_cpu", gd_dtype_scalar_name(compute));
     return GD_OK;
 }
 
 /* gd_binary, or with `alpha` (non-NULL) gd_add_scaled. */
+/* The loop of a + alpha * b in place of add's or sub's own. */
+static gd_status scaled_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
+    GD_CHECK(op == GD_OP_ADD || op == GD_OP_SUB, GD_ERR_RUNTIME, "%s takes no alpha",
+             gd_op_name(op));
+    *loop = add_scaled_loops[compute];
+    return GD_OK;
+}
+
 static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
                              gd_dtype common, const double *alpha, gd_tensor **out) {
     int nd;
@@ -499,7 +501,8 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
     *out = NULL;
     if (op == GD_OP_DIV && !gd_dtype_is_floating(common))
         compute = gd_default_float(); /* true division of integers */
-    if ((st = binary_loop_for(op, compute, alpha != NULL, &loop)))
+    if ((st = binary_loop_for(op, compute, &loop)) ||
+        (alpha && (st = scaled_loop_for(op, compute, &loop))))
         return st;
     bool same_shape =
         a->ndim == b->ndim &&
@@ -587,7 +590,8 @@ static gd_status binary_inplace_impl(gd_op op, gd_tensor *dst, const gd_tensor *
     GD_CHECK(can_cast(result_dtype, dst->dtype), GD_ERR_RUNTIME,
              "result type %s can't be cast to the desired output type %s",
              gd_dtype_scalar_name(result_dtype), gd_dtype_scalar_name(dst->dtype));
-    if ((st = binary_loop_for(op, compute, alpha != NULL, &loop)))
+    if ((st = binary_loop_for(op, compute, &loop)) ||
+        (alpha && (st = scaled_loop_for(op, compute, &loop))))
         return st;
     if ((st =
              gd_broadcast_shapes(dst->ndim, dst->shape, b->ndim, b->shape, &nd, shape)))
@@ -800,6 +804,29 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     }
     gd_tensor_decref(ca);
     return st;
+}
+
+#define NUMBER_OVER_LOOP(name, T)                                                      \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        const T number = (T) * (const double *)ctx;                                    \
+        for (int64_t i = 0; i < n; i++) {                                              \
+            T reciprocal = 1 / *(const T *)(d[1] + i * s[1]);                          \
+            *(T *)(d[0] + i * s[0]) = reciprocal * number;                             \
+        }                                                                              \
+    }
+NUMBER_OVER_LOOP(number_over_f32, float)
+NUMBER_OVER_LOOP(number_over_f64, double)
+
+gd_status gd_number_over(double number, const gd_tensor *t, gd_tensor **out) {
+    GD_CHECK(gd_dtype_is_floating(t->dtype), GD_ERR_RUNTIME,
+             "gd_number_over takes a floating tensor");
+    gd_status st = gd_empty(t->dtype, t->ndim, t->shape, out);
+    if (st)
+        return st;
+    const gd_tensor *ops[2] = {*out, t};
+    gd_iterate(2, ops, t->ndim, t->shape,
+               t->dtype == GD_FLOAT32 ? number_over_f32 : number_over_f64, &number);
+    return GD_OK;
 }
 
 gd_status gd_unary_(gd_op op, gd_tensor *a) {

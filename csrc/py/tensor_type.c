@@ -156,6 +156,16 @@ static PyObject *tensor_truediv(PyObject *x, PyObject *y) {
     if (!gdpy_is_tensor(x) && gdpy_is_tensor(y) &&
         (PyFloat_Check(x) || PyLong_Check(x))) {
         gd_tensor *in[1] = {gdpy_tensor(y)};
+        if (gd_dtype_is_floating(in[0]->dtype) &&
+            !(gd_grad_enabled() && gd_requires_grad(in[0]))) {
+            /* no graph: the same two roundings in one pass */
+            double number = PyFloat_AsDouble(x);
+            if (number == -1.0 && PyErr_Occurred())
+                return NULL;
+            gd_tensor *out = NULL;
+            gd_status st = gd_number_over(number, in[0], &out);
+            return st ? gdpy_raise(st) : gdpy_wrap(out);
+        }
         PyObject *r = gdpy_call_result(GD_OP_RECIPROCAL, 1, in, NULL);
         if (!r)
             return NULL;
