@@ -82,8 +82,21 @@ def randint_like(
             "randint_like", (input, *args), shown, _RANDINT_LIKE_SIGNATURES
         ) from None
     dtype = input.dtype if dtype is None else dtype
-    out = _C.randint(lo, hi, tuple(input.shape), dtype, generator)
+    order, inverse = _memory_order(input)
+    shape = tuple(input.shape[d] for d in order)
+    out = _C.randint(lo, hi, shape, dtype, generator)
+    if order != sorted(order):
+        out = out.permute(inverse)
     return _with_grad(out, requires_grad)
+
+
+def _memory_order(t: Any) -> tuple[list[int], list[int]]:
+    """t's dims from the largest stride to the smallest, and the inverse
+    permutation. torch fills a tensor in its memory's order (and gives a
+    ``*_like`` result the strides of its input), so draws for a transposed
+    tensor are made for the permuted shape and permuted back."""
+    order = sorted(range(t.dim()), key=lambda d: -t.stride(d))
+    return order, sorted(range(t.dim()), key=lambda i: order[i])
 
 
 def _uniforms(shape: tuple[int, ...], dtype: Any, generator: Any) -> Any:
@@ -177,14 +190,17 @@ def tensor_bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    shape = tuple(self.shape)
     if is_tensor:
-        p = p.expand(shape)  # torch broadcasts before it looks at p's dtype
+        p = p.expand(tuple(self.shape))  # torch broadcasts before checking p
         _check_p_tensor(p)
-        values = _draws(shape, p, generator)
     else:
-        values = _draws(shape, _scalar_p(p), generator)
-    return self.copy_(values)
+        p = _scalar_p(p)
+    order, inverse = _memory_order(self)
+    shape = tuple(self.shape[d] for d in order)
+    if is_tensor:
+        p = p.permute(order)
+    values = _draws(shape, p, generator)
+    return self.copy_(values if order == sorted(order) else values.permute(inverse))
 
 
 def tensor_bernoulli(

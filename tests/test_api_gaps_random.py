@@ -88,6 +88,8 @@ RANDINT_LIKE = [
     "L.randint_like(x, L.tensor(5.5))",
     "L.randint_like(x, 2, L.tensor(5))",
     "L.randint_like(x[:, 0], 5)",
+    "L.randint_like(x.transpose(0, 2), 5)",
+    "L.randint_like(x.permute(1, 2, 0), 3, 9)",
     "L.randint_like(L.zeros(0), 5)",
     # refused as by PyTorch
     "L.randint_like(x)",
@@ -106,6 +108,18 @@ def test_randint_like(expr: str) -> None:
     assert_same(expr)
 
 
+def test_randint_like_keeps_the_input_layout() -> None:
+    # torch's *_like results take their input's strides (and so its order of
+    # draws).
+    for view in ("permute(1, 2, 0)", "transpose(0, 2)", "t()"):
+        shapes = []
+        for L in LIBS.values():
+            base = L.zeros(3, 4) if view == "t()" else L.zeros(3, 4, 5)
+            out = L.randint_like(eval(f"base.{view}", {"base": base}), 5)
+            shapes.append((tuple(out.shape), out.stride()))
+        assert shapes[0] == shapes[1], view
+
+
 # With a tensor p: one uniform of p's dtype per element.
 BERNOULLI_TENSOR_P = [
     "L.bernoulli(x)",
@@ -121,6 +135,9 @@ BERNOULLI_TENSOR_P = [
     "L.zeros(3, 4, 5, dtype=L.bool).bernoulli_(p64)",
     "L.zeros(3, 4, 5).bernoulli_(x[0, 0])",
     "L.zeros(3, 4, 5).bernoulli_(L.tensor(0.4))",
+    "L.zeros(5, 4, 3).transpose(0, 2).bernoulli_(x)",
+    "L.zeros(4, 5, 3).permute(2, 0, 1).bernoulli_(x[:, :1])",
+    "L.zeros(6, 4, 5)[::2].bernoulli_(p64)",
     "L.zeros(3, 4, 5).bernoulli_(p=x, generator=g)",
     "L.bernoulli(L.zeros(0))",
     # refused as by PyTorch
@@ -157,6 +174,8 @@ BERNOULLI_FLOAT_P = [
     "L.zeros(3, 4, 5, dtype=L.uint8).bernoulli_(0.5)",
     "L.zeros(3, 4, 5, dtype=L.bool).bernoulli_(0.5)",
     "L.zeros(2000).bernoulli_(0.5)",
+    "L.zeros(5, 4, 3).transpose(0, 2).bernoulli_(0.5)",
+    "L.zeros(4, 5, 3).permute(2, 0, 1).bernoulli_(0.3)",
 ]
 
 BERNOULLI_FLOAT_P_ERRORS = [
