@@ -1,7 +1,7 @@
 """randint_like and Bernoulli draws with PyTorch's CPU streams.
 
 torch's CPU bernoulli compares one uniform draw per element with p, in the
-output's element order: with a float p (``bernoulli_(0.5)``, ``bernoulli(x,
+order of the output's memory: with a float p (``bernoulli_(0.5)``, ``bernoulli(x,
 0.3)``) a 53-bit uniform from a 64-bit draw, compared in double; with a
 tensor p, a uniform of p's own dtype (24 bits from a 32-bit draw for
 float32, 53 bits for float64), compared in that dtype. Those uniforms are
