@@ -28,6 +28,7 @@ from ._creation import (
     full_like,
     get_default_dtype,
     linspace,
+    logspace,
     ones,
     ones_like,
     set_default_dtype,
@@ -118,6 +119,7 @@ from ._random import (
     seed,
     set_rng_state,
 )
+from ._sampling import bernoulli, randint_like
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._types import Size, device, return_types, typename
@@ -159,7 +161,7 @@ def _dispatching_public_ops() -> None:
     from . import _tensor_function
 
     modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
-    modules += ("gdlite._gathering", "gdlite._counting")
+    modules += ("gdlite._gathering", "gdlite._counting", "gdlite._sampling")
     likes = ("zeros_like", "ones_like", "empty_like", "full_like")
     likes += ("rand_like", "randn_like")
     namespace = globals()
@@ -180,7 +182,7 @@ from gdlite import optim  # noqa: E402 - needs the names above
 __version__ = "0.1.0"
 
 # Last: these subpackages are built on the names above.
-from gdlite import backends, nn, overrides, utils  # noqa: E402
+from gdlite import backends, linalg, nn, overrides, utils  # noqa: E402
 from gdlite._sweep import SweepResult, sweep  # noqa: E402
 from gdlite.serialization import load, save  # noqa: E402 - built on nn
 from gdlite.utils.dlpack import from_dlpack  # noqa: E402

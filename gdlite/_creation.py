@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -383,6 +384,81 @@ def linspace(
         int(steps),
         _default_dtype if dtype is None else dtype,
     )
+    return _with_grad(out, requires_grad)
+
+
+# What torch's checked conversion of a number into each integer dtype calls
+# the type, and the range it accepts.
+_INT_LIMITS = {
+    int64: ("int64_t", -(2**63), 2**63 - 1),
+    int32: ("int", -(2**31), 2**31 - 1),
+    uint8: ("uint8_t", 0, 255),
+}
+
+
+def _check_converts(value: Any, dtype: Any) -> None:
+    """torch's overflow check when a number becomes one element of ``dtype``:
+    integers may wrap into uint8 from as low as -255; floats must be in range
+    (NaN and infinities refused for integer types, kept for floating ones)."""
+    if dtype == float32:
+        bad = math.isfinite(value) and abs(value) > 3.4028234663852886e38
+        name = "float"
+    elif dtype in _INT_LIMITS:
+        name, lo, hi = _INT_LIMITS[dtype]
+        if isinstance(value, int):
+            bad = value > hi or value < (-hi if lo == 0 else lo)
+        else:
+            # Compared as doubles: int64's max is 2**63 there.
+            bad = not lo <= value <= float(hi)
+    else:
+        return
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _space_end(value: Any, which: str) -> Any:
+    if hasattr(value, "dim") and value.dim() != 0:
+        raise RuntimeError(
+            "logspace only supports 0-dimensional start and end tensors, but got "
+            f"{which} with {value.dim()} dimension(s)."
+        )
+    value = _number(value)
+    return int(value) if isinstance(value, bool) else value
+
+
+def logspace(
+    start: Any,
+    end: Any,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to
+    ``end`` inclusive, with PyTorch's values to the last bit."""
+    _check_device(device)
+    if hasattr(start, "dim") and hasattr(end, "dim") and start.dim() + end.dim():
+        raise RuntimeError(
+            "logspace only supports 0-dimensional start and end tensors, but got "
+            f"start with {start.dim()} dimension(s) and end with {end.dim()} "
+            "dimension(s)."
+        )
+    start, end = _space_end(start, "start"), _space_end(end, "end")
+    dtype = _default_dtype if dtype is None else as_dtype(dtype)
+    steps, base = int(steps), float(base)
+    if steps == 1:
+        # base ** start in double, then stored as one element of dtype.
+        value = _C.logspace(float(start), float(start), 1, base, float64).item()
+        _check_converts(value, dtype)
+        return _with_grad(_C.full((1,), value, dtype), requires_grad)
+    if steps > 1:
+        if dtype == bool_:
+            raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+        _check_converts(start, dtype)
+        _check_converts(end, dtype)
+    out = _C.logspace(float(start), float(end), steps, base, dtype)
     return _with_grad(out, requires_grad)
 
 

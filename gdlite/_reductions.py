@@ -4,6 +4,7 @@ their arg forms, var/std, norm, any/all (the functions and the methods)."""
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from . import _C, _warnings
@@ -22,15 +23,56 @@ def _dim_or_axis(name: str, dim: Any, axis: Any, unset: Any = None) -> Any:
     return axis
 
 
+class _DefaultFalse:
+    """keepdim's default: false, yet told apart from an explicit False, since
+    torch refuses keepdim= and keepdims= together whatever their values."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "False"
+
+
+KEEPDIM = _DefaultFalse()
+
+# torch's complaint when keepdim= and keepdims= are both given, which depends
+# on the overloads its parser tried: (with a dim, without one).
+_UNEXPECTED = "{}() got an unexpected keyword argument 'keepdims'"
+_MISSING_DIM = '{}() missing 1 required positional arguments: "dim"'
+# (its list of the overloads, and the order of the keywords as called, are
+# not reproduced)
+_INVALID = "{}() received an invalid combination of arguments - got (Tensor, {})"
+_BOTH_KEEPDIMS = {
+    "sum": (_UNEXPECTED, _MISSING_DIM),
+    "prod": (_UNEXPECTED, _MISSING_DIM),
+    "mean": (_UNEXPECTED, _INVALID),
+    "max": (_UNEXPECTED, _INVALID),
+    "min": (_UNEXPECTED, _INVALID),
+    "var": (_INVALID, _INVALID),
+    "std": (_INVALID, _INVALID),
+    "any": (_INVALID, _INVALID),
+    "all": (_INVALID, _INVALID),
+}
+
+
 def _numpy_keywords(
     name: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any, unset: Any = None
 ) -> tuple[Any, Any]:
     """dim and keepdim, given NumPy's ``axis=`` or ``keepdims=`` (callers
     test for those first: most calls have neither)."""
+    given_axis = axis is not unset
     dim = _dim_or_axis(name, dim, axis, unset)
     if keepdims is not None:
-        if keepdim:
-            raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+        if keepdim is not KEEPDIM:
+            form = _BOTH_KEEPDIMS.get(name, (_UNEXPECTED, _UNEXPECTED))[dim is unset]
+            if form is _UNEXPECTED and given_axis:
+                # torch's parser then complains of the other NumPy name
+                raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+            got = "keepdims=bool, keepdim=bool" + ("" if dim is unset else ", dim=int")
+            raise TypeError(form.format(name, got))
         keepdim = keepdims
     return dim, keepdim
 
@@ -56,7 +98,7 @@ def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) 
 def sum(
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     dtype: Any = None,
     axis: Any = None,
@@ -73,7 +115,7 @@ def sum(
 def mean(
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     dtype: Any = None,
     axis: Any = None,
@@ -95,7 +137,7 @@ def mean(
 def prod(
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     dtype: Any = None,
     axis: Any = None,
@@ -190,7 +232,7 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
 def max(  # noqa: A001
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,
@@ -204,7 +246,7 @@ def max(  # noqa: A001
 def min(  # noqa: A001
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,
@@ -218,7 +260,7 @@ def min(  # noqa: A001
 def amax(
     input: Any,
     dim: Any = (),
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = (),
     keepdims: Any = None,
@@ -233,7 +275,7 @@ def amax(
 def amin(
     input: Any,
     dim: Any = (),
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = (),
     keepdims: Any = None,
@@ -258,7 +300,7 @@ def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
 def argmax(
     input: Any,
     dim: int | None = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,
@@ -272,7 +314,7 @@ def argmax(
 def argmin(
     input: Any,
     dim: int | None = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,
@@ -302,7 +344,7 @@ def var(
     input: Any,
     dim: Any = None,
     unbiased: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     correction: Any = None,
     axis: Any = None,
@@ -323,7 +365,7 @@ def std(
     input: Any,
     dim: Any = None,
     unbiased: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     correction: Any = None,
     axis: Any = None,
@@ -340,12 +382,35 @@ def std(
     return out
 
 
+def check_norm_identity(input: Any, p: float, ord: Any, dim: Any) -> None:
+    """torch's refusal of a negative or infinite order over nothing: such a
+    norm has no value for an empty reduction."""
+    if input.numel() != 0 or not (p < 0 or p == math.inf):
+        return
+    shown = str(ord) if isinstance(ord, int) else f"{p:g}"
+    dims = _dims(dim)
+    if not dims:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {shown} norm on an empty tensor "
+            "because the operation does not have an identity"
+        )
+    for d in dims:
+        if -input.dim() <= d < input.dim() and input.shape[d] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {shown} norm on the dimension "
+                f"{d}because this dimension is empty and the operation does not "
+                "have an identity"
+            )
+
+
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
     """Vector p-norm (2 by default; 'fro', 1, inf, -inf, 0 and other p)."""
     if p == "fro" or p is None:
         p = 2.0
     if isinstance(p, str):
         raise RuntimeError(f"gdlite.norm: p='{p}' is not supported")
+    if input.dtype.is_floating_point:
+        check_norm_identity(input, float(p), p, dim)
     return _reduce("norm", input, dim, keepdim, float(p))
 
 
@@ -357,7 +422,7 @@ def _logical_result(result: Any, input: Any) -> Any:
 def any(  # noqa: A001
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,
@@ -371,7 +436,7 @@ def any(  # noqa: A001
 def all(  # noqa: A001
     input: Any,
     dim: Any = None,
-    keepdim: bool = False,
+    keepdim: bool = KEEPDIM,
     *,
     axis: Any = None,
     keepdims: Any = None,

@@ -349,6 +349,19 @@ class Tensor(TensorConversions, _C.TensorBase):
         _C.random_fill("normal", self, float(mean), float(std), generator)
         return self
 
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Fills with 0/1 draws, 1 with probability ``p`` (a float or a
+        tensor broadcast to this shape); returns self."""
+        from ._sampling import tensor_bernoulli_
+
+        return tensor_bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        """0/1 draws with probabilities self, or ``p`` everywhere."""
+        from ._sampling import tensor_bernoulli
+
+        return tensor_bernoulli(self, *args, generator=generator, **kwargs)
+
     def random_(self, *args: Any, **kwargs: Any) -> Tensor:
         """Integers: ``random_()``, ``random_(to)`` or ``random_(from, to)``,
         each with ``generator=``; returns self."""

@@ -438,19 +438,18 @@ static gd_status bw_std(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 }
 
 /* p = 2: grad * (self / norm), 0 where norm == 0; p = 1: self.sgn() * grad;
- * p = inf: self.sgn() * (grad / count) * (|self| == norm); p = 0: zeros;
+ * p = inf: self.sgn() * (grad / count) * (|self| == norm); p = 0: none (an
+ * undefined gradient, as PyTorch's: the input's .grad stays None);
  * other p: self.sgn() * |self|^(p-1) * grad / norm^(p-1) (0 where norm == 0) */
 static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *r = SAVED_RESULT, *res = NULL;
     double p = node->args.param;
-    if (!NEED(0))
+    if (!NEED(0) || p == 0)
         return finish(&c);
     gd_tensor *gk = unreduce(&c, node, g, false), *rk = unreduce(&c, node, r, false);
     gd_tensor *sgn = un(&c, GD_OP_SIGN, a);
-    if (p == 0) {
-        res = zeros_of(&c, node, 0, g->dtype);
-    } else if (p == 1) {
+    if (p == 1) {
         res = bin(&c, GD_OP_MUL, sgn, gk);
     } else if (p == 2) {
         gd_tensor *ratio =

@@ -501,7 +501,7 @@ gd_status gd_bce_with_logits(const gd_tensor *x, const gd_tensor *y,
                              const gd_tensor *weight, const gd_tensor *pos_weight,
                              int reduction, gd_tensor **out);
 
-/* ---- sequences (arange, linspace) --------------------------------------- */
+/* ---- sequences (arange, linspace, logspace) ------------------------------ */
 
 /* Number of elements of arange(start, end, step), with PyTorch's checks
  * (float32, float64 and int32 results). */
@@ -516,6 +516,10 @@ void gd_fill_arange_int64(int64_t *out, int64_t n, int64_t start, int64_t step);
 /* Fills a contiguous buffer of `dtype` with linspace values as PyTorch computes them.
  */
 void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double end);
+/* Fills a contiguous buffer of `dtype` with logspace values (base ** linspace) as
+ * PyTorch computes them. */
+void gd_fill_logspace(gd_dtype dtype, void *out, int64_t n, double start, double end,
+                      double base);
 
 /* ---- autograd ------------------------------------------------------------ */
 

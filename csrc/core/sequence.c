@@ -1,5 +1,5 @@
 /*
- * sequence.c - arange and linspace with PyTorch's CPU values (torch 2.x).
+ * sequence.c - arange, linspace and logspace with PyTorch's CPU values (torch 2.x).
  *
  * torch computes arange in double (its CPU accumulate type for float32) with
  * the AVX2 build of its vectorised kernel, whose compiler fuses a * b + c
@@ -231,5 +231,74 @@ void gd_fill_linspace(gd_dtype dtype, void *out, int64_t n, double start, double
     }
     default:
         break;
+    }
+}
+
+/* ---- logspace ------------------------------------------------------------ */
+
+/* base ** x at linspace's points, split as linspace is: the first half
+ * (i < n / 2) counts up from start, the rest down from end. torch keeps start
+ * and end in the output type but the base, the step and each exponent in
+ * double (the step is the output type's end - start, then widened), and
+ * rounds pow's double once into the output. n == 1 gives base ** start with
+ * start unrounded. Nothing here is fused (the build says -ffp-contract=off). */
+void gd_fill_logspace(gd_dtype dtype, void *out, int64_t n, double start, double end,
+                      double base) {
+    if (n <= 0)
+        return;
+    int64_t half = n / 2;
+    /* start and end in the output type; their difference is taken there too
+     * (wrapping for int64 and int32, in int for uint8), then widened. */
+    double s, e, diff;
+    switch (dtype) {
+    case GD_FLOAT32: {
+        float fs = (float)start, fe = (float)end;
+        s = fs, e = fe, diff = fe - fs;
+        break;
+    }
+    case GD_FLOAT64:
+        s = start, e = end, diff = end - start;
+        break;
+    case GD_INT64: {
+        int64_t is = gd_f2i64(start), ie = gd_f2i64(end);
+        s = (double)is, e = (double)ie;
+        diff = (double)(int64_t)((uint64_t)ie - (uint64_t)is);
+        break;
+    }
+    case GD_INT32: {
+        int32_t is = gd_f2i32(start), ie = gd_f2i32(end);
+        s = is, e = ie, diff = (int32_t)((uint32_t)ie - (uint32_t)is);
+        break;
+    }
+    case GD_UINT8: {
+        int is = (uint8_t)gd_f2i64(start), ie = (uint8_t)gd_f2i64(end);
+        s = is, e = ie, diff = ie - is;
+        break;
+    }
+    default:
+        return; /* torch has no bool logspace; the binding raises first */
+    }
+    double step = n == 1 ? 0.0 : diff / (double)(n - 1);
+    for (int64_t i = 0; i < n; i++) {
+        double v = n == 1     ? pow(base, start)
+                   : i < half ? pow(base, s + step * (double)i)
+                              : pow(base, e - step * (double)(n - i - 1));
+        switch (dtype) {
+        case GD_FLOAT32:
+            ((float *)out)[i] = (float)v;
+            break;
+        case GD_FLOAT64:
+            ((double *)out)[i] = v;
+            break;
+        case GD_INT64:
+            ((int64_t *)out)[i] = gd_f2i64(v);
+            break;
+        case GD_INT32:
+            ((int32_t *)out)[i] = gd_f2i32(v);
+            break;
+        default:
+            ((uint8_t *)out)[i] = (uint8_t)gd_f2i64(v);
+            break;
+        }
     }
 }

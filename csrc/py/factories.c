@@ -150,6 +150,28 @@ static PyObject *fn_linspace(PyObject *mod, PyObject *args) {
     return gdpy_wrap(out);
 }
 
+/* logspace's values; the Python wrapper made torch's checks (steps, overflow
+ * of start and end in the output type, no bool unless steps < 2). */
+static PyObject *fn_logspace(PyObject *mod, PyObject *args) {
+    (void)mod;
+    double start, end, base;
+    long long steps;
+    gd_dtype dt;
+    if (!PyArg_ParseTuple(args, "ddO&dO&", &start, &end, count_arg, &steps, &base,
+                          gdpy_dtype_arg, &dt))
+        return NULL;
+    if (steps < 0)
+        return gdpy_raise(
+            gd_error(GD_ERR_RUNTIME, "number of steps must be non-negative"));
+    int64_t n = steps;
+    gd_tensor *out = NULL;
+    gd_status st = gd_empty(dt, 1, &n, &out);
+    if (st)
+        return gdpy_raise(st);
+    gd_fill_logspace(dt, gd_data_ptr(out), n, start, end, base);
+    return gdpy_wrap(out);
+}
+
 /* ---- random ------------------------------------------------------------- */
 
 /* One fill of a buffer of the target's dtype; checks ran before. */
@@ -388,6 +410,7 @@ PyMethodDef gdpy_factory_functions[] = {
     {"from_numpy", fn_from_numpy, METH_O, "from_numpy(array): shares memory"},
     {"arange", fn_arange, METH_VARARGS, "arange(start, end, step, dtype)"},
     {"linspace", fn_linspace, METH_VARARGS, "linspace(start, end, steps, dtype)"},
+    {"logspace", fn_logspace, METH_VARARGS, "logspace(start, end, steps, base, dtype)"},
     {"random_fill", fn_random_fill, METH_VARARGS,
      "random_fill(kind, t, a, b, generator=None): uniform/normal in place"},
     {"random_", fn_random_, METH_VARARGS,
