@@ -544,3 +544,28 @@ def _assert_literals_close(got, want):
         assert_close(got, want, "float32", rtol=1e-4, atol=1e-5)
     else:
         assert got == want, (got, want)
+
+
+# ------------------------------------------------- retain_grad and tensor hooks
+
+# retain_grad() follows a tensor onto the node an in-place op (or a regenerated
+# view) gives it; tensor hooks on a view stay on the node they were set on.
+RETAIN_AND_HOOKS = {
+    "in_place": "y = x * 2; y.retain_grad(); y.mul_(3); (y * k).sum().backward()\n"
+    "out = [y.grad, x.grad]",
+    "copy_slices_base": "y = x * 2; y.retain_grad(); y[1:3].mul_(3)\n"
+    "(y * k).sum().backward(); out = [y.grad, x.grad]",
+    "view_written": "y = x * 2; v = y[1:3]; v.retain_grad(); v.mul_(3)\n"
+    "(y * k).sum().backward(); out = [v.grad, x.grad]",
+    "view_regenerated": "y = x * 2; v = y[0:2]; v.retain_grad(); y.mul_(3)\n"
+    "(v * k[:2]).sum().backward(); out = [v.grad, x.grad]",
+    "hook_on_regenerated_view": "y = x * 2; v = y[0:2]; calls = []\n"
+    "v.register_hook(lambda g: calls.append(1)); y.mul_(3); v.sum().backward()\n"
+    "out = [len(calls), x.grad]",
+}
+
+
+@pytest.mark.parametrize("name", list(RETAIN_AND_HOOKS))
+def test_retain_grad_and_hooks_follow_torch(name):
+    g, t = _both(RETAIN_AND_HOOKS[name])
+    _assert_same(g["out"], t["out"])

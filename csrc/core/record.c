@@ -487,6 +487,8 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
     dm->grad_fn = fn;
     dm->output_nr = 0;
     gd_node_incref(fn);
+    if (dm->retains_grad) /* retain_grad() follows the tensor to its new node */
+        gd_node_retain_grad(fn);
 done:
     gd_node_decref(copy_slices);
     gd_tensor_decref(result);

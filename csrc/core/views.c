@@ -197,6 +197,8 @@ gd_status gd_view_refresh(gd_tensor *t) {
     gd_node_decref(meta->grad_fn);
     meta->grad_fn = node;
     meta->output_nr = 0;
+    if (meta->retains_grad)
+        gd_node_retain_grad(node);
     t->view_version = t->storage->version;
     return GD_OK;
 }
@@ -297,5 +299,7 @@ gd_status gd_view_install_copy_slices(gd_tensor *view, gd_node *copy_slices) {
     gd_node_decref(meta->grad_fn);
     meta->grad_fn = copy_slices;
     meta->output_nr = 0;
+    if (meta->retains_grad)
+        gd_node_retain_grad(copy_slices);
     return gd_view_refresh(view);
 }
