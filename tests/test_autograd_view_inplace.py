@@ -569,3 +569,26 @@ RETAIN_AND_HOOKS = {
 def test_retain_grad_and_hooks_follow_torch(name):
     g, t = _both(RETAIN_AND_HOOKS[name])
     _assert_same(g["out"], t["out"])
+
+
+def test_create_graph_through_copy_slices_refuses_rather_than_drop_history():
+    """The view's part of the base's gradient depends on w here; gdlite has no
+    graph for writing it into the base's gradient, and says so."""
+    x = G.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    w = G.tensor([2.0], requires_grad=True)
+    y = x * x
+    y[1:3].mul_(w)
+    with pytest.raises(NotImplementedError, match="CopySlices"):
+        G.autograd.grad(y.sum(), x, create_graph=True)
+
+
+def test_create_graph_through_copy_slices_without_history_matches_torch():
+    """A constant factor leaves the view's gradient without history: the
+    second derivative is torch's."""
+    code = (
+        "y = x * x; y[1:3].mul_(3); y[::2].add_(w)\n"
+        "g, = m.autograd.grad(y.sum(), x, create_graph=True)\n"
+        "(g * k).sum().backward(); out = [g, x.grad, w.grad]"
+    )
+    g, t = _both(code)
+    _assert_same(g["out"], t["out"])

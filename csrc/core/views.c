@@ -246,6 +246,7 @@ static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_
         st = gd_copy_(l.on_base, g);
     if (!st)
         st = gd_clone(l.on_view, &slice);
+    fn->graph = gd_grad_enabled(); /* as the engine sets it for the nodes it runs */
     if (!st)
         st = gd_run_backward_rule(fn, slice, fn_grads);
     if (!st && gd_grad_enabled() && fn_grads[0] && gd_requires_grad(fn_grads[0]))
