@@ -27,44 +27,31 @@ static scan_shape scan_shape_of(const gd_tensor *t, int dim) {
     return s;
 }
 
-#define CUMSUM_LOOP(name, T, ACC)                                                      \
+/* One scan along a dim: acc starts at INIT and takes each element by OP (in
+ * the accumulation type), from the end when `reverse`. */
+#define SCAN_LOOP(name, T, ACC, INIT, OP)                                              \
     static void name(const T *x, T *y, scan_shape s, bool reverse) {                   \
         for (int64_t o = 0; o < s.outer; o++) {                                        \
             for (int64_t i = 0; i < s.inner; i++) {                                    \
                 const T *xr = x + o * s.len * s.inner + i;                             \
                 T *yr = y + o * s.len * s.inner + i;                                   \
-                ACC acc = 0;                                                           \
+                ACC acc = INIT;                                                        \
                 for (int64_t k = 0; k < s.len; k++) {                                  \
                     int64_t at = (reverse ? s.len - 1 - k : k) * s.inner;              \
-                    acc += (ACC)xr[at];                                                \
+                    acc = acc OP(ACC) xr[at];                                          \
                     yr[at] = (T)acc;                                                   \
                 }                                                                      \
             }                                                                          \
         }                                                                              \
     }
-CUMSUM_LOOP(cumsum_f32, float, double)
-CUMSUM_LOOP(cumsum_f64, double, double)
-CUMSUM_LOOP(cumsum_i64, int64_t, uint64_t) /* unsigned: wraps like PyTorch */
-
-#define CUMPROD_LOOP(name, T, ACC)                                                     \
-    static void name(const T *x, T *y, scan_shape s) {                                 \
-        for (int64_t o = 0; o < s.outer; o++) {                                        \
-            for (int64_t i = 0; i < s.inner; i++) {                                    \
-                const T *xr = x + o * s.len * s.inner + i;                             \
-                T *yr = y + o * s.len * s.inner + i;                                   \
-                ACC acc = 1;                                                           \
-                for (int64_t k = 0; k < s.len; k++) {                                  \
-                    acc *= (ACC)xr[k * s.inner];                                       \
-                    yr[k * s.inner] = (T)acc;                                          \
-                }                                                                      \
-            }                                                                          \
-        }                                                                              \
-    }
-CUMPROD_LOOP(cumprod_f32, float, double)
-CUMPROD_LOOP(cumprod_f64, double, double)
+SCAN_LOOP(cumsum_f32, float, double, 0, +)
+SCAN_LOOP(cumsum_f64, double, double, 0, +)
+SCAN_LOOP(cumsum_i64, int64_t, uint64_t, 0, +) /* unsigned: wraps like PyTorch */
+SCAN_LOOP(cumprod_f32, float, double, 1, *)
+SCAN_LOOP(cumprod_f64, double, double, 1, *)
 /* unsigned: wraps like PyTorch; narrower integer results keep the low bits,
  * which the low bits of the factors alone decide */
-CUMPROD_LOOP(cumprod_i64, int64_t, uint64_t)
+SCAN_LOOP(cumprod_i64, int64_t, uint64_t, 1, *)
 
 static void run(gd_op op, gd_dtype dt, const gd_tensor *in, gd_tensor *out,
                 scan_shape s, bool reverse) {
@@ -72,11 +59,11 @@ static void run(gd_op op, gd_dtype dt, const gd_tensor *in, gd_tensor *out,
     void *y = gd_data_ptr(out);
     if (op == GD_OP_CUMPROD) {
         if (dt == GD_FLOAT32)
-            cumprod_f32((const float *)x, (float *)y, s);
+            cumprod_f32((const float *)x, (float *)y, s, false);
         else if (dt == GD_FLOAT64)
-            cumprod_f64((const double *)x, (double *)y, s);
+            cumprod_f64((const double *)x, (double *)y, s, false);
         else
-            cumprod_i64((const int64_t *)x, (int64_t *)y, s);
+            cumprod_i64((const int64_t *)x, (int64_t *)y, s, false);
     } else if (dt == GD_FLOAT32) {
         cumsum_f32((const float *)x, (float *)y, s, reverse);
     } else if (dt == GD_FLOAT64) {
