@@ -33,6 +33,17 @@ gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
 /* An inner loop over n elements: data[i] advances by strides[i] bytes. */
 typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void *ctx);
 
+/* Elementwise loops built twice, for AVX2 (twice the lanes of the baseline)
+ * and for the baseline, the machine's choice made once at load: the same
+ * IEEE operations in each lane (no contraction, no reassociation), so the
+ * same results. Sanitized builds keep the one baseline loop. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                 \
+    !defined(GD_SANITIZE)
+#define GD_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define GD_VECTOR_CLONES
+#endif
+
 #define GD_ITER_MAX_OPERANDS 4
 
 /* Runs `loop` over `shape` for the operands: ops[0] has exactly `shape`, the

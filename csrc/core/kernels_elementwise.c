@@ -13,7 +13,8 @@
 /* ---- casts -------------------------------------------------------------- */
 
 #define CAST_LOOP(name, TO, TI, CONV)                                                  \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
+                                      void *ctx) {                                     \
         (void)ctx;                                                                     \
         if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
             TO *o = (TO *)d[0];                                                        \
@@ -186,7 +187,8 @@ gd_status gd_fill_(gd_tensor *dst, double value) {
 
 /* `err` is set by integer division by zero; the caller raises afterwards. */
 #define BINARY_LOOP(name, TO, TI, EXPR)                                                \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
+                                      void *ctx) {                                     \
         int *err = ctx;                                                                \
         (void)err;                                                                     \
         TO *o = (TO *)d[0];                                                            \
@@ -632,7 +634,8 @@ gd_status gd_add_scaled_(gd_op op, gd_tensor *dst, const gd_tensor *b, double al
 /* ---- unary -------------------------------------------------------------- */
 
 #define UNARY_LOOP(name, TO, TI, EXPR)                                                 \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
+                                      void *ctx) {                                     \
         (void)ctx;                                                                     \
         if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
             TO *o = (TO *)d[0];                                                        \
@@ -807,8 +810,18 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
 }
 
 #define NUMBER_OVER_LOOP(name, T)                                                      \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
+                                      void *ctx) {                                     \
         const T number = (T) * (const double *)ctx;                                    \
+        if (s[0] == sizeof(T) && s[1] == sizeof(T)) { /* contiguous: vectorised */     \
+            T *o = (T *)d[0];                                                          \
+            const T *in = (const T *)d[1];                                             \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                T reciprocal = 1 / in[i];                                              \
+                o[i] = reciprocal * number;                                            \
+            }                                                                          \
+            return;                                                                    \
+        }                                                                              \
         for (int64_t i = 0; i < n; i++) {                                              \
             T reciprocal = 1 / *(const T *)(d[1] + i * s[1]);                          \
             *(T *)(d[0] + i * s[0]) = reciprocal * number;                             \
