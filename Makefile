@@ -59,7 +59,7 @@ lab: install $(LAB_DEPS)  ## open the notebooks in JupyterLab (installs it into 
 	$(VENV)/bin/jupyter lab notebooks
 
 test: dev  ## run the whole test suite (two worker processes)
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: dev  ## speed against PyTorch and NumPy (medians, ratios)
 	$(PY) benchmarks/bench_core.py
@@ -82,7 +82,7 @@ asan: dev  ## plain-C core tests and the suite, under ASan+UBSan
 	GDLITE_EXT_DIR=$(abspath $(ASAN_DIR))/gdlite \
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(PY) -m pytest -n 2 -x
+		$(PY) -m pytest -n 2 --dist loadfile -x
 
 tsan: dev  ## the threading tests under ThreadSanitizer
 	rm -rf $(TSAN_DIR) && mkdir -p $(TSAN_DIR)

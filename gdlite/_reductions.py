@@ -92,7 +92,10 @@ def _reduce(name: str, input: Any, dim: Any, keepdim: bool, param: float = 0.0) 
     dims = _dims(dim)
     if dims == ():
         dims = None
-    return _C.reduce(OPS[name], input, dims, keepdim, param)
+    # the default's stand-in is passed as a plain bool: the core's parse of
+    # it would call its Python __bool__
+    keep = False if keepdim is KEEPDIM else keepdim
+    return _C.reduce(OPS[name], input, dims, keep, param)
 
 
 def sum(
@@ -225,7 +228,8 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool) -> Any:
     _check_nonempty(name, input, dim)
     if dim is None:
         return _reduce(name, input, None, False)
-    values, indices = _C.reduce_index(OPS[name], input, int(dim), keepdim)
+    keep = False if keepdim is KEEPDIM else keepdim
+    values, indices = _C.reduce_index(OPS[name], input, int(dim), keep)
     return getattr(return_types, name)(values, indices)
 
 
@@ -294,7 +298,8 @@ def _arg_extreme(name: str, input: Any, dim: int | None, keepdim: bool) -> Any:
     if dim is None:
         out = _reduce(name, input, None, False)
         return out.reshape([1] * input.dim()) if keepdim else out
-    return _C.reduce_index(OPS[name], input, int(dim), keepdim)[1]
+    keep = False if keepdim is KEEPDIM else keepdim
+    return _C.reduce_index(OPS[name], input, int(dim), keep)[1]
 
 
 def argmax(

@@ -262,8 +262,14 @@ gd_status gd_edge_of(gd_tensor *t, gd_node **out);
 static inline bool gd_is_tracked_view(const gd_tensor *t) {
     return t->view_base && t->view_base->storage == t->storage;
 }
-/* Makes `view` (just made from `src` by a view op) a view of src's base. */
-void gd_view_track(gd_tensor *view, gd_tensor *src);
+/* A tracked view whose base (or another view of it) was written since its
+ * grad_fn was set: gd_view_refresh has work to do. */
+static inline bool gd_view_stale(const gd_tensor *t) {
+    return t->view_base && t->view_version != t->storage->version;
+}
+/* Makes `view` (just made from `src` by a view op, with grad mode
+ * `grad_on`) a view of src's base. */
+void gd_view_track(gd_tensor *view, gd_tensor *src, bool grad_on);
 /* An in-place op on a tracked view, recorded as PyTorch does: `fn` (new
  * reference taken) is the op's node, recorded on a snapshot of the view; the
  * base's history becomes a CopySlices node that runs fn on the view's part

@@ -161,7 +161,7 @@ static gd_status save_for(gd_node *node, gd_decomposition name, int n,
 
 gd_status gd_edge_of(gd_tensor *t, gd_node **out) {
     *out = NULL;
-    gd_status st = t->view_base ? gd_view_refresh(t) : GD_OK;
+    gd_status st = gd_view_stale(t) ? gd_view_refresh(t) : GD_OK;
     if (st || !gd_requires_grad(t))
         return st;
     if (t->autograd && t->autograd->grad_fn) {
@@ -258,8 +258,9 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
     return GD_OK;
 }
 
-static bool needs_record(gd_op op, int n, gd_tensor *const *in) {
-    if (!gd_grad_enabled() || !gd_backward_rule(op))
+/* With grad mode `grad_on` (read once by the caller). */
+static bool needs_record(bool grad_on, gd_op op, int n, gd_tensor *const *in) {
+    if (!grad_on || !gd_backward_rule(op))
         return false;
     for (int i = 0; i < n; i++)
         if (in[i] && gd_requires_grad(in[i]))
@@ -281,9 +282,10 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     gd_status st = forward(op, n, inputs, args, outs);
     if (st)
         return st;
+    bool grad_on = gd_grad_enabled();
     if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == inputs[0]->storage)
-        gd_view_track(outs[0], inputs[0]);
-    if (!needs_record(op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
+        gd_view_track(outs[0], inputs[0], grad_on);
+    if (!needs_record(grad_on, op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
         return st;
     if ((st = record(op, n, inputs, args, outs))) {
         gd_tensor_decref(outs[0]);
@@ -434,10 +436,11 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
     gd_status st = op == GD_OP_FILL ? GD_OK : gd_check_writable(dst);
     if (st)
         return st;
-    if (gd_grad_enabled() &&
-        ((dst->view_base && (st = gd_view_refresh(dst))) || (st = check_inplace(dst))))
+    bool grad_on = gd_grad_enabled();
+    if (grad_on && ((gd_view_stale(dst) && (st = gd_view_refresh(dst))) ||
+                    (st = check_inplace(dst))))
         return st;
-    if (!needs_record(op, n, inputs) || !gd_dtype_is_floating(dst->dtype)) {
+    if (!needs_record(grad_on, op, n, inputs) || !gd_dtype_is_floating(dst->dtype)) {
         if (!(st = inplace_kernel(op, inputs, args)))
             gd_bump_version(dst);
         return st;

@@ -315,9 +315,7 @@ static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
     t->untracked_version = false;
     t->on_stack = false;
     t->is_view = false;
-    t->view_base = NULL;
-    t->view_version = 0;
-    t->view_no_grad = false;
+    t->view_base = NULL; /* view_version and view_no_grad are read only with it */
     *out = t;
     return GD_OK;
 }
@@ -406,7 +404,8 @@ void gd_tensor_decref(gd_tensor *t) {
         return;
     gd_autograd_meta_free(t->autograd);
     gd_storage_decref(t->storage);
-    gd_tensor_decref(t->view_base);
+    if (t->view_base)
+        gd_tensor_decref(t->view_base);
     if (!cache_give(GD_CACHE_TENSOR, t))
         free(t);
 }

@@ -203,12 +203,12 @@ gd_status gd_view_refresh(gd_tensor *t) {
     return GD_OK;
 }
 
-void gd_view_track(gd_tensor *view, gd_tensor *src) {
+void gd_view_track(gd_tensor *view, gd_tensor *src, bool grad_on) {
     gd_tensor *base = gd_is_tracked_view(src) ? src->view_base : src;
     gd_tensor_incref(base);
     view->view_base = base;
     view->view_version = view->storage->version;
-    view->view_no_grad = !gd_grad_enabled();
+    view->view_no_grad = !grad_on;
 }
 
 /* ---- CopySlices --------------------------------------------------------- */
