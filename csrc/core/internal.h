@@ -26,6 +26,18 @@ typedef uint8_t gd_bool_t;
 #define BY_DTYPE(b, u8, i32, i64, f32, f64)                                            \
     {[GD_BOOL] = b,    [GD_UINT8] = u8,    [GD_INT32] = i32,                           \
      [GD_INT64] = i64, [GD_FLOAT32] = f32, [GD_FLOAT64] = f64}
+/* Table rows of loops named tag_b, tag_u8, ...: every dtype, all but bool, the
+ * integer ones (bool's loop given). */
+#define ALL_DTYPES(tag)                                                                \
+    BY_DTYPE(tag##_b, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
+#define NUMERIC(tag)                                                                   \
+    BY_DTYPE(NULL, tag##_u8, tag##_i32, tag##_i64, tag##_f32, tag##_f64)
+#define INTEGRAL(b_loop, tag)                                                          \
+    BY_DTYPE(b_loop, tag##_u8, tag##_i32, tag##_i64, NULL, NULL)
+
+/* Integer arithmetic wraps (two's complement) as PyTorch's does, without C's
+ * undefined signed overflow. */
+#define WRAP(T, U, x) ((T)(U)(x))
 
 /* t converted to `dtype` unless it already is one (a new reference). */
 gd_status gd_as_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
