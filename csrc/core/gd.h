@@ -146,7 +146,7 @@ typedef struct gd_storage {
     int64_t version;
 } gd_storage;
 
-typedef struct gd_autograd_meta gd_autograd_meta; /* see the autograd section */
+typedef struct gd_autograd_meta gd_autograd_meta; /* see gd_autograd.h */
 
 typedef struct gd_tensor {
     int64_t refcount;
