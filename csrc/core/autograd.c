@@ -451,6 +451,20 @@ gd_status gd_custom_node_set_output(gd_node *node, int output_nr, gd_tensor *t) 
     return GD_OK;
 }
 
+gd_status gd_set_history(gd_tensor *t, gd_node *node) {
+    gd_autograd_meta *meta = NULL;
+    gd_status st = gd_autograd_meta_get(t, &meta);
+    if (st)
+        return st;
+    gd_node_incref(node);
+    gd_node_decref(meta->grad_fn);
+    meta->grad_fn = node;
+    meta->output_nr = 0;
+    if (meta->retains_grad) /* retain_grad() follows the tensor, as in PyTorch */
+        gd_node_retain_grad(node);
+    return GD_OK;
+}
+
 gd_status gd_core_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,
                            gd_custom_backward_fn fn, gd_release_fn release,
                            void *context, gd_node **out) {

@@ -220,6 +220,9 @@ typedef struct gd_custom {
 } gd_custom;
 
 void gd_custom_free(gd_custom *c);
+/* t's history becomes output 0 of `node` (a reference taken): an in-place op
+ * moving t onto its node, a view regenerated or rewritten onto CopySlices. */
+gd_status gd_set_history(gd_tensor *t, gd_node *node);
 /* A custom node whose callback is the core's own (CopySlices,
  * AsStridedBackward0): its context is not the embedder's. */
 gd_status gd_core_node_new(const char *name, int n_inputs, gd_tensor *const *inputs,

@@ -381,8 +381,10 @@ gd_status gd_check_writable(const gd_tensor *t) {
 }
 
 /* After an in-place op wrote its result into dst, the node's saved output
- * is dst itself: later in-place writes to dst must fail its version check. */
-static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
+ * is dst itself: later in-place writes to dst must fail its version check,
+ * which names `producer` (the node dst's history is on by then). */
+static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst,
+                                    const char *producer) {
     for (int i = 0; i < GD_NODE_MAX_SAVED; i++) {
         gd_saved *s = &node->saved[i];
         if (!s->t || !s->is_output)
@@ -394,6 +396,7 @@ static gd_status save_dst_as_output(gd_node *node, gd_tensor *dst) {
         gd_tensor_decref(s->t);
         s->t = alias;
         s->version = dst->storage->version;
+        s->producer = producer;
     }
     return GD_OK;
 }
@@ -473,25 +476,10 @@ gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *
         (st = gd_copy_(dst, result)))
         goto done;
     gd_bump_version(dst);
-    if ((st = save_dst_as_output(fn, dst)))
+    /* a view's saved result names its regenerated node */
+    if ((st = save_dst_as_output(fn, dst, view ? "AsStridedBackward0" : fn->name)))
         goto done;
-    if (view) {
-        /* The op's saved result is the view, whose node is now regenerated. */
-        if (!(st = gd_view_install_copy_slices(dst, copy_slices)))
-            for (int i = 0; i < GD_NODE_MAX_SAVED; i++)
-                if (fn->saved[i].t && fn->saved[i].is_output)
-                    fn->saved[i].producer = "AsStridedBackward0";
-        goto done;
-    }
-    gd_autograd_meta *dm = NULL;
-    if ((st = gd_autograd_meta_get(dst, &dm)))
-        goto done;
-    gd_node_decref(dm->grad_fn);
-    dm->grad_fn = fn;
-    dm->output_nr = 0;
-    gd_node_incref(fn);
-    if (dm->retains_grad) /* retain_grad() follows the tensor to its new node */
-        gd_node_retain_grad(fn);
+    st = view ? gd_view_install_copy_slices(dst, copy_slices) : gd_set_history(dst, fn);
 done:
     gd_node_decref(copy_slices);
     gd_tensor_decref(result);

@@ -162,9 +162,9 @@ static gd_status as_strided_backward(void *context, gd_node *node, bool retain_g
 }
 
 gd_status gd_view_refresh(gd_tensor *t) {
-    gd_tensor *base = t->view_base;
-    if (!base || t->view_version == t->storage->version || base->storage != t->storage)
+    if (!gd_view_stale(t) || !gd_is_tracked_view(t))
         return GD_OK;
+    gd_tensor *base = t->view_base;
     bool has_fn = t->autograd && t->autograd->grad_fn;
     if (!has_fn && !gd_requires_grad(base))
         return GD_OK; /* nothing to regenerate, as in PyTorch */
@@ -180,7 +180,6 @@ gd_status gd_view_refresh(gd_tensor *t) {
         return GD_OK;
     }
     view_layout *v = malloc(sizeof *v);
-    gd_autograd_meta *meta = NULL;
     gd_node *node = NULL;
     if (!v)
         return gd_error(GD_ERR_NOMEM, "out of memory");
@@ -189,18 +188,11 @@ gd_status gd_view_refresh(gd_tensor *t) {
     gd_status st = gd_core_node_new("AsStridedBackward0", 1, &base, as_strided_backward,
                                     free, v, &node);
     if (!st)
-        st = gd_autograd_meta_get(t, &meta);
-    if (st) {
-        gd_node_decref(node);
-        return st;
-    }
-    gd_node_decref(meta->grad_fn);
-    meta->grad_fn = node;
-    meta->output_nr = 0;
-    if (meta->retains_grad)
-        gd_node_retain_grad(node);
-    t->view_version = t->storage->version;
-    return GD_OK;
+        st = gd_set_history(t, node);
+    gd_node_decref(node);
+    if (!st)
+        t->view_version = t->storage->version;
+    return st;
 }
 
 void gd_view_track(gd_tensor *view, gd_tensor *src, bool grad_on) {
@@ -292,15 +284,6 @@ gd_status gd_view_copy_slices(gd_tensor *view, gd_node *fn, int n,
 }
 
 gd_status gd_view_install_copy_slices(gd_tensor *view, gd_node *copy_slices) {
-    gd_autograd_meta *meta = NULL;
-    gd_status st = gd_autograd_meta_get(view->view_base, &meta);
-    if (st)
-        return st;
-    gd_node_incref(copy_slices);
-    gd_node_decref(meta->grad_fn);
-    meta->grad_fn = copy_slices;
-    meta->output_nr = 0;
-    if (meta->retains_grad)
-        gd_node_retain_grad(copy_slices);
-    return gd_view_refresh(view);
+    gd_status st = gd_set_history(view->view_base, copy_slices);
+    return st ? st : gd_view_refresh(view);
 }
