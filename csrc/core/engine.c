@@ -133,11 +133,7 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
         return GD_OK;
     }
     gd_tensor *sum = NULL;
-    /* a first-order backward (grad mode off) adds without the recording form */
-    gd_status st = gd_grad_enabled()
-                       ? gd_g_binary(GD_OP_ADD, *buffer, g, &sum)
-                       : gd_binary(GD_OP_ADD, *buffer, g,
-                                   gd_promote_types((*buffer)->dtype, g->dtype), &sum);
+    gd_status st = gd_g_binary(GD_OP_ADD, *buffer, g, &sum);
     if (st)
         return st;
     gd_tensor_decref(*buffer);

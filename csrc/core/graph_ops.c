@@ -34,11 +34,6 @@ gd_status gd_g_binary_as(gd_op op, const gd_tensor *a, const gd_tensor *b,
     return gd_call(op, 2, in, &args, out);
 }
 
-gd_status gd_g_binary(gd_op op, const gd_tensor *a, const gd_tensor *b,
-                      gd_tensor **out) {
-    return gd_g_binary_as(op, a, b, GD_DECOMP_DEFAULT, out);
-}
-
 gd_status gd_g_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     if (!gd_grad_enabled())
         return gd_unary(op, a, out);

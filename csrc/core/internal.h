@@ -298,11 +298,16 @@ gd_status gd_view_install_copy_slices(gd_tensor *view, gd_node *copy_slices);
 /* Recording forms of the ops backward rules and the engine use
  * (graph_ops.c): the plain kernel, plus a node when grad mode is on and an
  * operand requires grad (backward under create_graph). New references. */
-gd_status gd_g_binary(gd_op op, const gd_tensor *a, const gd_tensor *b,
-                      gd_tensor **out); /* in the promoted dtype */
-/* The same recorded as `name` (MulBackward1 for a tensor times a number). */
+/* Recorded as `name` (MulBackward1 for a tensor times a number), in the
+ * promoted dtype. */
 gd_status gd_g_binary_as(gd_op op, const gd_tensor *a, const gd_tensor *b,
                          gd_decomposition name, gd_tensor **out);
+/* The same under the op's own name; inline, since a first-order backward
+ * calls it for every gradient it sums. */
+static inline gd_status gd_g_binary(gd_op op, const gd_tensor *a, const gd_tensor *b,
+                                    gd_tensor **out) {
+    return gd_g_binary_as(op, a, b, GD_DECOMP_DEFAULT, out);
+}
 gd_status gd_g_unary(gd_op op, const gd_tensor *a, gd_tensor **out);
 gd_status gd_g_reduce(gd_op op, const gd_tensor *a, int ndims, const int64_t *dims,
                       bool keepdim, gd_tensor **out);
