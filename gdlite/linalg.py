@@ -47,6 +47,15 @@ def _check_dtype(input: Any, dtype: Any) -> None:
         )
 
 
+def _keepdim(name: str, keepdim: Any, keepdims: Any) -> Any:
+    """keepdim, or NumPy's keepdims= in its place; torch refuses both."""
+    if keepdims is None:
+        return keepdim
+    if keepdim is not None:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+    return keepdims
+
+
 def vector_norm(
     x: Any,
     ord: Any = 2,
@@ -58,12 +67,7 @@ def vector_norm(
 ) -> Any:
     """The ``ord``-norm of ``x`` as a vector (flattened, or over ``dim``):
     ord 2 by default; 1, inf, -inf, 0 and any other real order."""
-    if keepdims is not None:
-        if keepdim is not None:
-            raise TypeError(
-                "linalg_vector_norm() got an unexpected keyword argument 'keepdims'"
-            )
-        keepdim = keepdims
+    keepdim = _keepdim("linalg_vector_norm", keepdim, keepdims)
     p = _ord_number(ord, "linalg_vector_norm")
     if x.dtype not in _FLOATING:
         raise RuntimeError(
@@ -89,12 +93,7 @@ def norm(
     """torch.linalg.norm for vectors: ``dim`` an int, a 1-D input, or
     ``ord=None`` (the 2-norm of the flattened input, so the Frobenius norm of
     a matrix); ``ord='fro'`` over two dims. Other matrix norms raise."""
-    if keepdims is not None:
-        if keepdim is not None:
-            raise TypeError(
-                "linalg_norm() got an unexpected keyword argument 'keepdims'"
-            )
-        keepdim = keepdims
+    keepdim = _keepdim("linalg_norm", keepdim, keepdims)
     if isinstance(dim, int) or (dim is not None and len(dim) == 1):
         if isinstance(ord, str):
             raise RuntimeError(
