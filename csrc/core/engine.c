@@ -223,16 +223,15 @@ typedef struct {
 static gd_status run_custom(gd_node *node, gd_tensor *g, bool retain_graph,
                             gd_tensor **gi) {
     gd_custom *c = node->custom;
-    gd_tensor *local[8], **grads = local;
+    gd_tensor *local[GD_LOCAL_SLOTS], **grads = gd_slots(c->n_outputs, local);
     gd_status st;
-    if (c->n_outputs > 8 && !(grads = calloc((size_t)c->n_outputs, sizeof *grads)))
+    if (!grads)
         return gd_error(GD_ERR_NOMEM, "out of memory");
     grads[0] = g;
     for (int k = 1; k < c->n_outputs; k++)
         grads[k] = c->buffers[k];
     st = c->fn(c->context, node, retain_graph, c->n_outputs, grads, node->n_inputs, gi);
-    if (grads != local)
-        free(grads);
+    gd_slots_free(grads, local);
     return st;
 }
 
@@ -262,7 +261,7 @@ static void release_custom_buffers(gd_node *node) {
 }
 
 static gd_status run_node(gd_node *node, const run_state *rs) {
-    gd_tensor *g = node->buffer, *gi_local[8], **gi = gi_local;
+    gd_tensor *g = node->buffer, *gi_local[GD_LOCAL_SLOTS], **gi = gi_local;
     gd_status st = GD_OK;
     node->buffer = NULL;
     if (!g && !custom_has_grad(node))
@@ -292,11 +291,10 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
     }
     if (rs->capture_mode && !node->run_rule)
         goto release;
-    if (node->n_inputs > 8 && !(gi = calloc((size_t)node->n_inputs, sizeof *gi))) {
+    if (!(gi = gd_slots(node->n_inputs, gi_local))) {
         st = gd_error(GD_ERR_NOMEM, "out of memory");
         goto release;
     }
-    memset(gi, 0, sizeof *gi * (size_t)(node->n_inputs < 8 ? 8 : node->n_inputs));
     node->graph = rs->create_graph;
     st = node->custom       ? run_custom(node, g, rs->retain_graph, gi)
          : rs->create_graph ? gd_run_backward_rule(node, g, gi)
@@ -320,8 +318,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
     }
     for (int i = 0; i < node->n_inputs; i++)
         gd_tensor_decref(gi[i]);
-    if (gi != gi_local)
-        free(gi);
+    gd_slots_free(gi, gi_local);
 release:
     gd_tensor_decref(g);
     release_custom_buffers(node);

@@ -5,6 +5,8 @@
 #include "gd.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Per-thread caches of freed fixed-size blocks (tensor.c), emptied when
  * their thread exits: take gives a block or NULL; give keeps one, or says
@@ -230,6 +232,21 @@ gd_status gd_core_node_new(const char *name, int n_inputs, gd_tensor *const *inp
                            void *context, gd_node **out);
 /* Under anomaly detection: the report of a failed node (its trace). */
 void gd_anomaly_report(const gd_node *node);
+
+/* n zeroed tensor slots for the gradients a rule or callback fills: the
+ * caller's `local` array of GD_LOCAL_SLOTS when they fit, else the heap
+ * (NULL when that fails). gd_slots_free releases a heap block. */
+#define GD_LOCAL_SLOTS 8
+static inline gd_tensor **gd_slots(int n, gd_tensor **local) {
+    if (n > GD_LOCAL_SLOTS)
+        return calloc((size_t)n, sizeof *local);
+    memset(local, 0, sizeof *local * GD_LOCAL_SLOTS);
+    return local;
+}
+static inline void gd_slots_free(gd_tensor **slots, gd_tensor **local) {
+    if (slots != local)
+        free(slots);
+}
 
 /* Where gradients for output `nr` of node gather during a backward. */
 static inline gd_tensor **gd_node_slot(gd_node *node, int nr) {

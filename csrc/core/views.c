@@ -224,15 +224,12 @@ static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_
     (void)n_outputs;
     copy_slices_context *c = context;
     gd_node *fn = c->fn;
-    gd_tensor *g = grads[0], *slice = NULL, *local[8], **fn_grads = local;
+    gd_tensor *g = grads[0], *slice = NULL, *local[GD_LOCAL_SLOTS], **fn_grads;
     laid_out l;
     if (gd_grad_enabled() && gd_requires_grad(g))
         return refuse_graph(node->name);
-    if (fn->n_inputs > 8 &&
-        !(fn_grads = calloc((size_t)fn->n_inputs, sizeof *fn_grads)))
+    if (!(fn_grads = gd_slots(fn->n_inputs, local)))
         return gd_error(GD_ERR_NOMEM, "out of memory");
-    memset(fn_grads, 0,
-           sizeof *fn_grads * (size_t)(fn->n_inputs < 8 ? 8 : fn->n_inputs));
     gd_status st = lay_out(&c->layout, g->dtype, &l);
     if (!st)
         st = gd_copy_(l.on_base, g);
@@ -255,8 +252,7 @@ static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_
         gd_node_release_saved(fn);
     for (int i = 0; i < fn->n_inputs; i++)
         gd_tensor_decref(fn_grads[i]);
-    if (fn_grads != local)
-        free(fn_grads);
+    gd_slots_free(fn_grads, local);
     gd_tensor_decref(slice);
     laid_out_free(&l);
     return st;
