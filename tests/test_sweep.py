@@ -8,14 +8,18 @@ order they finished.
 
 import concurrent.futures
 import itertools
+import json
 import math
 import os
+import pathlib
 import random
+import subprocess
 import sys
 
 import matplotlib
 import numpy as np
 import pytest
+from sanitizer import SANITIZED, needs_fork
 
 import gdlite
 import gdlite.plot
@@ -80,9 +84,13 @@ def check_rows(result, seeds):
 
 @pytest.fixture(scope="module")
 def local_result():
+    if SANITIZED:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return gdlite.sweep(train, GRID, seeds=[3, 4], executor=pool)
     return gdlite.sweep(train, GRID, seeds=[3, 4], max_workers=2, progress=False)
 
 
+@needs_fork
 def test_local_processes_equal_direct_runs(local_result):
     check_rows(local_result, [3, 4])
     assert len(local_result.failed) == 2  # SGD at lr=50 diverges, for both seeds
@@ -96,32 +104,50 @@ def test_one_thread_equals_processes(local_result):
         assert a["losses"] == b["losses"] and a["error"] == b["error"]
 
 
+# Run in its own interpreter: a cluster leaves threads behind in the process
+# that made it (event loop, offload pool), and later tests here fork.
+DASK_SWEEP = """
+import json, sys
+import cloudpickle, distributed
+import gdlite
+sys.path.insert(0, sys.argv[1])
+import test_sweep
+# The workers cannot import this test module by name: send train by value.
+cloudpickle.register_pickle_by_value(test_sweep)
+with (
+    distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster,
+    distributed.Client(cluster) as client,
+):
+    result = gdlite.sweep(
+        test_sweep.train, test_sweep.GRID, seeds=[3, 4],
+        executor=client.get_executor(),
+    )
+print(json.dumps([[row["losses"], row["error"]] for row in result]))
+"""
+
+
 def test_dask_cluster_equals_local(local_result):
-    distributed = pytest.importorskip("distributed")
-    import cloudpickle
-
-    # The workers cannot import this test module by name: send train by value.
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    try:
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            result = gdlite.sweep(
-                train, GRID, seeds=[3, 4], executor=client.get_executor()
-            )
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    for a, b in zip(result, local_result, strict=True):
-        assert a["losses"] == b["losses"], a["config"]
-        assert a["error"] == b["error"]
+    pytest.importorskip("distributed")
+    here = pathlib.Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", DASK_SWEEP, str(here)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(done.stdout.splitlines()[-1])
+    for (losses, error), b in zip(rows, local_result, strict=True):
+        assert losses == b["losses"], b["config"]
+        assert error == b["error"]
 
 
+@needs_fork
 def test_steps_to_tolerance_and_final_loss():
     result = gdlite.sweep(
         train,
@@ -171,6 +197,7 @@ def test_grid_forms_and_errors():
         gdlite.sweep(None, GRID)
 
 
+@needs_fork
 def test_unpicklable_function_is_reported_per_row():
     result = gdlite.sweep(
         lambda c, s: 1.0, {"a": [1, 2]}, max_workers=1, progress=False
@@ -234,6 +261,7 @@ def crash_on_two(config, seed):
     return float(config["a"])
 
 
+@needs_fork
 def test_a_dying_worker_fails_only_its_own_run():
     result = gdlite.sweep(crash_on_two, {"a": [1, 2, 3, 4]}, max_workers=2)
     assert [r["loss"] for r in result if r["error"] is None] == [1.0, 3.0, 4.0]
