@@ -286,6 +286,37 @@ def test_float32_math_is_nearest_float(name):
     assert agree >= AGREEMENT[name], agree
 
 
+COSTLY = ["exp", "log", "log1p", "sin", "cos", "tan", "sinh", "cosh", "tanh"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", COSTLY)
+def test_large_calls_split_across_threads_give_the_same_bits(dtype, name):
+    # 300,001 elements run in two chunks on two threads; pieces of 50,000 run
+    # on one: every element must come out the same, in place too.
+    x = values(dtype, 0.01, 3, 300_001, seed=5)
+    whole = getattr(G, name)(G.from_numpy(x)).numpy()
+    pieces = np.concatenate(
+        [
+            getattr(G, name)(G.from_numpy(x[i : i + 50_000])).numpy()
+            for i in range(0, len(x), 50_000)
+        ]
+    )
+    assert_same_bits(whole, pieces, f"{name} {dtype} whole vs pieces")
+    t = G.from_numpy(x.copy())
+    getattr(t, name + "_")()
+    assert_same_bits(t.numpy(), whole, f"{name}_ {dtype} in place")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large_sigmoid_on_threads_matches_torch(dtype):
+    # ATen's chunk boundaries decide which elements take the C library's exp.
+    for n in (300_001, 1_000_003):
+        x = values(dtype, -30, 30, n, seed=n)[-n:]
+        got, want = both(lambda m, t: m.sigmoid(t), x)
+        assert_same_bits(got, want, f"sigmoid {dtype} n={n}")
+
+
 def test_trig_of_huge_and_tiny_arguments():
     x = [1e30, -1e30, 3.4e38, 16777216.0, 16777218.0, 1e-45, -1e-45, -0.0, 0.0]
     x = np.array(x, "float32")

@@ -72,6 +72,8 @@ def test_threads_share_a_leaf_in_big_ops():
         "x.t().clone()",
         # Sums this large split across the core's own worker threads.
         "big.sum() + big.sum(0).mean() + big.t().sum(1).sum()",
+        # Transcendental functions this large run their chunks on threads.
+        "big.exp() + big.sigmoid() + big.double().sin().float()",
     ],
 )
 def test_threads_running_big_kernels_get_the_serial_result(expr):

@@ -427,4 +427,21 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
  * set, else one per online processor. threads.c. */
 int gd_torch_threads(void);
 
+/* Most threads a kernel splits one call's work across. */
+#define GD_MAX_THREADS 64
+/* ATen's TensorIterator grain (at::internal::GRAIN_SIZE): ops over fewer
+ * elements run on one thread in PyTorch. */
+#define GD_GRAIN 32768
+
+/* Elements of a transcendental function (exp, sin, ...) from which running
+ * ATen's chunks on threads of their own pays: starting and joining a thread
+ * costs tens of microseconds, more than a chunk of ATen's grain saves. */
+#define GD_THREADED_MATH_MIN (1 << 17)
+
+/* Runs job on the n blocks of `size` bytes at args (n <= GD_MAX_THREADS):
+ * the first on this thread, the others on threads of their own when
+ * `threaded` (inline where a thread cannot start). Each job must write only
+ * its own results, so the outcome does not depend on the threads. */
+void gd_run_jobs(void *(*job)(void *), void *args, size_t size, int n, bool threaded);
+
 #endif

@@ -18,13 +18,10 @@
 #include "internal.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define GRAIN_SIZE 32768 /* PyTorch's internal::GRAIN_SIZE */
-#define MAX_THREADS 64
 /* Below this many elements a second thread costs more than it saves. */
 #define THREAD_MIN_WORK (1 << 20)
 
@@ -288,7 +285,7 @@ DEF_FOLD_BLOCK(double, f64, fabs, pow, f, p)
 /* PyTorch's thread count, capped by the threads this file starts. */
 static int fold_threads(void) {
     int v = gd_torch_threads();
-    return v > MAX_THREADS ? MAX_THREADS : v;
+    return v > GD_MAX_THREADS ? GD_MAX_THREADS : v;
 }
 
 /* Whether PyTorch's reduction kernels run their FMA-built variant here: an
@@ -307,22 +304,6 @@ static bool kernels_fma(void) {
         v = 0;
     __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     return v;
-}
-
-/* Runs job(0..n-1) on up to n threads when there is enough work; each job
- * writes only its own results, so threads never change them. */
-static void run_jobs(void *(*job)(void *), void *args, size_t size, int n,
-                     int64_t work) {
-    pthread_t tid[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
-    for (int i = 1; i < n && work >= THREAD_MIN_WORK; i++)
-        started[i] = pthread_create(&tid[i], NULL, job, (char *)args + i * size) == 0;
-    for (int i = 0; i < n; i++)
-        if (!started[i])
-            job((char *)args + i * size);
-    for (int i = 1; i < n; i++)
-        if (started[i])
-            pthread_join(tid[i], NULL);
 }
 
 typedef struct {
@@ -345,22 +326,21 @@ static void *run_chunk(void *arg) {
 }
 
 /* Elements [0, numel) folded on PyTorch's thread split: one chunk per thread
- * when there are at least GRAIN_SIZE of them (at least GRAIN_SIZE + 1 for
+ * when there are at least GD_GRAIN of them (at least GD_GRAIN + 1 for
  * std_var_all_cpu's parallel_reduce), partial results then added in thread
  * order. */
 static void fold_split(bool f32, const walk *w, const char *base, const fold_op *op,
                        bool strict_grain, fold_acc *total) {
     int64_t numel = w->numel;
     int threads = fold_threads();
-    bool split =
-        threads > 1 && (strict_grain ? numel > GRAIN_SIZE : numel >= GRAIN_SIZE);
-    chunk_job jobs[MAX_THREADS];
+    bool split = threads > 1 && (strict_grain ? numel > GD_GRAIN : numel >= GD_GRAIN);
+    chunk_job jobs[GD_MAX_THREADS];
     int n = 0;
     if (!split) {
         jobs[n++] =
             (chunk_job){.f32 = f32, .w = w, .base = base, .op = op, .end = numel};
     } else {
-        int64_t nt = (numel + GRAIN_SIZE - 1) / GRAIN_SIZE;
+        int64_t nt = (numel + GD_GRAIN - 1) / GD_GRAIN;
         if (nt > threads)
             nt = threads;
         int64_t chunk = (numel + nt - 1) / nt;
@@ -373,7 +353,7 @@ static void fold_split(bool f32, const walk *w, const char *base, const fold_op 
                                     .end = t * chunk + chunk < numel ? t * chunk + chunk
                                                                      : numel};
     }
-    run_jobs(run_chunk, jobs, sizeof jobs[0], n, numel);
+    gd_run_jobs(run_chunk, jobs, sizeof jobs[0], n, numel >= THREAD_MIN_WORK);
     memset(total, 0, sizeof *total);
     for (int i = 0; i < n; i++) {
         total->f32 = total->f32 + jobs[i].acc.f32;
@@ -572,7 +552,7 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         gd_loop_end(lock);
         return GD_OK;
     }
-    rows_job jobs[MAX_THREADS];
+    rows_job jobs[GD_MAX_THREADS];
     int64_t rows = out->numel;
     int n = rows > 1 ? fold_threads() : 1;
     if (n > rows)
@@ -585,7 +565,7 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
             &w,       base,  nk,      kshape,
             kstride,  o,     t * per, t * per + per < rows ? t * per + per : rows,
             rows == 1};
-    run_jobs(run_rows, jobs, sizeof jobs[0], used, a->numel);
+    gd_run_jobs(run_rows, jobs, sizeof jobs[0], used, a->numel >= THREAD_MIN_WORK);
     gd_loop_end(lock);
     return GD_OK;
 }

@@ -207,23 +207,38 @@ static void walk_runs(const unary_walk *w, int64_t b, int64_t e) {
     }
 }
 
-/* ATen's TensorIterator grain: below it, or with one thread, one chunk. */
-#define ATEN_GRAIN 32768
+typedef struct {
+    const unary_walk *w;
+    int64_t begin, end;
+} walk_job;
 
+static void *run_walk_job(void *arg) {
+    walk_job *j = arg;
+    walk_runs(j->w, j->begin, j->end);
+    return NULL;
+}
+
+/* Below ATen's grain, or with one thread, one chunk; else at::parallel_for's
+ * min(threads, ceil(n / grain)) chunks of ceil(n / chunks) elements
+ * (sigmoid's results depend on where chunks start), on threads of their own
+ * from GD_THREADED_MATH_MIN elements. */
 static void walk_chunks(const unary_walk *w, int64_t n) {
     int64_t threads = gd_torch_threads();
-    if (n < ATEN_GRAIN || threads == 1) {
+    if (n < GD_GRAIN || threads == 1) {
         walk_runs(w, 0, n);
         return;
     }
-    /* at::parallel_for: min(threads, ceil(n / grain)) chunks of
-     * ceil(n / chunks) elements. */
-    int64_t chunks = (n + ATEN_GRAIN - 1) / ATEN_GRAIN;
+    int64_t chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
     if (chunks > threads)
         chunks = threads;
+    if (chunks > GD_MAX_THREADS)
+        chunks = GD_MAX_THREADS;
     int64_t size = (n + chunks - 1) / chunks;
+    walk_job jobs[GD_MAX_THREADS];
+    int used = 0;
     for (int64_t b = 0; b < n; b += size)
-        walk_runs(w, b, n - b < size ? n : b + size);
+        jobs[used++] = (walk_job){w, b, n - b < size ? n : b + size};
+    gd_run_jobs(run_walk_job, jobs, sizeof jobs[0], used, n >= GD_THREADED_MATH_MIN);
 }
 
 /* Whether t's elements fill numel consecutive slots from its data pointer

@@ -12,18 +12,15 @@
  * at PyTorch's default thread count on this machine. */
 #include "internal.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define GRAIN_SIZE 32768 /* PyTorch's internal::GRAIN_SIZE */
-#define ILP 4            /* partial sums per row (PyTorch's ilp_factor) */
-#define LEVELS 4         /* cascade levels */
+#define ILP 4    /* partial sums per row (PyTorch's ilp_factor) */
+#define LEVELS 4 /* cascade levels */
 /* Below this many elements a second thread costs more than it saves; the
  * split (and so the result) is the same either way. */
 #define THREAD_MIN_WORK (1 << 20)
-#define MAX_THREADS 64 /* more than PyTorch would use here */
 
 static int ceil_log2(int64_t x) {
     return x <= 2 ? 1 : 64 - __builtin_clzll((unsigned long long)(x - 1));
@@ -364,23 +361,6 @@ static void *run_task(void *arg) {
     return NULL;
 }
 
-/* Runs the tasks, on threads when there is enough work: each writes its own
- * outputs, so the result does not depend on whether threads were used. */
-static void run_tasks(sum_task *tasks, int n, int64_t work) {
-    pthread_t tid[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
-    bool threaded = work >= THREAD_MIN_WORK;
-    for (int i = 1; i < n; i++)
-        if (threaded)
-            started[i] = pthread_create(&tid[i], NULL, run_task, &tasks[i]) == 0;
-    for (int i = 0; i < n; i++)
-        if (!started[i])
-            run_task(&tasks[i]);
-    for (int i = 1; i < n; i++)
-        if (started[i])
-            pthread_join(tid[i], NULL);
-}
-
 static int64_t divup(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }
@@ -430,12 +410,12 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
     char *buffer = NULL;
     size_t es = gd_dtype_size(dt);
     int threads = gd_torch_threads();
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
+    if (threads > GD_MAX_THREADS)
+        threads = GD_MAX_THREADS;
     void *lock = gd_loop_begin(numel);
     if (numel == 0) {
         /* nothing to reduce */
-    } else if (numel < GRAIN_SIZE || threads == 1) {
+    } else if (numel < GD_GRAIN || threads == 1) {
         run_range(it, it->out, 0, numel);
     } else if (out_numel == 1) {
         /* Two passes: each thread reduces its share of the elements into
@@ -450,11 +430,11 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
             fill_one(buffer, threads, dt);
         else
             memset(buffer, 0, (size_t)threads * es);
-        sum_task tasks[MAX_THREADS];
+        sum_task tasks[GD_MAX_THREADS];
         int n = 0;
-        if (numel > GRAIN_SIZE) {
+        if (numel > GD_GRAIN) {
             int64_t nt =
-                divup(numel, GRAIN_SIZE) < threads ? divup(numel, GRAIN_SIZE) : threads;
+                divup(numel, GD_GRAIN) < threads ? divup(numel, GD_GRAIN) : threads;
             int64_t chunk = divup(numel, nt);
             for (int64_t t = 0; t < nt && t * chunk < numel; t++, n++)
                 tasks[n] =
@@ -466,7 +446,7 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
         } else {
             tasks[n++] = (sum_task){it, {0}, buffer, 0, numel};
         }
-        run_tasks(tasks, n, numel);
+        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, numel >= THREAD_MIN_WORK);
         int64_t bst[4] = {0, (int64_t)es, 0, 0};
         it->loop(it->out, buffer, bst, threads, 1);
     } else {
@@ -488,7 +468,7 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
         int64_t multiple = 128 / (int64_t)es;
         int64_t nt = cols < threads ? cols : threads;
         int64_t chunk = divup(cols, nt);
-        sum_task tasks[MAX_THREADS];
+        sum_task tasks[GD_MAX_THREADS];
         int n = 0;
         for (int64_t t = 0; t < nt && t * chunk < cols; t++) {
             int64_t b = t * chunk, e = b + chunk < cols ? b + chunk : cols;
@@ -512,7 +492,7 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
             task->begin = 0;
             task->end = sub_numel;
         }
-        run_tasks(tasks, n, numel);
+        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, numel >= THREAD_MIN_WORK);
     }
 unlock:
     gd_loop_end(lock);

@@ -165,6 +165,67 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
     return GD_OK;
 }
 
+/* The transcendental functions: enough work per element that large calls
+ * are worth splitting across threads. */
+static bool costly(gd_op op) {
+    switch (op) {
+    case GD_OP_EXP:
+    case GD_OP_LOG:
+    case GD_OP_LOG1P:
+    case GD_OP_SIN:
+    case GD_OP_COS:
+    case GD_OP_TAN:
+    case GD_OP_SINH:
+    case GD_OP_COSH:
+    case GD_OP_TANH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+typedef struct {
+    gd_loop_fn loop;
+    char *out;
+    const char *in;
+    int64_t n, size;
+} unary_job;
+
+static void *run_unary_job(void *arg) {
+    unary_job *j = arg;
+    char *data[2] = {j->out, (char *)j->in};
+    int64_t strides[2] = {j->size, j->size};
+    j->loop(data, strides, j->n, NULL);
+    return NULL;
+}
+
+/* Runs a costly op of GD_THREADED_MATH_MIN elements or more over contiguous
+ * out and in of one dtype in ATen's chunks (min(threads, ceil(n / grain)) of
+ * ceil(n / chunks) elements), one thread each; false where that does not
+ * apply and gd_iterate should run it. */
+static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
+    int64_t n = out->numel, threads = gd_torch_threads();
+    if (n < GD_THREADED_MATH_MIN || threads < 2 || !costly(op) ||
+        in->dtype != out->dtype || !gd_is_contiguous(out) || !gd_is_contiguous(in))
+        return false;
+    int64_t chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
+    if (chunks > threads)
+        chunks = threads;
+    if (chunks > GD_MAX_THREADS)
+        chunks = GD_MAX_THREADS;
+    int64_t size = (int64_t)gd_dtype_size(out->dtype), step = (n + chunks - 1) / chunks;
+    unary_job jobs[GD_MAX_THREADS];
+    int used = 0;
+    for (int64_t b = 0; b < n; b += step)
+        jobs[used++] =
+            (unary_job){loop, gd_data_ptr(out) + b * size, gd_data_ptr(in) + b * size,
+                        n - b < step ? n - b : step, size};
+    void *lock = gd_loop_begin(n);
+    gd_run_jobs(run_unary_job, jobs, sizeof jobs[0], used, true);
+    gd_loop_end(lock);
+    return true;
+}
+
 gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     gd_dtype compute = a->dtype;
     gd_loop_fn loop = NULL;
@@ -176,7 +237,7 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
     if (!st && op == GD_OP_SIGMOID) {
         gd_math_sigmoid(ca, *out);
-    } else if (!st) {
+    } else if (!st && !run_split(op, loop, *out, ca)) {
         const gd_tensor *ops[2] = {*out, ca};
         gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
     }
@@ -240,7 +301,9 @@ gd_status gd_unary_(gd_op op, gd_tensor *a) {
         gd_math_sigmoid(a, a);
         return GD_OK;
     }
-    const gd_tensor *ops[2] = {a, a};
-    gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
+    if (!run_split(op, loop, a, a)) {
+        const gd_tensor *ops[2] = {a, a};
+        gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
+    }
     return GD_OK;
 }

@@ -2,6 +2,7 @@
  * and the thread count PyTorch's CPU kernels split their work by. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -64,4 +65,17 @@ int gd_torch_threads(void) {
     }
     __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     return v;
+}
+
+void gd_run_jobs(void *(*job)(void *), void *args, size_t size, int n, bool threaded) {
+    pthread_t tid[GD_MAX_THREADS];
+    bool started[GD_MAX_THREADS] = {false};
+    for (int i = 1; i < n && threaded; i++)
+        started[i] = pthread_create(&tid[i], NULL, job, (char *)args + i * size) == 0;
+    for (int i = 0; i < n; i++)
+        if (!started[i])
+            job((char *)args + i * size);
+    for (int i = 1; i < n; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
 }
