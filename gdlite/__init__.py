@@ -120,6 +120,7 @@ from ._random import (
     set_rng_state,
 )
 from ._sampling import bernoulli, randint_like
+from ._splitting import chunk, split, unbind
 from ._tensor import Tensor
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._types import Size, device, return_types, typename
@@ -162,6 +163,7 @@ def _dispatching_public_ops() -> None:
 
     modules = ("gdlite._functional", "gdlite._reductions", "gdlite._linalg")
     modules += ("gdlite._gathering", "gdlite._counting", "gdlite._sampling")
+    modules += ("gdlite._splitting",)
     likes = ("zeros_like", "ones_like", "empty_like", "full_like")
     likes += ("rand_like", "randn_like")
     namespace = globals()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C, _tensor_function, _tensor_str, _warnings
+from . import _C, _splitting, _tensor_function, _tensor_str, _warnings
 from . import _functional as F
 from ._data import fill_number
 from ._tensor_convert import TensorConversions
@@ -142,7 +142,11 @@ class Tensor(TensorConversions, _C.TensorBase):
     # ---- printing -----------------------------------------------------------
 
     def __repr__(self) -> str:
-        fn = self.grad_fn
+        try:
+            fn = self.grad_fn
+            fn_name = None if fn is None else fn.name()
+        except RuntimeError:  # a view whose history cannot be rebuilt
+            fn_name = "Invalid"
         cls = type(self)
         plain = cls is Tensor or (
             cls.__name__ == "Parameter" and cls.__module__.startswith("gdlite.")
@@ -151,7 +155,7 @@ class Tensor(TensorConversions, _C.TensorBase):
             self._numpy(),
             self.dtype._name,
             requires_grad=self.requires_grad,
-            grad_fn_name=None if fn is None else fn.name(),
+            grad_fn_name=fn_name,
             prefix="tensor(" if plain else f"{cls.__name__}(",
         )
 
@@ -185,8 +189,16 @@ class Tensor(TensorConversions, _C.TensorBase):
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         """Slices along ``dim``, as views."""
-        d = self._wrap(dim)
-        return tuple(_C.select(self, d, i) for i in range(self._shape[d]))
+        return _splitting.unbind(self, dim)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """Views of ``split_size`` elements along ``dim`` (the last one shorter
+        if need be), or of each size in a list."""
+        return _splitting.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` views along ``dim`` of equal size but the last."""
+        return _splitting.chunk(self, chunks, dim)
 
     # ---- views --------------------------------------------------------------
 

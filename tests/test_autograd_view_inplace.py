@@ -305,18 +305,7 @@ VIEW_VERSION_ERRORS = {
 
 # gdlite's unbind returns separate select views (SelectBackward0), which it
 # lets be written in place; torch refuses outputs of one multi-view function.
-UNBIND_GAP = pytest.mark.xfail(
-    strict=True, reason="unbind outputs are plain select views in gdlite"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=UNBIND_GAP) if n == "unbind_output" else n
-        for n in list(VIEW_ERRORS) + list(VIEW_VERSION_ERRORS)
-    ],
-)
+@pytest.mark.parametrize("name", list(VIEW_ERRORS) + list(VIEW_VERSION_ERRORS))
 def test_errors_match_torch(name):
     code = VIEW_ERRORS.get(name) or VIEW_VERSION_ERRORS[name]
     # torch appends an anomaly-detection hint after "instead." that gdlite omits.

@@ -148,6 +148,13 @@ typedef struct gd_storage {
 
 typedef struct gd_autograd_meta gd_autograd_meta; /* see gd_autograd.h */
 
+/* How a view was made, where in-place changes to it are refused. */
+typedef enum {
+    GD_VIEW_DEFAULT,      /* by a view op under grad mode */
+    GD_VIEW_NO_GRAD,      /* with grad mode off */
+    GD_VIEW_MULTI_OUTPUT, /* one of several views a function returned (unbind) */
+} gd_view_meta;
+
 typedef struct gd_tensor {
     int64_t refcount;
     gd_dtype dtype;
@@ -170,10 +177,13 @@ typedef struct gd_tensor {
      * the root tensor whose data they share (owned; never itself such a
      * view), the storage version their grad_fn reflects (an in-place write
      * through the base or another view makes it stale: gd_view_refresh), and
-     * whether they were made with grad mode off. NULL for other tensors. */
+     * how they were made (PyTorch's CreationMeta: grad mode off, or one of
+     * several views a function returned, with its output number; views of
+     * such views inherit it). NULL for other tensors. */
     struct gd_tensor *view_base;
     int64_t view_version;
-    bool view_no_grad;
+    gd_view_meta view_meta;
+    int64_t view_output;
 } gd_tensor;
 
 void gd_tensor_incref(gd_tensor *t);

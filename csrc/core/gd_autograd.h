@@ -65,6 +65,8 @@ typedef struct gd_op_args {
     gd_decomposition decomposition;
     /* 1 or 2: input 0 or 1 came from a Python number (1 - x, x ** 2) */
     int scalar_operand;
+    /* unbind and split: which of the function's views this call makes */
+    int64_t output;
     /* Reduced dims, a shape, a permutation. Last, and never initialised or
      * copied past ndims: per-op cost stays independent of GD_MAX_DIMS. */
     int64_t dims[GD_MAX_DIMS];

@@ -302,6 +302,15 @@ static inline bool gd_view_stale(const gd_tensor *t) {
 /* Makes `view` (just made from `src` by a view op, with grad mode
  * `grad_on`) a view of src's base. */
 void gd_view_track(gd_tensor *view, gd_tensor *src, bool grad_on);
+/* Marks a view just made as output `output` of a function returning several
+ * views (unbind, split), unless grad mode was off when it was made. */
+void gd_view_mark_multi_output(gd_tensor *view, int64_t output);
+/* Whether calls recorded as d make one of several views (unbind, split). */
+bool gd_decomposition_multi_output(gd_decomposition d);
+/* PyTorch's refusal of an in-place change to a view made with grad mode off
+ * or by a multi-output function: of the view itself, or (indirect) of its
+ * base or another view of it. */
+gd_status gd_view_refused(const gd_tensor *t, bool indirect);
 /* An in-place op on a tracked view, recorded as PyTorch does: `fn` (new
  * reference taken) is the op's node, recorded on a snapshot of the view; the
  * base's history becomes a CopySlices node that runs fn on the view's part

@@ -285,6 +285,8 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     bool grad_on = gd_grad_enabled();
     if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == inputs[0]->storage)
         gd_view_track(outs[0], inputs[0], grad_on);
+    if (gd_decomposition_multi_output(args->decomposition) && outs[0]->view_base)
+        gd_view_mark_multi_output(outs[0], args->output);
     if (!needs_record(grad_on, op, n, inputs) || !gd_dtype_is_floating(outs[0]->dtype))
         return st;
     if ((st = record(op, n, inputs, args, outs))) {
@@ -406,13 +408,8 @@ static gd_status check_inplace(gd_tensor *dst) {
     if (!gd_requires_grad(dst))
         return GD_OK;
     bool view = gd_is_tracked_view(dst);
-    GD_CHECK(!(view && dst->view_no_grad), GD_ERR_RUNTIME,
-             "A view was created in no_grad mode and is being modified inplace with "
-             "grad mode enabled. Given that this use case is ambiguous and "
-             "error-prone, it is forbidden. You can clarify your code by moving both "
-             "the view and the inplace either both inside the no_grad block (if you "
-             "don't want the inplace to be tracked) or both outside (if you want the "
-             "inplace to be tracked).");
+    if (view && dst->view_meta != GD_VIEW_DEFAULT)
+        return gd_view_refused(dst, false);
     GD_CHECK(!(view ? gd_is_leaf(dst->view_base)
                     : dst->autograd && dst->autograd->is_view_of_leaf),
              GD_ERR_RUNTIME,

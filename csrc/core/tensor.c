@@ -315,7 +315,8 @@ static gd_status header_new(gd_storage *storage, gd_dtype dtype, int ndim,
     t->untracked_version = false;
     t->on_stack = false;
     t->is_view = false;
-    t->view_base = NULL; /* view_version and view_no_grad are read only with it */
+    t->view_base =
+        NULL; /* view_version, view_meta and view_output are read only with it */
     *out = t;
     return GD_OK;
 }

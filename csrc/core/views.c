@@ -168,17 +168,10 @@ gd_status gd_view_refresh(gd_tensor *t) {
     bool has_fn = t->autograd && t->autograd->grad_fn;
     if (!has_fn && !gd_requires_grad(base))
         return GD_OK; /* nothing to regenerate, as in PyTorch */
-    if (t->view_no_grad) {
-        GD_CHECK(!gd_grad_enabled(), GD_ERR_RUNTIME,
-                 "A view was created in no_grad mode and its base or another view of "
-                 "its base has been modified inplace with grad mode enabled. Given "
-                 "that this use case is ambiguous and error-prone, it is forbidden. "
-                 "You can clarify your code by moving both the view and the inplace "
-                 "either both inside the no_grad block (if you don't want the inplace "
-                 "to be tracked) or both outside (if you want the inplace to be "
-                 "tracked).");
-        return GD_OK;
-    }
+    if (t->view_meta == GD_VIEW_MULTI_OUTPUT)
+        return gd_view_refused(t, true);
+    if (t->view_meta == GD_VIEW_NO_GRAD)
+        return gd_grad_enabled() ? gd_view_refused(t, true) : GD_OK;
     view_layout *v = malloc(sizeof *v);
     gd_node *node = NULL;
     if (!v)
@@ -196,11 +189,61 @@ gd_status gd_view_refresh(gd_tensor *t) {
 }
 
 void gd_view_track(gd_tensor *view, gd_tensor *src, bool grad_on) {
-    gd_tensor *base = gd_is_tracked_view(src) ? src->view_base : src;
+    bool tracked = gd_is_tracked_view(src);
+    gd_tensor *base = tracked ? src->view_base : src;
     gd_tensor_incref(base);
     view->view_base = base;
     view->view_version = view->storage->version;
-    view->view_no_grad = !grad_on;
+    /* PyTorch's propagate_creation_meta: a view of a refused view is refused. */
+    view->view_meta = !grad_on  ? GD_VIEW_NO_GRAD
+                      : tracked ? src->view_meta
+                                : GD_VIEW_DEFAULT;
+    view->view_output = 0;
+}
+
+void gd_view_mark_multi_output(gd_tensor *view, int64_t output) {
+    if (view->view_base && view->view_meta == GD_VIEW_DEFAULT) {
+        view->view_meta = GD_VIEW_MULTI_OUTPUT;
+        view->view_output = output;
+    }
+}
+
+bool gd_decomposition_multi_output(gd_decomposition d) {
+    return d == GD_DECOMP_UNBIND || d == GD_DECOMP_SPLIT ||
+           d == GD_DECOMP_SPLIT_WITH_SIZES;
+}
+
+gd_status gd_view_refused(const gd_tensor *t, bool indirect) {
+    const char *what =
+        indirect ? "its base or another view of its base has been" : "is being";
+    const char *multi =
+        t->view_meta != GD_VIEW_MULTI_OUTPUT
+            ? ""
+            : " This view is the output of a function that returns multiple views. "
+              "Such functions do not allow the output views to be modified inplace. "
+              "You should replace the inplace operation by an out-of-place one.";
+    const gd_node *fn = t->autograd ? t->autograd->grad_fn : NULL;
+    if (t->view_meta == GD_VIEW_MULTI_OUTPUT && fn) {
+        /* PyTorch names the view function: the node's name less "Backward<n>". */
+        const char *cut = strstr(fn->name, "Backward");
+        int len = cut ? (int)(cut - fn->name) : (int)strlen(fn->name);
+        return gd_error(GD_ERR_RUNTIME,
+                        "Output %lld of %.*s is a view and %s modified "
+                        "inplace.%s",
+                        (long long)t->view_output, len, fn->name, what, multi);
+    }
+    return gd_error(
+        GD_ERR_RUNTIME,
+        "A view was created in no_grad mode and %s modified inplace with "
+        "grad mode enabled.%s%s",
+        what, multi,
+        t->view_meta == GD_VIEW_MULTI_OUTPUT
+            ? ""
+            : " Given that this use case is ambiguous and error-prone, it "
+              "is forbidden. You can clarify your code by moving both the "
+              "view and the inplace either both inside the no_grad block (if "
+              "you don't want the inplace to be tracked) or both outside (if "
+              "you want the inplace to be tracked).");
 }
 
 /* ---- CopySlices --------------------------------------------------------- */

@@ -411,6 +411,84 @@ static PyObject *fn_slice(PyObject *mod, PyObject *args) {
     return gdpy_call_result(GD_OP_SLICE, 1, in, &a);
 }
 
+/* Views of `in` along dim, one per piece, each recorded as output k of one
+ * multi-output function, as PyTorch records unbind and split: the node named
+ * by the function (decomposition), in-place changes refused. sizes: the
+ * pieces' lengths for split; NULL for unbind (one index each). */
+static PyObject *multi_output_views(gd_tensor *in, gd_op op, int64_t dim, Py_ssize_t n,
+                                    const int64_t *sizes, gd_decomposition name) {
+    PyObject *views = PyTuple_New(n);
+    int64_t start = 0;
+    for (Py_ssize_t k = 0; views && k < n; k++) {
+        gd_op_args a;
+        gd_op_args_init(&a);
+        a.decomposition = name;
+        a.output = k;
+        a.i[0] = dim;
+        a.i[1] = sizes ? start : k;
+        if (sizes) {
+            a.i[2] = start + sizes[k];
+            a.i[3] = 1;
+            start += sizes[k];
+        }
+        PyObject *view = gdpy_call_result(op, 1, &in, &a);
+        if (!view)
+            Py_CLEAR(views);
+        else
+            PyTuple_SET_ITEM(views, k, view);
+    }
+    return views;
+}
+
+static PyObject *fn_unbind(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in;
+    long long dim;
+    if (!PyArg_ParseTuple(args, "O&L", gdpy_tensor_arg, &in, &dim))
+        return NULL;
+    if (dim < 0 || dim >= in->ndim)
+        return PyErr_Format(PyExc_IndexError, "unbind: dim %lld out of range", dim);
+    return multi_output_views(in, GD_OP_SELECT, dim, (Py_ssize_t)in->shape[dim], NULL,
+                              GD_DECOMP_UNBIND);
+}
+
+static PyObject *fn_split(PyObject *mod, PyObject *args) {
+    (void)mod;
+    gd_tensor *in;
+    long long dim;
+    PyObject *sizes_obj;
+    int with_sizes;
+    if (!PyArg_ParseTuple(args, "O&LO!p", gdpy_tensor_arg, &in, &dim, &PyTuple_Type,
+                          &sizes_obj, &with_sizes))
+        return NULL;
+    if (dim < 0 || dim >= in->ndim)
+        return PyErr_Format(PyExc_IndexError, "split: dim %lld out of range", dim);
+    Py_ssize_t n = PyTuple_GET_SIZE(sizes_obj);
+    int64_t *sizes = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    if (!sizes)
+        return PyErr_NoMemory();
+    int64_t total = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        long long v = PyLong_AsLongLong(PyTuple_GET_ITEM(sizes_obj, k));
+        if (v == -1 && PyErr_Occurred()) {
+            PyMem_Free(sizes);
+            return NULL;
+        }
+        sizes[k] = v;
+        total += v < 0 ? in->shape[dim] + 1 : v; /* a negative size fails the sum */
+    }
+    PyObject *views = NULL;
+    if (total != in->shape[dim])
+        PyErr_SetString(PyExc_RuntimeError,
+                        "split: sizes do not sum to the dim's size");
+    else
+        views = multi_output_views(in, GD_OP_SLICE, dim, n, sizes,
+                                   with_sizes ? GD_DECOMP_SPLIT_WITH_SIZES
+                                              : GD_DECOMP_SPLIT);
+    PyMem_Free(sizes);
+    return views;
+}
+
 static PyObject *fn_as_strided(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *a, *out = NULL;
@@ -651,6 +729,9 @@ PyMethodDef gdpy_functions[] = {
     {"transpose", fn_transpose, METH_VARARGS, "transpose(a, d0, d1)"},
     {"unsqueeze", fn_unsqueeze, METH_VARARGS, "unsqueeze(a, dim)"},
     {"select", fn_select, METH_VARARGS, "select(a, dim, index)"},
+    {"unbind", fn_unbind, METH_VARARGS, "unbind(a, dim): the views along dim"},
+    {"split", fn_split, METH_VARARGS,
+     "split(a, dim, sizes, with_sizes): views of these lengths along dim"},
     {"slice", fn_slice, METH_VARARGS, "slice(a, dim, start, stop, step)"},
     {"as_strided", fn_as_strided, METH_VARARGS,
      "as_strided(a, shape, strides, offset)"},

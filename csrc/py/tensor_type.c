@@ -471,6 +471,15 @@ static int set_data(PyObject *self, PyObject *value, void *closure) {
     return st ? gdpy_raise_int(st) : 0;
 }
 
+/* PyTorch's _base: the tensor a view shares its data with, else None. */
+static PyObject *get_base(PyObject *self, void *closure) {
+    (void)closure;
+    const gd_tensor *t = gdpy_tensor(self);
+    if (t->view_base && t->view_base->storage == t->storage)
+        return gdpy_wrap_existing(t->view_base);
+    Py_RETURN_NONE;
+}
+
 static PyGetSetDef tensor_getset[] = {
     {"_shape", get_shape_tuple, NULL, "the shape as a tuple", NULL},
     {"shape", get_size, NULL, "the size of each dimension (a gdlite.Size)", NULL},
@@ -486,6 +495,8 @@ static PyGetSetDef tensor_getset[] = {
     {"is_leaf", gdpy_get_is_leaf, NULL, "made by the user rather than by an op", NULL},
     {"retains_grad", gdpy_get_retains_grad, NULL, "set by retain_grad()", NULL},
     {"_version", gdpy_get_version, NULL, "count of in-place writes to the storage",
+     NULL},
+    {"_base", get_base, NULL, "the tensor this view shares its data with, or None",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
