@@ -122,6 +122,20 @@ from ._random import (
 from ._sampling import bernoulli, randint_like
 from ._splitting import chunk, split, unbind
 from ._tensor import Tensor
+from ._tensor_functions import (
+    clone,
+    detach,
+    flatten,
+    is_floating_point,
+    narrow,
+    permute,
+    reshape,
+    select,
+    squeeze,
+    t,
+    transpose,
+    unsqueeze,
+)
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._types import Size, device, return_types, typename
 from .autograd.anomaly_mode import (
@@ -153,6 +167,9 @@ divide = true_divide = div
 multiply = _functional.BINARY["mul"][0]
 subtract = sub
 absolute = _functional.UNARY["abs"][0]
+greater, less = _functional.BINARY["gt"][0], _functional.BINARY["lt"][0]
+greater_equal, less_equal = _functional.BINARY["ge"][0], _functional.BINARY["le"][0]
+not_equal = _functional.BINARY["ne"][0]
 
 
 def _dispatching_public_ops() -> None:

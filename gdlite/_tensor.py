@@ -237,8 +237,8 @@ class Tensor(TensorConversions, _C.TensorBase):
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        if self.ndim < 2:
-            return self.view(self._shape)
+        if self.ndim < 2:  # the same view, still named TBackward0
+            return _C.transpose(self, 0, 0, _C.decompositions["T"])
         return _C.transpose(self, 0, 1, _C.decompositions["T"])
 
     def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
@@ -247,9 +247,9 @@ class Tensor(TensorConversions, _C.TensorBase):
             dim = _axis_for_dim("squeeze", dim, axis)
         if dim is None:
             return _C.squeeze_all(self)
-        return _C.view(
-            "squeeze", self, dim if isinstance(dim, (tuple, list)) else (dim,)
-        )
+        if isinstance(dim, (tuple, list)):  # PyTorch's squeeze.dims overload
+            return _C.view("squeeze", self, dim, _C.decompositions["SQUEEZE_DIMS"])
+        return _C.view("squeeze", self, (dim,))
 
     def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """A size-1 dimension inserted at ``dim``."""
@@ -403,6 +403,8 @@ def _attach_methods() -> None:
     Tensor.multiply, Tensor.subtract, Tensor.divide = Tensor.mul, Tensor.sub, Tensor.div
     Tensor.true_divide = Tensor.div
     Tensor.greater, Tensor.less = Tensor.gt, Tensor.lt
+    Tensor.greater_equal, Tensor.less_equal = Tensor.ge, Tensor.le
+    Tensor.not_equal = Tensor.ne
     Tensor.equal = lambda self, other: bool(
         self.shape == other.shape and F.all(self == other)
     )

@@ -375,11 +375,9 @@ def test_kinks_and_ties_match_torch(op, i, dtype):
 
 
 # Samples where torch's node name comes from how it decomposes a composite op
-# internally: (torch's name, gdlite's name). Reshape of a non-contiguous
-# tensor is a clone and an _unsafe_view; matmul of a matrix with a batch folds
-# into a transposed product and a clone.
+# internally: (torch's name, gdlite's name). Matmul of a matrix with a batch
+# folds into a transposed product and a clone.
 KNOWN_NAMES = {
-    "reshape-1": ("UnsafeViewBackward0", "ViewBackward0"),
     "matmul_batched-1": ("CloneBackward0", "UnsafeViewBackward0"),
 }
 

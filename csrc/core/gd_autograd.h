@@ -53,7 +53,7 @@ typedef struct gd_op_args {
     gd_dtype dtype; /* binary/where: the common dtype; to: the target */
     int ndims;      /* entries of dims (-1: none given) */
     int64_t i[4];   /* transpose (d0, d1); select (dim, index); slice (dim, start, stop,
-                       step); cat dim */
+                       step); cat dim; clone: 1 for a contiguous copy */
     bool keepdim;
     double param; /* var/std correction, norm p; pow: a Python number exponent */
     bool has_min, has_max;

@@ -66,8 +66,9 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         return gd_stack(n, in, a->i[0], &outs[0]);
     case GD_OP_TO_DTYPE:
         return gd_to_dtype(in[0], a->dtype, &outs[0]);
-    case GD_OP_CLONE:
-        return gd_clone(in[0], &outs[0]);
+    case GD_OP_CLONE: /* i[0] set: memory_format=contiguous_format (reshape's) */
+        return a->i[0] && !gd_is_contiguous(in[0]) ? gd_contiguous(in[0], &outs[0])
+                                                   : gd_clone(in[0], &outs[0]);
     case GD_OP_INDEX_SELECT:
         return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
     case GD_OP_GATHER:
@@ -248,7 +249,8 @@ static gd_status record(gd_op op, int n, gd_tensor *const *in, const gd_op_args 
     }
     meta->grad_fn = node;
     meta->output_nr = 0;
-    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == in[0]->storage) {
+    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->is_view &&
+        outs[0]->storage == in[0]->storage) {
         gd_autograd_meta *in_meta = in[0]->autograd;
         meta->is_view = true;
         meta->is_view_of_leaf =
@@ -283,7 +285,10 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     if (st)
         return st;
     bool grad_on = gd_grad_enabled();
-    if (gd_op_kind_of(op) == GD_KIND_VIEW && outs[0]->storage == inputs[0]->storage)
+    if (args->decomposition == GD_DECOMP_UNSAFE_VIEW)
+        outs[0]->is_view = false; /* PyTorch's _unsafe_view of a private copy */
+    else if (gd_op_kind_of(op) == GD_KIND_VIEW &&
+             outs[0]->storage == inputs[0]->storage)
         gd_view_track(outs[0], inputs[0], grad_on);
     if (gd_decomposition_multi_output(args->decomposition) && outs[0]->view_base)
         gd_view_mark_multi_output(outs[0], args->output);

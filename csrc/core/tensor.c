@@ -569,6 +569,18 @@ gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **
     return gd_as_strided(t, ndim, shape, strides, t->offset, out);
 }
 
+bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *req) {
+    int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
+    if (ndim > GD_MAX_DIMS)
+        return false;
+    for (int d = 0; d < ndim; d++) /* an invalid shape: gd_reshape says why */
+        if (req[d] < -1)
+            return false;
+    if (infer_shape(ndim, req, t->numel, shape))
+        return false;
+    return !view_strides(t, ndim, shape, strides);
+}
+
 gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];

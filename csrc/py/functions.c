@@ -304,6 +304,24 @@ static PyObject *fn_addmm(PyObject *mod, PyObject *args) {
 
 /* ---- views -------------------------------------------------------------- */
 
+/* PyTorch's reshape where no view fits: a contiguous clone (CloneBackward0),
+ * then an _unsafe_view of it (UnsafeViewBackward0), which is not a view. */
+static PyObject *reshape_copy(gd_tensor *in, gd_op_args *a) {
+    gd_tensor *outs[2] = {NULL, NULL};
+    gd_op_args contiguous;
+    gd_op_args_init(&contiguous);
+    contiguous.i[0] = 1;
+    gd_status st = gd_call(GD_OP_CLONE, 1, &in, &contiguous, outs);
+    if (st)
+        return gdpy_raise(st);
+    gd_tensor *clone = outs[0];
+    outs[0] = NULL;
+    a->decomposition = GD_DECOMP_UNSAFE_VIEW;
+    st = gd_call(GD_OP_VIEW, 1, &clone, a, outs);
+    gd_tensor_decref(clone);
+    return gdpy_result(st, &outs[0]);
+}
+
 static PyObject *fn_view(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[1];
@@ -311,10 +329,13 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     const char *kind;
     PyObject *shape_obj;
     gd_op op;
+    int name = GD_DECOMP_DEFAULT;
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "sO&O", &kind, gdpy_tensor_arg, &in[0], &shape_obj))
+    if (!PyArg_ParseTuple(args, "sO&O|O&", &kind, gdpy_tensor_arg, &in[0], &shape_obj,
+                          gdpy_decomposition_arg, &name))
         return NULL;
+    a.decomposition = (gd_decomposition)name;
     /* The argument's name in PyTorch's signature of each method. */
     const char *argname = strcmp(kind, "reshape") == 0   ? "shape"
                           : strcmp(kind, "permute") == 0 ? "dims"
@@ -336,6 +357,8 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     } else if (strcmp(kind, "reshape") == 0) {
         op = GD_OP_VIEW;
         a.i[0] = 1;
+        if (gd_reshape_copies(in[0], s.ndim, s.v))
+            return reshape_copy(in[0], &a);
     } else if (strcmp(kind, "expand") == 0) {
         op = GD_OP_EXPAND;
     } else if (strcmp(kind, "permute") == 0) {
@@ -724,7 +747,7 @@ PyMethodDef gdpy_functions[] = {
     {"matmul", fn_matmul, METH_VARARGS, "matmul(a, b, reference=False)"},
     {"addmm", fn_addmm, METH_VARARGS, "addmm(self, mat1, mat2, beta, alpha)"},
     {"view", fn_view, METH_VARARGS,
-     "view(kind, a, shape): view/reshape/expand/permute"},
+     "view(kind, a, shape[, decomposition]): view/reshape/expand/permute/squeeze"},
     {"squeeze_all", fn_squeeze_all, METH_VARARGS, "squeeze_all(a)"},
     {"transpose", fn_transpose, METH_VARARGS, "transpose(a, d0, d1)"},
     {"unsqueeze", fn_unsqueeze, METH_VARARGS, "unsqueeze(a, dim)"},
