@@ -143,6 +143,12 @@ INPLACE = [
     "a, b, c = y.unbind(); y[0, 0] = 1; (a * 2).sum()",
     "a, b, c = y.unbind(); y.exp_(); a.is_leaf",
     "with L.no_grad():\n    a, b, c = y.unbind()\nb.mul_(2)",
+    # views of refused views inherit the refusal (PyTorch's CreationMeta)
+    "with L.no_grad():\n    v = y[1:3]\nw = v[0:1]\nw.mul_(2)",
+    "with L.no_grad():\n    v = y[1:3]\nw = v[0:1]\ny.mul_(2)\nw.grad_fn",
+    "a, b, c = y.unbind()\nwith L.no_grad():\n    v = b[0:1]\nv.mul_(2)",
+    "a, b, c = y.unbind()\nwith L.no_grad():\n    b.mul_(2)\nb.grad_fn",
+    "a, b, c = y.unbind()\nwith L.no_grad():\n    y.mul_(2)\n    a.grad_fn",
 ]
 
 

@@ -214,36 +214,35 @@ bool gd_decomposition_multi_output(gd_decomposition d) {
 }
 
 gd_status gd_view_refused(const gd_tensor *t, bool indirect) {
+    bool multi = t->view_meta == GD_VIEW_MULTI_OUTPUT;
     const char *what =
         indirect ? "its base or another view of its base has been" : "is being";
-    const char *multi =
-        t->view_meta != GD_VIEW_MULTI_OUTPUT
-            ? ""
-            : " This view is the output of a function that returns multiple views. "
-              "Such functions do not allow the output views to be modified inplace. "
-              "You should replace the inplace operation by an out-of-place one.";
+    const char *why =
+        multi ? " This view is the output of a function that returns multiple views. "
+                "Such functions do not allow the output views to be modified inplace. "
+                "You should replace the inplace operation by an out-of-place one."
+              : " Given that this use case is ambiguous and error-prone, it is "
+                "forbidden. You can clarify your code by moving both the view and "
+                "the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace "
+                "to be tracked).";
     const gd_node *fn = t->autograd ? t->autograd->grad_fn : NULL;
-    if (t->view_meta == GD_VIEW_MULTI_OUTPUT && fn) {
-        /* PyTorch names the view function: the node's name less "Backward<n>". */
-        const char *cut = strstr(fn->name, "Backward");
-        int len = cut ? (int)(cut - fn->name) : (int)strlen(fn->name);
+    if (!fn) /* made with grad mode off */
         return gd_error(GD_ERR_RUNTIME,
-                        "Output %lld of %.*s is a view and %s modified "
-                        "inplace.%s",
-                        (long long)t->view_output, len, fn->name, what, multi);
-    }
-    return gd_error(
-        GD_ERR_RUNTIME,
-        "A view was created in no_grad mode and %s modified inplace with "
-        "grad mode enabled.%s%s",
-        what, multi,
-        t->view_meta == GD_VIEW_MULTI_OUTPUT
-            ? ""
-            : " Given that this use case is ambiguous and error-prone, it "
-              "is forbidden. You can clarify your code by moving both the "
-              "view and the inplace either both inside the no_grad block (if "
-              "you don't want the inplace to be tracked) or both outside (if "
-              "you want the inplace to be tracked).");
+                        "A view was created in no_grad mode and %s modified inplace "
+                        "with grad mode enabled.%s",
+                        what, why);
+    /* PyTorch names the view function: the node's name less "Backward<n>". */
+    const char *cut = strstr(fn->name, "Backward");
+    int len = cut ? (int)(cut - fn->name) : (int)strlen(fn->name);
+    if (multi)
+        return gd_error(GD_ERR_RUNTIME,
+                        "Output %lld of %.*s is a view and %s modified inplace.%s",
+                        (long long)t->view_output, len, fn->name, what, why);
+    return gd_error(GD_ERR_RUNTIME,
+                    "Output %lld of %.*s is a view of a view which was created in "
+                    "no_grad mode and %s modified inplace with grad mode enabled.%s",
+                    (long long)t->view_output, len, fn->name, what, why);
 }
 
 /* ---- CopySlices --------------------------------------------------------- */
