@@ -6,6 +6,7 @@ forked child whose parent had another thread inside malloc at that moment
 event loop) waits forever on its first allocation. Tests whose code forks a
 process that goes on running Python (process-pool sweeps) are skipped there;
 the plain suite runs them. subprocess is unaffected: its child only execs.
+ThreadSanitizer's runtime is no friend of fork() in a threaded process either.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 import pytest
 
 SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+THREAD_SANITIZED = "libtsan" in os.environ.get("LD_PRELOAD", "")
 
 needs_fork = pytest.mark.skipif(
-    SANITIZED, reason="fork() is not safe under GCC 12's ASan runtime"
+    SANITIZED or THREAD_SANITIZED,
+    reason="fork() is not safe under GCC 12's ASan and TSan runtimes",
 )

@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from sanitizer import needs_fork
 
 import gdlite
 
@@ -102,6 +103,32 @@ def test_threads_running_big_kernels_get_the_serial_result(expr):
         assert not errors, errors
         assert len(results) == 40
         assert all(np.array_equal(r, want) for r in results)
+        print("ok")
+        """
+    )
+    assert out.strip() == "ok"
+
+
+@needs_fork
+def test_forked_child_runs_big_kernels_without_the_parents_workers():
+    # The parent's worker pool is up; a forked child has none of its threads
+    # and must start its own (or run alone), not wait for the parent's.
+    out = run_probe(
+        """
+        import os
+        import numpy as np
+        import gdlite
+        x = gdlite.rand(300000)
+        want = x.exp().numpy()
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:
+                same = np.array_equal(x.exp().numpy(), want)
+                same = same and np.array_equal(x.sin().numpy(), x.sin().numpy())
+                os._exit(0 if same else 3)
+            _, status = os.waitpid(pid, 0)
+            assert os.WEXITSTATUS(status) == 0
+        assert np.array_equal(x.exp().numpy(), want)
         print("ok")
         """
     )

@@ -442,15 +442,16 @@ int gd_torch_threads(void);
  * elements run on one thread in PyTorch. */
 #define GD_GRAIN 32768
 
-/* Elements of a transcendental function (exp, sin, ...) from which running
- * ATen's chunks on threads of their own pays: starting and joining a thread
- * costs tens of microseconds, more than a chunk of ATen's grain saves. */
-#define GD_THREADED_MATH_MIN (1 << 17)
-
 /* Runs job on the n blocks of `size` bytes at args (n <= GD_MAX_THREADS):
  * the first on this thread, the others on threads of their own when
  * `threaded` (inline where a thread cannot start). Each job must write only
  * its own results, so the outcome does not depend on the threads. */
 void gd_run_jobs(void *(*job)(void *), void *args, size_t size, int n, bool threaded);
+/* Runs the same n jobs with the help of the core's worker pool (threads
+ * kept between calls, as PyTorch keeps its OpenMP workers); false, having
+ * run nothing, when the pool is busy with another thread's batch. The
+ * calling thread runs every job no worker claimed, so it never waits on a
+ * worker that has not started. */
+bool gd_run_pooled(void *(*job)(void *), void *args, size_t size, int n);
 
 #endif

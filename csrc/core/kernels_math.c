@@ -220,8 +220,7 @@ static void *run_walk_job(void *arg) {
 
 /* Below ATen's grain, or with one thread, one chunk; else at::parallel_for's
  * min(threads, ceil(n / grain)) chunks of ceil(n / chunks) elements
- * (sigmoid's results depend on where chunks start), on threads of their own
- * from GD_THREADED_MATH_MIN elements. */
+ * (sigmoid's results depend on where chunks start), on the worker pool. */
 static void walk_chunks(const unary_walk *w, int64_t n) {
     int64_t threads = gd_torch_threads();
     if (n < GD_GRAIN || threads == 1) {
@@ -238,7 +237,7 @@ static void walk_chunks(const unary_walk *w, int64_t n) {
     int used = 0;
     for (int64_t b = 0; b < n; b += size)
         jobs[used++] = (walk_job){w, b, n - b < size ? n : b + size};
-    gd_run_jobs(run_walk_job, jobs, sizeof jobs[0], used, n >= GD_THREADED_MATH_MIN);
+    gd_run_jobs(run_walk_job, jobs, sizeof jobs[0], used, true);
 }
 
 /* Whether t's elements fill numel consecutive slots from its data pointer

@@ -199,14 +199,14 @@ static void *run_unary_job(void *arg) {
     return NULL;
 }
 
-/* Runs a costly op of GD_THREADED_MATH_MIN elements or more over contiguous
- * out and in of one dtype in ATen's chunks (min(threads, ceil(n / grain)) of
- * ceil(n / chunks) elements), one thread each; false where that does not
+/* Runs a costly op of ATen's grain or more elements over contiguous out and
+ * in of one dtype in ATen's chunks (min(threads, ceil(n / grain)) of
+ * ceil(n / chunks) elements) on the worker pool; false where that does not
  * apply and gd_iterate should run it. */
 static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
     int64_t n = out->numel, threads = gd_torch_threads();
-    if (n < GD_THREADED_MATH_MIN || threads < 2 || !costly(op) ||
-        in->dtype != out->dtype || !gd_is_contiguous(out) || !gd_is_contiguous(in))
+    if (n < GD_GRAIN || threads < 2 || !costly(op) || in->dtype != out->dtype ||
+        !gd_is_contiguous(out) || !gd_is_contiguous(in))
         return false;
     int64_t chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
     if (chunks > threads)

@@ -1,9 +1,11 @@
 /* Letting other threads run during long numeric loops (gd_set_loop_unlock),
  * and the thread count PyTorch's CPU kernels split their work by. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static gd_unlock_fn loop_unlock;
@@ -67,7 +69,145 @@ int gd_torch_threads(void) {
     return v;
 }
 
+/* ---- worker pool ----------------------------------------------------------
+ *
+ * Starting a thread per call costs tens of microseconds on a small VM, more
+ * than a chunk of ATen's grain takes; PyTorch's OpenMP workers stay up and
+ * spin between parallel regions. The pool does the same, but is only ever a
+ * help: the calling thread claims every job no worker has claimed yet, so a
+ * batch finishes whether or not any worker wakes (after fork() in a child, a
+ * worker that failed to start, a pool busy with another thread's batch). */
+
+#define POOL_SPIN_NS 200000 /* how long an idle worker watches for more work */
+
+typedef struct {
+    void *(*job)(void *);
+    char *args;
+    size_t size;
+    int n;
+    int next; /* the next job to claim */
+    int done; /* jobs finished by workers */
+} pool_batch;
+
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* one batch at a time */
+static pthread_mutex_t pool_wake = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t pool_generation; /* bumped (under pool_wake) per batch */
+static pool_batch *pool_current; /* the running batch, or NULL */
+static int pool_users;           /* workers that may be reading pool_current */
+static int pool_workers;         /* started in this process */
+static bool pool_atfork_set;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs jobs of b until none is left; returns how many it ran. */
+static int claim_jobs(pool_batch *b) {
+    int ran = 0;
+    for (;;) {
+        int k = __atomic_fetch_add(&b->next, 1, __ATOMIC_SEQ_CST);
+        if (k >= b->n)
+            return ran;
+        b->job(b->args + (size_t)k * b->size);
+        ran++;
+    }
+}
+
+static void *pool_worker(void *unused) {
+    (void)unused;
+    uint64_t seen = __atomic_load_n(&pool_generation, __ATOMIC_SEQ_CST);
+    for (;;) {
+        /* Watch for the next batch a while, then sleep until one comes. */
+        uint64_t start = now_ns();
+        int spins = 0;
+        while (__atomic_load_n(&pool_generation, __ATOMIC_SEQ_CST) == seen) {
+            cpu_relax();
+            if (++spins % 64 == 0 && now_ns() - start > POOL_SPIN_NS) {
+                pthread_mutex_lock(&pool_wake);
+                while (__atomic_load_n(&pool_generation, __ATOMIC_SEQ_CST) == seen)
+                    pthread_cond_wait(&pool_cond, &pool_wake);
+                pthread_mutex_unlock(&pool_wake);
+            }
+        }
+        seen = __atomic_load_n(&pool_generation, __ATOMIC_SEQ_CST);
+        /* Registered before reading the batch: the caller waits for users to
+         * leave before its batch (on its stack) goes away. */
+        __atomic_fetch_add(&pool_users, 1, __ATOMIC_SEQ_CST);
+        pool_batch *b = __atomic_load_n(&pool_current, __ATOMIC_SEQ_CST);
+        if (b) {
+            int ran = claim_jobs(b);
+            __atomic_fetch_add(&b->done, ran, __ATOMIC_SEQ_CST);
+        }
+        __atomic_fetch_sub(&pool_users, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+/* In a forked child the workers are gone and the locks may be held by
+ * threads that do not exist there: start over. */
+static void pool_after_fork_child(void) {
+    pthread_mutex_init(&pool_busy, NULL);
+    pthread_mutex_init(&pool_wake, NULL);
+    pthread_cond_init(&pool_cond, NULL);
+    pool_current = NULL;
+    pool_users = 0;
+    pool_workers = 0;
+}
+
+/* Starts workers up to `want` (called holding pool_busy). */
+static void pool_grow(int want) {
+    if (!pool_atfork_set) {
+        pool_atfork_set = pthread_atfork(NULL, NULL, pool_after_fork_child) == 0;
+        if (!pool_atfork_set)
+            return;
+    }
+    while (pool_workers < want) {
+        pthread_t tid;
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr))
+            return;
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&tid, &attr, pool_worker, NULL);
+        pthread_attr_destroy(&attr);
+        if (failed)
+            return;
+        pool_workers++;
+    }
+}
+
+bool gd_run_pooled(void *(*job)(void *), void *args, size_t size, int n) {
+    if (n < 2 || pthread_mutex_trylock(&pool_busy))
+        return false;
+    pool_grow(n - 1 < GD_MAX_THREADS ? n - 1 : GD_MAX_THREADS);
+    pool_batch b = {job, args, size, n, 0, 0};
+    __atomic_store_n(&pool_current, &b, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&pool_wake);
+    __atomic_fetch_add(&pool_generation, 1, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&pool_cond);
+    pthread_mutex_unlock(&pool_wake);
+    int ran = claim_jobs(&b);
+    /* Jobs a worker claimed are running: wait for them to finish. */
+    while (__atomic_load_n(&b.done, __ATOMIC_SEQ_CST) + ran < n)
+        cpu_relax();
+    __atomic_store_n(&pool_current, NULL, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&pool_users, __ATOMIC_SEQ_CST) != 0)
+        cpu_relax();
+    pthread_mutex_unlock(&pool_busy);
+    return true;
+}
+
 void gd_run_jobs(void *(*job)(void *), void *args, size_t size, int n, bool threaded) {
+    if (threaded && gd_run_pooled(job, args, size, n))
+        return;
     pthread_t tid[GD_MAX_THREADS];
     bool started[GD_MAX_THREADS] = {false};
     for (int i = 1; i < n && threaded; i++)
