@@ -239,8 +239,6 @@ gd_status gd_broadcast_shapes(int na, const int64_t *sa, int nb, const int64_t *
 gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *shape, gd_tensor **out);
 gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *shape,
                      gd_tensor **out); /* a view when possible, else a copy */
-/* Whether gd_reshape to a valid `shape` would copy (no view fits). */
-bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *shape);
 gd_status gd_as_strided(const gd_tensor *t, int ndim, const int64_t *shape,
                         const int64_t *strides, int64_t offset, gd_tensor **out);
 gd_status gd_transpose(const gd_tensor *t, int64_t dim0, int64_t dim1, gd_tensor **out);

@@ -60,10 +60,35 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
 
 #define GD_ITER_MAX_OPERANDS 4
 
+/* A gd_loop_fn `name` writing EXPR of each element x of its input (type TI)
+ * as a TO: a contiguous path the compiler vectorises, and a strided one.
+ * The unary kernels and the casts are all of this form. */
+#define UNARY_LOOP(name, TO, TI, EXPR)                                                 \
+    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
+                                      void *ctx) {                                     \
+        (void)ctx;                                                                     \
+        if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
+            TO *o = (TO *)d[0];                                                        \
+            const TI *in = (const TI *)d[1];                                           \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = in[i];                                                          \
+                o[i] = (EXPR);                                                         \
+            }                                                                          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                TI x = *(const TI *)(d[1] + i * s[1]);                                 \
+                *(TO *)(d[0] + i * s[0]) = (EXPR);                                     \
+            }                                                                          \
+        }                                                                              \
+    }
+
 /* Runs `loop` over `shape` for the operands: ops[0] has exactly `shape`, the
  * others broadcast to it (right-aligned, size-1 dims repeat). Dims are
  * coalesced where every operand is contiguous across them, so the inner loop
  * sees the longest runs. */
+/* Whether gd_reshape to a valid `shape` would copy (no view fits). */
+bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *shape);
+
 void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *shape,
                 gd_loop_fn loop, void *ctx);
 

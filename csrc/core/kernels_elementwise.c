@@ -12,24 +12,7 @@
 
 /* ---- casts -------------------------------------------------------------- */
 
-#define CAST_LOOP(name, TO, TI, CONV)                                                  \
-    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
-                                      void *ctx) {                                     \
-        (void)ctx;                                                                     \
-        if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
-            TO *o = (TO *)d[0];                                                        \
-            const TI *in = (const TI *)d[1];                                           \
-            for (int64_t i = 0; i < n; i++) {                                          \
-                TI x = in[i];                                                          \
-                o[i] = (TO)(CONV);                                                     \
-            }                                                                          \
-        } else {                                                                       \
-            for (int64_t i = 0; i < n; i++) {                                          \
-                TI x = *(const TI *)(d[1] + i * s[1]);                                 \
-                *(TO *)(d[0] + i * s[0]) = (TO)(CONV);                                 \
-            }                                                                          \
-        }                                                                              \
-    }
+#define CAST_LOOP(name, TO, TI, CONV) UNARY_LOOP(name, TO, TI, (TO)(CONV))
 
 #define CAST_FROM(TI, tag, TO_BOOL)                                                    \
     CAST_LOOP(cast_##tag##_to_b, gd_bool_t, TI, TO_BOOL)                               \

@@ -8,25 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#define UNARY_LOOP(name, TO, TI, EXPR)                                                 \
-    GD_VECTOR_CLONES static void name(char **d, const int64_t *s, int64_t n,           \
-                                      void *ctx) {                                     \
-        (void)ctx;                                                                     \
-        if (s[0] == sizeof(TO) && s[1] == sizeof(TI)) {                                \
-            TO *o = (TO *)d[0];                                                        \
-            const TI *in = (const TI *)d[1];                                           \
-            for (int64_t i = 0; i < n; i++) {                                          \
-                TI x = in[i];                                                          \
-                o[i] = (EXPR);                                                         \
-            }                                                                          \
-        } else {                                                                       \
-            for (int64_t i = 0; i < n; i++) {                                          \
-                TI x = *(const TI *)(d[1] + i * s[1]);                                 \
-                *(TO *)(d[0] + i * s[0]) = (EXPR);                                     \
-            }                                                                          \
-        }                                                                              \
-    }
-
 #define FLOAT_UNARY(T, tag, F)                                                         \
     UNARY_LOOP(neg_##tag, T, T, -x)                                                    \
     UNARY_LOOP(abs_##tag, T, T, F##fabs(x))                                            \

@@ -270,6 +270,24 @@ static bool needs_record(bool grad_on, gd_op op, int n, gd_tensor *const *in) {
     return false;
 }
 
+/* A recorded reshape that no view fits, as PyTorch records it: a contiguous
+ * clone (CloneBackward0), then an _unsafe_view of it (UnsafeViewBackward0),
+ * which is not a view. */
+static gd_status reshape_copy(gd_tensor *in, const gd_op_args *args, gd_tensor **outs) {
+    gd_op_args a;
+    gd_op_args_init(&a);
+    a.i[0] = 1; /* contiguous */
+    gd_tensor *clone = NULL;
+    gd_status st = gd_call(GD_OP_CLONE, 1, &in, &a, &clone);
+    if (st)
+        return st;
+    gd_op_args_copy(&a, args);
+    a.decomposition = GD_DECOMP_UNSAFE_VIEW;
+    st = gd_call(GD_OP_VIEW, 1, &clone, &a, outs);
+    gd_tensor_decref(clone);
+    return st;
+}
+
 gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args,
                   gd_tensor **outs) {
     gd_op_args defaults;
@@ -281,10 +299,15 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
     bool two_outputs = gd_op_kind_of(op) == GD_KIND_REDUCE_INDEX;
     if (two_outputs)
         outs[1] = NULL;
+    bool grad_on = gd_grad_enabled();
+    /* Unrecorded, gd_reshape's own copy is the same result without nodes. */
+    if (op == GD_OP_VIEW && args->i[0] && args->decomposition == GD_DECOMP_DEFAULT &&
+        needs_record(grad_on, op, n, inputs) &&
+        gd_reshape_copies(inputs[0], args->ndims, args->dims))
+        return reshape_copy(inputs[0], args, outs);
     gd_status st = forward(op, n, inputs, args, outs);
     if (st)
         return st;
-    bool grad_on = gd_grad_enabled();
     if (args->decomposition == GD_DECOMP_UNSAFE_VIEW)
         outs[0]->is_view = false; /* PyTorch's _unsafe_view of a private copy */
     else if (gd_op_kind_of(op) == GD_KIND_VIEW &&

@@ -304,24 +304,6 @@ static PyObject *fn_addmm(PyObject *mod, PyObject *args) {
 
 /* ---- views -------------------------------------------------------------- */
 
-/* PyTorch's reshape where no view fits: a contiguous clone (CloneBackward0),
- * then an _unsafe_view of it (UnsafeViewBackward0), which is not a view. */
-static PyObject *reshape_copy(gd_tensor *in, gd_op_args *a) {
-    gd_tensor *outs[2] = {NULL, NULL};
-    gd_op_args contiguous;
-    gd_op_args_init(&contiguous);
-    contiguous.i[0] = 1;
-    gd_status st = gd_call(GD_OP_CLONE, 1, &in, &contiguous, outs);
-    if (st)
-        return gdpy_raise(st);
-    gd_tensor *clone = outs[0];
-    outs[0] = NULL;
-    a->decomposition = GD_DECOMP_UNSAFE_VIEW;
-    st = gd_call(GD_OP_VIEW, 1, &clone, a, outs);
-    gd_tensor_decref(clone);
-    return gdpy_result(st, &outs[0]);
-}
-
 static PyObject *fn_view(PyObject *mod, PyObject *args) {
     (void)mod;
     gd_tensor *in[1];
@@ -357,8 +339,6 @@ static PyObject *fn_view(PyObject *mod, PyObject *args) {
     } else if (strcmp(kind, "reshape") == 0) {
         op = GD_OP_VIEW;
         a.i[0] = 1;
-        if (gd_reshape_copies(in[0], s.ndim, s.v))
-            return reshape_copy(in[0], &a);
     } else if (strcmp(kind, "expand") == 0) {
         op = GD_OP_EXPAND;
     } else if (strcmp(kind, "permute") == 0) {
