@@ -467,6 +467,11 @@ int gd_torch_threads(void);
  * elements run on one thread in PyTorch. */
 #define GD_GRAIN 32768
 
+/* at::parallel_for's split of n elements: min(threads, ceil(n / grain))
+ * chunks (at most GD_MAX_THREADS) of *size elements, the last shorter; one
+ * chunk of all n below the grain or with one thread. Returns the count. */
+int gd_aten_chunks(int64_t n, int64_t *size);
+
 /* Runs job on the n blocks of `size` bytes at args (n <= GD_MAX_THREADS):
  * the first on this thread, the others on threads of their own when
  * `threaded` (inline where a thread cannot start). Each job must write only

@@ -222,17 +222,11 @@ static void *run_walk_job(void *arg) {
  * min(threads, ceil(n / grain)) chunks of ceil(n / chunks) elements
  * (sigmoid's results depend on where chunks start), on the worker pool. */
 static void walk_chunks(const unary_walk *w, int64_t n) {
-    int64_t threads = gd_torch_threads();
-    if (n < GD_GRAIN || threads == 1) {
+    int64_t size;
+    if (gd_aten_chunks(n, &size) < 2) {
         walk_runs(w, 0, n);
         return;
     }
-    int64_t chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
-    if (chunks > threads)
-        chunks = threads;
-    if (chunks > GD_MAX_THREADS)
-        chunks = GD_MAX_THREADS;
-    int64_t size = (n + chunks - 1) / chunks;
     walk_job jobs[GD_MAX_THREADS];
     int used = 0;
     for (int64_t b = 0; b < n; b += size)

@@ -185,16 +185,11 @@ static void *run_unary_job(void *arg) {
  * ceil(n / chunks) elements) on the worker pool; false where that does not
  * apply and gd_iterate should run it. */
 static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
-    int64_t n = out->numel, threads = gd_torch_threads();
-    if (n < GD_GRAIN || threads < 2 || !costly(op) || in->dtype != out->dtype ||
-        !gd_is_contiguous(out) || !gd_is_contiguous(in))
+    int64_t n = out->numel, step;
+    if (!costly(op) || in->dtype != out->dtype || !gd_is_contiguous(out) ||
+        !gd_is_contiguous(in) || gd_aten_chunks(n, &step) < 2)
         return false;
-    int64_t chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
-    if (chunks > threads)
-        chunks = threads;
-    if (chunks > GD_MAX_THREADS)
-        chunks = GD_MAX_THREADS;
-    int64_t size = (int64_t)gd_dtype_size(out->dtype), step = (n + chunks - 1) / chunks;
+    int64_t size = (int64_t)gd_dtype_size(out->dtype);
     unary_job jobs[GD_MAX_THREADS];
     int used = 0;
     for (int64_t b = 0; b < n; b += step)

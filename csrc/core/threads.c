@@ -69,6 +69,20 @@ int gd_torch_threads(void) {
     return v;
 }
 
+int gd_aten_chunks(int64_t n, int64_t *size) {
+    int64_t threads = gd_torch_threads(), chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
+    if (n < GD_GRAIN || threads < 2) {
+        *size = n;
+        return 1;
+    }
+    if (chunks > threads)
+        chunks = threads;
+    if (chunks > GD_MAX_THREADS)
+        chunks = GD_MAX_THREADS;
+    *size = (n + chunks - 1) / chunks;
+    return (int)((n + *size - 1) / *size);
+}
+
 /* ---- worker pool ----------------------------------------------------------
  *
  * Starting a thread per call costs tens of microseconds on a small VM, more
