@@ -25,6 +25,7 @@ def unbind(input: Any, dim: int = 0) -> tuple[Any, ...]:
 
 
 def _split_sizes(sections: Any) -> tuple[int, ...]:
+    """The sizes as ints, with PyTorch's TypeError for anything else."""
     try:
         return tuple(operator.index(s) for s in sections)
     except TypeError:
@@ -42,12 +43,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, 
     sections = split_size_or_sections
     if hasattr(sections, "__index__"):  # an int, or a 0-d integer tensor
         return _split_even(tensor, operator.index(sections), dim)
-    if not hasattr(sections, "__iter__"):
-        raise TypeError(
-            "split_with_sizes(): argument 'split_sizes' (position 2) must be "
-            f"tuple of ints, not {type(sections).__name__}"
-        )
-    sizes = _split_sizes(sections)
+    sizes = _split_sizes(sections)  # refuses what is not a sequence of ints
     d = _dim_of(tensor, dim)
     size = tensor.shape[d]
     if any(s < 0 for s in sizes):
