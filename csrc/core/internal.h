@@ -432,9 +432,10 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
  * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
  * NULL for the C library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
-/* Whether the math kernels run their AVX2 code (the CPU has AVX2 and FMA,
- * and GDLITE_MATH_PORTABLE is unset). */
+/* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,
+ * and GDLITE_MATH_PORTABLE does not cap them below it (kernels_math.c). */
 bool gd_math_avx2(void);
+bool gd_math_avx512(void);
 
 /* Sum (or mean) of a float32/float64 tensor over the dims flagged in
  * `reduced` into `out` (contiguous, the result's shape), in PyTorch's CPU
@@ -466,11 +467,13 @@ int gd_torch_threads(void);
 /* ATen's TensorIterator grain (at::internal::GRAIN_SIZE): ops over fewer
  * elements run on one thread in PyTorch. */
 #define GD_GRAIN 32768
+/* The grain of ATen's kernels backed by MKL's vector math (exp, log, ...). */
+#define GD_VML_GRAIN 2048
 
 /* at::parallel_for's split of n elements: min(threads, ceil(n / grain))
  * chunks (at most GD_MAX_THREADS) of *size elements, the last shorter; one
  * chunk of all n below the grain or with one thread. Returns the count. */
-int gd_aten_chunks(int64_t n, int64_t *size);
+int gd_aten_chunks(int64_t n, int64_t grain, int64_t *size);
 
 /* Runs job on the n blocks of `size` bytes at args (n <= GD_MAX_THREADS):
  * the first on this thread, the others on threads of their own when

@@ -70,24 +70,50 @@ static int vector_step(gd_dtype dtype) {
     return dtype == GD_FLOAT32 ? 2 * lanes : lanes;
 }
 
-/* Whether to compute with the AVX2 code here: the CPU has it, and
- * GDLITE_MATH_PORTABLE is unset (set, the portable scalar code runs, which
- * gives the same bits; tests compare the two). */
-bool gd_math_avx2(void) {
+/* The widest vector code to compute with here: 2 for AVX-512, 1 for AVX2, 0
+ * for the portable scalar code. GDLITE_MATH_PORTABLE caps it ("avx2": at
+ * AVX2; any other value but "0": scalar). Every level gives the same bits,
+ * and tests compare them; what ATen's capability would be (vector_step)
+ * does not change with it. */
+static int math_level(void) {
     static int cached = -1;
-    int use = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (use < 0) {
-        const char *portable = getenv("GDLITE_MATH_PORTABLE");
-        use = vector_step(GD_FLOAT32) != 0 &&
-              !(portable && *portable && *portable != '0');
-        __atomic_store_n(&cached, use, __ATOMIC_RELAXED);
+    int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (level < 0) {
+        int step = vector_step(GD_FLOAT32);
+        level = step == 32 ? 2 : step == 16 ? 1 : 0;
+        const char *cap = getenv("GDLITE_MATH_PORTABLE");
+        if (cap && *cap && strcmp(cap, "0") != 0)
+            level = strcmp(cap, "avx2") != 0 ? 0 : level > 1 ? 1 : level;
+        __atomic_store_n(&cached, level, __ATOMIC_RELAXED);
     }
-    return use;
+    return level;
+}
+
+bool gd_math_avx2(void) {
+    return math_level() >= 1;
+}
+bool gd_math_avx512(void) {
+    return math_level() >= 2;
 }
 
 /* ---- sigmoid -------------------------------------------------------------- */
 
 #ifdef GD_MATH_X86
+/* Whole multiples of 16 (float32) or 8 (float64) elements. */
+AVX512 static void sigmoid_body_f32_avx512(float *o, const float *x, int64_t n) {
+    const __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n; i += 16) {
+        __m512 e = exp_u10_f32x16(_mm512_xor_ps(_mm512_loadu_ps(x + i), sign));
+        _mm512_storeu_ps(o + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+    }
+}
+AVX512 static void sigmoid_body_f64_avx512(double *o, const double *x, int64_t n) {
+    const __m512d one = _mm512_set1_pd(1.0), sign = _mm512_set1_pd(-0.0);
+    for (int64_t i = 0; i < n; i += 8) {
+        __m512d e = exp_u10_f64x8(_mm512_xor_pd(_mm512_loadu_pd(x + i), sign));
+        _mm512_storeu_pd(o + i, _mm512_div_pd(one, _mm512_add_pd(one, e)));
+    }
+}
 /* Whole multiples of 8 (float32) or 4 (float64) elements. */
 AVX2 static void sigmoid_body_f32_avx2(float *o, const float *x, int64_t n) {
     const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
@@ -110,7 +136,10 @@ AVX2 static void sigmoid_body_f64_avx2(double *o, const double *x, int64_t n) {
 static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && gd_math_avx2()) {
+    if (body > 0 && gd_math_avx512() && body % 16 == 0) {
+        sigmoid_body_f32_avx512(o, x, body);
+        i = body;
+    } else if (body > 0 && gd_math_avx2()) {
         sigmoid_body_f32_avx2(o, x, body);
         i = body;
     }
@@ -124,7 +153,10 @@ static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
 static void sigmoid_run_f64(double *o, const double *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && gd_math_avx2()) {
+    if (body > 0 && gd_math_avx512() && body % 8 == 0) {
+        sigmoid_body_f64_avx512(o, x, body);
+        i = body;
+    } else if (body > 0 && gd_math_avx2()) {
         sigmoid_body_f64_avx2(o, x, body);
         i = body;
     }
@@ -223,7 +255,7 @@ static void *run_walk_job(void *arg) {
  * (sigmoid's results depend on where chunks start), on the worker pool. */
 static void walk_chunks(const unary_walk *w, int64_t n) {
     int64_t size;
-    if (gd_aten_chunks(n, &size) < 2) {
+    if (gd_aten_chunks(n, GD_GRAIN, &size) < 2) {
         walk_runs(w, 0, n);
         return;
     }

@@ -146,9 +146,12 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
     return GD_OK;
 }
 
-/* The transcendental functions: enough work per element that large calls
- * are worth splitting across threads. */
-static bool costly(gd_op op) {
+/* The grain from which PyTorch splits an op across its threads, or 0 for
+ * ops not split here. ATen's MKL-backed kernels (exp, log, log1p, sin, cos,
+ * tan, tanh, sqrt) split from 2048 elements; sinh and cosh are ordinary
+ * TensorIterator loops (GD_GRAIN). Elementwise results do not depend on the
+ * split, so this only decides speed. */
+static int64_t split_grain(gd_op op) {
     switch (op) {
     case GD_OP_EXP:
     case GD_OP_LOG:
@@ -156,12 +159,14 @@ static bool costly(gd_op op) {
     case GD_OP_SIN:
     case GD_OP_COS:
     case GD_OP_TAN:
+    case GD_OP_TANH:
+    case GD_OP_SQRT:
+        return GD_VML_GRAIN;
     case GD_OP_SINH:
     case GD_OP_COSH:
-    case GD_OP_TANH:
-        return true;
+        return GD_GRAIN;
     default:
-        return false;
+        return 0;
     }
 }
 
@@ -180,14 +185,14 @@ static void *run_unary_job(void *arg) {
     return NULL;
 }
 
-/* Runs a costly op of ATen's grain or more elements over contiguous out and
+/* Runs an op of its split grain or more elements over contiguous out and
  * in of one dtype in ATen's chunks (min(threads, ceil(n / grain)) of
  * ceil(n / chunks) elements) on the worker pool; false where that does not
  * apply and gd_iterate should run it. */
 static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
-    int64_t n = out->numel, step;
-    if (!costly(op) || in->dtype != out->dtype || !gd_is_contiguous(out) ||
-        !gd_is_contiguous(in) || gd_aten_chunks(n, &step) < 2)
+    int64_t n = out->numel, step, grain = split_grain(op);
+    if (!grain || in->dtype != out->dtype || !gd_is_contiguous(out) ||
+        !gd_is_contiguous(in) || gd_aten_chunks(n, grain, &step) < 2)
         return false;
     int64_t size = (int64_t)gd_dtype_size(out->dtype);
     unary_job jobs[GD_MAX_THREADS];

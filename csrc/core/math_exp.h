@@ -1,9 +1,9 @@
 /* SLEEF's u10 exp (float32 and float64), written anew from the published
  * algorithm: a Cody-Waite reduction by ln 2, a polynomial, and scaling by
- * two powers of two. The scalar forms give the AVX2 forms' bits. Shared by
- * kernels_math.c (sigmoid, as ATen computes it), kernels_math_nearest.c
- * (float32 functions evaluated in double) and kernels_nn.c (softmax's exp).
- * Internal to the core. */
+ * two powers of two. The scalar forms give the AVX2 and AVX-512 forms'
+ * bits. Used by kernels_math.c (sigmoid, as ATen computes it) and
+ * kernels_nn.c (softmax's exp); its helpers by math_exp_table.h. Internal
+ * to the core. */
 #ifndef GD_MATH_EXP_H
 #define GD_MATH_EXP_H
 #include <math.h>
@@ -14,6 +14,9 @@
 #define GD_MATH_X86 1
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2,fma")))
+/* AVX-512 forms compute the AVX2 forms' operations on twice the lanes, so
+ * they give the same bits. */
+#define AVX512 __attribute__((target("avx2,fma,avx512f,avx512dq,avx512vl,avx512bw")))
 #endif
 
 #define R_LN2F 1.442695040888963407359924681001892137426645954152985934135449406931f
@@ -153,6 +156,66 @@ AVX2 static inline __m256d exp_u10_f64x4(__m256d d) {
                          _mm256_cmp_pd(d, _mm256_set1_pd(LOG_DBL_MAX), _CMP_GT_OQ));
     u = _mm256_andnot_pd(_mm256_cmp_pd(d, _mm256_set1_pd(-1000.0), _CMP_LT_OQ), u);
     return _mm256_blendv_pd(u, d, _mm256_cmp_pd(d, d, _CMP_UNORD_Q));
+}
+AVX512 static inline __m512 exp_u10_f32x16(__m512 d) {
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(d, _mm512_set1_ps(R_LN2F)));
+    __m512 qf = _mm512_cvtepi32_ps(q);
+    __m512 s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-L2UF), d);
+    s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-L2LF), s);
+    __m512 u = _mm512_set1_ps(0.000198527617612853646278381f);
+    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0.00139304355252534151077271f));
+    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0.00833336077630519866943359f));
+    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0.0416664853692054748535156f));
+    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0.166666671633720397949219f));
+    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0.5f));
+    u = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_mul_ps(s, s), u, s));
+    __m512i h = _mm512_srai_epi32(q, 1), bias = _mm512_set1_epi32(0x7f);
+    __m512 p1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(h, bias), 23));
+    __m512 p2 = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(q, h), bias), 23));
+    u = _mm512_mul_ps(_mm512_mul_ps(u, p1), p2);
+    u = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_UQ),
+                            u);
+    u = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(_mm512_set1_ps(100.0f), d, _CMP_LT_OQ),
+                             u, _mm512_set1_ps(INFINITY));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, d, _CMP_UNORD_Q), u, d);
+}
+
+AVX512 static inline __m512d pow2i_f64x8(__m256i k) {
+    __m512i e = _mm512_add_epi64(_mm512_cvtepi32_epi64(k), _mm512_set1_epi64(0x3ff));
+    return _mm512_castsi512_pd(_mm512_slli_epi64(e, 52));
+}
+
+AVX512 static inline __m512d exp_u10_f64x8(__m512d d) {
+    __m512d r = _mm512_roundscale_pd(_mm512_mul_pd(d, _mm512_set1_pd(R_LN2)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i q = _mm512_cvtpd_epi32(r);
+    __m512d s = _mm512_fmadd_pd(r, _mm512_set1_pd(-L2U), d);
+    s = _mm512_fmadd_pd(r, _mm512_set1_pd(-L2L), s);
+    __m512d s2 = _mm512_mul_pd(s, s), s4 = _mm512_mul_pd(s2, s2);
+    __m512d s8 = _mm512_mul_pd(s4, s4);
+#define C(i) _mm512_set1_pd(EXP_C[i])
+    __m512d hi4 = _mm512_fmadd_pd(s2, _mm512_fmadd_pd(s, C(2), C(3)),
+                                  _mm512_fmadd_pd(s, C(4), C(5)));
+    __m512d lo4 = _mm512_fmadd_pd(s2, _mm512_fmadd_pd(s, C(6), C(7)),
+                                  _mm512_fmadd_pd(s, C(8), C(9)));
+    __m512d u = _mm512_fmadd_pd(s8, _mm512_fmadd_pd(s, C(0), C(1)),
+                                _mm512_fmadd_pd(s4, hi4, lo4));
+#undef C
+    u = _mm512_fmadd_pd(u, s, _mm512_set1_pd(0.5));
+    u = _mm512_fmadd_pd(u, s, _mm512_set1_pd(1.0));
+    u = _mm512_fmadd_pd(u, s, _mm512_set1_pd(1.0));
+    __m256i qc = _mm256_max_epi32(_mm256_min_epi32(q, _mm256_set1_epi32(2000)),
+                                  _mm256_set1_epi32(-2000));
+    __m256i h = _mm256_srai_epi32(qc, 1);
+    u = _mm512_mul_pd(_mm512_mul_pd(u, pow2i_f64x8(h)),
+                      pow2i_f64x8(_mm256_sub_epi32(qc, h)));
+    u = _mm512_mask_blend_pd(
+        _mm512_cmp_pd_mask(d, _mm512_set1_pd(LOG_DBL_MAX), _CMP_GT_OQ), u,
+        _mm512_set1_pd(INFINITY));
+    u = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(d, _mm512_set1_pd(-1000.0), _CMP_NLT_UQ),
+                            u);
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(d, d, _CMP_UNORD_Q), u, d);
 }
 #endif
 

@@ -69,9 +69,9 @@ int gd_torch_threads(void) {
     return v;
 }
 
-int gd_aten_chunks(int64_t n, int64_t *size) {
-    int64_t threads = gd_torch_threads(), chunks = (n + GD_GRAIN - 1) / GD_GRAIN;
-    if (n < GD_GRAIN || threads < 2) {
+int gd_aten_chunks(int64_t n, int64_t grain, int64_t *size) {
+    int64_t threads = gd_torch_threads(), chunks = (n + grain - 1) / grain;
+    if (n < grain || threads < 2) {
         *size = n;
         return 1;
     }
