@@ -315,32 +315,48 @@ def test_large_calls_split_across_threads_give_the_same_bits(dtype, name):
     assert_same_bits(t.numpy(), whole, f"{name}_ {dtype} in place")
 
 
-def c_library_exp(v: float) -> float:
+def c_library(name: str, v: float) -> float:
     try:
-        return math.exp(v)
+        return getattr(math, name)(v)
     except OverflowError:
         return math.inf
+    except ValueError:  # sin and cos of an infinity
+        return math.nan
 
 
-def test_float64_exp_is_the_c_librarys_but_for_rare_last_bits():
-    # Tang's table method, within about 0.502 units in the last place, as
-    # the C library's exp: the same bits for nearly every input, never more
-    # than one unit apart, and torch's as often as the C library's are.
-    x = values("float64", -745.2, 709.8, N, seed=12)
-    edges = [709.78, 709.7827128933841, 709.79, 710.0, -745.13, -745.14, -746.0, -1e300]
-    x = np.concatenate([x, np.array(edges)])
-    got = G.exp(G.from_numpy(x)).numpy()
-    want = np.array([c_library_exp(v) for v in x])
+# float64 functions gdlite computes itself (the others are the C library's),
+# over ranges that reach past each one's special cases.
+FLOAT64_OWN = {
+    "exp": (-745.2, 709.8, [709.78, 709.7827128933841, 709.79, 710.0, -745.13,
+                            -745.14, -746.0, -1e300]),
+    "sin": (-2e6, 2e6, [2.0**20, -(2.0**20), 2.0**20 + 1, 1e300, np.pi, np.pi / 2,
+                        1.5707963267948966, 3.141592653589793, 355.0, 1e-300]),
+    "cos": (-2e6, 2e6, [2.0**20, -(2.0**20), 2.0**20 + 1, 1e300, np.pi, np.pi / 2,
+                        1.5707963267948966, 3.141592653589793, 355.0, 1e-300]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", FLOAT64_OWN)
+def test_float64_math_is_the_c_librarys_but_for_rare_last_bits(name):
+    # exp by Tang's table method (within about 0.502 units in the last
+    # place), sin and cos with double-double leading terms: the C library's
+    # bits for nearly every input, never more than one unit apart, and
+    # torch's at least as often as the C library's are.
+    lo, hi, edges = FLOAT64_OWN[name]
+    x = np.concatenate([values("float64", lo, hi, N, seed=12), np.array(edges)])
+    got = getattr(G, name)(G.from_numpy(x)).numpy()
+    want = np.array([c_library(name, v) for v in x])
     same = (bits(got) == bits(want)) | (np.isnan(got) & np.isnan(want))
     assert np.mean(same) >= 0.998, np.mean(same)
     finite = np.isfinite(want)
-    assert np.all(np.abs(got - want)[finite] <= np.spacing(want[finite]))
-    assert_same_bits(got[~finite], want[~finite], "exp float64 inf and NaN")
-    torch_bits = torch.exp(torch.from_numpy(x)).numpy()
-    agree = np.mean(bits(got) == bits(torch_bits))
-    assert agree >= np.mean(bits(want) == bits(torch_bits)) - 0.001, agree
+    assert np.all(np.abs(got - want)[finite] <= np.spacing(np.abs(want[finite])))
+    assert_same_bits(got[~finite], want[~finite], f"{name} float64 inf and NaN")
+    torch_bits = bits(getattr(torch, name)(torch.from_numpy(x)).numpy())
+    agree = np.mean(bits(got) == torch_bits)
+    assert agree >= np.mean(bits(want) == torch_bits) - 0.001, agree
     pairs = np.stack([x, x], axis=1)  # strided: the scalar code, same bits
-    assert_same_bits(G.exp(G.from_numpy(pairs)[:, 0]).numpy(), got, "strided")
+    strided = getattr(G, name)(G.from_numpy(pairs)[:, 0]).numpy()
+    assert_same_bits(strided, got, "strided")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
