@@ -1,16 +1,14 @@
-/* float32 exp, log, tanh, sin and cos to the nearest float; float64 exp;
- * sqrt.
+/* float32 exp, log, tanh, sin and cos to the nearest float; sqrt.
  *
  * PyTorch computes these with MKL's unpublished routines (see
  * kernels_math.c). Here the float32 functions are evaluated in double
  * precision (relative error near 1e-16) and rounded once to float32, which
  * gives the correctly rounded float for all but a vanishing fraction of
  * inputs: what MKL returns for most inputs, the closest published stand-in
- * for it. float64 exp is Tang's table method (math_exp_table.h), as close
- * as the C library's. Four lanes of doubles per AVX2 step, eight per
- * AVX-512 step; the scalar twins give the same bits. */
+ * for it. Four lanes of doubles per AVX2 step, eight per AVX-512 step; the
+ * scalar twins give the same bits. float64: kernels_math_f64.c. */
 #include "internal.h"
-#include "math_exp_table.h"
+#include "math_nearest.h"
 
 /* log(m) for m in [sqrt(1/2), sqrt(2)): 2 atanh(f), f = (m - 1) / (m + 1),
  * as 2f (1 + f^2/3 + f^4/5 + ...), |f| <= 0.1716. */
@@ -18,8 +16,6 @@
 static const double LOG_C[LOG_TERMS] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15,
                                         1.0 / 13, 1.0 / 11, 1.0 / 9,  1.0 / 7,
                                         1.0 / 5,  1.0 / 3,  1.0};
-#define LN2_HI 0x1.62e42fefa3800p-1 /* ln 2 in 43 bits: e * LN2_HI is exact */
-#define LN2_LO 0x1.ef35793c76730p-45
 /* tanh(a) = a + a^3 (c1 + a^2 (c2 + ...)) below 2^-5 (Taylor's series). */
 static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
                                  -1.0 / 3};
@@ -32,45 +28,9 @@ static const double SIN_C[8] = {
 static const double COS_C[8] = {
     1.0 / 20922789888000, -1.0 / 87178291200, 1.0 / 479001600, -1.0 / 3628800,
     1.0 / 40320,          -1.0 / 720,         1.0 / 24,        -1.0 / 2};
-/* pi/2 as three doubles (about 160 bits) and 2/pi. */
-#define PIO2_1 0x1.921fb54442d18p+0
-#define PIO2_2 0x1.1a62633145c07p-54
-#define PIO2_3 -0x1.f1976b7ed8fbcp-110
-#define TWO_OVER_PI 0x1.45f306dc9c883p-1
 /* Beyond this the reduction above loses accuracy: the C library's sin and
  * cos of the double take over. */
 #define TRIG_BIG 0x1p24
-
-/* float64 sin and cos: x = k pi/2 + r, r kept as a double-double rh + rl
- * (k pi/2 formed from three parts of pi/2, the first product's error
- * recovered by a fused multiply-add), then Taylor's series on |r| <= pi/4
- * with its leading terms (r - r^3/6; 1 - r^2/2 + r^4/24) in double-double
- * arithmetic, so that only the last addition rounds noticeably: the C
- * library's result for nearly every input. The C library's beyond
- * TRIG64_BIG. */
-#define TRIG64_BIG 0x1p20
-#define SIXTH_HI -0x1.5555555555555p-3 /* -1/6 */
-#define SIXTH_LO -0x1.5555555555555p-57
-#define C24_HI 0x1.5555555555555p-5 /* 1/24 */
-#define C24_LO 0x1.5555555555555p-59
-/* r^5 (1/5! - r^2/7! + ... + r^16/21!) and r^6 (-1/6! + ... + r^14/20!). */
-static const double SIN64_TAIL[9] = {1.0 / 51090942171709440000.0,
-                                     -1.0 / 121645100408832000.0,
-                                     1.0 / 355687428096000.0,
-                                     -1.0 / 1307674368000.0,
-                                     1.0 / 6227020800.0,
-                                     -1.0 / 39916800.0,
-                                     1.0 / 362880.0,
-                                     -1.0 / 5040.0,
-                                     1.0 / 120.0};
-static const double COS64_TAIL[8] = {1.0 / 2432902008176640000.0,
-                                     -1.0 / 6402373705728000.0,
-                                     1.0 / 20922789888000.0,
-                                     -1.0 / 87178291200.0,
-                                     1.0 / 479001600.0,
-                                     -1.0 / 3628800.0,
-                                     1.0 / 40320.0,
-                                     -1.0 / 720.0};
 
 enum { F_EXP, F_LOG, F_TANH, F_SIN, F_COS };
 
@@ -124,39 +84,6 @@ static inline float trig_cr_f32(float x, int cos_shift) {
     else
         u = fma(r * r2, horner(SIN_C, 8, r2), r);
     return (float)(q & 2 ? -u : u);
-}
-
-/* sin (cos_shift 0) or cos (1) of a double. */
-static inline double trig_f64(double x, int cos_shift) {
-    if (!(fabs(x) <= TRIG64_BIG))
-        return cos_shift ? cos(x) : sin(x);
-    if (x == 0.0 && !cos_shift)
-        return x;
-    double kd = rint(x * TWO_OVER_PI);
-    double ph = kd * PIO2_1, pl = fma(kd, PIO2_1, -ph);
-    double t = x - ph; /* exact: ph is within a factor 2 of x, or 0 */
-    double q2 = kd * PIO2_2, q2l = fma(kd, PIO2_2, -q2);
-    double w = (pl + q2) + (q2l + kd * PIO2_3);
-    double rh = t - w, rl = (t - rh) - w;
-    int q = ((int)kd + cos_shift) & 3;
-    double z = rh * rh, zl = fma(rh, rh, -z), u;
-    if (q & 1) { /* cos: 1 - z/2, + z^2/24, + the tail, - rl sin(rh) */
-        double hz = 0.5 * z, w1 = 1.0 - hz, e1 = (1.0 - w1) - hz;
-        double z2 = z * z, z2l = fma(z, z, -z2) + 2.0 * z * zl;
-        double c = z2 * C24_HI, cl = fma(z2, C24_HI, -c) + (z2 * C24_LO + z2l * C24_HI);
-        double tail = z2 * z * horner(COS64_TAIL, 8, z);
-        double s1 = w1 + c, e2 = (w1 - s1) + c;
-        u = s1 +
-            ((e1 + e2) + (((cl - 0.5 * zl) + tail) - rh * rl * (1.0 + z * SIXTH_HI)));
-    } else { /* sin: rh - rh^3/6, + the tail, + rl cos(rh) */
-        double a = z * rh, al = fma(z, rh, -a) + zl * rh;
-        double c = a * SIXTH_HI,
-               cl = fma(a, SIXTH_HI, -c) + (a * SIXTH_LO + al * SIXTH_HI);
-        double tail = a * z * horner(SIN64_TAIL, 9, z);
-        double s1 = rh + c, e1 = (rh - s1) + c;
-        u = s1 + (e1 + ((cl + tail) + rl * ((1.0 - 0.5 * z) + z * z * C24_HI)));
-    }
-    return q & 2 ? -u : u;
 }
 
 #ifdef GD_MATH_X86
@@ -214,68 +141,6 @@ AVX2 static inline __m256d trig_cr_f64x4(__m256d d, int cos_shift) {
     __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
                                      _mm256_set1_epi64x(1));
     __m256d u = _mm256_blendv_pd(s, c, _mm256_castsi256_pd(odd));
-    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
-    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
-}
-
-/* trig_f64's steps on vectors of type T (intrinsics prefix P, polynomial
- * HORNER): from x and kd = rint(x 2/pi), sets sn and cs to the sine and
- * cosine kernels' values; the caller picks by quadrant. The same operations
- * in the same order as the scalar code, so the same bits. */
-#define TRIG64_KERNELS(T, P, HORNER, x, kd, sn, cs)                                    \
-    do {                                                                               \
-        T p1 = P##_set1_pd(PIO2_1), p2 = P##_set1_pd(PIO2_2);                          \
-        T half = P##_set1_pd(0.5), one = P##_set1_pd(1.0);                             \
-        T s6h = P##_set1_pd(SIXTH_HI), c24h = P##_set1_pd(C24_HI);                     \
-        T ph = P##_mul_pd(kd, p1), pl = P##_fmsub_pd(kd, p1, ph);                      \
-        T t = P##_sub_pd(x, ph);                                                       \
-        T q2 = P##_mul_pd(kd, p2), q2l = P##_fmsub_pd(kd, p2, q2);                     \
-        T w = P##_add_pd(P##_add_pd(pl, q2),                                           \
-                         P##_add_pd(q2l, P##_mul_pd(kd, P##_set1_pd(PIO2_3))));        \
-        T rh = P##_sub_pd(t, w), rl = P##_sub_pd(P##_sub_pd(t, rh), w);                \
-        T z = P##_mul_pd(rh, rh), zl = P##_fmsub_pd(rh, rh, z);                        \
-        /* cosine */                                                                   \
-        T hz = P##_mul_pd(half, z), w1 = P##_sub_pd(one, hz);                          \
-        T e1 = P##_sub_pd(P##_sub_pd(one, w1), hz);                                    \
-        T z2 = P##_mul_pd(z, z);                                                       \
-        T z2l = P##_add_pd(P##_fmsub_pd(z, z, z2),                                     \
-                           P##_mul_pd(P##_mul_pd(P##_set1_pd(2.0), z), zl));           \
-        T ch = P##_mul_pd(z2, c24h);                                                   \
-        T chl = P##_add_pd(                                                            \
-            P##_fmsub_pd(z2, c24h, ch),                                                \
-            P##_add_pd(P##_mul_pd(z2, P##_set1_pd(C24_LO)), P##_mul_pd(z2l, c24h)));   \
-        T tail = P##_mul_pd(P##_mul_pd(z2, z), HORNER(COS64_TAIL, 8, z));              \
-        T s1 = P##_add_pd(w1, ch), e2 = P##_add_pd(P##_sub_pd(w1, s1), ch);            \
-        T rlsin = P##_mul_pd(P##_mul_pd(rh, rl), P##_add_pd(one, P##_mul_pd(z, s6h))); \
-        T lo = P##_sub_pd(P##_add_pd(P##_sub_pd(chl, P##_mul_pd(half, zl)), tail),     \
-                          rlsin);                                                      \
-        cs = P##_add_pd(s1, P##_add_pd(P##_add_pd(e1, e2), lo));                       \
-        /* sine */                                                                     \
-        T a = P##_mul_pd(z, rh);                                                       \
-        T al = P##_add_pd(P##_fmsub_pd(z, rh, a), P##_mul_pd(zl, rh));                 \
-        ch = P##_mul_pd(a, s6h);                                                       \
-        chl = P##_add_pd(                                                              \
-            P##_fmsub_pd(a, s6h, ch),                                                  \
-            P##_add_pd(P##_mul_pd(a, P##_set1_pd(SIXTH_LO)), P##_mul_pd(al, s6h)));    \
-        tail = P##_mul_pd(P##_mul_pd(a, z), HORNER(SIN64_TAIL, 9, z));                 \
-        s1 = P##_add_pd(rh, ch);                                                       \
-        e1 = P##_add_pd(P##_sub_pd(rh, s1), ch);                                       \
-        T rlcos = P##_mul_pd(rl, P##_add_pd(P##_sub_pd(one, P##_mul_pd(half, z)),      \
-                                            P##_mul_pd(P##_mul_pd(z, z), c24h)));      \
-        sn = P##_add_pd(s1, P##_add_pd(e1, P##_add_pd(P##_add_pd(chl, tail), rlcos))); \
-    } while (0)
-
-/* trig_f64 on four lanes with |x| <= TRIG64_BIG (and x != 0 for sin). */
-AVX2 static inline __m256d trig_f64x4(__m256d x, int cos_shift) {
-    __m256d kd = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(TWO_OVER_PI)),
-                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256d sn, c;
-    TRIG64_KERNELS(__m256d, _mm256, horner4, x, kd, sn, c);
-    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(kd), _mm_set1_epi32(cos_shift));
-    __m256i q64 = _mm256_cvtepi32_epi64(q);
-    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
-                                     _mm256_set1_epi64x(1));
-    __m256d u = _mm256_blendv_pd(sn, c, _mm256_castsi256_pd(odd));
     __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
     return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
 }
@@ -362,19 +227,6 @@ AVX512 static inline __m512d trig_cr_f64x8(__m512d d, int cos_shift) {
     __m512d s = _mm512_fmadd_pd(_mm512_mul_pd(r, r2), horner8(SIN_C, 8, r2), r);
     __m512d u =
         _mm512_mask_blend_pd(_mm512_test_epi64_mask(q64, _mm512_set1_epi64(1)), s, c);
-    __m512i neg = _mm512_slli_epi64(_mm512_and_si512(q64, _mm512_set1_epi64(2)), 62);
-    return _mm512_xor_pd(u, _mm512_castsi512_pd(neg));
-}
-
-AVX512 static inline __m512d trig_f64x8(__m512d x, int cos_shift) {
-    __m512d kd = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(TWO_OVER_PI)),
-                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512d sn, c;
-    TRIG64_KERNELS(__m512d, _mm512, horner8, x, kd, sn, c);
-    __m256i q = _mm256_add_epi32(_mm512_cvtpd_epi32(kd), _mm256_set1_epi32(cos_shift));
-    __m512i q64 = _mm512_cvtepi32_epi64(q);
-    __m512d u =
-        _mm512_mask_blend_pd(_mm512_test_epi64_mask(q64, _mm512_set1_epi64(1)), sn, c);
     __m512i neg = _mm512_slli_epi64(_mm512_and_si512(q64, _mm512_set1_epi64(2)), 62);
     return _mm512_xor_pd(u, _mm512_castsi512_pd(neg));
 }
@@ -487,88 +339,10 @@ AVX2 static void sqrt_f64_avx2(double *o, const double *x, int64_t n) {
     for (; i < n; i++)
         o[i] = sqrt(x[i]);
 }
-AVX2 static void exp_f64_avx2(double *o, const double *x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(o + i, exp_t_f64x4(_mm256_loadu_pd(x + i), EXP_FINE));
-    for (; i < n; i++)
-        o[i] = exp_t_f64(x[i], EXP_FINE);
-}
-AVX512 static void exp_f64_avx512(double *o, const double *x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm512_storeu_pd(o + i, exp_t_f64x8(_mm512_loadu_pd(x + i), EXP_FINE));
-    for (; i < n; i++)
-        o[i] = exp_t_f64(x[i], EXP_FINE);
-}
-/* float64 sin and cos: vectors with a zero (sin), a huge or a non-finite
- * lane take the scalar code. */
-#define TRIG64_RUNS(name, COS)                                                         \
-    AVX2 static void name##_avx2(double *o, const double *x, int64_t n) {              \
-        int64_t i = 0;                                                                 \
-        for (; i + 4 <= n; i += 4) {                                                   \
-            __m256d v = _mm256_loadu_pd(x + i);                                        \
-            __m256d a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);                     \
-            __m256d bad = _mm256_cmp_pd(a, _mm256_set1_pd(TRIG64_BIG), _CMP_NLE_UQ);   \
-            if (!COS)                                                                  \
-                bad = _mm256_or_pd(bad,                                                \
-                                   _mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_EQ_OQ)); \
-            if (_mm256_movemask_pd(bad)) {                                             \
-                for (int j = 0; j < 4; j++)                                            \
-                    o[i + j] = trig_f64(x[i + j], COS);                                \
-                continue;                                                              \
-            }                                                                          \
-            _mm256_storeu_pd(o + i, trig_f64x4(v, COS));                               \
-        }                                                                              \
-        for (; i < n; i++)                                                             \
-            o[i] = trig_f64(x[i], COS);                                                \
-    }                                                                                  \
-    AVX512 static void name##_avx512(double *o, const double *x, int64_t n) {          \
-        int64_t i = 0;                                                                 \
-        for (; i + 8 <= n; i += 8) {                                                   \
-            __m512d v = _mm512_loadu_pd(x + i), a = _mm512_abs_pd(v);                  \
-            __mmask8 bad =                                                             \
-                _mm512_cmp_pd_mask(a, _mm512_set1_pd(TRIG64_BIG), _CMP_NLE_UQ);        \
-            if (!COS)                                                                  \
-                bad |= _mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_EQ_OQ);         \
-            if (bad) {                                                                 \
-                for (int j = 0; j < 8; j++)                                            \
-                    o[i + j] = trig_f64(x[i + j], COS);                                \
-                continue;                                                              \
-            }                                                                          \
-            _mm512_storeu_pd(o + i, trig_f64x8(v, COS));                               \
-        }                                                                              \
-        for (; i < n; i++)                                                             \
-            o[i] = trig_f64(x[i], COS);                                                \
-    }
-TRIG64_RUNS(sin_f64, 0)
-TRIG64_RUNS(cos_f64, 1)
-#define VECTOR_PATH(run2, run512)                                                      \
-    do {                                                                               \
-        if (s[0] == s[1] && (size_t)s[0] == sizeof *x && gd_math_avx2()) {             \
-            if (gd_math_avx512())                                                      \
-                run512((void *)d[0], x, n);                                            \
-            else                                                                       \
-                run2((void *)d[0], x, n);                                              \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
-#else
-#define VECTOR_PATH(run2, run512) (void)0
 #endif
 
-#define MATH_LOOP(name, FN, T, SCALAR, AVX2_RUN, AVX512_RUN)                           \
-    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        (void)ctx;                                                                     \
-        const T *x = (const T *)d[1];                                                  \
-        VECTOR_PATH(AVX2_RUN, AVX512_RUN);                                             \
-        for (int64_t i = 0; i < n; i++)                                                \
-            *(T *)(d[0] + i * s[0]) = SCALAR(FN, *(const T *)(d[1] + i * s[1]));       \
-    }
 #define SQRT_F32(fn, v) sqrtf(v)
 #define SQRT_F64(fn, v) sqrt(v)
-#define EXP_F64(fn, v) exp_t_f64(v, EXP_FINE)
-#define TRIG_F64(cos_shift, v) trig_f64(v, cos_shift)
 MATH_LOOP(exp_f32, F_EXP, float, eval1, exp_f32_avx2, exp_f32_avx512)
 MATH_LOOP(log_f32, F_LOG, float, eval1, log_f32_avx2, log_f32_avx512)
 MATH_LOOP(tanh_f32, F_TANH, float, eval1, tanh_f32_avx2, tanh_f32_avx512)
@@ -576,17 +350,10 @@ MATH_LOOP(sin_f32, F_SIN, float, eval1, sin_f32_avx2, sin_f32_avx512)
 MATH_LOOP(cos_f32, F_COS, float, eval1, cos_f32_avx2, cos_f32_avx512)
 MATH_LOOP(sqrt_f32, 0, float, SQRT_F32, sqrt_f32_avx2, sqrt_f32_avx2)
 MATH_LOOP(sqrt_f64, 0, double, SQRT_F64, sqrt_f64_avx2, sqrt_f64_avx2)
-MATH_LOOP(exp_f64, 0, double, EXP_F64, exp_f64_avx2, exp_f64_avx512)
-MATH_LOOP(sin_f64, 0, double, TRIG_F64, sin_f64_avx2, sin_f64_avx512)
-MATH_LOOP(cos_f64, 1, double, TRIG_F64, cos_f64_avx2, cos_f64_avx512)
 
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype) {
     if (dtype == GD_FLOAT64)
-        return op == GD_OP_SQRT  ? sqrt_f64
-               : op == GD_OP_EXP ? exp_f64
-               : op == GD_OP_SIN ? sin_f64
-               : op == GD_OP_COS ? cos_f64
-                                 : NULL;
+        return op == GD_OP_SQRT ? sqrt_f64 : gd_math_loop_f64(op);
     if (dtype != GD_FLOAT32)
         return NULL;
     switch (op) {

@@ -2,7 +2,7 @@
  * algorithm: a Cody-Waite reduction by ln 2, a polynomial, and scaling by
  * two powers of two. The scalar forms give the AVX2 and AVX-512 forms'
  * bits. Used by kernels_math.c (sigmoid, as ATen computes it) and
- * kernels_nn.c (softmax's exp); its helpers by math_exp_table.h. Internal
+ * kernels_nn.c (softmax's exp); its helpers by math_nearest.h. Internal
  * to the core. */
 #ifndef GD_MATH_EXP_H
 #define GD_MATH_EXP_H

@@ -1,10 +1,20 @@
-/* exp of a double by Tang's table method, in scalar, AVX2 and AVX-512
- * forms that give the same bits (kernels_math_nearest.c: float64 exp, and
- * float32 exp and tanh evaluated in double). Written from the published
- * method; the tables are 2^(j/N) to 106 bits. Internal to the core. */
-#ifndef GD_MATH_EXP_TABLE_H
-#define GD_MATH_EXP_TABLE_H
+/* What the nearest-value math kernels share (kernels_math_nearest.c for
+ * float32, kernels_math_f64.c for float64): Horner's rule in scalar, AVX2
+ * and AVX-512 forms, the reduction constants, exp by Tang's table method,
+ * and the loop that picks the widest vector code. Every vector form gives
+ * its scalar twin's bits. Internal to the core. */
+#ifndef GD_MATH_NEAREST_H
+#define GD_MATH_NEAREST_H
+#include "internal.h"
 #include "math_exp.h"
+
+#define LN2_HI 0x1.62e42fefa3800p-1 /* ln 2 in 43 bits: e * LN2_HI is exact */
+#define LN2_LO 0x1.ef35793c76730p-45
+/* pi/2 as three doubles (about 160 bits) and 2/pi. */
+#define PIO2_1 0x1.921fb54442d18p+0
+#define PIO2_2 0x1.1a62633145c07p-54
+#define PIO2_3 -0x1.f1976b7ed8fbcp-110
+#define TWO_OVER_PI 0x1.45f306dc9c883p-1
 
 /* c[0] x^(n-1) + ... + c[n-1], by Horner's rule with fused steps. */
 static inline double horner(const double *c, int n, double x) {
@@ -14,7 +24,8 @@ static inline double horner(const double *c, int n, double x) {
     return u;
 }
 
-/* exp of a double by Tang's table method: x = k ln2/N + r with
+/* exp of a double by Tang's table method (written from the published
+ * method; the tables hold 2^(j/N) to 106 bits): x = k ln2/N + r with
  * |r| <= ln2/(2N), and exp(x) = 2^(k / N) * 2^((k mod N)/N) * e^r, the
  * table entry a double-double (the nearest double to 2^(j/N) and the
  * nearest to what it leaves) and e^r - 1 Taylor's polynomial through r^7.
@@ -280,7 +291,7 @@ AVX512 static inline __m512d horner8(const double *c, int n, __m512d x) {
     return u;
 }
 
-/* The AVX2 forms above on eight lanes, with masks for blends. */
+/* exp_t_f64x4 on eight lanes, scaling with scalef. */
 AVX512 static inline __m512d exp_t_f64x8(__m512d x, int bits) {
     double n = (double)(1 << bits);
     x = _mm512_min_pd(_mm512_set1_pd(EXPT_MAX),
@@ -310,5 +321,31 @@ AVX512 static inline __m512d exp_t_f64x8(__m512d x, int bits) {
     return _mm512_scalef_pd(t, top);
 }
 #endif
+
+/* A unary loop: the vector code over contiguous runs, where the CPU has it,
+ * else the scalar code. */
+#ifdef GD_MATH_X86
+#define VECTOR_PATH(run2, run512)                                                      \
+    do {                                                                               \
+        if (s[0] == s[1] && (size_t)s[0] == sizeof *x && gd_math_avx2()) {             \
+            if (gd_math_avx512())                                                      \
+                run512((void *)d[0], x, n);                                            \
+            else                                                                       \
+                run2((void *)d[0], x, n);                                              \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+#else
+#define VECTOR_PATH(run2, run512) (void)0
+#endif
+
+#define MATH_LOOP(name, FN, T, SCALAR, AVX2_RUN, AVX512_RUN)                           \
+    static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
+        (void)ctx;                                                                     \
+        const T *x = (const T *)d[1];                                                  \
+        VECTOR_PATH(AVX2_RUN, AVX512_RUN);                                             \
+        for (int64_t i = 0; i < n; i++)                                                \
+            *(T *)(d[0] + i * s[0]) = SCALAR(FN, *(const T *)(d[1] + i * s[1]));       \
+    }
 
 #endif
