@@ -432,7 +432,7 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
  * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
  * NULL for the C library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
-/* kernels_math_f64.c: float64 exp, sin, cos and log, or NULL. */
+/* kernels_math_f64.c: float64 exp, sin, cos, log and tanh, or NULL. */
 gd_loop_fn gd_math_loop_f64(gd_op op);
 /* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,
  * and GDLITE_MATH_PORTABLE does not cap them below it (kernels_math.c). */

@@ -11,8 +11,11 @@
  *   last place for about 17% of inputs (errors up to ~0.75 ulp, more often
  *   for even exponents), float32 log for ~4%, cos ~6%, sin ~3%, exp ~1%.
  *   MKL's algorithms are not published, so these are computed here to the
- *   nearest representable value (or by the C library), which is what MKL
- *   returns for most inputs. x ** 0.5 is torch.sqrt, so MKL's too.
+ *   nearest representable value, which is what MKL returns for most
+ *   inputs: float32 in double precision (kernels_math_nearest.c), float64
+ *   exp, sin, cos, log and tanh with double-double steps
+ *   (kernels_math_f64.c), sqrt by the hardware. x ** 0.5 is torch.sqrt, so
+ *   MKL's too.
  * - sigmoid is ATen's own loop: 1 / (1 + exp(-x)) with exp from SLEEF
  *   (Sleef_expf16_u10 / Sleef_expd8_u10 under AVX-512, the 8- and 4-lane
  *   forms under AVX2; the same bits) on whole vectors, and the C library's

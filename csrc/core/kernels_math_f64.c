@@ -1,4 +1,4 @@
-/* float64 exp, sin, cos and log, vectorised, as close as the C library's.
+/* float64 exp, sin, cos, log and tanh, vectorised, as close as the C library's.
  *
  * PyTorch's float64 functions are MKL's (kernels_math.c), nearly always
  * correctly rounded. These are too: exp by Tang's table method
@@ -48,6 +48,16 @@ static const double COS64_TAIL[8] = {1.0 / 2432902008176640000.0,
 #define TWO3_LO 0x1.5555555555555p-55
 static const double LOG64_TAIL[9] = {2.0 / 21, 2.0 / 19, 2.0 / 17, 2.0 / 15, 2.0 / 13,
                                      2.0 / 11, 2.0 / 9,  2.0 / 7,  2.0 / 5};
+
+/* float64 tanh: Taylor's series below 2^-5 (TANH_C); else from
+ * E = exp(2|x|) as a double-double (Tang's table, with the reduction's
+ * remainder and the table entry kept to about 2^-70), as (E - 1) / (E + 1)
+ * below ln 2 / 2 and 1 - 2 / (E + 1) above, in double-double arithmetic;
+ * +-1 from 22, where tanh rounds to 1. */
+#define TANH64_ONE 22.0
+#define TANH64_MID 0x1.62e42fefa39efp-2 /* ln 2 / 2: E <= 2 below */
+#define LN2_HI39 0x1.62e42fefa4000p-1   /* k * LN2_HI39 / 128 exact for k < 2^14 */
+#define LN2_LO39 -0x1.8432a1b0e2634p-43
 
 /* sin (cos_shift 0) or cos (1) of a double. */
 static inline double trig_f64(double x, int cos_shift) {
@@ -117,6 +127,43 @@ static inline double log_nearest_f64(double x) {
     double m;
     memcpy(&m, &bits, sizeof m);
     return log_f64_parts(m, e);
+}
+
+/* exp(y), 0 <= y <= 44, as eh + el with about 2^-70 relative error. */
+static inline double exp_dd_f64(double y, double *el) {
+    double kd = rint(y * (EXPT_LOG2E * 128));
+    int k = (int)kd, j = k & 127;
+    double rh = y - kd * (LN2_HI39 / 128); /* both steps exact */
+    double rl = kd * (-LN2_LO39 / 128);
+    double w = fma(rh * rh, horner(EXPT_C, 6, rh), rl * (1.0 + rh)); /* e^r - 1 - rh */
+    double th = EXP128_HI[j], tl = EXP128_LO[j];
+    double a1 = th * rh, a1l = fma(th, rh, -a1);
+    double s1 = th + a1, e0 = (th - s1) + a1;
+    double low = (e0 + a1l) + (th * w + fma(tl, rh, tl));
+    double eh = s1 + low, scale = pow2i_f64((k - j) / 128);
+    *el = ((s1 - eh) + low) * scale;
+    return eh * scale;
+}
+
+static inline double tanh_nearest_f64(double x) {
+    double a = fabs(x), t;
+    if (!(a < TANH64_ONE))
+        return a != a ? x : copysign(1.0, x);
+    if (a < TANH_SMALL) {
+        double a2 = a * a;
+        t = fma(a * a2, horner(TANH_C, 5, a2), a);
+    } else {
+        double el, eh = exp_dd_f64(2.0 * a, &el);
+        double dh = eh + 1.0, dl = ((eh - dh) + 1.0) + el;
+        double inv = 1.0 / dh;
+        bool mid = a < TANH64_MID;
+        double nh = mid ? eh - 1.0 : 2.0, nl = mid ? el : 0.0; /* eh - 1 exact */
+        double qh = nh * inv;
+        double ql = ((fma(-qh, dh, nh) + nl) - qh * dl) * inv;
+        double s1 = 1.0 - qh, e1 = (1.0 - s1) - qh;
+        t = mid ? qh + ql : s1 + (e1 - ql);
+    }
+    return copysign(t, x);
 }
 
 #ifdef GD_MATH_X86
@@ -351,15 +398,124 @@ AVX512 static void log_f64_avx512(double *o, const double *x, int64_t n) {
     for (; i < n; i++)
         o[i] = log_nearest_f64(x[i]);
 }
+AVX512 static inline __m512d exp_dd_f64x8(__m512d y, __m512d *el) {
+    __m512d kd =
+        _mm512_roundscale_pd(_mm512_mul_pd(y, _mm512_set1_pd(EXPT_LOG2E * 128)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i k = _mm512_cvtpd_epi32(kd), j = _mm256_and_si256(k, _mm256_set1_epi32(127));
+    __m512d rh = _mm512_sub_pd(y, _mm512_mul_pd(kd, _mm512_set1_pd(LN2_HI39 / 128)));
+    __m512d rl = _mm512_mul_pd(kd, _mm512_set1_pd(-LN2_LO39 / 128));
+    __m512d one = _mm512_set1_pd(1.0);
+    __m512d w = _mm512_fmadd_pd(_mm512_mul_pd(rh, rh), horner8(EXPT_C, 6, rh),
+                                _mm512_mul_pd(rl, _mm512_add_pd(one, rh)));
+    __m512d th = _mm512_i32gather_pd(j, EXP128_HI, 8),
+            tl = _mm512_i32gather_pd(j, EXP128_LO, 8);
+    __m512d a1 = _mm512_mul_pd(th, rh), a1l = _mm512_fmsub_pd(th, rh, a1);
+    __m512d s1 = _mm512_add_pd(th, a1), e0 = _mm512_add_pd(_mm512_sub_pd(th, s1), a1);
+    __m512d low =
+        _mm512_add_pd(_mm512_add_pd(e0, a1l),
+                      _mm512_add_pd(_mm512_mul_pd(th, w), _mm512_fmadd_pd(tl, rh, tl)));
+    __m512d eh = _mm512_add_pd(s1, low);
+    __m512d top = _mm512_cvtepi32_pd(_mm256_srai_epi32(k, 7));
+    *el = _mm512_scalef_pd(_mm512_add_pd(_mm512_sub_pd(s1, eh), low), top);
+    return _mm512_scalef_pd(eh, top);
+}
+
+AVX2 static inline __m256d exp_dd_f64x4(__m256d y, __m256d *el) {
+    __m256d kd = _mm256_round_pd(_mm256_mul_pd(y, _mm256_set1_pd(EXPT_LOG2E * 128)),
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m128i k = _mm256_cvtpd_epi32(kd), j = _mm_and_si128(k, _mm_set1_epi32(127));
+    __m256d rh = _mm256_sub_pd(y, _mm256_mul_pd(kd, _mm256_set1_pd(LN2_HI39 / 128)));
+    __m256d rl = _mm256_mul_pd(kd, _mm256_set1_pd(-LN2_LO39 / 128));
+    __m256d one = _mm256_set1_pd(1.0);
+    __m256d w = _mm256_fmadd_pd(_mm256_mul_pd(rh, rh), horner4(EXPT_C, 6, rh),
+                                _mm256_mul_pd(rl, _mm256_add_pd(one, rh)));
+    __m256d th = _mm256_i32gather_pd(EXP128_HI, j, 8),
+            tl = _mm256_i32gather_pd(EXP128_LO, j, 8);
+    __m256d a1 = _mm256_mul_pd(th, rh), a1l = _mm256_fmsub_pd(th, rh, a1);
+    __m256d s1 = _mm256_add_pd(th, a1), e0 = _mm256_add_pd(_mm256_sub_pd(th, s1), a1);
+    __m256d low =
+        _mm256_add_pd(_mm256_add_pd(e0, a1l),
+                      _mm256_add_pd(_mm256_mul_pd(th, w), _mm256_fmadd_pd(tl, rh, tl)));
+    __m256d eh = _mm256_add_pd(s1, low);
+    __m256d scale = pow2i_f64x4(_mm_srai_epi32(k, 7));
+    *el = _mm256_mul_pd(_mm256_add_pd(_mm256_sub_pd(s1, eh), low), scale);
+    return _mm256_mul_pd(eh, scale);
+}
+
+/* tanh_nearest_f64's steps on vectors (as TRIG64_KERNELS; BLEND(mask, a, b) takes
+ * b where the mask is set, LT(a, b) the mask of a < b): x to out. */
+#define TANH64_STEPS(T, P, HORNER, EXP_DD, BLEND, LT, x, out)                          \
+    do {                                                                               \
+        T sign = P##_set1_pd(-0.0), one = P##_set1_pd(1.0);                            \
+        T a = P##_andnot_pd(sign, x), a2 = P##_mul_pd(a, a);                           \
+        T small = P##_fmadd_pd(P##_mul_pd(a, a2), HORNER(TANH_C, 5, a2), a);           \
+        T el, eh = EXP_DD(P##_add_pd(a, a), &el);                                      \
+        T dh = P##_add_pd(eh, one);                                                    \
+        T dl = P##_add_pd(P##_add_pd(P##_sub_pd(eh, dh), one), el);                    \
+        T inv = P##_div_pd(one, dh);                                                   \
+        T nh = BLEND(LT(a, TANH64_MID), P##_set1_pd(2.0), P##_sub_pd(eh, one));        \
+        T nl = BLEND(LT(a, TANH64_MID), P##_setzero_pd(), el);                         \
+        T qh = P##_mul_pd(nh, inv);                                                    \
+        T ql = P##_mul_pd(                                                             \
+            P##_sub_pd(P##_add_pd(P##_fnmadd_pd(qh, dh, nh), nl), P##_mul_pd(qh, dl)), \
+            inv);                                                                      \
+        T s1 = P##_sub_pd(one, qh), e1 = P##_sub_pd(P##_sub_pd(one, s1), qh);          \
+        T t = BLEND(LT(a, TANH64_MID), P##_add_pd(s1, P##_sub_pd(e1, ql)),             \
+                    P##_add_pd(qh, ql));                                               \
+        t = BLEND(LT(a, TANH_SMALL), t, small);                                        \
+        t = BLEND(LT(a, TANH64_ONE), one, t);                                          \
+        out = P##_or_pd(t, P##_and_pd(sign, x));                                       \
+    } while (0)
+#define BLEND_AVX2(mask, a, b) _mm256_blendv_pd(a, b, mask)
+#define LT_AVX2(a, c) _mm256_cmp_pd(a, _mm256_set1_pd(c), _CMP_LT_OQ)
+#define BLEND_AVX512(mask, a, b) _mm512_mask_blend_pd(mask, a, b)
+#define LT_AVX512(a, c) _mm512_cmp_pd_mask(a, _mm512_set1_pd(c), _CMP_LT_OQ)
+
+/* float64 tanh: vectors with a NaN take the scalar code. */
+AVX2 static void tanh_f64_avx2(double *o, const double *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i), out;
+        if (_mm256_movemask_pd(_mm256_cmp_pd(v, v, _CMP_UNORD_Q))) {
+            for (int j = 0; j < 4; j++)
+                o[i + j] = tanh_nearest_f64(x[i + j]);
+            continue;
+        }
+        TANH64_STEPS(__m256d, _mm256, horner4, exp_dd_f64x4, BLEND_AVX2, LT_AVX2, v,
+                     out);
+        _mm256_storeu_pd(o + i, out);
+    }
+    for (; i < n; i++)
+        o[i] = tanh_nearest_f64(x[i]);
+}
+AVX512 static void tanh_f64_avx512(double *o, const double *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d v = _mm512_loadu_pd(x + i), out;
+        if (_mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q)) {
+            for (int j = 0; j < 8; j++)
+                o[i + j] = tanh_nearest_f64(x[i + j]);
+            continue;
+        }
+        TANH64_STEPS(__m512d, _mm512, horner8, exp_dd_f64x8, BLEND_AVX512, LT_AVX512, v,
+                     out);
+        _mm512_storeu_pd(o + i, out);
+    }
+    for (; i < n; i++)
+        o[i] = tanh_nearest_f64(x[i]);
+}
 #endif
 
 #define EXP_F64(fn, v) exp_t_f64(v, EXP_FINE)
 #define TRIG_F64(cos_shift, v) trig_f64(v, cos_shift)
 #define LOG_F64(fn, v) log_nearest_f64(v)
+#define TANH_F64(fn, v) tanh_nearest_f64(v)
 MATH_LOOP(exp_f64, 0, double, EXP_F64, exp_f64_avx2, exp_f64_avx512)
 MATH_LOOP(sin_f64, 0, double, TRIG_F64, sin_f64_avx2, sin_f64_avx512)
 MATH_LOOP(cos_f64, 1, double, TRIG_F64, cos_f64_avx2, cos_f64_avx512)
 MATH_LOOP(log_f64, 0, double, LOG_F64, log_f64_avx2, log_f64_avx512)
+MATH_LOOP(tanh_f64, 0, double, TANH_F64, tanh_f64_avx2, tanh_f64_avx512)
 
 gd_loop_fn gd_math_loop_f64(gd_op op) {
     switch (op) {
@@ -371,6 +527,8 @@ gd_loop_fn gd_math_loop_f64(gd_op op) {
         return cos_f64;
     case GD_OP_LOG:
         return log_f64;
+    case GD_OP_TANH:
+        return tanh_f64;
     default:
         return NULL;
     }

@@ -16,10 +16,6 @@
 static const double LOG_C[LOG_TERMS] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15,
                                         1.0 / 13, 1.0 / 11, 1.0 / 9,  1.0 / 7,
                                         1.0 / 5,  1.0 / 3,  1.0};
-/* tanh(a) = a + a^3 (c1 + a^2 (c2 + ...)) below 2^-5 (Taylor's series). */
-static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
-                                 -1.0 / 3};
-#define TANH_SMALL 0x1p-5
 #define TANH_ONE 9.1 /* tanh rounds to 1 in float32 from about 9.01 */
 /* sin and cos of |r| <= pi/4 (Taylor's series through r^17 and r^16). */
 static const double SIN_C[8] = {

@@ -10,6 +10,10 @@
 
 #define LN2_HI 0x1.62e42fefa3800p-1 /* ln 2 in 43 bits: e * LN2_HI is exact */
 #define LN2_LO 0x1.ef35793c76730p-45
+/* tanh(a) = a + a^3 (c1 + a^2 (c2 + ...)) below 2^-5 (Taylor's series). */
+static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
+                                 -1.0 / 3};
+#define TANH_SMALL 0x1p-5
 /* pi/2 as three doubles (about 160 bits) and 2/pi. */
 #define PIO2_1 0x1.921fb54442d18p+0
 #define PIO2_2 0x1.1a62633145c07p-54
