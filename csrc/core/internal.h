@@ -86,6 +86,12 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
  * others broadcast to it (right-aligned, size-1 dims repeat). Dims are
  * coalesced where every operand is contiguous across them, so the inner loop
  * sees the longest runs. */
+/* Runs `loop` over n elements whose nops operands start at data and advance
+ * by strides (bytes), in ATen's chunks from `grain` on the worker pool (one
+ * call below it). For elementwise loops only: each chunk writes its own
+ * elements, and ctx is shared, so the loop must not write it. */
+void gd_loop_split(gd_loop_fn loop, int nops, char *const *data, const int64_t *strides,
+                   int64_t n, void *ctx, int64_t grain);
 /* Whether gd_reshape to a valid `shape` would copy (no view fits). */
 bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *shape);
 

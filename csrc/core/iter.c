@@ -75,3 +75,39 @@ void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *
     }
     gd_loop_end(lock);
 }
+
+typedef struct {
+    gd_loop_fn loop;
+    char *data[GD_ITER_MAX_OPERANDS];
+    int64_t strides[GD_ITER_MAX_OPERANDS];
+    int64_t n;
+    void *ctx;
+} flat_job;
+
+static void *run_flat_job(void *arg) {
+    flat_job *j = arg;
+    j->loop(j->data, j->strides, j->n, j->ctx);
+    return NULL;
+}
+
+void gd_loop_split(gd_loop_fn loop, int nops, char *const *data, const int64_t *strides,
+                   int64_t n, void *ctx, int64_t grain) {
+    int64_t size;
+    if (gd_aten_chunks(n, grain, &size) < 2) {
+        loop((char **)data, strides, n, ctx);
+        return;
+    }
+    flat_job jobs[GD_MAX_THREADS];
+    int used = 0;
+    for (int64_t b = 0; b < n; b += size) {
+        flat_job *j = &jobs[used++];
+        j->loop = loop;
+        for (int k = 0; k < nops; k++) {
+            j->data[k] = data[k] + b * strides[k];
+            j->strides[k] = strides[k];
+        }
+        j->n = n - b < size ? n - b : size;
+        j->ctx = ctx;
+    }
+    gd_run_jobs(run_flat_job, jobs, sizeof jobs[0], used, true);
+}

@@ -496,7 +496,10 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
         void *lock = gd_loop_begin(a->numel);
-        loop(data, strides, a->numel, &ctx);
+        if (gd_dtype_is_floating(compute)) /* integer loops may report to ctx */
+            gd_loop_split(loop, 3, data, strides, a->numel, &ctx, GD_GRAIN);
+        else
+            loop(data, strides, a->numel, &ctx);
         gd_loop_end(lock);
         goto check;
     }

@@ -146,11 +146,10 @@ static gd_status unary_prepare(gd_op op, const gd_tensor *a, gd_dtype *compute,
     return GD_OK;
 }
 
-/* The grain from which PyTorch splits an op across its threads, or 0 for
- * ops not split here. ATen's MKL-backed kernels (exp, log, log1p, sin, cos,
- * tan, tanh, sqrt) split from 2048 elements; sinh and cosh are ordinary
- * TensorIterator loops (GD_GRAIN). Elementwise results do not depend on the
- * split, so this only decides speed. */
+/* The grain from which PyTorch splits an op across its threads. ATen's
+ * MKL-backed kernels (exp, log, log1p, sin, cos, tan, tanh, sqrt) split
+ * from 2048 elements, the others from TensorIterator's 32768. Elementwise
+ * results do not depend on the split, so this only decides speed. */
 static int64_t split_grain(gd_op op) {
     switch (op) {
     case GD_OP_EXP:
@@ -162,47 +161,22 @@ static int64_t split_grain(gd_op op) {
     case GD_OP_TANH:
     case GD_OP_SQRT:
         return GD_VML_GRAIN;
-    case GD_OP_SINH:
-    case GD_OP_COSH:
-        return GD_GRAIN;
     default:
-        return 0;
+        return GD_GRAIN;
     }
 }
 
-typedef struct {
-    gd_loop_fn loop;
-    char *out;
-    const char *in;
-    int64_t n, size;
-} unary_job;
-
-static void *run_unary_job(void *arg) {
-    unary_job *j = arg;
-    char *data[2] = {j->out, (char *)j->in};
-    int64_t strides[2] = {j->size, j->size};
-    j->loop(data, strides, j->n, NULL);
-    return NULL;
-}
-
-/* Runs an op of its split grain or more elements over contiguous out and
- * in of one dtype in ATen's chunks (min(threads, ceil(n / grain)) of
- * ceil(n / chunks) elements) on the worker pool; false where that does not
- * apply and gd_iterate should run it. */
+/* Runs an op over contiguous out and in of one dtype in ATen's chunks from
+ * its split grain, on the worker pool; false where that does not apply and
+ * gd_iterate should run it. */
 static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
-    int64_t n = out->numel, step, grain = split_grain(op);
-    if (!grain || in->dtype != out->dtype || !gd_is_contiguous(out) ||
-        !gd_is_contiguous(in) || gd_aten_chunks(n, grain, &step) < 2)
+    if (in->dtype != out->dtype || !gd_is_contiguous(out) || !gd_is_contiguous(in))
         return false;
     int64_t size = (int64_t)gd_dtype_size(out->dtype);
-    unary_job jobs[GD_MAX_THREADS];
-    int used = 0;
-    for (int64_t b = 0; b < n; b += step)
-        jobs[used++] =
-            (unary_job){loop, gd_data_ptr(out) + b * size, gd_data_ptr(in) + b * size,
-                        n - b < step ? n - b : step, size};
-    void *lock = gd_loop_begin(n);
-    gd_run_jobs(run_unary_job, jobs, sizeof jobs[0], used, true);
+    char *data[2] = {gd_data_ptr(out), gd_data_ptr(in)};
+    int64_t strides[2] = {size, size};
+    void *lock = gd_loop_begin(out->numel);
+    gd_loop_split(loop, 2, data, strides, out->numel, NULL, split_grain(op));
     gd_loop_end(lock);
     return true;
 }
