@@ -401,6 +401,12 @@ for dt in ("float32", "float64"):
     t = v.clone().requires_grad_()
     G.tanh(t).backward(G.ones_like(v))
     out["tanh_bw" + dt] = t.grad.numpy()
+    # Sums' cascades (vector registers or plain C), whole and along dims.
+    finite = G.from_numpy(np.nan_to_num(x[:100000]).astype(dt)).reshape(1000, 100)
+    for name, r in (("sum", finite.sum()), ("mean", finite.mean()),
+                    ("sum0", finite.sum(0)), ("sum1", finite.sum(1)),
+                    ("sumT", finite.t().sum(1))):
+        out[name + dt] = r.numpy()
 np.savez(PATH, **out)
 """
 

@@ -22,9 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Below this many elements a second thread costs more than it saves. */
-#define THREAD_MIN_WORK (1 << 20)
-
 /* Dims to walk in TensorIterator's order: [0] moves fastest; element strides. */
 typedef struct {
     int n;
@@ -353,7 +350,7 @@ static void fold_split(bool f32, const walk *w, const char *base, const fold_op 
                                     .end = t * chunk + chunk < numel ? t * chunk + chunk
                                                                      : numel};
     }
-    gd_run_jobs(run_chunk, jobs, sizeof jobs[0], n, numel >= THREAD_MIN_WORK);
+    gd_run_jobs(run_chunk, jobs, sizeof jobs[0], n, true);
     memset(total, 0, sizeof *total);
     for (int i = 0; i < n; i++) {
         total->f32 = total->f32 + jobs[i].acc.f32;
@@ -565,7 +562,7 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
             &w,       base,  nk,      kshape,
             kstride,  o,     t * per, t * per + per < rows ? t * per + per : rows,
             rows == 1};
-    gd_run_jobs(run_rows, jobs, sizeof jobs[0], used, a->numel >= THREAD_MIN_WORK);
+    gd_run_jobs(run_rows, jobs, sizeof jobs[0], used, a->numel >= GD_GRAIN);
     gd_loop_end(lock);
     return GD_OK;
 }

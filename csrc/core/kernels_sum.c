@@ -16,27 +16,97 @@
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define GD_SUM_X86 1
+#include <immintrin.h>
+#define AVX2_SUM __attribute__((target("avx2")))
+#endif
+
 #define ILP 4    /* partial sums per row (PyTorch's ilp_factor) */
 #define LEVELS 4 /* cascade levels */
-/* Below this many elements a second thread costs more than it saves; the
- * split (and so the result) is the same either way. */
-#define THREAD_MIN_WORK (1 << 20)
 
 static int ceil_log2(int64_t x) {
     return x <= 2 ? 1 : 64 - __builtin_clzll((unsigned long long)(x - 1));
 }
+
+/* The cascade below with each row's lanes as one AVX2 vector, its sums kept
+ * in registers: the same additions per lane in the same order, so the same
+ * bits, without the compiler's trips through memory at each level. */
+#ifdef GD_SUM_X86
+#define DEF_CASCADE_AVX2(T, V, P, SUFFIX, SFX)                                         \
+    AVX2_SUM static void cascade_##SFX(T ret[ILP][32 / sizeof(T)], const char *in,     \
+                                       int64_t row_stride, int64_t col_stride,         \
+                                       int64_t size) {                                 \
+        int level_power = ceil_log2(size) / LEVELS;                                    \
+        if (level_power < 4)                                                           \
+            level_power = 4;                                                           \
+        const int64_t step = (int64_t)1 << level_power, mask = step - 1;               \
+        V acc[LEVELS][ILP];                                                            \
+        for (int j = 0; j < LEVELS; j++)                                               \
+            for (int k = 0; k < ILP; k++)                                              \
+                acc[j][k] = P##_setzero_##SUFFIX();                                    \
+        int64_t i = 0;                                                                 \
+        while (i + step <= size) {                                                     \
+            for (int64_t j = 0; j < step; j++, i++) {                                  \
+                const char *base = in + i * row_stride;                                \
+                for (int k = 0; k < ILP; k++)                                          \
+                    acc[0][k] = P##_add_##SUFFIX(                                      \
+                        acc[0][k],                                                     \
+                        P##_loadu_##SUFFIX((const T *)(base + k * col_stride)));       \
+            }                                                                          \
+            for (int j = 1; j < LEVELS; j++) {                                         \
+                for (int k = 0; k < ILP; k++) {                                        \
+                    acc[j][k] = P##_add_##SUFFIX(acc[j][k], acc[j - 1][k]);            \
+                    acc[j - 1][k] = P##_setzero_##SUFFIX();                            \
+                }                                                                      \
+                if ((i & (mask << (j * level_power))) != 0)                            \
+                    break;                                                             \
+            }                                                                          \
+        }                                                                              \
+        for (; i < size; i++) {                                                        \
+            const char *base = in + i * row_stride;                                    \
+            for (int k = 0; k < ILP; k++)                                              \
+                acc[0][k] = P##_add_##SUFFIX(                                          \
+                    acc[0][k],                                                         \
+                    P##_loadu_##SUFFIX((const T *)(base + k * col_stride)));           \
+        }                                                                              \
+        for (int j = 1; j < LEVELS; j++)                                               \
+            for (int k = 0; k < ILP; k++)                                              \
+                acc[0][k] = P##_add_##SUFFIX(acc[0][k], acc[j][k]);                    \
+        for (int k = 0; k < ILP; k++)                                                  \
+            P##_storeu_##SUFFIX(ret[k], acc[0][k]);                                    \
+    }
+DEF_CASCADE_AVX2(float, __m256, _mm256, ps, f32_8)
+DEF_CASCADE_AVX2(double, __m256d, _mm256, pd, f64_4)
+/* Runs the vector cascade for 32-byte rows where the CPU has AVX2. */
+#define VECTOR_CASCADE(SFX, ret, in, row_stride, col_stride, size)                     \
+    VECTOR_CASCADE_##SFX(ret, in, row_stride, col_stride, size)
+#define VECTOR_CASCADE_f32_8(ret, in, rs, cs, size)                                    \
+    (gd_math_avx2() && (cascade_f32_8(ret, in, rs, cs, size), true))
+#define VECTOR_CASCADE_f64_4(ret, in, rs, cs, size)                                    \
+    (gd_math_avx2() && (cascade_f64_4(ret, in, rs, cs, size), true))
+#else
+#define VECTOR_CASCADE(SFX, ret, in, row_stride, col_stride, size) false
+#endif
+#ifndef VECTOR_CASCADE_f32_1
+#define VECTOR_CASCADE_f32_1(ret, in, rs, cs, size) false
+#define VECTOR_CASCADE_f64_1(ret, in, rs, cs, size) false
+#endif
 
 /* Cascade sums of four rows at once (PyTorch's multi_row_sum), each row L
  * lanes wide: element i of row k, lane l, is at in + i*row_stride +
  * k*col_stride + l*sizeof(T). Partial sums move up a level every
  * 2^level_power elements, so only sums of similar size meet. */
 #define DEF_MULTI_ROW_SUM(T, L, SFX)                                                   \
-    static void multi_row_sum_##SFX(T ret[ILP][L], const char *in, int64_t row_stride, \
-                                    int64_t col_stride, int64_t size) {                \
+    GD_VECTOR_CLONES static void multi_row_sum_##SFX(                                  \
+        T ret[ILP][L], const char *in, int64_t row_stride, int64_t col_stride,         \
+        int64_t size) {                                                                \
         if (size == 0) { /* the common small case: nothing to merge */                 \
             memset(ret, 0, sizeof(T[ILP][L]));                                         \
             return;                                                                    \
         }                                                                              \
+        if (VECTOR_CASCADE(SFX, ret, in, row_stride, col_stride, size))                \
+            return;                                                                    \
         int level_power = ceil_log2(size) / LEVELS;                                    \
         if (level_power < 4)                                                           \
             level_power = 4;                                                           \
@@ -446,7 +516,7 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
         } else {
             tasks[n++] = (sum_task){it, {0}, buffer, 0, numel};
         }
-        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, numel >= THREAD_MIN_WORK);
+        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, true);
         int64_t bst[4] = {0, (int64_t)es, 0, 0};
         it->loop(it->out, buffer, bst, threads, 1);
     } else {
@@ -492,7 +562,7 @@ static gd_status run_split(sum_iter *it, gd_dtype dt, int64_t numel, int64_t out
             task->begin = 0;
             task->end = sub_numel;
         }
-        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, numel >= THREAD_MIN_WORK);
+        gd_run_jobs(run_task, tasks, sizeof tasks[0], n, true);
     }
 unlock:
     gd_loop_end(lock);

@@ -90,7 +90,10 @@ int gd_aten_chunks(int64_t n, int64_t grain, int64_t *size) {
  * spin between parallel regions. The pool does the same, but is only ever a
  * help: the calling thread claims every job no worker has claimed yet, so a
  * batch finishes whether or not any worker wakes (after fork() in a child, a
- * worker that failed to start, a pool busy with another thread's batch). */
+ * worker that failed to start, a pool busy with another thread's batch).
+ * Job k belongs to worker k (the caller runs job 0 first), as OpenMP's
+ * static schedule gives a thread the same chunk each time: a chunk that was
+ * read last call is still in that core's cache. */
 
 #define POOL_SPIN_NS 200000 /* how long an idle worker watches for more work */
 
@@ -99,8 +102,8 @@ typedef struct {
     char *args;
     size_t size;
     int n;
-    int next; /* the next job to claim */
-    int done; /* jobs finished by workers */
+    int claimed[GD_MAX_THREADS]; /* 1 once a thread has taken job k */
+    int done;                    /* jobs finished by workers */
 } pool_batch;
 
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* one batch at a time */
@@ -124,20 +127,18 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* Claims and runs jobs of b until none is left; returns how many it ran. */
-static int claim_jobs(pool_batch *b) {
-    int ran = 0;
-    for (;;) {
-        int k = __atomic_fetch_add(&b->next, 1, __ATOMIC_SEQ_CST);
-        if (k >= b->n)
-            return ran;
-        b->job(b->args + (size_t)k * b->size);
-        ran++;
-    }
+/* Runs job k of b unless another thread has taken it; returns 1 if it ran. */
+static int claim_job(pool_batch *b, int k) {
+    int free_slot = 0;
+    if (k >= b->n || !__atomic_compare_exchange_n(&b->claimed[k], &free_slot, 1, false,
+                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return 0;
+    b->job(b->args + (size_t)k * b->size);
+    return 1;
 }
 
-static void *pool_worker(void *unused) {
-    (void)unused;
+static void *pool_worker(void *slot) {
+    int own = (int)(intptr_t)slot; /* this worker's job in every batch */
     uint64_t seen = __atomic_load_n(&pool_generation, __ATOMIC_SEQ_CST);
     for (;;) {
         /* Watch for the next batch a while, then sleep until one comes. */
@@ -157,10 +158,8 @@ static void *pool_worker(void *unused) {
          * leave before its batch (on its stack) goes away. */
         __atomic_fetch_add(&pool_users, 1, __ATOMIC_SEQ_CST);
         pool_batch *b = __atomic_load_n(&pool_current, __ATOMIC_SEQ_CST);
-        if (b) {
-            int ran = claim_jobs(b);
-            __atomic_fetch_add(&b->done, ran, __ATOMIC_SEQ_CST);
-        }
+        if (b)
+            __atomic_fetch_add(&b->done, claim_job(b, own), __ATOMIC_SEQ_CST);
         __atomic_fetch_sub(&pool_users, 1, __ATOMIC_SEQ_CST);
     }
     return NULL;
@@ -190,7 +189,8 @@ static void pool_grow(int want) {
         if (pthread_attr_init(&attr))
             return;
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int failed = pthread_create(&tid, &attr, pool_worker, NULL);
+        int failed = pthread_create(&tid, &attr, pool_worker,
+                                    (void *)(intptr_t)(pool_workers + 1));
         pthread_attr_destroy(&attr);
         if (failed)
             return;
@@ -202,13 +202,15 @@ bool gd_run_pooled(void *(*job)(void *), void *args, size_t size, int n) {
     if (n < 2 || pthread_mutex_trylock(&pool_busy))
         return false;
     pool_grow(n - 1 < GD_MAX_THREADS ? n - 1 : GD_MAX_THREADS);
-    pool_batch b = {job, args, size, n, 0, 0};
+    pool_batch b = {.job = job, .args = args, .size = size, .n = n};
     __atomic_store_n(&pool_current, &b, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&pool_wake);
     __atomic_fetch_add(&pool_generation, 1, __ATOMIC_SEQ_CST);
     pthread_cond_broadcast(&pool_cond);
     pthread_mutex_unlock(&pool_wake);
-    int ran = claim_jobs(&b);
+    int ran = 0;
+    for (int k = 0; k < n; k++) /* its own job 0, then any no worker took */
+        ran += claim_job(&b, k);
     /* Jobs a worker claimed are running: wait for them to finish. */
     while (__atomic_load_n(&b.done, __ATOMIC_SEQ_CST) + ran < n)
         cpu_relax();
