@@ -251,13 +251,7 @@ AVX2 static inline __m256d trig_f64x4(__m256d x, int cos_shift) {
                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d sn, c;
     TRIG64_KERNELS(__m256d, _mm256, horner4, x, kd, sn, c);
-    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(kd), _mm_set1_epi32(cos_shift));
-    __m256i q64 = _mm256_cvtepi32_epi64(q);
-    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
-                                     _mm256_set1_epi64x(1));
-    __m256d u = _mm256_blendv_pd(sn, c, _mm256_castsi256_pd(odd));
-    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
-    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
+    return quadrant_f64x4(kd, cos_shift, sn, c);
 }
 
 AVX512 static inline __m512d trig_f64x8(__m512d x, int cos_shift) {
@@ -265,12 +259,7 @@ AVX512 static inline __m512d trig_f64x8(__m512d x, int cos_shift) {
                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512d sn, c;
     TRIG64_KERNELS(__m512d, _mm512, horner8, x, kd, sn, c);
-    __m256i q = _mm256_add_epi32(_mm512_cvtpd_epi32(kd), _mm256_set1_epi32(cos_shift));
-    __m512i q64 = _mm512_cvtepi32_epi64(q);
-    __m512d u =
-        _mm512_mask_blend_pd(_mm512_test_epi64_mask(q64, _mm512_set1_epi64(1)), sn, c);
-    __m512i neg = _mm512_slli_epi64(_mm512_and_si512(q64, _mm512_set1_epi64(2)), 62);
-    return _mm512_xor_pd(u, _mm512_castsi512_pd(neg));
+    return quadrant_f64x8(kd, cos_shift, sn, c);
 }
 
 AVX2 static void exp_f64_avx2(double *o, const double *x, int64_t n) {

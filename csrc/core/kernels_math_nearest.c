@@ -129,16 +129,10 @@ AVX2 static inline __m256d trig_cr_f64x4(__m256d d, int cos_shift) {
     __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_1), d);
     r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_2), r);
     r = _mm256_fnmadd_pd(k, _mm256_set1_pd(PIO2_3), r);
-    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(k), _mm_set1_epi32(cos_shift));
-    __m256i q64 = _mm256_cvtepi32_epi64(q);
     __m256d r2 = _mm256_mul_pd(r, r);
     __m256d c = _mm256_fmadd_pd(r2, horner4(COS_C, 8, r2), _mm256_set1_pd(1.0));
     __m256d s = _mm256_fmadd_pd(_mm256_mul_pd(r, r2), horner4(SIN_C, 8, r2), r);
-    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
-                                     _mm256_set1_epi64x(1));
-    __m256d u = _mm256_blendv_pd(s, c, _mm256_castsi256_pd(odd));
-    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
-    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
+    return quadrant_f64x4(k, cos_shift, s, c);
 }
 
 /* Eight float32 elements: whether every lane takes the vector formulas. */
@@ -216,15 +210,10 @@ AVX512 static inline __m512d trig_cr_f64x8(__m512d d, int cos_shift) {
     __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PIO2_1), d);
     r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PIO2_2), r);
     r = _mm512_fnmadd_pd(k, _mm512_set1_pd(PIO2_3), r);
-    __m256i q = _mm256_add_epi32(_mm512_cvtpd_epi32(k), _mm256_set1_epi32(cos_shift));
-    __m512i q64 = _mm512_cvtepi32_epi64(q);
     __m512d r2 = _mm512_mul_pd(r, r);
     __m512d c = _mm512_fmadd_pd(r2, horner8(COS_C, 8, r2), _mm512_set1_pd(1.0));
     __m512d s = _mm512_fmadd_pd(_mm512_mul_pd(r, r2), horner8(SIN_C, 8, r2), r);
-    __m512d u =
-        _mm512_mask_blend_pd(_mm512_test_epi64_mask(q64, _mm512_set1_epi64(1)), s, c);
-    __m512i neg = _mm512_slli_epi64(_mm512_and_si512(q64, _mm512_set1_epi64(2)), 62);
-    return _mm512_xor_pd(u, _mm512_castsi512_pd(neg));
+    return quadrant_f64x8(k, cos_shift, s, c);
 }
 
 AVX512 static inline bool lanes_ok16(int fn, __m512 x) {

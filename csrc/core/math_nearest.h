@@ -324,6 +324,28 @@ AVX512 static inline __m512d exp_t_f64x8(__m512d x, int bits) {
      * of the other forms give. */
     return _mm512_scalef_pd(t, top);
 }
+/* sin or cos of x from the kernels' values at the remainder, by quadrant:
+ * k = rint(x 2/pi), plus 1 for cos; an odd quadrant takes the cosine kernel,
+ * quadrants 2 and 3 the negation. */
+AVX2 static inline __m256d quadrant_f64x4(__m256d kd, int cos_shift, __m256d sn,
+                                          __m256d cs) {
+    __m128i q = _mm_add_epi32(_mm256_cvtpd_epi32(kd), _mm_set1_epi32(cos_shift));
+    __m256i q64 = _mm256_cvtepi32_epi64(q);
+    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(1)),
+                                     _mm256_set1_epi64x(1));
+    __m256d u = _mm256_blendv_pd(sn, cs, _mm256_castsi256_pd(odd));
+    __m256i neg = _mm256_slli_epi64(_mm256_and_si256(q64, _mm256_set1_epi64x(2)), 62);
+    return _mm256_xor_pd(u, _mm256_castsi256_pd(neg));
+}
+AVX512 static inline __m512d quadrant_f64x8(__m512d kd, int cos_shift, __m512d sn,
+                                            __m512d cs) {
+    __m256i q = _mm256_add_epi32(_mm512_cvtpd_epi32(kd), _mm256_set1_epi32(cos_shift));
+    __m512i q64 = _mm512_cvtepi32_epi64(q);
+    __m512d u =
+        _mm512_mask_blend_pd(_mm512_test_epi64_mask(q64, _mm512_set1_epi64(1)), sn, cs);
+    __m512i neg = _mm512_slli_epi64(_mm512_and_si512(q64, _mm512_set1_epi64(2)), 62);
+    return _mm512_xor_pd(u, _mm512_castsi512_pd(neg));
+}
 #endif
 
 /* A unary loop: the vector code over contiguous runs, where the CPU has it,
