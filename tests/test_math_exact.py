@@ -239,6 +239,31 @@ def test_zero_dim_power_of_a_number_matches_torch(e):
     assert_same_bits(got[-8:], want[-8:], f"tail of x ** {e}")
 
 
+@pytest.mark.skipif(
+    torch.backends.cpu.get_cpu_capability() == "DEFAULT",
+    reason="ATen's vector steps (SLEEF's powf) need AVX2",
+)
+@pytest.mark.parametrize("e", [1.7, 0.3, -1.5, 2.5, 37.3])
+def test_float32_power_of_a_number_is_the_nearest_float(e):
+    # On ATen's vector steps torch takes SLEEF's powf(x, float(e)), within an
+    # ulp; gdlite the nearest float to x ** float(e) (NumPy in float64,
+    # rounded once: exact enough here), and the C library's powf where x is
+    # zero, negative or not finite. 2^15 elements: whole vector steps.
+    rng = np.random.default_rng(21)
+    x = rng.uniform(0, 4, 2**15).astype("float32")
+    x[:6] = [0.0, -1.0, np.inf, np.nan, 1e-45, -0.0]
+    got = (G.from_numpy(x) ** e).numpy()
+    ef = np.float64(np.float32(e))
+    with np.errstate(all="ignore"):
+        nearest = np.power(x.astype(np.float64), ef).astype(np.float32)
+        c_lib = np.array([np.power(v, np.float32(e)) for v in x[:6]])
+    assert_same_bits(got[6:], nearest[6:], f"x ** {e}")
+    assert_same_bits(got[:6], c_lib, f"special x ** {e}")
+    want = (torch.from_numpy(x) ** e).numpy()
+    agree = np.mean((bits(got) == bits(want)) | (np.isnan(got) & np.isnan(want)))
+    assert agree >= 0.97, agree
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_division_and_reciprocal_sqrt_match_torch(dtype):
     rng = np.random.default_rng(7)
@@ -398,6 +423,7 @@ for dt in ("float32", "float64"):
     with np.errstate(all="ignore"):
         for f in ("sigmoid", "exp", "log", "tanh", "sin", "cos", "sqrt"):
             out[f + dt] = getattr(G, f)(v).numpy()
+    out["pow" + dt] = (v**1.7).numpy()
     t = v.clone().requires_grad_()
     G.tanh(t).backward(G.ones_like(v))
     out["tanh_bw" + dt] = t.grad.numpy()

@@ -196,16 +196,14 @@ typedef struct {
 } unary_walk;
 
 /* float32 x ** e as ATen's loop computes it: SLEEF's powf with e rounded to
- * float on vector steps (here the C library's powf, which agrees with it
- * for most inputs), the C library's pow of doubles on the rest. */
+ * float on vector steps (here the nearest float to x ** e, which agrees
+ * with it for most inputs), the C library's pow of doubles on the rest. */
 static void pow_run(const unary_walk *w, float *o, const float *x, int64_t n,
                     int64_t so, int64_t sx, bool contiguous) {
     int step = vector_step(GD_FLOAT32);
-    int64_t body = contiguous && step ? n / step * step : 0, i = 0;
-    float ef = (float)w->exponent;
-    for (; i < body; i++)
-        o[i] = powf(x[i], ef);
-    for (; i < n; i++)
+    int64_t body = contiguous && step ? n / step * step : 0;
+    gd_math_powf(o, x, body, (float)w->exponent);
+    for (int64_t i = body; i < n; i++)
         o[i * so] = (float)pow((double)x[i * sx], w->exponent);
 }
 
