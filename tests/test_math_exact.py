@@ -11,6 +11,8 @@ most inputs.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import os
 import subprocess
@@ -264,6 +266,28 @@ def test_float32_power_of_a_number_is_the_nearest_float(e):
     assert agree >= 0.97, agree
 
 
+def test_float32_tensor_power_is_the_nearest_float():
+    # tensor ** tensor: contiguous runs as x ** number, strided ones the C
+    # library's powf; torch: SLEEF's powf on vector steps, powf on the rest.
+    rng = np.random.default_rng(22)
+    x = rng.uniform(0, 4, 2**15).astype("float32")
+    y = rng.uniform(-6, 6, 2**15).astype("float32")
+    x[:8] = [0.0, -1.0, np.inf, np.nan, 1e-45, -0.0, 2.0, 3.0]
+    y[:8] = [1.5, 2.0, -1.0, 0.5, 3.0, 1.0, np.inf, np.nan]
+    got = (G.from_numpy(x) ** G.from_numpy(y)).numpy()
+    with np.errstate(all="ignore"):
+        nearest = np.power(x.astype(np.float64), y.astype(np.float64)).astype("float32")
+    assert_same_bits(got, nearest, "x ** y")
+    strided = (G.from_numpy(np.repeat(x, 2))[::2] ** G.from_numpy(y)).numpy()
+    powf = ctypes.CDLL(ctypes.util.find_library("m")).powf
+    powf.restype, powf.argtypes = ctypes.c_float, [ctypes.c_float, ctypes.c_float]
+    c_lib = np.array([powf(a, b) for a, b in zip(x, y, strict=True)], "float32")
+    assert_same_bits(strided, c_lib, "strided x ** y")
+    want = (torch.from_numpy(x) ** torch.from_numpy(y)).numpy()
+    agree = np.mean((bits(got) == bits(want)) | (np.isnan(got) & np.isnan(want)))
+    assert agree >= 0.97, agree
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_division_and_reciprocal_sqrt_match_torch(dtype):
     rng = np.random.default_rng(7)
@@ -424,6 +448,7 @@ for dt in ("float32", "float64"):
         for f in ("sigmoid", "exp", "log", "tanh", "sin", "cos", "sqrt"):
             out[f + dt] = getattr(G, f)(v).numpy()
     out["pow" + dt] = (v**1.7).numpy()
+    out["powt" + dt] = (v ** G.from_numpy(np.sin(x).astype(dt) * 4)).numpy()
     t = v.clone().requires_grad_()
     G.tanh(t).backward(G.ones_like(v))
     out["tanh_bw" + dt] = t.grad.numpy()

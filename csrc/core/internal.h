@@ -438,9 +438,10 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
  * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
  * NULL for the C library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
-/* x ** e over n contiguous float32 elements, e a float32: to the nearest
- * float (in place of SLEEF's powf, which ATen uses on its vector steps). */
-void gd_math_powf(float *o, const float *x, int64_t n, float e);
+/* x ** e over n contiguous float32 elements, the exponents at e (ey = 1)
+ * or *e for all (ey = 0): to the nearest float (in place of SLEEF's powf,
+ * which ATen uses on its vector steps; kernels_math_nearest.c). */
+void gd_math_powf(float *o, const float *x, const float *e, int64_t ey, int64_t n);
 /* kernels_math_f64.c: float64 exp, sin, cos, log and tanh, or NULL. */
 gd_loop_fn gd_math_loop_f64(gd_op op);
 /* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,

@@ -307,7 +307,18 @@ INT_ARITH(int64_t, uint64_t, i64)
 #define TRUNC_f64 trunc
 FLOAT_ARITH(float, f32)
 FLOAT_ARITH(double, f64)
-BINARY_LOOP(powgen_f32, float, float, powf(a, b))
+/* float32 tensor ** tensor: contiguous runs to the nearest float, as
+ * float32 x ** number (gd_math_powf); strided ones the C library's powf. */
+static void powgen_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
+    (void)ctx;
+    if (s[0] == sizeof(float) && s[1] == sizeof(float) && s[2] == sizeof(float)) {
+        gd_math_powf((float *)d[0], (const float *)d[1], (const float *)d[2], 1, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        *(float *)(d[0] + i * s[0]) =
+            powf(*(const float *)(d[1] + i * s[1]), *(const float *)(d[2] + i * s[2]));
+}
 BINARY_LOOP(powgen_f64, double, double, pow(a, b))
 
 BINARY_LOOP(add_b, gd_bool_t, gd_bool_t, a | b)

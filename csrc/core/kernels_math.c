@@ -202,7 +202,8 @@ static void pow_run(const unary_walk *w, float *o, const float *x, int64_t n,
                     int64_t so, int64_t sx, bool contiguous) {
     int step = vector_step(GD_FLOAT32);
     int64_t body = contiguous && step ? n / step * step : 0;
-    gd_math_powf(o, x, body, (float)w->exponent);
+    float ef = (float)w->exponent;
+    gd_math_powf(o, x, &ef, 0, body);
     for (int64_t i = body; i < n; i++)
         o[i * so] = (float)pow((double)x[i * sx], w->exponent);
 }

@@ -54,12 +54,11 @@ static inline float log_cr_f32(float x) {
     return (float)log_of_f32(x);
 }
 
-/* x ** e for float32 x and a finite, nonzero float32 e: exp(e log x) in
- * double, rounded once (the correctly rounded powf for all but a vanishing
- * fraction of inputs); the C library's powf where x is not positive and
- * finite. */
+/* x ** e for float32 x and e: exp(e log x) in double, rounded once (the
+ * correctly rounded powf for all but a vanishing fraction of inputs); the
+ * C library's powf where x is not positive and finite or e not finite. */
 static inline float pow_of_f32(float x, float e) {
-    if (!(x > 0.0f) || x == INFINITY)
+    if (!(x > 0.0f) || x == INFINITY || !isfinite(e))
         return powf(x, e);
     return (float)exp_t_f64((double)e * log_of_f32(x), EXP_COARSE);
 }
@@ -325,48 +324,58 @@ RUN_AVX512(tanh_f32_avx512, F_TANH)
 RUN_AVX512(sin_f32_avx512, F_SIN)
 RUN_AVX512(cos_f32_avx512, F_COS)
 
-/* pow_of_f32 over n contiguous elements: 8 (AVX2) or 16 (AVX-512) at a
- * time, vectors with a lane that is not positive and finite on the scalar
- * code. */
-AVX2 static void pow_f32_avx2(float *o, const float *x, int64_t n, float e) {
-    __m256d ed = _mm256_set1_pd((double)e);
+/* pow_of_f32 over n contiguous elements, the exponents at e (ey = 1) or
+ * *e for all (ey = 0): 8 (AVX2) or 16 (AVX-512) at a time, vectors with a
+ * lane outside the vector formulas' range on the scalar code. */
+AVX2 static void pow_f32_avx2(float *o, const float *x, const float *e, int64_t ey,
+                              int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i);
-        if (!lanes_ok(F_LOG, v)) {
+        __m256 ev = ey ? _mm256_loadu_ps(e + i) : _mm256_set1_ps(*e);
+        __m256 ea = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), ev);
+        if (!lanes_ok(F_LOG, v) || _mm256_movemask_ps(_mm256_cmp_ps(
+                                       ea, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ))) {
             for (int j = 0; j < 8; j++)
-                o[i + j] = pow_of_f32(x[i + j], e);
+                o[i + j] = pow_of_f32(x[i + j], e[(i + j) * ey]);
             continue;
         }
         __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
         __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
-        lo = exp_t_f64x4(_mm256_mul_pd(ed, log_cr_f64x4(lo)), EXP_COARSE);
-        hi = exp_t_f64x4(_mm256_mul_pd(ed, log_cr_f64x4(hi)), EXP_COARSE);
+        __m256d elo = _mm256_cvtps_pd(_mm256_castps256_ps128(ev));
+        __m256d ehi = _mm256_cvtps_pd(_mm256_extractf128_ps(ev, 1));
+        lo = exp_t_f64x4(_mm256_mul_pd(elo, log_cr_f64x4(lo)), EXP_COARSE);
+        hi = exp_t_f64x4(_mm256_mul_pd(ehi, log_cr_f64x4(hi)), EXP_COARSE);
         _mm256_storeu_ps(o + i,
                          _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));
     }
     for (; i < n; i++)
-        o[i] = pow_of_f32(x[i], e);
+        o[i] = pow_of_f32(x[i], e[i * ey]);
 }
-AVX512 static void pow_f32_avx512(float *o, const float *x, int64_t n, float e) {
-    __m512d ed = _mm512_set1_pd((double)e);
+AVX512 static void pow_f32_avx512(float *o, const float *x, const float *e, int64_t ey,
+                                  int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
-        if (!lanes_ok16(F_LOG, v)) {
+        __m512 ev = ey ? _mm512_loadu_ps(e + i) : _mm512_set1_ps(*e);
+        if (!lanes_ok16(F_LOG, v) ||
+            _mm512_cmp_ps_mask(_mm512_abs_ps(ev), _mm512_set1_ps(INFINITY),
+                               _CMP_NLT_UQ)) {
             for (int j = 0; j < 16; j++)
-                o[i + j] = pow_of_f32(x[i + j], e);
+                o[i + j] = pow_of_f32(x[i + j], e[(i + j) * ey]);
             continue;
         }
         __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
         __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
-        lo = exp_t_f64x8(_mm512_mul_pd(ed, log_cr_f64x8(lo)), EXP_COARSE);
-        hi = exp_t_f64x8(_mm512_mul_pd(ed, log_cr_f64x8(hi)), EXP_COARSE);
+        __m512d elo = _mm512_cvtps_pd(_mm512_castps512_ps256(ev));
+        __m512d ehi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(ev, 1));
+        lo = exp_t_f64x8(_mm512_mul_pd(elo, log_cr_f64x8(lo)), EXP_COARSE);
+        hi = exp_t_f64x8(_mm512_mul_pd(ehi, log_cr_f64x8(hi)), EXP_COARSE);
         _mm256_storeu_ps(o + i, _mm512_cvtpd_ps(lo));
         _mm256_storeu_ps(o + i + 8, _mm512_cvtpd_ps(hi));
     }
     for (; i < n; i++)
-        o[i] = pow_of_f32(x[i], e);
+        o[i] = pow_of_f32(x[i], e[i * ey]);
 }
 
 AVX2 static void sqrt_f32_avx2(float *o, const float *x, int64_t n) {
@@ -418,22 +427,17 @@ gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype) {
     }
 }
 
-void gd_math_powf(float *o, const float *x, int64_t n, float e) {
-    if (!isfinite(e) || e == 0.0f) {
-        for (int64_t i = 0; i < n; i++)
-            o[i] = powf(x[i], e);
-        return;
-    }
+void gd_math_powf(float *o, const float *x, const float *e, int64_t ey, int64_t n) {
 #ifdef GD_MATH_X86
     if (gd_math_avx512()) {
-        pow_f32_avx512(o, x, n, e);
+        pow_f32_avx512(o, x, e, ey, n);
         return;
     }
     if (gd_math_avx2()) {
-        pow_f32_avx2(o, x, n, e);
+        pow_f32_avx2(o, x, e, ey, n);
         return;
     }
 #endif
     for (int64_t i = 0; i < n; i++)
-        o[i] = pow_of_f32(x[i], e);
+        o[i] = pow_of_f32(x[i], e[i * ey]);
 }
