@@ -444,6 +444,10 @@ gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
 void gd_math_powf(float *o, const float *x, const float *e, int64_t ey, int64_t n);
 /* kernels_math_f64.c: float64 exp, sin, cos, log and tanh, or NULL. */
 gd_loop_fn gd_math_loop_f64(gd_op op);
+/* float64 x ** e over n contiguous elements, as gd_math_powf: nearly always
+ * the correctly rounded result (kernels_math_f64.c). */
+void gd_math_pow_f64(double *o, const double *x, const double *ex, int64_t ey,
+                     int64_t n);
 /* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,
  * and GDLITE_MATH_PORTABLE does not cap them below it (kernels_math.c). */
 bool gd_math_avx2(void);

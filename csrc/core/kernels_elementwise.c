@@ -319,7 +319,19 @@ static void powgen_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
         *(float *)(d[0] + i * s[0]) =
             powf(*(const float *)(d[1] + i * s[1]), *(const float *)(d[2] + i * s[2]));
 }
-BINARY_LOOP(powgen_f64, double, double, pow(a, b))
+/* float64 tensor ** tensor: contiguous runs vectorised (gd_math_pow_f64),
+ * strided ones the C library's pow. */
+static void powgen_f64(char **d, const int64_t *s, int64_t n, void *ctx) {
+    (void)ctx;
+    if (s[0] == sizeof(double) && s[1] == sizeof(double) && s[2] == sizeof(double)) {
+        gd_math_pow_f64((double *)d[0], (const double *)d[1], (const double *)d[2], 1,
+                        n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        *(double *)(d[0] + i * s[0]) =
+            pow(*(const double *)(d[1] + i * s[1]), *(const double *)(d[2] + i * s[2]));
+}
 
 BINARY_LOOP(add_b, gd_bool_t, gd_bool_t, a | b)
 BINARY_LOOP(mul_b, gd_bool_t, gd_bool_t, a &b)
@@ -344,7 +356,7 @@ COMPARE(double, f64)
 
 /* Tensor to a number power: see gd_pow_number_* in internal.h. A single
  * element (x ** 2 on a 0-d tensor) is the number case too. */
-#define POW_LOOP(name, T, POW_NUMBER, GENERIC, DTYPE)                                  \
+#define POW_LOOP(name, T, POW_NUMBER, GENERIC, DTYPE, VECTOR_GENERAL)                  \
     static void name(char **d, const int64_t *s, int64_t n, void *ctx) {               \
         if (s[2] != 0 && n > 1) {                                                      \
             GENERIC(d, s, n, ctx);                                                     \
@@ -376,12 +388,21 @@ COMPARE(double, f64)
                     o[i] = 1 / o[i];                                                   \
                 return;                                                                \
             }                                                                          \
+            VECTOR_GENERAL;                                                            \
         }                                                                              \
         for (int64_t i = 0; i < n; i++)                                                \
             *(T *)(d[0] + i * s[0]) = POW_NUMBER(*(const T *)(d[1] + i * s[1]), e);    \
     }
-POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32, GD_FLOAT32)
-POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64, GD_FLOAT64)
+/* float32 numbers other than the exact ones take gd_math_pow_number, which
+ * walks as ATen does; float64 ones the vectorised pow. */
+#define POW_F32_GENERAL (void)0
+#define POW_F64_GENERAL                                                                \
+    do {                                                                               \
+        gd_math_pow_f64(o, x, &e, 0, n);                                               \
+        return;                                                                        \
+    } while (0)
+POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32, GD_FLOAT32, POW_F32_GENERAL)
+POW_LOOP(pow_f64, double, gd_pow_number_f64, powgen_f64, GD_FLOAT64, POW_F64_GENERAL)
 
 /* a + alpha * b, alpha in the loop's ctx (after the error flag every binary
  * loop's ctx starts with). */

@@ -38,8 +38,10 @@
  *   is torch.sqrt (MKL). Other number exponents: SLEEF's pow on vector
  *   steps; on tails and 0-d tensors the C library's pow of the value as a
  *   double and the exponent unrounded, (float)pow((double)x, 1.7)
- *   (measured). gdlite reproduces the latter (gd_math_pow_number) and uses
- *   the C library's powf for SLEEF's, which mostly agrees.
+ *   (measured). gdlite reproduces the latter (gd_math_pow_number) and, for
+ *   SLEEF's, the nearest float (gd_math_powf), which mostly agrees; float64
+ *   powers and tensor ** tensor are computed nearly always correctly
+ *   rounded (gd_math_pow_f64, gd_math_powf), as SLEEF's mostly are.
  * - add/sub with alpha are fma(other, alpha, self) (measured under AVX-512;
  *   gdlite's optimizers fuse them likewise, its add/sub do not yet).
  *

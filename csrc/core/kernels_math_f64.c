@@ -1,12 +1,12 @@
-/* float64 exp, sin, cos, log and tanh, vectorised, as close as the C library's.
+/* float64 exp, sin, cos, log, tanh and pow, vectorised.
  *
- * PyTorch's float64 functions are MKL's (kernels_math.c), nearly always
- * correctly rounded. These are too: exp by Tang's table method
- * (math_nearest.h), sin, cos and log with their leading terms in
+ * PyTorch's float64 functions are MKL's and SLEEF's (kernels_math.c),
+ * nearly always correctly rounded. These are too: exp by Tang's table method
+ * (math_nearest.h); sin, cos, log, tanh and pow with their leading terms in
  * double-double arithmetic, so that only the last addition rounds
- * noticeably. Each agrees with the C library's result for 99.8% of inputs
- * or more and is never an ulp from it; scalar, AVX2 and AVX-512 forms give
- * the same bits. */
+ * noticeably. Each has the correctly rounded result for 99.9% of inputs or
+ * more and is never an ulp from it (the C library's tanh is, often); scalar,
+ * AVX2 and AVX-512 forms give the same bits. */
 #include "math_nearest.h"
 
 /* float64 sin and cos: x = k pi/2 + r, r kept as a double-double rh + rl
@@ -50,14 +50,18 @@ static const double LOG64_TAIL[9] = {2.0 / 21, 2.0 / 19, 2.0 / 17, 2.0 / 15, 2.0
                                      2.0 / 11, 2.0 / 9,  2.0 / 7,  2.0 / 5};
 
 /* float64 tanh: Taylor's series below 2^-5 (TANH_C); else from
- * E = exp(2|x|) as a double-double (Tang's table, with the reduction's
- * remainder and the table entry kept to about 2^-70), as (E - 1) / (E + 1)
+ * E = exp(2|x|) as a double-double (Tang's table, the reduction by a 36-bit
+ * ln 2 exact, its remainder and the table entry kept to about 2^-70), as
+ * (E - 1) / (E + 1)
  * below ln 2 / 2 and 1 - 2 / (E + 1) above, in double-double arithmetic;
  * +-1 from 22, where tanh rounds to 1. */
 #define TANH64_ONE 22.0
 #define TANH64_MID 0x1.62e42fefa39efp-2 /* ln 2 / 2: E <= 2 below */
-#define LN2_HI39 0x1.62e42fefa4000p-1   /* k * LN2_HI39 / 128 exact for k < 2^14 */
-#define LN2_LO39 -0x1.8432a1b0e2634p-43
+/* ln 2 in three parts, the first two of 36 bits (k * part / 128 is exact for
+ * k < 2^17), so the reduction's remainder comes out as a double-double. */
+#define LN2_HI36 0x1.62e42fefa0000p-1
+#define LN2_MID36 0x1.cf79abc9e0000p-40
+#define LN2_LO2 0x1.d9cc01f97b57ap-79
 
 /* sin (cos_shift 0) or cos (1) of a double. */
 static inline double trig_f64(double x, int cos_shift) {
@@ -92,8 +96,9 @@ static inline double trig_f64(double x, int cos_shift) {
     return q & 2 ? -u : u;
 }
 
-/* log of a positive, finite, normal double's parts: m in [1, 2), x = 2^e m. */
-static inline double log_f64_parts(double m, double e) {
+/* log of a positive, finite, normal double from its parts (m in [1, 2),
+ * x = 2^e m) as hi + *lo, about 2^-65 relative. */
+static inline double log_dd_parts(double m, double e, double *lo) {
     if (m > 0x1.6a09e667f3bcdp+0) {
         m *= 0.5;
         e += 1.0;
@@ -109,7 +114,15 @@ static inline double log_f64_parts(double m, double e) {
     double a = e * LN2_HI, b = 2.0 * fh; /* both exact */
     double s1 = a + b, bb = s1 - a, e1 = (a - (s1 - bb)) + (b - bb);
     double s2 = s1 + t3, e2 = (s1 - s2) + t3;
-    return s2 + ((e1 + e2) + (((e * LN2_LO + 2.0 * fl) + t3l) + tail));
+    double low = (e1 + e2) + (((e * LN2_LO + 2.0 * fl) + t3l) + tail);
+    double hi = s2 + low; /* normalised: *lo within hi's last bit */
+    *lo = (s2 - hi) + low;
+    return hi;
+}
+
+static inline double log_f64_parts(double m, double e) {
+    double lo, hi = log_dd_parts(m, e, &lo);
+    return hi + lo;
 }
 
 static inline double log_nearest_f64(double x) {
@@ -129,12 +142,14 @@ static inline double log_nearest_f64(double x) {
     return log_f64_parts(m, e);
 }
 
-/* exp(y), 0 <= y <= 44, as eh + el with about 2^-70 relative error. */
-static inline double exp_dd_f64(double y, double *el) {
+/* exp(y + yl), |y| <= 708 and |yl| tiny beside it, as eh + el with about
+ * 2^-70 relative error. */
+static inline double exp_dd_f64(double y, double yl, double *el) {
     double kd = rint(y * (EXPT_LOG2E * 128));
     int k = (int)kd, j = k & 127;
-    double rh = y - kd * (LN2_HI39 / 128); /* both steps exact */
-    double rl = kd * (-LN2_LO39 / 128);
+    double r0 = y - kd * (LN2_HI36 / 128), p = kd * (LN2_MID36 / 128); /* exact */
+    double rh = r0 - p, rb = rh - r0;
+    double rl = (((r0 - (rh - rb)) - (p + rb)) + kd * (-LN2_LO2 / 128)) + yl;
     double w = fma(rh * rh, horner(EXPT_C, 6, rh), rl * (1.0 + rh)); /* e^r - 1 - rh */
     double th = EXP128_HI[j], tl = EXP128_LO[j];
     double a1 = th * rh, a1l = fma(th, rh, -a1);
@@ -145,6 +160,27 @@ static inline double exp_dd_f64(double y, double *el) {
     return eh * scale;
 }
 
+/* x ** y for float64: exp(y log x) with log x as a double-double and the
+ * product's error carried into exp's remainder; the C library's pow where x
+ * is not positive, finite and normal, y is not finite, or |y log x| > 708
+ * (results near the ends of the range). */
+static inline double pow_nearest_f64(double x, double y) {
+    if (!(x >= 0x1p-1022) || x == INFINITY || !isfinite(y))
+        return pow(x, y);
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    double e = (double)((int)((bits >> 52) & 0x7ff) - 1023);
+    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52);
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    double ll, lh = log_dd_parts(m, e, &ll);
+    double zh = y * lh, zl = fma(y, lh, -zh) + y * ll;
+    if (!(fabs(zh) <= 708.0))
+        return pow(x, y);
+    double el;
+    return exp_dd_f64(zh, zl, &el);
+}
+
 static inline double tanh_nearest_f64(double x) {
     double a = fabs(x), t;
     if (!(a < TANH64_ONE))
@@ -153,7 +189,7 @@ static inline double tanh_nearest_f64(double x) {
         double a2 = a * a;
         t = fma(a * a2, horner(TANH_C, 5, a2), a);
     } else {
-        double el, eh = exp_dd_f64(2.0 * a, &el);
+        double el, eh = exp_dd_f64(2.0 * a, 0.0, &el);
         double dh = eh + 1.0, dl = ((eh - dh) + 1.0) + el;
         double inv = 1.0 / dh;
         bool mid = a < TANH64_MID;
@@ -214,9 +250,9 @@ static inline double tanh_nearest_f64(double x) {
         sn = P##_add_pd(s1, P##_add_pd(e1, P##_add_pd(P##_add_pd(chl, tail), rlcos))); \
     } while (0)
 
-/* log_f64_parts' steps on vectors (as TRIG64_KERNELS): from m in [1, 2)
- * and e, sets out to log(2^e m), with the same bits as the scalar code. */
-#define LOG64_STEPS(T, P, HORNER, BLEND_GT, m, e, out)                                 \
+/* log_dd_parts' steps on vectors (as TRIG64_KERNELS): from m in [1, 2) and
+ * e, sets hi + lo to log(2^e m), with the same bits as the scalar code. */
+#define LOG64_STEPS(T, P, HORNER, BLEND_GT, m, e, hi, lo)                              \
     do {                                                                               \
         T one = P##_set1_pd(1.0), two3h = P##_set1_pd(TWO3_HI);                        \
         BLEND_GT(m, e);                                                                \
@@ -242,7 +278,9 @@ static inline double tanh_nearest_f64(double x) {
         T low = P##_add_pd(P##_add_pd(P##_mul_pd(e, P##_set1_pd(LN2_LO)),              \
                                       P##_mul_pd(P##_set1_pd(2.0), fl)),               \
                            t3l);                                                       \
-        out = P##_add_pd(s2, P##_add_pd(P##_add_pd(e1, e2), P##_add_pd(low, tail)));   \
+        T low2 = P##_add_pd(P##_add_pd(e1, e2), P##_add_pd(low, tail));                \
+        hi = P##_add_pd(s2, low2);                                                     \
+        lo = P##_add_pd(P##_sub_pd(s2, hi), low2);                                     \
     } while (0)
 
 /* trig_f64 on four lanes with |x| <= TRIG64_BIG (and x != 0 for sin). */
@@ -333,6 +371,27 @@ TRIG64_RUNS(cos_f64, 1)
         e = _mm512_mask_add_pd(e, big, e, _mm512_set1_pd(1.0));                        \
     } while (0)
 
+/* A positive, finite, normal double as 2^e m, m in [1, 2): returns m. */
+AVX2 static inline __m256d split_f64x4(__m256d v, __m256d *e) {
+    __m256i bits = _mm256_castpd_si256(v);
+    __m256i ei =
+        _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
+    /* e fits in 32 bits: take the low halves to convert. */
+    *e = _mm256_cvtepi32_pd(_mm256_castsi256_si128(
+        _mm256_permutevar8x32_epi32(ei, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0))));
+    return _mm256_castsi256_pd(
+        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0xfffffffffffffLL)),
+                        _mm256_set1_epi64x(0x3ffLL << 52)));
+}
+AVX512 static inline __m512d split_f64x8(__m512d v, __m512d *e) {
+    __m512i bits = _mm512_castpd_si512(v);
+    *e = _mm512_cvtepi64_pd(
+        _mm512_sub_epi64(_mm512_srli_epi64(bits, 52), _mm512_set1_epi64(1023)));
+    return _mm512_castsi512_pd(
+        _mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi64(0xfffffffffffffLL)),
+                        _mm512_set1_epi64(0x3ffLL << 52)));
+}
+
 /* float64 log: vectors with a lane that is not a positive, finite, normal
  * double take the scalar code. */
 AVX2 static void log_f64_avx2(double *o, const double *x, int64_t n) {
@@ -347,18 +406,9 @@ AVX2 static void log_f64_avx2(double *o, const double *x, int64_t n) {
                 o[i + j] = log_nearest_f64(x[i + j]);
             continue;
         }
-        __m256i bits = _mm256_castpd_si256(v);
-        __m256i ei =
-            _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023));
-        __m256d e =
-            _mm256_cvtepi32_pd(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
-                ei, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0))));
-        __m256d m = _mm256_castsi256_pd(_mm256_or_si256(
-            _mm256_and_si256(bits, _mm256_set1_epi64x(0xfffffffffffffLL)),
-            _mm256_set1_epi64x(0x3ffLL << 52)));
-        __m256d out;
-        LOG64_STEPS(__m256d, _mm256, horner4, BLEND_GT_AVX2, m, e, out);
-        _mm256_storeu_pd(o + i, out);
+        __m256d e, m = split_f64x4(v, &e), hi, lo;
+        LOG64_STEPS(__m256d, _mm256, horner4, BLEND_GT_AVX2, m, e, hi, lo);
+        _mm256_storeu_pd(o + i, _mm256_add_pd(hi, lo));
     }
     for (; i < n; i++)
         o[i] = log_nearest_f64(x[i]);
@@ -374,26 +424,26 @@ AVX512 static void log_f64_avx512(double *o, const double *x, int64_t n) {
                 o[i + j] = log_nearest_f64(x[i + j]);
             continue;
         }
-        __m512i bits = _mm512_castpd_si512(v);
-        __m512d e = _mm512_cvtepi64_pd(
-            _mm512_sub_epi64(_mm512_srli_epi64(bits, 52), _mm512_set1_epi64(1023)));
-        __m512d m = _mm512_castsi512_pd(_mm512_or_si512(
-            _mm512_and_si512(bits, _mm512_set1_epi64(0xfffffffffffffLL)),
-            _mm512_set1_epi64(0x3ffLL << 52)));
-        __m512d out;
-        LOG64_STEPS(__m512d, _mm512, horner8, BLEND_GT_AVX512, m, e, out);
-        _mm512_storeu_pd(o + i, out);
+        __m512d e, m = split_f64x8(v, &e), hi, lo;
+        LOG64_STEPS(__m512d, _mm512, horner8, BLEND_GT_AVX512, m, e, hi, lo);
+        _mm512_storeu_pd(o + i, _mm512_add_pd(hi, lo));
     }
     for (; i < n; i++)
         o[i] = log_nearest_f64(x[i]);
 }
-AVX512 static inline __m512d exp_dd_f64x8(__m512d y, __m512d *el) {
+AVX512 static inline __m512d exp_dd_f64x8(__m512d y, __m512d yl, __m512d *el) {
     __m512d kd =
         _mm512_roundscale_pd(_mm512_mul_pd(y, _mm512_set1_pd(EXPT_LOG2E * 128)),
                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256i k = _mm512_cvtpd_epi32(kd), j = _mm256_and_si256(k, _mm256_set1_epi32(127));
-    __m512d rh = _mm512_sub_pd(y, _mm512_mul_pd(kd, _mm512_set1_pd(LN2_HI39 / 128)));
-    __m512d rl = _mm512_mul_pd(kd, _mm512_set1_pd(-LN2_LO39 / 128));
+    __m512d r0 = _mm512_sub_pd(y, _mm512_mul_pd(kd, _mm512_set1_pd(LN2_HI36 / 128)));
+    __m512d p = _mm512_mul_pd(kd, _mm512_set1_pd(LN2_MID36 / 128));
+    __m512d rh = _mm512_sub_pd(r0, p), rb = _mm512_sub_pd(rh, r0);
+    __m512d rl = _mm512_add_pd(
+        _mm512_add_pd(_mm512_sub_pd(_mm512_sub_pd(r0, _mm512_sub_pd(rh, rb)),
+                                    _mm512_add_pd(p, rb)),
+                      _mm512_mul_pd(kd, _mm512_set1_pd(-LN2_LO2 / 128))),
+        yl);
     __m512d one = _mm512_set1_pd(1.0);
     __m512d w = _mm512_fmadd_pd(_mm512_mul_pd(rh, rh), horner8(EXPT_C, 6, rh),
                                 _mm512_mul_pd(rl, _mm512_add_pd(one, rh)));
@@ -410,12 +460,18 @@ AVX512 static inline __m512d exp_dd_f64x8(__m512d y, __m512d *el) {
     return _mm512_scalef_pd(eh, top);
 }
 
-AVX2 static inline __m256d exp_dd_f64x4(__m256d y, __m256d *el) {
+AVX2 static inline __m256d exp_dd_f64x4(__m256d y, __m256d yl, __m256d *el) {
     __m256d kd = _mm256_round_pd(_mm256_mul_pd(y, _mm256_set1_pd(EXPT_LOG2E * 128)),
                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m128i k = _mm256_cvtpd_epi32(kd), j = _mm_and_si128(k, _mm_set1_epi32(127));
-    __m256d rh = _mm256_sub_pd(y, _mm256_mul_pd(kd, _mm256_set1_pd(LN2_HI39 / 128)));
-    __m256d rl = _mm256_mul_pd(kd, _mm256_set1_pd(-LN2_LO39 / 128));
+    __m256d r0 = _mm256_sub_pd(y, _mm256_mul_pd(kd, _mm256_set1_pd(LN2_HI36 / 128)));
+    __m256d p = _mm256_mul_pd(kd, _mm256_set1_pd(LN2_MID36 / 128));
+    __m256d rh = _mm256_sub_pd(r0, p), rb = _mm256_sub_pd(rh, r0);
+    __m256d rl = _mm256_add_pd(
+        _mm256_add_pd(_mm256_sub_pd(_mm256_sub_pd(r0, _mm256_sub_pd(rh, rb)),
+                                    _mm256_add_pd(p, rb)),
+                      _mm256_mul_pd(kd, _mm256_set1_pd(-LN2_LO2 / 128))),
+        yl);
     __m256d one = _mm256_set1_pd(1.0);
     __m256d w = _mm256_fmadd_pd(_mm256_mul_pd(rh, rh), horner4(EXPT_C, 6, rh),
                                 _mm256_mul_pd(rl, _mm256_add_pd(one, rh)));
@@ -439,7 +495,7 @@ AVX2 static inline __m256d exp_dd_f64x4(__m256d y, __m256d *el) {
         T sign = P##_set1_pd(-0.0), one = P##_set1_pd(1.0);                            \
         T a = P##_andnot_pd(sign, x), a2 = P##_mul_pd(a, a);                           \
         T small = P##_fmadd_pd(P##_mul_pd(a, a2), HORNER(TANH_C, 5, a2), a);           \
-        T el, eh = EXP_DD(P##_add_pd(a, a), &el);                                      \
+        T el, eh = EXP_DD(P##_add_pd(a, a), P##_setzero_pd(), &el);                    \
         T dh = P##_add_pd(eh, one);                                                    \
         T dl = P##_add_pd(P##_add_pd(P##_sub_pd(eh, dh), one), el);                    \
         T inv = P##_div_pd(one, dh);                                                   \
@@ -494,6 +550,72 @@ AVX512 static void tanh_f64_avx512(double *o, const double *x, int64_t n) {
     for (; i < n; i++)
         o[i] = tanh_nearest_f64(x[i]);
 }
+
+/* pow_nearest_f64 over n contiguous elements, the exponents at ex (ey = 1)
+ * or *ex for all (ey = 0); vectors with a lane outside the vector formulas'
+ * range take the scalar code. */
+AVX2 static void pow_f64_avx2(double *o, const double *x, const double *ex, int64_t ey,
+                              int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d y = ey ? _mm256_loadu_pd(ex + i) : _mm256_set1_pd(*ex);
+        __m256d ya = _mm256_andnot_pd(_mm256_set1_pd(-0.0), y);
+        __m256d bad =
+            _mm256_or_pd(_mm256_cmp_pd(v, _mm256_set1_pd(0x1p-1022), _CMP_NGE_UQ),
+                         _mm256_cmp_pd(v, _mm256_set1_pd(INFINITY), _CMP_EQ_OQ));
+        bad =
+            _mm256_or_pd(bad, _mm256_cmp_pd(ya, _mm256_set1_pd(INFINITY), _CMP_NLT_UQ));
+        __m256d zh = _mm256_setzero_pd(), zl = zh;
+        if (!_mm256_movemask_pd(bad)) {
+            __m256d e, m = split_f64x4(v, &e), lh, ll;
+            LOG64_STEPS(__m256d, _mm256, horner4, BLEND_GT_AVX2, m, e, lh, ll);
+            zh = _mm256_mul_pd(y, lh);
+            zl = _mm256_add_pd(_mm256_fmsub_pd(y, lh, zh), _mm256_mul_pd(y, ll));
+            __m256d za = _mm256_andnot_pd(_mm256_set1_pd(-0.0), zh);
+            bad = _mm256_cmp_pd(za, _mm256_set1_pd(708.0), _CMP_NLE_UQ);
+        }
+        if (_mm256_movemask_pd(bad)) {
+            for (int j = 0; j < 4; j++)
+                o[i + j] = pow_nearest_f64(x[i + j], ex[(i + j) * ey]);
+            continue;
+        }
+        __m256d el;
+        _mm256_storeu_pd(o + i, exp_dd_f64x4(zh, zl, &el));
+    }
+    for (; i < n; i++)
+        o[i] = pow_nearest_f64(x[i], ex[i * ey]);
+}
+AVX512 static void pow_f64_avx512(double *o, const double *x, const double *ex,
+                                  int64_t ey, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d v = _mm512_loadu_pd(x + i);
+        __m512d y = ey ? _mm512_loadu_pd(ex + i) : _mm512_set1_pd(*ex);
+        __mmask8 bad =
+            _mm512_cmp_pd_mask(v, _mm512_set1_pd(0x1p-1022), _CMP_NGE_UQ) |
+            _mm512_cmp_pd_mask(v, _mm512_set1_pd(INFINITY), _CMP_EQ_OQ) |
+            _mm512_cmp_pd_mask(_mm512_abs_pd(y), _mm512_set1_pd(INFINITY), _CMP_NLT_UQ);
+        __m512d zh = _mm512_setzero_pd(), zl = zh;
+        if (!bad) {
+            __m512d e, m = split_f64x8(v, &e), lh, ll;
+            LOG64_STEPS(__m512d, _mm512, horner8, BLEND_GT_AVX512, m, e, lh, ll);
+            zh = _mm512_mul_pd(y, lh);
+            zl = _mm512_add_pd(_mm512_fmsub_pd(y, lh, zh), _mm512_mul_pd(y, ll));
+            bad = _mm512_cmp_pd_mask(_mm512_abs_pd(zh), _mm512_set1_pd(708.0),
+                                     _CMP_NLE_UQ);
+        }
+        if (bad) {
+            for (int j = 0; j < 8; j++)
+                o[i + j] = pow_nearest_f64(x[i + j], ex[(i + j) * ey]);
+            continue;
+        }
+        __m512d el;
+        _mm512_storeu_pd(o + i, exp_dd_f64x8(zh, zl, &el));
+    }
+    for (; i < n; i++)
+        o[i] = pow_nearest_f64(x[i], ex[i * ey]);
+}
 #endif
 
 #define EXP_F64(fn, v) exp_t_f64(v, EXP_FINE)
@@ -521,4 +643,20 @@ gd_loop_fn gd_math_loop_f64(gd_op op) {
     default:
         return NULL;
     }
+}
+
+void gd_math_pow_f64(double *o, const double *x, const double *ex, int64_t ey,
+                     int64_t n) {
+#ifdef GD_MATH_X86
+    if (gd_math_avx512()) {
+        pow_f64_avx512(o, x, ex, ey, n);
+        return;
+    }
+    if (gd_math_avx2()) {
+        pow_f64_avx2(o, x, ex, ey, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++)
+        o[i] = pow_nearest_f64(x[i], ex[i * ey]);
 }
