@@ -241,6 +241,25 @@ def test_zero_dim_power_of_a_number_matches_torch(e):
     assert_same_bits(got[-8:], want[-8:], f"tail of x ** {e}")
 
 
+@pytest.mark.parametrize("e", [1.7, 0.3, -1.3, 2.5])
+def test_float64_power_tails_and_zero_dim_are_the_c_librarys(e):
+    # Off ATen's whole vector steps (a 0-d tensor, a run's last elements)
+    # torch takes std::pow: the C library's pow, as gdlite does there.
+    rng = np.random.default_rng(13)
+    for x in rng.uniform(0.01, 3, 200):
+        g, t = (
+            G.tensor(x, dtype=G.float64) ** e,
+            torch.tensor(x, dtype=torch.float64) ** e,
+        )
+        assert g.item() == t.item() == c_library("pow", x, e), (x, e)
+    x = rng.uniform(0.01, 3, 1005)  # 5 past whole steps of 8 or 16
+    got, want = both(lambda m, t: t**e, x)
+    assert_same_bits(got[-5:], want[-5:], f"tail of x ** {e}")
+    y = G.from_numpy(np.full(1005, e))
+    tail = (G.from_numpy(x) ** y).numpy()[-5:]
+    assert_same_bits(tail, np.array([c_library("pow", v, e) for v in x[-5:]]), "tail")
+
+
 @pytest.mark.skipif(
     torch.backends.cpu.get_cpu_capability() == "DEFAULT",
     reason="ATen's vector steps (SLEEF's powf) need AVX2",

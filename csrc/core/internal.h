@@ -439,8 +439,10 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
  * NULL for the C library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
 /* x ** e over n contiguous float32 elements, the exponents at e (ey = 1)
- * or *e for all (ey = 0): to the nearest float (in place of SLEEF's powf,
- * which ATen uses on its vector steps; kernels_math_nearest.c). */
+ * or *e for all (ey = 0): to the nearest float, in place of SLEEF's powf,
+ * which ATen uses on its vector steps (kernels_math_nearest.c). Callers
+ * give it the vector steps and take the C library's pow for the rest, as
+ * ATen does. */
 void gd_math_powf(float *o, const float *x, const float *e, int64_t ey, int64_t n);
 /* kernels_math_f64.c: float64 exp, sin, cos, log and tanh, or NULL. */
 gd_loop_fn gd_math_loop_f64(gd_op op);
@@ -448,6 +450,10 @@ gd_loop_fn gd_math_loop_f64(gd_op op);
  * the correctly rounded result (kernels_math_f64.c). */
 void gd_math_pow_f64(double *o, const double *x, const double *ex, int64_t ey,
                      int64_t n);
+/* Elements of one step of ATen's vectorised loops on this CPU (two vectors:
+ * 32 float32 or 16 float64 under AVX-512, half that under AVX2), or 0 where
+ * ATen would run its default, scalar capability (kernels_math.c). */
+int gd_math_vector_step(gd_dtype dtype);
 /* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,
  * and GDLITE_MATH_PORTABLE does not cap them below it (kernels_math.c). */
 bool gd_math_avx2(void);

@@ -307,28 +307,37 @@ INT_ARITH(int64_t, uint64_t, i64)
 #define TRUNC_f64 trunc
 FLOAT_ARITH(float, f32)
 FLOAT_ARITH(double, f64)
-/* float32 tensor ** tensor: contiguous runs to the nearest float, as
- * float32 x ** number (gd_math_powf); strided ones the C library's powf. */
+/* Elements of a contiguous run of n that ATen's vectorised loop takes in
+ * whole steps (SLEEF's pow there; std::pow, the C library's, on the rest). */
+static int64_t vector_body(gd_dtype dtype, int64_t n) {
+    int step = gd_math_vector_step(dtype);
+    return step ? n / step * step : 0;
+}
+
+/* float32 tensor ** tensor: whole vector steps of contiguous runs to the
+ * nearest float, as float32 x ** number (gd_math_powf); the rest, and
+ * strided runs, the C library's powf. */
 static void powgen_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
     (void)ctx;
+    int64_t i = 0;
     if (s[0] == sizeof(float) && s[1] == sizeof(float) && s[2] == sizeof(float)) {
-        gd_math_powf((float *)d[0], (const float *)d[1], (const float *)d[2], 1, n);
-        return;
+        i = vector_body(GD_FLOAT32, n);
+        gd_math_powf((float *)d[0], (const float *)d[1], (const float *)d[2], 1, i);
     }
-    for (int64_t i = 0; i < n; i++)
+    for (; i < n; i++)
         *(float *)(d[0] + i * s[0]) =
             powf(*(const float *)(d[1] + i * s[1]), *(const float *)(d[2] + i * s[2]));
 }
-/* float64 tensor ** tensor: contiguous runs vectorised (gd_math_pow_f64),
- * strided ones the C library's pow. */
+/* float64 tensor ** tensor: as float32's, with gd_math_pow_f64. */
 static void powgen_f64(char **d, const int64_t *s, int64_t n, void *ctx) {
     (void)ctx;
+    int64_t i = 0;
     if (s[0] == sizeof(double) && s[1] == sizeof(double) && s[2] == sizeof(double)) {
+        i = vector_body(GD_FLOAT64, n);
         gd_math_pow_f64((double *)d[0], (const double *)d[1], (const double *)d[2], 1,
-                        n);
-        return;
+                        i);
     }
-    for (int64_t i = 0; i < n; i++)
+    for (; i < n; i++)
         *(double *)(d[0] + i * s[0]) =
             pow(*(const double *)(d[1] + i * s[1]), *(const double *)(d[2] + i * s[2]));
 }
@@ -394,11 +403,15 @@ COMPARE(double, f64)
             *(T *)(d[0] + i * s[0]) = POW_NUMBER(*(const T *)(d[1] + i * s[1]), e);    \
     }
 /* float32 numbers other than the exact ones take gd_math_pow_number, which
- * walks as ATen does; float64 ones the vectorised pow. */
+ * walks as ATen does; float64 ones the vectorised pow on whole vector steps,
+ * the C library's on the rest, as ATen. */
 #define POW_F32_GENERAL (void)0
 #define POW_F64_GENERAL                                                                \
     do {                                                                               \
-        gd_math_pow_f64(o, x, &e, 0, n);                                               \
+        int64_t body = vector_body(GD_FLOAT64, n);                                     \
+        gd_math_pow_f64(o, x, &e, 0, body);                                            \
+        for (int64_t i = body; i < n; i++)                                             \
+            o[i] = pow(x[i], e);                                                       \
         return;                                                                        \
     } while (0)
 POW_LOOP(pow_f32, float, gd_pow_number_f32, powgen_f32, GD_FLOAT32, POW_F32_GENERAL)
