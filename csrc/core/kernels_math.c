@@ -104,7 +104,8 @@ bool gd_math_avx512(void) {
 /* ---- sigmoid -------------------------------------------------------------- */
 
 #ifdef GD_MATH_X86
-/* Whole multiples of 16 (float32) or 8 (float64) elements. */
+/* Whole multiples of 16 (float32) or 8 (float64) elements: under AVX-512,
+ * ATen's steps are twice that. */
 AVX512 static void sigmoid_body_f32_avx512(float *o, const float *x, int64_t n) {
     const __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
     for (int64_t i = 0; i < n; i += 16) {
@@ -141,7 +142,7 @@ AVX2 static void sigmoid_body_f64_avx2(double *o, const double *x, int64_t n) {
 static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && gd_math_avx512() && body % 16 == 0) {
+    if (body > 0 && gd_math_avx512()) {
         sigmoid_body_f32_avx512(o, x, body);
         i = body;
     } else if (body > 0 && gd_math_avx2()) {
@@ -158,7 +159,7 @@ static void sigmoid_run_f32(float *o, const float *x, int64_t n, int64_t body) {
 static void sigmoid_run_f64(double *o, const double *x, int64_t n, int64_t body) {
     int64_t i = 0;
 #ifdef GD_MATH_X86
-    if (body > 0 && gd_math_avx512() && body % 8 == 0) {
+    if (body > 0 && gd_math_avx512()) {
         sigmoid_body_f64_avx512(o, x, body);
         i = body;
     } else if (body > 0 && gd_math_avx2()) {

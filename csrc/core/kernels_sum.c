@@ -98,9 +98,8 @@ DEF_CASCADE_AVX2(double, __m256d, _mm256, pd, f64_4)
  * k*col_stride + l*sizeof(T). Partial sums move up a level every
  * 2^level_power elements, so only sums of similar size meet. */
 #define DEF_MULTI_ROW_SUM(T, L, SFX)                                                   \
-    GD_VECTOR_CLONES static void multi_row_sum_##SFX(                                  \
-        T ret[ILP][L], const char *in, int64_t row_stride, int64_t col_stride,         \
-        int64_t size) {                                                                \
+    static void multi_row_sum_##SFX(T ret[ILP][L], const char *in, int64_t row_stride, \
+                                    int64_t col_stride, int64_t size) {                \
         if (size == 0) { /* the common small case: nothing to merge */                 \
             memset(ret, 0, sizeof(T[ILP][L]));                                         \
             return;                                                                    \
