@@ -450,10 +450,11 @@ gd_loop_fn gd_math_loop_f64(gd_op op);
  * the correctly rounded result (kernels_math_f64.c). */
 void gd_math_pow_f64(double *o, const double *x, const double *ex, int64_t ey,
                      int64_t n);
-/* Elements of one step of ATen's vectorised loops on this CPU (two vectors:
- * 32 float32 or 16 float64 under AVX-512, half that under AVX2), or 0 where
- * ATen would run its default, scalar capability (kernels_math.c). */
-int gd_math_vector_step(gd_dtype dtype);
+/* Of a contiguous run of n elements, how many ATen's vectorised loop takes
+ * in whole steps (two vectors: 32 float32 or 16 float64 under AVX-512, half
+ * that under AVX2) on this CPU; 0 where ATen would run its default, scalar
+ * capability. The rest it computes element by element (kernels_math.c). */
+int64_t gd_math_vector_body(gd_dtype dtype, int64_t n);
 /* Whether the math kernels run their AVX2 (AVX-512) code: the CPU has it,
  * and GDLITE_MATH_PORTABLE does not cap them below it (kernels_math.c). */
 bool gd_math_avx2(void);

@@ -307,21 +307,15 @@ INT_ARITH(int64_t, uint64_t, i64)
 #define TRUNC_f64 trunc
 FLOAT_ARITH(float, f32)
 FLOAT_ARITH(double, f64)
-/* Elements of a contiguous run of n that ATen's vectorised loop takes in
- * whole steps (SLEEF's pow there; std::pow, the C library's, on the rest). */
-static int64_t vector_body(gd_dtype dtype, int64_t n) {
-    int step = gd_math_vector_step(dtype);
-    return step ? n / step * step : 0;
-}
-
-/* float32 tensor ** tensor: whole vector steps of contiguous runs to the
- * nearest float, as float32 x ** number (gd_math_powf); the rest, and
- * strided runs, the C library's powf. */
+/* float32 tensor ** tensor: ATen's whole vector steps of contiguous runs
+ * (SLEEF's pow there) to the nearest float, as float32 x ** number
+ * (gd_math_powf); the rest, and strided runs, the C library's powf, as
+ * ATen's std::pow. */
 static void powgen_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
     (void)ctx;
     int64_t i = 0;
     if (s[0] == sizeof(float) && s[1] == sizeof(float) && s[2] == sizeof(float)) {
-        i = vector_body(GD_FLOAT32, n);
+        i = gd_math_vector_body(GD_FLOAT32, n);
         gd_math_powf((float *)d[0], (const float *)d[1], (const float *)d[2], 1, i);
     }
     for (; i < n; i++)
@@ -333,7 +327,7 @@ static void powgen_f64(char **d, const int64_t *s, int64_t n, void *ctx) {
     (void)ctx;
     int64_t i = 0;
     if (s[0] == sizeof(double) && s[1] == sizeof(double) && s[2] == sizeof(double)) {
-        i = vector_body(GD_FLOAT64, n);
+        i = gd_math_vector_body(GD_FLOAT64, n);
         gd_math_pow_f64((double *)d[0], (const double *)d[1], (const double *)d[2], 1,
                         i);
     }
@@ -408,7 +402,7 @@ COMPARE(double, f64)
 #define POW_F32_GENERAL (void)0
 #define POW_F64_GENERAL                                                                \
     do {                                                                               \
-        int64_t body = vector_body(GD_FLOAT64, n);                                     \
+        int64_t body = gd_math_vector_body(GD_FLOAT64, n);                             \
         gd_math_pow_f64(o, x, &e, 0, body);                                            \
         for (int64_t i = body; i < n; i++)                                             \
             o[i] = pow(x[i], e);                                                       \

@@ -57,7 +57,7 @@
 
 /* Elements of one loop step in ATen's vectorised loops (two vectors), or 0
  * when ATen would run its default, scalar capability. */
-int gd_math_vector_step(gd_dtype dtype) {
+static int vector_step(gd_dtype dtype) {
     static int cached = -1; /* float32 lanes per vector */
     int lanes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (lanes < 0) {
@@ -75,6 +75,11 @@ int gd_math_vector_step(gd_dtype dtype) {
     return dtype == GD_FLOAT32 ? 2 * lanes : lanes;
 }
 
+int64_t gd_math_vector_body(gd_dtype dtype, int64_t n) {
+    int step = vector_step(dtype);
+    return step ? n / step * step : 0;
+}
+
 /* The widest vector code to compute with here: 2 for AVX-512, 1 for AVX2, 0
  * for the portable scalar code. GDLITE_MATH_PORTABLE caps it ("avx2": at
  * AVX2; any other value but "0": scalar). Every level gives the same bits,
@@ -84,7 +89,7 @@ static int math_level(void) {
     static int cached = -1;
     int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (level < 0) {
-        int step = gd_math_vector_step(GD_FLOAT32);
+        int step = vector_step(GD_FLOAT32);
         level = step == 32 ? 2 : step == 16 ? 1 : 0;
         const char *cap = getenv("GDLITE_MATH_PORTABLE");
         if (cap && *cap && strcmp(cap, "0") != 0)
@@ -176,8 +181,7 @@ static void sigmoid_run_f64(double *o, const double *x, int64_t n, int64_t body)
 /* One contiguous run as one ATen loop call sees it: whole two-vector steps
  * vectorised, the rest scalar. */
 static void sigmoid_run(gd_dtype dtype, char *o, const char *x, int64_t n) {
-    int step = gd_math_vector_step(dtype);
-    int64_t body = step ? n / step * step : 0;
+    int64_t body = gd_math_vector_body(dtype, n);
     if (dtype == GD_FLOAT32)
         sigmoid_run_f32((float *)o, (const float *)x, n, body);
     else
@@ -203,8 +207,7 @@ typedef struct {
  * with it for most inputs), the C library's pow of doubles on the rest. */
 static void pow_run(const unary_walk *w, float *o, const float *x, int64_t n,
                     int64_t so, int64_t sx, bool contiguous) {
-    int step = gd_math_vector_step(GD_FLOAT32);
-    int64_t body = contiguous && step ? n / step * step : 0;
+    int64_t body = contiguous ? gd_math_vector_body(GD_FLOAT32, n) : 0;
     float ef = (float)w->exponent;
     gd_math_powf(o, x, &ef, 0, body);
     for (int64_t i = body; i < n; i++)
@@ -414,9 +417,9 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
     gd_status st = gd_empty(dtype, y->ndim, y->shape, out);
     if (st)
         return st;
-    gd_loop_fn loop = gd_math_vector_step(dtype) ? tanh_bw_fused : tanh_bw_plain;
+    gd_loop_fn loop = vector_step(dtype) ? tanh_bw_fused : tanh_bw_plain;
 #ifdef GD_MATH_X86
-    if (gd_math_vector_step(dtype) && gd_math_avx2())
+    if (vector_step(dtype) && gd_math_avx2())
         loop = tanh_bw_fused_avx2;
 #endif
     const gd_tensor *ops[3] = {*out, g, y};

@@ -128,18 +128,13 @@ static inline double log_f64_parts(double m, double e) {
 static inline double log_nearest_f64(double x) {
     if (!(x > 0.0) || x == INFINITY)
         return x == 0.0 ? -INFINITY : x < 0.0 ? NAN : x; /* NaN stays NaN */
-    double e = 0.0;
+    double scale = 0.0;
     if (x < 0x1p-1022) { /* subnormal: scale to normal exactly */
         x *= 0x1p54;
-        e = -54.0;
+        scale = -54.0;
     }
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    e += (double)((int)((bits >> 52) & 0x7ff) - 1023);
-    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52);
-    double m;
-    memcpy(&m, &bits, sizeof m);
-    return log_f64_parts(m, e);
+    double e, m = split_f64(x, &e);
+    return log_f64_parts(m, e + scale);
 }
 
 /* exp(y + yl), |y| <= 708 and |yl| tiny beside it, as eh + el with about
@@ -167,13 +162,7 @@ static inline double exp_dd_f64(double y, double yl, double *el) {
 static inline double pow_nearest_f64(double x, double y) {
     if (!(x >= 0x1p-1022) || x == INFINITY || !isfinite(y))
         return pow(x, y);
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    double e = (double)((int)((bits >> 52) & 0x7ff) - 1023);
-    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52);
-    double m;
-    memcpy(&m, &bits, sizeof m);
-    double ll, lh = log_dd_parts(m, e, &ll);
+    double e, m = split_f64(x, &e), ll, lh = log_dd_parts(m, e, &ll);
     double zh = y * lh, zl = fma(y, lh, -zh) + y * ll;
     if (!(fabs(zh) <= 708.0))
         return pow(x, y);
@@ -371,7 +360,7 @@ TRIG64_RUNS(cos_f64, 1)
         e = _mm512_mask_add_pd(e, big, e, _mm512_set1_pd(1.0));                        \
     } while (0)
 
-/* A positive, finite, normal double as 2^e m, m in [1, 2): returns m. */
+/* split_f64 on vectors. */
 AVX2 static inline __m256d split_f64x4(__m256d v, __m256d *e) {
     __m256i bits = _mm256_castpd_si256(v);
     __m256i ei =

@@ -32,20 +32,14 @@ enum { F_EXP, F_LOG, F_TANH, F_SIN, F_COS };
 
 /* log of a positive, finite float32, as a double (relative error ~1e-16). */
 static inline double log_of_f32(float x) {
-    double d = (double)x;
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof bits);
-    int e = (int)((bits >> 52) & 0x7ff) - 1023;
-    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52); /* m in [1, 2) */
-    double m;
-    memcpy(&m, &bits, sizeof m);
-    if (m > 0x1.6a09e667f3bcdp+0) { /* sqrt(2) */
+    double e, m = split_f64((double)x, &e); /* float32 subnormals are normal here */
+    if (m > 0x1.6a09e667f3bcdp+0) {         /* sqrt(2) */
         m *= 0.5;
-        e += 1;
+        e += 1.0;
     }
     double f = (m - 1.0) / (m + 1.0), f2 = f * f;
     double lm = 2.0 * f * horner(LOG_C, LOG_TERMS, f2);
-    return fma((double)e, LN2_HI, fma((double)e, LN2_LO, lm));
+    return fma(e, LN2_HI, fma(e, LN2_LO, lm));
 }
 
 static inline float log_cr_f32(float x) {

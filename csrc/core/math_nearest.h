@@ -20,6 +20,17 @@ static const double TANH_C[5] = {-1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0
 #define PIO2_3 -0x1.f1976b7ed8fbcp-110
 #define TWO_OVER_PI 0x1.45f306dc9c883p-1
 
+/* A positive, finite, normal double as 2^e m, m in [1, 2): returns m. */
+static inline double split_f64(double x, double *e) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    *e = (double)((int)((bits >> 52) & 0x7ff) - 1023);
+    bits = (bits & ~(0x7ffULL << 52)) | (0x3ffULL << 52);
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    return m;
+}
+
 /* c[0] x^(n-1) + ... + c[n-1], by Horner's rule with fused steps. */
 static inline double horner(const double *c, int n, double x) {
     double u = c[0];
