@@ -292,7 +292,7 @@ def _like(t: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> A
     _check_device(device)
     dtype = t.dtype if dtype is None else as_dtype(dtype)
     value = fill_number(value, dtype)
-    return _with_grad(_C.full(tuple(t.shape), value, dtype, True), requires_grad)
+    return _with_grad(_C.full(tuple(t.shape), value, dtype, t), requires_grad)
 
 
 def zeros_like(

@@ -98,6 +98,19 @@ def randn(
     return _with_grad(out, requires_grad)
 
 
+def _drawn_like(
+    kind: str, input: Any, generator: Any, dtype: Any, device: Any, name: str
+) -> Any:
+    """*_like draws: input's shape and layout (preserve_format), filled in
+    memory order as torch fills them."""
+    _check_device(device)
+    generator = _generator(generator, name)
+    dtype = input.dtype if dtype is None else _creation.as_dtype(dtype)
+    out = _C.full(tuple(input.shape), None, dtype, input)
+    _C.random_fill(kind, out, 0.0, 1.0, generator)
+    return out
+
+
 def rand_like(
     input: Any,
     *,
@@ -106,15 +119,9 @@ def rand_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """Uniform draws in [0, 1) with ``input``'s shape and dtype."""
-    dtype = input.dtype if dtype is None else dtype
-    return rand(
-        input.shape,
-        generator=generator,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-    )
+    """Uniform draws in [0, 1) with ``input``'s shape, dtype and layout."""
+    out = _drawn_like("uniform", input, generator, dtype, device, "rand_like")
+    return _with_grad(out, requires_grad)
 
 
 def randn_like(
@@ -125,15 +132,9 @@ def randn_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """Standard normal draws with ``input``'s shape and dtype."""
-    dtype = input.dtype if dtype is None else dtype
-    return randn(
-        input.shape,
-        generator=generator,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-    )
+    """Standard normal draws with ``input``'s shape, dtype and layout."""
+    out = _drawn_like("normal", input, generator, dtype, device, "randn_like")
+    return _with_grad(out, requires_grad)
 
 
 def _size_or_refuse(name: str, args: tuple[Any, ...], size: Any) -> tuple[Any, ...]:

@@ -177,9 +177,12 @@ def test_clone_is_independent() -> None:
     for make in (lambda L: cube(L), lambda L: cube(L).permute(2, 0, 1)[1:]):
         src = make(G)
         copy = src.clone()
-        assert_same(copy, make(torch).clone())
+        expected = make(torch).clone()
+        assert_same(copy, expected)
         assert not copy._shares_storage(src)
-        assert copy.is_contiguous()
+        # preserve_format: the layout of a dense source, strides included
+        assert copy.stride() == expected.stride()
+        assert copy.is_contiguous() == expected.is_contiguous()
         copy.fill_(-1.0)
         assert_same(src, make(torch))
         src.fill_(7.0)

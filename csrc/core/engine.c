@@ -141,25 +141,55 @@ static gd_status add_into(gd_tensor **buffer, gd_tensor *g) {
     return GD_OK;
 }
 
-/* A gradient to keep: taken over when nothing else can see it, else copied. */
-static gd_status keep(gd_tensor *g, gd_tensor **out) {
-    bool private = g->refcount == 1 && g->storage->refcount == 1 && !g->autograd &&
-                   !g->on_stack && gd_is_contiguous(g);
-    if (private) {
-        /* Sole owner of the data: kept as PyTorch keeps g.detach(), no view
-         * (so grad.detach_() works). */
+/* PyTorch's layout contract for .grad: a leaf's strides where the leaf is
+ * non-overlapping and dense (size-1 dims free, but not 0), else contiguous.
+ * A retained grad (leaf NULL) is contiguous. */
+static bool obeys_layout(const gd_tensor *g, const gd_tensor *leaf) {
+    if (!leaf || !gd_is_non_overlapping_dense(leaf))
+        return gd_is_contiguous(g);
+    for (int d = 0; d < g->ndim; d++)
+        if (g->shape[d] != 1 ? g->strides[d] != leaf->strides[d] : g->strides[d] == 0)
+            return false;
+    return true;
+}
+
+/* Whether g alone holds its data: its storage's only header, or a view
+ * (a rule's transpose of its gradient) whose base nothing else holds. */
+static bool sole_owner(const gd_tensor *g) {
+    if (g->storage->refcount == 1)
+        return true;
+    return g->view_base && g->view_base->refcount == 1 && g->storage->refcount == 2;
+}
+
+/* A gradient to keep: taken over when nothing else can see it and its
+ * layout is the one .grad must have, else copied into that layout. */
+static gd_status keep(gd_tensor *g, const gd_tensor *leaf, gd_tensor **out) {
+    if (g->refcount == 1 && !g->autograd && !g->on_stack && sole_owner(g) &&
+        obeys_layout(g, leaf)) {
+        /* Kept as PyTorch keeps g.detach(): no view (so grad.detach_()
+         * works), and no base. */
         g->is_view = false;
+        gd_tensor_decref(g->view_base);
+        g->view_base = NULL;
         gd_tensor_incref(g);
         *out = g;
         return GD_OK;
     }
-    return gd_clone(g, out);
+    if (!leaf || !gd_is_non_overlapping_dense(leaf))
+        return gd_clone(g, out);
+    gd_status st = gd_empty_dense(g->dtype, g->ndim, g->shape, leaf->strides, out);
+    if (!st && (st = gd_copy_(*out, g))) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* Under create_graph leaf.grad keeps its history: a recorded copy of the
  * first gradient (CopyBackwards), then out-of-place sums, as PyTorch's
  * AccumulateGrad does with grad mode on. */
-static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g) {
+static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g,
+                                  const gd_tensor *leaf) {
     gd_tensor *out = NULL;
     gd_status st;
     if (*slot) {
@@ -167,8 +197,14 @@ static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g) {
             return st;
     } else {
         gd_tensor *in[2] = {NULL, g};
-        if ((st = gd_zeros(g->dtype, g->ndim, g->shape, &out)))
+        bool dense = leaf && gd_is_non_overlapping_dense(leaf);
+        if ((st = gd_empty_dense(g->dtype, g->ndim, g->shape,
+                                 dense ? leaf->strides : NULL, &out)))
             return st;
+        if ((st = gd_fill_(out, 0))) {
+            gd_tensor_decref(out);
+            return st;
+        }
         in[0] = out;
         if ((st = gd_call_(GD_OP_COPY, 2, in, NULL))) {
             gd_tensor_decref(out);
@@ -182,11 +218,12 @@ static gd_status accumulate_graph(gd_tensor **slot, gd_tensor *g) {
 
 /* leaf.grad = g, or leaf.grad += g in place (as PyTorch accumulates). The
  * slot is held across the add: nothing the add runs can free it. */
-static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
+static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g,
+                                 const gd_tensor *leaf) {
     if (gd_grad_enabled() && (*slot || gd_requires_grad(g)))
-        return accumulate_graph(slot, g);
+        return accumulate_graph(slot, g, leaf);
     if (!*slot)
-        return keep(g, slot);
+        return keep(g, leaf, slot);
     gd_tensor *grad = *slot;
     gd_status st = gd_check_writable(grad);
     if (st)
@@ -203,7 +240,7 @@ static gd_status accumulate_into(gd_tensor **slot, gd_tensor *g) {
  * retain_grad hook does the same). */
 static gd_status retain_into(gd_tensor **slot, gd_tensor *g) {
     if (!*slot)
-        return keep(g, slot);
+        return keep(g, NULL, slot);
     gd_tensor *sum = NULL;
     gd_status st = gd_g_binary(GD_OP_ADD, *slot, g, &sum);
     if (st)
@@ -276,7 +313,7 @@ static gd_status run_node(gd_node *node, const run_state *rs) {
         } else if (!rs->capture_mode) {
             gd_autograd_meta *meta = NULL;
             if (!(st = gd_autograd_meta_get(leaf, &meta)))
-                st = accumulate_into(&meta->grad, g);
+                st = accumulate_into(&meta->grad, g, leaf);
         }
         goto release;
     }

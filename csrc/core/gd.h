@@ -210,6 +210,10 @@ gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **o
  * *_like): only the size error differs, naming the strides too. */
 gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
                            gd_tensor **out);
+/* The same with the given strides, which must order `shape`'s dims densely
+ * (as the layouts gd_result_strides and gd_preserved_strides compute). */
+gd_status gd_empty_dense(gd_dtype dtype, int ndim, const int64_t *shape,
+                         const int64_t *strides, gd_tensor **out);
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out);
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out);
@@ -224,6 +228,12 @@ static inline char *gd_data_ptr(const gd_tensor *t) {
     return (char *)t->storage->data + (size_t)t->offset * gd_dtype_size(t->dtype);
 }
 bool gd_is_contiguous(const gd_tensor *t);
+/* PyTorch's is_non_overlapping_and_dense: the elements fill numel
+ * consecutive slots from the data pointer, in some order of the dims. */
+bool gd_is_non_overlapping_dense(const gd_tensor *t);
+/* PyTorch's preserve_format (clone, to, *_like): t's own strides when it is
+ * non-overlapping and dense, else dense strides in the order of t's. */
+void gd_preserved_strides(const gd_tensor *t, int64_t *strides);
 /* Reads or writes one element at a flat index (row-major over the shape). */
 double gd_get_flat(const gd_tensor *t, int64_t index);
 int64_t gd_get_flat_int(const gd_tensor *t, int64_t index);
@@ -324,6 +334,9 @@ unsigned gd_decomposition_saves(gd_decomposition name);
 gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
 gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out); /* new ref, maybe t */
 gd_status gd_clone(const gd_tensor *t, gd_tensor **out);
+/* A copy in `dtype` keeping t's layout (gd_preserved_strides), as the clone
+ * and to ops make it. */
+gd_status gd_clone_like(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
 /* dst[...] = src broadcast to dst's shape, converting dtype. */
 gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src);
 /* Sets every element; NaN or an out-of-range value for an integer dtype is
@@ -341,6 +354,11 @@ gd_status gd_check_scalar_of(gd_dtype dtype, double value, bool integral);
  * float32. */
 gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype common,
                     gd_tensor **out);
+/* The same where operand `number` (1 or 2) was a Python number and ATen
+ * lays the result out by its own rule: tensor ** number takes the tensor's
+ * layout alone (a unary op), number ** tensor is contiguous. */
+gd_status gd_binary_number(gd_op op, const gd_tensor *a, const gd_tensor *b, int number,
+                           gd_dtype common, gd_tensor **out);
 /* In place: dst = dst op b, computed in `common` and stored in dst's dtype. */
 gd_status gd_binary_(gd_op op, gd_tensor *dst, const gd_tensor *b, gd_dtype common);
 /* a + alpha * b (add, sub with -alpha: PyTorch's alpha=), with one rounding

@@ -82,10 +82,6 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
         }                                                                              \
     }
 
-/* Runs `loop` over `shape` for the operands: ops[0] has exactly `shape`, the
- * others broadcast to it (right-aligned, size-1 dims repeat). Dims are
- * coalesced where every operand is contiguous across them, so the inner loop
- * sees the longest runs. */
 /* Runs `loop` over n elements whose nops operands start at data and advance
  * by strides (bytes), in ATen's chunks from `grain` on the worker pool (one
  * call below it). For elementwise loops only: each chunk writes its own
@@ -95,8 +91,33 @@ void gd_loop_split(gd_loop_fn loop, int nops, char *const *data, const int64_t *
 /* Whether gd_reshape to a valid `shape` would copy (no view fits). */
 bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *shape);
 
+/* Runs `loop` over `shape` for the operands: ops[0] has exactly `shape`, the
+ * others broadcast to it (right-aligned, size-1 dims repeat). As ATen's
+ * TensorIterator, the dims go in the operands' memory order (the smallest
+ * stride innermost) and are coalesced where every operand steps through two
+ * as one, so the inner loop sees the longest runs, the runs ATen's loops see. */
 void gd_iterate(int nops, const gd_tensor *const *ops, int ndim, const int64_t *shape,
                 gd_loop_fn loop, void *ctx);
+/* The same, running a nest that coalesces to one run (dense operands of one
+ * layout) as gd_loop_split does, from `grain`: elementwise loops only, ctx
+ * read-only. */
+void gd_iterate_split(int nops, const gd_tensor *const *ops, int ndim,
+                      const int64_t *shape, gd_loop_fn loop, void *ctx, int64_t grain);
+/* gd_iterate's loop nest: the dims (slowest first, innermost last) after
+ * ordering, dropping size-1 dims and coalescing, with each operand's byte
+ * strides; returns their number (0 for a single element). */
+int gd_loop_nest(int nops, const gd_tensor *const *ops, int ndim, const int64_t *shape,
+                 int64_t *dims, int64_t (*strides)[GD_ITER_MAX_OPERANDS]);
+/* The strides TensorIterator gives the result of an elementwise op over the
+ * inputs `ins` broadcast to `shape`: contiguous when they all are; the
+ * inputs' own when all are dense with the same strides and shape; else the
+ * dense strides of the inputs' dim order (a transposed input gives a
+ * transposed result). Returns whether they are the contiguous strides. */
+bool gd_result_strides(int nins, const gd_tensor *const *ins, int ndim,
+                       const int64_t *shape, int64_t *strides);
+/* A new tensor with those strides. */
+gd_status gd_empty_result(gd_dtype dtype, int nins, const gd_tensor *const *ins,
+                          int ndim, const int64_t *shape, gd_tensor **out);
 
 /* Bracket a numeric loop over `work` elements (see gd_set_loop_unlock):
  * gd_loop_end takes what gd_loop_begin returned. Nested brackets unlock once,

@@ -75,25 +75,33 @@ gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src) {
     return GD_OK;
 }
 
-/* A contiguous copy in `dtype`; `strided` picks PyTorch's size error of
- * clone/to (which allocate with strides) over contiguous's. */
-static gd_status copy_as(const gd_tensor *t, gd_dtype dtype, bool strided,
-                         gd_tensor **out) {
-    gd_status st = strided ? gd_empty_strided(dtype, t->ndim, t->shape, out)
+/* A copy in `dtype` with `strides` (NULL: contiguous); `strided` picks
+ * PyTorch's size error of clone/to (which allocate with strides) over
+ * contiguous's. */
+static gd_status copy_as(const gd_tensor *t, gd_dtype dtype, const int64_t *strides,
+                         bool strided, gd_tensor **out) {
+    gd_status st = strided ? gd_empty_dense(dtype, t->ndim, t->shape, strides, out)
                            : gd_empty(dtype, t->ndim, t->shape, out);
     if (st)
         return st;
     const gd_tensor *ops[2] = {*out, t};
-    gd_iterate(2, ops, t->ndim, t->shape, cast_loops[dtype][t->dtype], NULL);
+    gd_iterate_split(2, ops, t->ndim, t->shape, cast_loops[dtype][t->dtype], NULL,
+                     GD_GRAIN);
     return GD_OK;
 }
 
 gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
-    return copy_as(t, dtype, true, out);
+    return copy_as(t, dtype, NULL, true, out);
 }
 
 gd_status gd_clone(const gd_tensor *t, gd_tensor **out) {
-    return copy_as(t, t->dtype, true, out);
+    return copy_as(t, t->dtype, NULL, true, out);
+}
+
+gd_status gd_clone_like(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+    int64_t strides[GD_MAX_DIMS];
+    gd_preserved_strides(t, strides);
+    return copy_as(t, dtype, strides, true, out);
 }
 
 gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
@@ -102,7 +110,7 @@ gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
         *out = (gd_tensor *)t;
         return GD_OK;
     }
-    return copy_as(t, t->dtype, false, out);
+    return copy_as(t, t->dtype, NULL, false, out);
 }
 
 /* PyTorch's checked conversion of a scalar: NaN, or a value beyond the
@@ -503,8 +511,12 @@ static gd_status scaled_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
     return GD_OK;
 }
 
+/* `layout_ins`: the operands whose layout the result takes: 2; 1 where
+ * ATen runs the op as a unary one of a (tensor ** number); 0 for a
+ * contiguous result (number ** tensor). */
 static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
-                             gd_dtype common, const double *alpha, gd_tensor **out) {
+                             gd_dtype common, const double *alpha, int layout_ins,
+                             gd_tensor **out) {
     int nd;
     scaled_ctx ctx = {.err = 0, .alpha = alpha ? *alpha : 1.0};
     int64_t shape[GD_MAX_DIMS];
@@ -528,8 +540,9 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
         /* Fast path for the common small case: a contiguous tensor with a
          * same-shaped or one-element operand needs no broadcasting walk. */
         size_t es = gd_dtype_size(compute);
-        if ((st = gd_empty(gd_op_returns_bool(op) ? GD_BOOL : compute, a->ndim,
-                           a->shape, out)))
+        const gd_tensor *ins[2] = {a, b}; /* the layout may differ in size-1 dims */
+        if ((st = gd_empty_result(gd_op_returns_bool(op) ? GD_BOOL : compute,
+                                  layout_ins, ins, a->ndim, a->shape, out)))
             return st;
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
@@ -547,10 +560,14 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
     if ((st = as_divisor_dtype(a, common, compute, &ca)) ||
         (st = as_divisor_dtype(b, common, compute, &cb)))
         goto done;
-    if ((st = gd_empty(gd_op_returns_bool(op) ? GD_BOOL : compute, nd, shape, out)))
+    const gd_tensor *ins[2] = {a, b};
+    if ((st = gd_empty_result(gd_op_returns_bool(op) ? GD_BOOL : compute, layout_ins,
+                              ins, nd, shape, out)))
         goto done;
     const gd_tensor *ops[3] = {*out, ca, cb};
-    gd_iterate(3, ops, nd, shape, loop, &ctx);
+    /* integer loops may report to ctx */
+    gd_iterate_split(3, ops, nd, shape, loop, &ctx,
+                     gd_dtype_is_floating(compute) ? GD_GRAIN : 0);
 check:
     if (ctx.err) {
         gd_tensor_decref(*out);
@@ -565,13 +582,18 @@ done:
 
 gd_status gd_binary(gd_op op, const gd_tensor *a, const gd_tensor *b, gd_dtype common,
                     gd_tensor **out) {
-    return binary_impl(op, a, b, common, NULL, out);
+    return binary_impl(op, a, b, common, NULL, 2, out);
+}
+
+gd_status gd_binary_number(gd_op op, const gd_tensor *a, const gd_tensor *b, int number,
+                           gd_dtype common, gd_tensor **out) {
+    return binary_impl(op, a, b, common, NULL, number == 2 ? 1 : 0, out);
 }
 
 gd_status gd_add_scaled(gd_op op, const gd_tensor *a, const gd_tensor *b, double alpha,
                         gd_dtype common, gd_tensor **out) {
     double signed_alpha = op == GD_OP_SUB ? -alpha : alpha;
-    return binary_impl(op, a, b, common, &signed_alpha, out);
+    return binary_impl(op, a, b, common, &signed_alpha, 2, out);
 }
 
 static gd_status as_divisor_dtype(const gd_tensor *t, gd_dtype common, gd_dtype compute,
@@ -623,7 +645,7 @@ static gd_status binary_inplace_impl(gd_op op, gd_tensor *dst, const gd_tensor *
     }
     if (dst->dtype != result_dtype || (b->storage == dst->storage && b->numel > 1)) {
         /* Mixed precision or aliasing: compute aside, then store. */
-        if ((st = binary_impl(op, dst, b, common, alpha, &result)))
+        if ((st = binary_impl(op, dst, b, common, alpha, 2, &result)))
             return st;
         st = gd_copy_(dst, result);
         gd_tensor_decref(result);

@@ -188,10 +188,9 @@ static void sigmoid_run(gd_dtype dtype, char *o, const char *x, int64_t n) {
         sigmoid_run_f64((double *)o, (const double *)x, n, body);
 }
 
-/* How ATen walks a unary op: dims innermost last, merged where both
- * operands are contiguous across them; each run of the innermost dim
- * within one thread's chunk of the flat index is one loop call. Strides in
- * elements. */
+/* How ATen walks a unary op: its loop nest (gd_loop_nest), innermost last;
+ * each run of the innermost dim within one thread's chunk of the flat index
+ * is one loop call. Strides in elements. */
 typedef struct {
     gd_dtype dtype;
     bool pow;        /* float32 x ** e (else sigmoid) */
@@ -274,32 +273,6 @@ static void walk_chunks(const unary_walk *w, int64_t n) {
     gd_run_jobs(run_walk_job, jobs, sizeof jobs[0], used, true);
 }
 
-/* Whether t's elements fill numel consecutive slots from its data pointer
- * in some order of its dims (contiguous, or transposed and the like). */
-static bool is_dense(const gd_tensor *t) {
-    int64_t seen = 1;
-    bool used[GD_MAX_DIMS] = {false};
-    for (int k = 0; k < t->ndim; k++) {
-        int best = -1; /* the unused dim of smallest stride and size > 1 */
-        for (int d = 0; d < t->ndim; d++)
-            if (!used[d] && t->shape[d] > 1 &&
-                (best < 0 || t->strides[d] < t->strides[best]))
-                best = d;
-        if (best < 0)
-            break;
-        if (t->strides[best] != seen)
-            return false;
-        used[best] = true;
-        seen *= t->shape[best];
-    }
-    return true;
-}
-
-static bool same_layout(const gd_tensor *a, const gd_tensor *b) {
-    return gd_data_ptr(a) == gd_data_ptr(b) && a->ndim == b->ndim &&
-           memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0;
-}
-
 static void walk_unary(const gd_tensor *in, gd_tensor *out, bool pow, double exponent) {
     int64_t n = out->numel;
     if (n == 0)
@@ -307,61 +280,26 @@ static void walk_unary(const gd_tensor *in, gd_tensor *out, bool pow, double exp
     unary_walk w = {.dtype = out->dtype,
                     .pow = pow,
                     .exponent = exponent,
-                    .nd = 1,
                     .x = gd_data_ptr(in),
                     .o = gd_data_ptr(out)};
-    w.size[0] = n;
-    w.xs[0] = w.os[0] = 1;
-    void *lock = gd_loop_begin(n);
-    bool dense = is_dense(in);
-    char *buffer = NULL;
-    if (dense && (same_layout(in, out) || gd_is_contiguous(in))) {
-        walk_chunks(&w, n); /* one run in memory order */
-    } else if (dense && gd_is_contiguous(out) &&
-               (buffer = malloc((size_t)n * gd_dtype_size(w.dtype)))) {
-        /* A transposed input: ATen walks it, and lays its result out, in
-         * memory order. Here: that walk into a buffer, then out in order. */
-        w.o = buffer;
-        walk_chunks(&w, n);
-        size_t es = gd_dtype_size(w.dtype);
-        int64_t index[GD_MAX_DIMS] = {0}, offset = 0;
-        for (int64_t i = 0; i < n; i++) {
-            memcpy(gd_data_ptr(out) + i * (int64_t)es, buffer + offset * (int64_t)es,
-                   es);
-            for (int d = in->ndim - 1; d >= 0; d--) {
-                offset += in->strides[d];
-                if (++index[d] < in->shape[d])
-                    break;
-                offset -= in->strides[d] * in->shape[d];
-                index[d] = 0;
-            }
-        }
-        free(buffer);
-    } else {
-        /* Logical order, merging dims across which both are contiguous. */
-        w.nd = 0;
-        for (int d = 0; d < out->ndim; d++) {
-            if (out->shape[d] == 1)
-                continue;
-            int k = w.nd - 1;
-            if (k >= 0 && w.xs[k] == in->strides[d] * out->shape[d] &&
-                w.os[k] == out->strides[d] * out->shape[d]) {
-                w.size[k] *= out->shape[d];
-                w.xs[k] = in->strides[d];
-                w.os[k] = out->strides[d];
-                continue;
-            }
-            w.size[w.nd] = out->shape[d];
-            w.xs[w.nd] = in->strides[d];
-            w.os[w.nd] = out->strides[d];
-            w.nd++;
-        }
-        if (w.nd == 0) {
-            w.nd = 1;
-            w.size[0] = 1;
-        }
-        walk_chunks(&w, n);
+    /* ATen's loop nest: dims in memory order, coalesced (one run for a
+     * dense input and its result, which takes its layout). */
+    const gd_tensor *ops[2] = {out, in};
+    int64_t dims[GD_MAX_DIMS], strides[GD_MAX_DIMS][GD_ITER_MAX_OPERANDS];
+    int64_t es = (int64_t)gd_dtype_size(w.dtype);
+    w.nd = gd_loop_nest(2, ops, out->ndim, out->shape, dims, strides);
+    for (int d = 0; d < w.nd; d++) {
+        w.size[d] = dims[d];
+        w.os[d] = strides[d][0] / es;
+        w.xs[d] = strides[d][1] / es;
     }
+    if (w.nd == 0) {
+        w.nd = 1;
+        w.size[0] = 1;
+        w.xs[0] = w.os[0] = 1;
+    }
+    void *lock = gd_loop_begin(n);
+    walk_chunks(&w, n);
     gd_loop_end(lock);
 }
 
@@ -375,8 +313,8 @@ gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_te
     bool exact = e == 0 || e == 1 || e == 2 || e == 3 || e == -1 || e == -2 ||
                  e == 0.5 || e == -0.5;
     if (base->dtype != GD_FLOAT32 || exact)
-        return gd_binary(GD_OP_POW, base, exponent_tensor, GD_FLOAT32, out);
-    gd_status st = gd_empty(GD_FLOAT32, base->ndim, base->shape, out);
+        return gd_binary_number(GD_OP_POW, base, exponent_tensor, 2, GD_FLOAT32, out);
+    gd_status st = gd_empty_result(GD_FLOAT32, 1, &base, base->ndim, base->shape, out);
     if (!st)
         walk_unary(base, *out, true, e);
     return st;
@@ -414,7 +352,8 @@ gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
     GD_CHECK(g->dtype == dtype && gd_dtype_is_floating(dtype) && g->ndim == y->ndim &&
                  memcmp(g->shape, y->shape, sizeof(int64_t) * (size_t)y->ndim) == 0,
              GD_ERR_RUNTIME, "tanh_backward: gradient and result differ");
-    gd_status st = gd_empty(dtype, y->ndim, y->shape, out);
+    const gd_tensor *ins[2] = {g, y};
+    gd_status st = gd_empty_result(dtype, 2, ins, y->ndim, y->shape, out);
     if (st)
         return st;
     gd_loop_fn loop = vector_step(dtype) ? tanh_bw_fused : tanh_bw_plain;

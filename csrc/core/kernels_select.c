@@ -71,7 +71,7 @@ gd_status gd_clamp(const gd_tensor *a, bool has_min, double min, bool has_max,
     clamp_bounds c = {has_min, has_max, min, max};
     *out = NULL;
     gd_status st = clamp_check(a, &c);
-    if (st || (st = gd_empty(a->dtype, a->ndim, a->shape, out)))
+    if (st || (st = gd_empty_result(a->dtype, 1, &a, a->ndim, a->shape, out)))
         return st;
     if ((st = clamp_into(*out, a, &c))) {
         gd_tensor_decref(*out);
@@ -114,8 +114,9 @@ gd_status gd_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor *b
                                   s1)) ||
         (st = gd_broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)))
         return st;
+    const gd_tensor *ins[3] = {cond, a, b};
     if ((st = gd_as_dtype(a, common, &ca)) || (st = gd_as_dtype(b, common, &cb)) ||
-        (st = gd_empty(common, n2, s2, out)))
+        (st = gd_empty_result(common, 3, ins, n2, s2, out)))
         goto done;
     size_t size = gd_dtype_size(common);
     const gd_tensor *ops[4] = {*out, cond, ca, cb};

@@ -166,11 +166,14 @@ static int64_t split_grain(gd_op op) {
     }
 }
 
-/* Runs an op over contiguous out and in of one dtype in ATen's chunks from
- * its split grain, on the worker pool; false where that does not apply and
- * gd_iterate should run it. */
+/* Runs an op over out and in of one dtype and one dense layout (one run in
+ * memory order, as ATen coalesces them) in ATen's chunks from its split
+ * grain, on the worker pool; false where that does not apply and gd_iterate
+ * should run it. */
 static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor *in) {
-    if (in->dtype != out->dtype || !gd_is_contiguous(out) || !gd_is_contiguous(in))
+    if (in->dtype != out->dtype || in->ndim != out->ndim ||
+        memcmp(in->strides, out->strides, sizeof(int64_t) * (size_t)in->ndim) != 0 ||
+        !gd_is_non_overlapping_dense(in))
         return false;
     int64_t size = (int64_t)gd_dtype_size(out->dtype);
     char *data[2] = {gd_data_ptr(out), gd_data_ptr(in)};
@@ -189,12 +192,13 @@ gd_status gd_unary(gd_op op, const gd_tensor *a, gd_tensor **out) {
     gd_status st = unary_prepare(op, a, &compute, &loop);
     if (st || (st = gd_as_dtype(a, compute, &ca)))
         return st;
-    st = gd_empty(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, a->ndim, a->shape, out);
+    st = gd_empty_result(op == GD_OP_LOGICAL_NOT ? GD_BOOL : compute, 1, &a, a->ndim,
+                         a->shape, out);
     if (!st && op == GD_OP_SIGMOID) {
         gd_math_sigmoid(ca, *out);
     } else if (!st && !run_split(op, loop, *out, ca)) {
         const gd_tensor *ops[2] = {*out, ca};
-        gd_iterate(2, ops, a->ndim, a->shape, loop, NULL);
+        gd_iterate_split(2, ops, a->ndim, a->shape, loop, NULL, split_grain(op));
     }
     gd_tensor_decref(ca);
     return st;
@@ -224,12 +228,13 @@ NUMBER_OVER_LOOP(number_over_f64, double)
 gd_status gd_number_over(double number, const gd_tensor *t, gd_tensor **out) {
     GD_CHECK(gd_dtype_is_floating(t->dtype), GD_ERR_RUNTIME,
              "gd_number_over takes a floating tensor");
-    gd_status st = gd_empty(t->dtype, t->ndim, t->shape, out);
+    gd_status st = gd_empty_result(t->dtype, 1, &t, t->ndim, t->shape, out);
     if (st)
         return st;
     const gd_tensor *ops[2] = {*out, t};
-    gd_iterate(2, ops, t->ndim, t->shape,
-               t->dtype == GD_FLOAT32 ? number_over_f32 : number_over_f64, &number);
+    gd_iterate_split(2, ops, t->ndim, t->shape,
+                     t->dtype == GD_FLOAT32 ? number_over_f32 : number_over_f64,
+                     &number, GD_GRAIN);
     return GD_OK;
 }
 

@@ -19,6 +19,9 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
         if (op == GD_OP_POW && a->scalar_operand == 2 && a->dtype == GD_FLOAT32 &&
             in[0]->dtype == GD_FLOAT32)
             return gd_math_pow_number(in[0], in[1], a->param, &outs[0]);
+        if (op == GD_OP_POW && a->scalar_operand)
+            return gd_binary_number(op, in[0], in[1], a->scalar_operand, a->dtype,
+                                    &outs[0]);
         return gd_binary(op, in[0], in[1], a->dtype, &outs[0]);
     case GD_KIND_UNARY:
     case GD_KIND_UNARY_BOOL:
@@ -65,10 +68,10 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     case GD_OP_STACK:
         return gd_stack(n, in, a->i[0], &outs[0]);
     case GD_OP_TO_DTYPE:
-        return gd_to_dtype(in[0], a->dtype, &outs[0]);
+        return gd_clone_like(in[0], a->dtype, &outs[0]);
     case GD_OP_CLONE: /* i[0] set: memory_format=contiguous_format (reshape's) */
-        return a->i[0] && !gd_is_contiguous(in[0]) ? gd_contiguous(in[0], &outs[0])
-                                                   : gd_clone(in[0], &outs[0]);
+        return a->i[0] ? gd_clone(in[0], &outs[0])
+                       : gd_clone_like(in[0], in[0]->dtype, &outs[0]);
     case GD_OP_INDEX_SELECT:
         return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
     case GD_OP_GATHER:

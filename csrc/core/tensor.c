@@ -332,8 +332,11 @@ static gd_status tensor_header(gd_storage *storage, gd_dtype dtype, int ndim,
     return header_new(storage, dtype, ndim, shape, strides, offset, numel, out);
 }
 
-static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool zero,
-                            bool strided, gd_tensor **out) {
+/* `strides` NULL: contiguous; else a dense order of `shape`'s dims (the
+ * storage holds exactly numel elements). */
+static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape,
+                            const int64_t *strides, bool zero, bool strided,
+                            gd_tensor **out) {
     int64_t numel = 0;
     size_t nbytes = 0;
     gd_storage *s;
@@ -344,27 +347,32 @@ static gd_status tensor_new(gd_dtype dtype, int ndim, const int64_t *shape, bool
     st = storage_new(nbytes, zero, &s);
     if (st)
         return st;
-    st = header_new(s, dtype, ndim, shape, NULL, 0, numel, out);
+    st = header_new(s, dtype, ndim, shape, strides, 0, numel, out);
     gd_storage_decref(s);
     return st;
 }
 
 gd_status gd_empty(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, false, false, out);
+    return tensor_new(dtype, ndim, shape, NULL, false, false, out);
 }
 
 gd_status gd_empty_strided(gd_dtype dtype, int ndim, const int64_t *shape,
                            gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, false, true, out);
+    return tensor_new(dtype, ndim, shape, NULL, false, true, out);
+}
+
+gd_status gd_empty_dense(gd_dtype dtype, int ndim, const int64_t *shape,
+                         const int64_t *strides, gd_tensor **out) {
+    return tensor_new(dtype, ndim, shape, strides, false, true, out);
 }
 
 gd_status gd_zeros(gd_dtype dtype, int ndim, const int64_t *shape, gd_tensor **out) {
-    return tensor_new(dtype, ndim, shape, true, false, out);
+    return tensor_new(dtype, ndim, shape, NULL, true, false, out);
 }
 
 gd_status gd_full(gd_dtype dtype, int ndim, const int64_t *shape, double value,
                   gd_tensor **out) {
-    gd_status st = tensor_new(dtype, ndim, shape, false, false, out);
+    gd_status st = tensor_new(dtype, ndim, shape, NULL, false, false, out);
     if (st)
         return st;
     st = gd_fill_(*out, value);
@@ -421,6 +429,28 @@ bool gd_is_contiguous(const gd_tensor *t) {
         expected *= t->shape[d];
     }
     return true;
+}
+
+/* PyTorch's is_non_overlapping_and_dense: taken by increasing stride, the
+ * dims of size 2 or more step exactly over the ones before them. */
+bool gd_is_non_overlapping_dense(const gd_tensor *t) {
+    if (gd_is_contiguous(t))
+        return true;
+    int64_t require = 1;
+    bool used[GD_MAX_DIMS] = {false};
+    for (;;) {
+        int best = -1; /* the unused dim of size > 1 with the smallest stride */
+        for (int d = 0; d < t->ndim; d++)
+            if (!used[d] && t->shape[d] > 1 &&
+                (best < 0 || t->strides[d] < t->strides[best]))
+                best = d;
+        if (best < 0)
+            return true;
+        if (t->strides[best] != require)
+            return false;
+        used[best] = true;
+        require *= t->shape[best];
+    }
 }
 
 static int64_t flat_to_offset(const gd_tensor *t, int64_t index) {

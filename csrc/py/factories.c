@@ -7,40 +7,59 @@
 
 /* ---- creation ----------------------------------------------------------- */
 
+/* full(shape, value, dtype[, like]): value None leaves the elements
+ * uninitialised; `like`, a tensor of that shape, gives *_like's layout
+ * (preserve_format) and PyTorch's size error for explicit strides. */
 static PyObject *fn_full(PyObject *mod, PyObject *args) {
     (void)mod;
     shape_arg_t s;
-    PyObject *value;
+    PyObject *value, *like = Py_None;
     gd_dtype dt;
     gd_tensor *out = NULL;
-    int like = 0; /* *_like: PyTorch allocates with strides, naming them on error */
-    if (!PyArg_ParseTuple(args, "O&OO&|p", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
+    if (!PyArg_ParseTuple(args, "O&OO&|O", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
                           &dt, &like))
         return NULL;
-    int64_t numel;
+    int64_t numel, strides[GD_MAX_DIMS], exact = 0;
     size_t nbytes;
-    gd_status st =
-        like ? gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes) : GD_OK;
-    if (st) {
-        return gdpy_raise(st);
-    } else if (value == Py_None) {
-        st = gd_empty(dt, s.ndim, s.v, &out);
-    } else if (PyLong_Check(value) && !PyBool_Check(value) && dt == GD_INT64) {
-        /* Integers beyond 2^53 would not survive a trip through double. */
-        long long v = PyLong_AsLongLong(value);
-        if (v == -1 && PyErr_Occurred())
+    double v = 0;
+    /* Integers beyond 2^53 would not survive a trip through double. */
+    bool integer = PyLong_Check(value) && !PyBool_Check(value) && dt == GD_INT64;
+    if (value == Py_None) {
+    } else if (integer) {
+        exact = PyLong_AsLongLong(value);
+        if (exact == -1 && PyErr_Occurred())
             return NULL;
-        st = gd_empty(dt, s.ndim, s.v, &out);
-        for (int64_t i = 0; !st && i < out->numel; i++)
-            ((int64_t *)gd_data_ptr(out))[i] = v;
     } else {
-        double v = PyFloat_AsDouble(value);
+        v = PyFloat_AsDouble(value);
         if (v == -1 && PyErr_Occurred())
             return NULL;
         /* Integers (Python's, NumPy's) may wrap into uint8, floats not. */
-        st = gd_check_scalar_of(dt, v, PyIndex_Check(value));
+        gd_status st = gd_check_scalar_of(dt, v, PyIndex_Check(value));
+        if (st)
+            return gdpy_raise(st);
+    }
+    gd_status st;
+    if (like == Py_None) {
+        st = gd_empty(dt, s.ndim, s.v, &out);
+    } else {
+        if (!gdpy_is_tensor(like))
+            return PyErr_Format(PyExc_TypeError, "like must be a tensor");
+        gd_tensor *ref = gdpy_tensor(like);
+        if (ref->ndim != s.ndim ||
+            memcmp(ref->shape, s.v, sizeof(int64_t) * (size_t)s.ndim) != 0)
+            return PyErr_Format(PyExc_ValueError, "like's shape differs");
+        gd_preserved_strides(ref, strides);
+        st = gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes);
         if (!st)
-            st = gd_full(dt, s.ndim, s.v, v, &out);
+            st = gd_empty_dense(dt, s.ndim, s.v, strides, &out);
+    }
+    if (!st && integer) {
+        /* numel consecutive slots, in any dense layout */
+        for (int64_t i = 0; i < out->numel; i++)
+            ((int64_t *)gd_data_ptr(out))[i] = exact;
+    } else if (!st && value != Py_None && (st = gd_fill_(out, v))) {
+        gd_tensor_decref(out);
+        out = NULL;
     }
     return gdpy_result(st, &out);
 }

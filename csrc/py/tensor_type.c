@@ -545,7 +545,10 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
     gd_status st = gd_shape_nbytes(t->dtype, t->ndim, t->shape, &numel, &nbytes);
     if (st)
         return gdpy_raise(st);
-    return gdpy_call_result(GD_OP_CLONE, 1, &t, NULL);
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.i[0] = 1; /* memory_format=contiguous_format */
+    return gdpy_call_result(GD_OP_CLONE, 1, &t, &args);
 }
 
 static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {

@@ -1,0 +1,216 @@
+"""The memory layout of results, against torch.
+
+torch gives an elementwise result the layout TensorIterator picks from its
+inputs (a transposed input gives a transposed result), and clone, to and
+the ``*_like`` functions keep their input's (preserve_format); a leaf's
+``.grad`` takes the leaf's. The strides decide ``is_contiguous()``, whether
+``view`` works, the order later reductions add in (so their bits), and the
+order ``rand_like`` draws in. Each case builds the same inputs in both
+libraries and compares strides, contiguity and the bytes of the values.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch_oracle import same_error
+
+import gdlite as G
+
+RNG = np.random.default_rng(20261130)
+BASE = RNG.standard_normal((4, 6)).astype(np.float32)
+CUBE = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+# A 4-d array with size-1 dims: permuting it gives layouts that are
+# contiguous, channels-last or merely dense, with size-1 strides that differ.
+NCHW = RNG.standard_normal((2, 1, 1, 3)).astype(np.float32)
+RNG_BIG = RNG.standard_normal((12, 18)).astype(np.float32)
+
+# Layouts of a 4x6 tensor: dense ones in both orders, strided, broadcast.
+LAYOUTS: dict[str, Callable[[Any], Any]] = {
+    "contiguous": lambda L: L.tensor(BASE),
+    "transposed": lambda L: L.tensor(BASE).t(),
+    "column_step": lambda L: L.tensor(BASE)[:, ::2],
+    "transposed_step": lambda L: L.tensor(BASE).t()[::2],
+    "row": lambda L: L.tensor(BASE)[1:2],
+    "expanded": lambda L: L.tensor(BASE)[:, :1].expand(4, 5),
+    "cube_permuted": lambda L: L.tensor(CUBE).permute(2, 0, 1),
+    "cube_permuted_step": lambda L: L.tensor(CUBE).permute(1, 2, 0)[:, ::2],
+}
+
+
+def _permuted_nchw() -> dict[str, Callable[[Any], Any]]:
+    out = {}
+    for perm in itertools.permutations(range(4)):
+        name = "nchw_" + "".join(map(str, perm))
+        out[name] = lambda L, p=perm: L.tensor(NCHW).permute(*p)
+    return out
+
+
+ALL_LAYOUTS = {**LAYOUTS, **_permuted_nchw()}
+
+
+def assert_same_layout(got: Any, want: torch.Tensor, exact: bool = True) -> None:
+    """Same strides and values: the same bits, or (float32 functions torch
+    takes from MKL, whose bits gdlite does not reach) within an ulp or two."""
+    assert tuple(got.shape) == tuple(want.shape)
+    assert got.stride() == want.stride()
+    assert got.is_contiguous() == want.is_contiguous()
+    assert got.dtype.is_floating_point == want.dtype.is_floating_point
+    g, w = got.detach().numpy(), want.detach().numpy()
+    if exact:
+        assert g.tobytes() == w.tobytes()
+    else:
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=0)
+
+
+def check(fn: Callable[[Any], Any], exact: bool = True) -> None:
+    assert_same_layout(fn(G), fn(torch), exact)
+
+
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": lambda t: -t,
+    "exp": lambda t: t.exp(),
+    "tanh": lambda t: t.tanh(),
+    "sigmoid": lambda t: t.sigmoid(),
+    "sqrt_abs": lambda t: t.abs().sqrt(),
+    "pow_number": lambda t: t**2.5,
+    "square": lambda t: t**2,
+    "number_over": lambda t: 3.0 / t,
+    "add_number": lambda t: t + 1,
+    "mul_self": lambda t: t * t,
+    "clamp": lambda t: t.clamp(-0.5, 0.5),
+    "compare": lambda t: t > 0,
+    "where_number": lambda t: (t > 0).float().where(t > 0, t),
+    "clone": lambda t: t.clone(),
+    "to_double": lambda t: t.to(t.new_zeros(()).double().dtype),
+    "double": lambda t: t.double(),
+    "int": lambda t: t.int(),
+    "contiguous": lambda t: t.contiguous(),
+    "float_plus_int": lambda t: t + t.int(),
+    "pow_tensor_0d": lambda t: t ** t.new_tensor(2.0),
+    "number_pow": lambda t: 2.0**t,
+}
+INEXACT = {"exp", "tanh", "sqrt_abs", "pow_number", "number_pow"}
+
+
+@pytest.mark.parametrize("layout", sorted(ALL_LAYOUTS))
+@pytest.mark.parametrize("op", sorted(UNARY))
+def test_unary_result_layout(layout: str, op: str) -> None:
+    make, fn = ALL_LAYOUTS[layout], UNARY[op]
+    check(lambda L: fn(make(L)), exact=op not in INEXACT)
+
+
+PAIRS = sorted(itertools.product(sorted(LAYOUTS), repeat=2))
+
+
+@pytest.mark.parametrize(("left", "right"), PAIRS)
+def test_binary_result_layout(left: str, right: str) -> None:
+    a, b = LAYOUTS[left], LAYOUTS[right]
+
+    def fn(L: Any) -> Any:
+        x, y = a(L), b(L)
+        if x.shape == y.shape:
+            return x * y
+        try:  # a row of one against a column of the other
+            np.broadcast_shapes(tuple(x[:1].shape), tuple(y[..., :1].shape))
+        except ValueError:  # or the first elements of the other, flattened
+            return x - y.reshape(-1)[: x.shape[-1]]
+        return x[:1] + y[..., :1]
+
+    check(fn)
+
+
+@pytest.mark.parametrize(("left", "right"), PAIRS[::5])
+def test_where_and_tanh_backward_layout(left: str, right: str) -> None:
+    a, b = LAYOUTS[left], LAYOUTS[right]
+
+    def where(L: Any) -> Any:
+        x, y = a(L), b(L)
+        return L.where(x > 0, x, y) if x.shape == y.shape else L.where(x > 0, x, 0.0)
+
+    check(where)
+
+    def tanh_grad(L: Any) -> Any:
+        x = a(L).detach().clone().requires_grad_()
+        y = x.tanh()
+        (g,) = L.autograd.grad(y, x, L.ones_like(y) * 0.5)
+        return g
+
+    check(tanh_grad, exact=False)
+
+
+LIKES: dict[str, Callable[[Any, Any], Any]] = {
+    "zeros_like": lambda L, t: L.zeros_like(t),
+    "ones_like_f64": lambda L, t: L.ones_like(t, dtype=L.float64),
+    "full_like": lambda L, t: L.full_like(t, 3),
+    "full_like_int64": lambda L, t: L.full_like(t, 2**60, dtype=L.int64),
+    "empty_like_shape": lambda L, t: L.empty_like(t).zero_(),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(ALL_LAYOUTS))
+@pytest.mark.parametrize("like", sorted(LIKES))
+def test_like_keeps_layout(layout: str, like: str) -> None:
+    make, fn = ALL_LAYOUTS[layout], LIKES[like]
+    check(lambda L: fn(L, make(L)))
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("draw", ["rand_like", "randn_like"])
+def test_random_like_draws_in_memory_order(layout: str, draw: str) -> None:
+    def fn(L: Any) -> Any:
+        x = LAYOUTS[layout](L)
+        L.manual_seed(7)
+        big = L.tensor(RNG_BIG).t()  # past the 16-element block kernel
+        return getattr(L, draw)(x), getattr(L, draw)(big), getattr(L, draw)(big[::2])
+
+    for got, want in zip(fn(G), fn(torch), strict=True):
+        assert_same_layout(got, want)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_reduction_of_a_result_adds_in_torch_order(layout: str) -> None:
+    """A result's layout decides the order a sum adds in, so its bits."""
+    big = RNG.standard_normal((300, 257)).astype(np.float32)
+
+    def fn(L: Any) -> Any:
+        x = L.tensor(big)
+        x = {"contiguous": x, "transposed": x.t()}.get(layout, x.t()[::2])
+        y = x.sigmoid() * 3 - 1
+        return [y.sum(), y.sum(0), y.sum(1), y.mean()]
+
+    for got, want in zip(fn(G), fn(torch), strict=True):
+        assert_same_layout(got, want)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_leaf_grad_takes_the_leaf_layout(layout: str) -> None:
+    def fn(L: Any) -> Any:
+        w = LAYOUTS[layout](L).detach().clone().requires_grad_()
+        (w.transpose(0, -1).sigmoid() * 2).sum().backward()
+        first = w.grad.clone()
+        (w * w).sum().backward()
+        return first, w.grad
+
+    for got, want in zip(fn(G), fn(torch), strict=True):
+        assert_same_layout(got, want)
+
+
+def test_leaf_grad_layout_under_create_graph() -> None:
+    def fn(L: Any) -> Any:
+        w = L.tensor(BASE).t().detach().requires_grad_()
+        (w**3).sum().backward(create_graph=True)
+        return w.grad
+
+    check(fn)
+
+
+def test_view_of_a_transposed_result_is_refused_as_in_torch() -> None:
+    same_error(lambda L: (L.tensor(BASE).t() * 2).view(-1))
+    check(lambda L: (L.tensor(BASE).t() * 2).reshape(-1))
+    check(lambda L: (L.tensor(BASE).t() * 2).contiguous().view(-1))
