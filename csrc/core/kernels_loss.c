@@ -334,9 +334,34 @@ static const char *pointwise_kernel(gd_op op) {
                                     : "smooth_l1_cpu";
 }
 
-/* a and b converted to their common floating dtype, contiguous. */
+/* t in dtype with the dense `strides` (a new reference; t itself if it has
+ * them). */
+static gd_status dense_in(const gd_tensor *t, gd_dtype dtype, const int64_t *strides,
+                          gd_tensor **out) {
+    bool same = t->dtype == dtype && gd_is_non_overlapping_dense(t);
+    for (int d = 0; same && d < t->ndim; d++)
+        same = t->shape[d] == 1 || t->strides[d] == strides[d];
+    if (same) {
+        gd_tensor_incref((gd_tensor *)t);
+        *out = (gd_tensor *)t;
+        return GD_OK;
+    }
+    gd_status st = gd_empty_dense(dtype, t->ndim, t->shape, strides, out);
+    if (!st && (st = gd_copy_(*out, t))) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* a and b converted to their common floating dtype, in one dense layout so
+ * flat loops pair their elements: the one ATen gives the loss it computes
+ * elementwise from the `nlayout` tensors `layout` (NULL: contiguous, as
+ * its backward kernels allocate), which decides the order a mean or sum of
+ * it adds in. */
 static gd_status pair_dense(const char *kernel, const gd_tensor *a, const gd_tensor *b,
-                            gd_tensor **ac, gd_tensor **bc) {
+                            int nlayout, const gd_tensor *const *layout, gd_tensor **ac,
+                            gd_tensor **bc) {
     char sa[256], sb[256];
     gd_dtype dt = gd_promote_types(a->dtype, b->dtype);
     *ac = *bc = NULL;
@@ -347,8 +372,19 @@ static gd_status pair_dense(const char *kernel, const gd_tensor *a, const gd_ten
              gd_format_shape(sb, sizeof sb, b->ndim, b->shape));
     if (!gd_dtype_is_floating(dt))
         return not_implemented(kernel, dt);
-    gd_status st = dense(a, dt, ac);
-    if (!st && (st = dense(b, dt, bc))) {
+    gd_status st;
+    if (!layout) {
+        st = dense(a, dt, ac);
+        if (!st && (st = dense(b, dt, bc))) {
+            gd_tensor_decref(*ac);
+            *ac = NULL;
+        }
+        return st;
+    }
+    int64_t strides[GD_MAX_DIMS];
+    gd_result_strides(nlayout, layout, a->ndim, a->shape, strides);
+    st = dense_in(a, dt, strides, ac);
+    if (!st && (st = dense_in(b, dt, strides, bc))) {
         gd_tensor_decref(*ac);
         *ac = NULL;
     }
@@ -399,8 +435,9 @@ gd_status gd_pointwise_loss(gd_op op, const gd_tensor *a, const gd_tensor *b,
     if (!st && op == GD_OP_SMOOTH_L1_LOSS)
         GD_CHECK(param > 0, GD_ERR_RUNTIME,
                  "smooth_l1_loss does not support negative values for beta.");
-    if (st || (st = pair_dense(pointwise_kernel(op), a, b, &ac, &bc)) ||
-        (st = gd_empty(ac->dtype, ac->ndim, ac->shape, &loss)))
+    const gd_tensor *operands[2] = {a, b}; /* ATen's binary loss iterator */
+    if (st || (st = pair_dense(pointwise_kernel(op), a, b, 2, operands, &ac, &bc)) ||
+        (st = gd_empty_dense(ac->dtype, ac->ndim, ac->shape, ac->strides, &loss)))
         goto done;
     if (ac->dtype == GD_FLOAT32)
         pointwise_f32(op, (const float *)gd_data_ptr(ac),
@@ -424,7 +461,7 @@ gd_status gd_pointwise_loss_backward(gd_op op, const gd_tensor *g, const gd_tens
                                      bool target, gd_tensor **out) {
     gd_tensor *ac = NULL, *bc = NULL, *gc = NULL, *gi = NULL;
     *out = NULL;
-    gd_status st = pair_dense(pointwise_kernel(op), a, b, &ac, &bc);
+    gd_status st = pair_dense(pointwise_kernel(op), a, b, 0, NULL, &ac, &bc);
     if (st || (st = dense_as(g, ac->dtype, ac->ndim, ac->shape, &gc)) ||
         (st = gd_empty(ac->dtype, ac->ndim, ac->shape, &gi)))
         goto done;
@@ -476,7 +513,7 @@ static gd_status bce_pair(const gd_tensor *x, const gd_tensor *y, gd_tensor **xc
                           gd_tensor **yc) {
     GD_CHECK(x->dtype == y->dtype, GD_ERR_RUNTIME, "Found dtype %s but expected %s",
              gd_dtype_scalar_name(y->dtype), gd_dtype_scalar_name(x->dtype));
-    return pair_dense("binary_cross_entropy", x, y, xc, yc);
+    return pair_dense("binary_cross_entropy", x, y, 1, &x, xc, yc); /* empty_like(x) */
 }
 
 gd_status gd_binary_cross_entropy(const gd_tensor *x, const gd_tensor *y,
@@ -488,7 +525,7 @@ gd_status gd_binary_cross_entropy(const gd_tensor *x, const gd_tensor *y,
     if (!st)
         st = check_weight_grad("binary_cross_entropy", "weight", weight);
     if (st || (st = bce_pair(x, y, &xc, &yc)) ||
-        (st = gd_empty(xc->dtype, xc->ndim, xc->shape, &loss)))
+        (st = gd_empty_dense(xc->dtype, xc->ndim, xc->shape, xc->strides, &loss)))
         goto done;
     st = xc->dtype == GD_FLOAT32
              ? bce_f32((const float *)gd_data_ptr(xc), (const float *)gd_data_ptr(yc),
@@ -508,7 +545,7 @@ done:
 
 /* log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any logit. */
 static gd_status log_sigmoid(const gd_tensor *x, gd_tensor **out) {
-    gd_status st = gd_empty(x->dtype, x->ndim, x->shape, out);
+    gd_status st = gd_empty_dense(x->dtype, x->ndim, x->shape, x->strides, out);
     if (st)
         return st;
     for (int64_t i = 0; i < x->numel; i++) {
@@ -535,7 +572,9 @@ gd_status gd_bce_with_logits(const gd_tensor *x, const gd_tensor *y,
     if (!st)
         st = check_weight_grad("binary_cross_entropy_with_logits", "pos_weight",
                                pos_weight);
-    if (st || (st = pair_dense("binary_cross_entropy_with_logits", x, y, &xc, &yc)) ||
+    /* the loss is (1 - y) * x - ...: laid out as 1 - y */
+    if (st ||
+        (st = pair_dense("binary_cross_entropy_with_logits", x, y, 1, &y, &xc, &yc)) ||
         (st = log_sigmoid(xc, &ls)))
         goto done;
     track(&c, GD_OK, &xc);
