@@ -103,6 +103,13 @@ from ._legacy import (
     IntTensor,
     LongTensor,
 )
+from ._memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ._random import (
     Generator,
     default_generator,

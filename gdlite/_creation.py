@@ -18,6 +18,7 @@ from ._data import (
     infer_dtype,
     plain_sequences,
 )
+from ._memory_format import format_code, preserve_format
 from ._types import device as _device
 from ._warnings import NOT_WRITABLE, warn_once
 
@@ -288,25 +289,44 @@ def full(
     )
 
 
-def _like(t: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
+def _like(
+    name: str,
+    t: Any,
+    value: Any,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+    memory_format: Any,
+) -> Any:
     _check_device(device)
+    code = format_code(memory_format, name, preserve_format)
     dtype = t.dtype if dtype is None else as_dtype(dtype)
     value = fill_number(value, dtype)
-    return _with_grad(_C.full(tuple(t.shape), value, dtype, t), requires_grad)
+    return _with_grad(_C.full(tuple(t.shape), value, dtype, t, code), requires_grad)
 
 
 def zeros_like(
-    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    input: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
-    """Zeros with ``input``'s shape and dtype."""
-    return _like(input, 0, dtype, device, requires_grad)
+    """Zeros with ``input``'s shape, dtype and layout."""
+    return _like("zeros_like", input, 0, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(
-    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    input: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
-    """Ones with ``input``'s shape and dtype."""
-    return _like(input, 1, dtype, device, requires_grad)
+    """Ones with ``input``'s shape, dtype and layout."""
+    return _like("ones_like", input, 1, dtype, device, requires_grad, memory_format)
 
 
 def full_like(
@@ -316,16 +336,24 @@ def full_like(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
-    """``fill_value`` with ``input``'s shape and dtype."""
-    return _like(input, fill_value, dtype, device, requires_grad)
+    """``fill_value`` with ``input``'s shape, dtype and layout."""
+    return _like(
+        "full_like", input, fill_value, dtype, device, requires_grad, memory_format
+    )
 
 
 def empty_like(
-    input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    input: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
-    """Uninitialised, with ``input``'s shape and dtype."""
-    return _like(input, None, dtype, device, requires_grad)
+    """Uninitialised, with ``input``'s shape, dtype and layout."""
+    return _like("empty_like", input, None, dtype, device, requires_grad, memory_format)
 
 
 def _number(x: Any) -> Any:

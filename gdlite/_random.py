@@ -12,6 +12,7 @@ from typing import Any
 
 from . import _C, _creation
 from ._creation import _check_device, _filled, _size_args, _with_grad, int64
+from ._memory_format import format_code, preserve_format
 
 Generator = _C.Generator
 default_generator = _C.default_generator
@@ -99,14 +100,21 @@ def randn(
 
 
 def _drawn_like(
-    kind: str, input: Any, generator: Any, dtype: Any, device: Any, name: str
+    kind: str,
+    input: Any,
+    generator: Any,
+    dtype: Any,
+    device: Any,
+    name: str,
+    memory_format: Any,
 ) -> Any:
-    """*_like draws: input's shape and layout (preserve_format), filled in
-    memory order as torch fills them."""
+    """*_like draws: input's shape, laid out as ``memory_format`` says
+    (input's layout by default), filled in memory order as torch fills."""
     _check_device(device)
     generator = _generator(generator, name)
+    code = format_code(memory_format, name, preserve_format)
     dtype = input.dtype if dtype is None else _creation.as_dtype(dtype)
-    out = _C.full(tuple(input.shape), None, dtype, input)
+    out = _C.full(tuple(input.shape), None, dtype, input, code)
     _C.random_fill(kind, out, 0.0, 1.0, generator)
     return out
 
@@ -118,9 +126,12 @@ def rand_like(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
     """Uniform draws in [0, 1) with ``input``'s shape, dtype and layout."""
-    out = _drawn_like("uniform", input, generator, dtype, device, "rand_like")
+    out = _drawn_like(
+        "uniform", input, generator, dtype, device, "rand_like", memory_format
+    )
     return _with_grad(out, requires_grad)
 
 
@@ -131,9 +142,12 @@ def randn_like(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Any:
     """Standard normal draws with ``input``'s shape, dtype and layout."""
-    out = _drawn_like("normal", input, generator, dtype, device, "randn_like")
+    out = _drawn_like(
+        "normal", input, generator, dtype, device, "randn_like", memory_format
+    )
     return _with_grad(out, requires_grad)
 
 

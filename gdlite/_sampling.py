@@ -17,6 +17,7 @@ from typing import Any
 from . import _C
 from ._creation import _check_device, _with_grad
 from ._grad_mode import is_grad_enabled
+from ._memory_format import format_code, preserve_format
 from ._random import _GEN, _invalid_combination, _long
 
 _RANGE_MESSAGE = (
@@ -82,11 +83,10 @@ def randint_like(
             "randint_like", (input, *args), shown, _RANDINT_LIKE_SIGNATURES
         ) from None
     dtype = input.dtype if dtype is None else dtype
-    order, inverse = _memory_order(input)
-    shape = tuple(input.shape[d] for d in order)
-    out = _C.randint(lo, hi, shape, dtype, generator)
-    if order != sorted(order):
-        out = out.permute(inverse)
+    code = format_code(memory_format, "randint_like", preserve_format)
+    # torch's empty_like(input).random_(low, high): drawn in memory order
+    out = _C.full(tuple(input.shape), None, dtype, input, code)
+    _C.random_(out, lo, hi, generator)
     return _with_grad(out, requires_grad)
 
 

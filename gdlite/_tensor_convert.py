@@ -10,6 +10,15 @@ import numpy as np
 
 from . import _C, _tensor_function
 from ._data import DTYPES
+from ._memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    format_code,
+    is_contiguous_as,
+    preserve_format,
+    suggest_memory_format,
+)
 from ._types import device as _device
 
 Tensor = Any  # gdlite.Tensor, for annotations
@@ -64,8 +73,10 @@ class TensorConversions:
             _device(kwargs.pop("device"))
         want_copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        code = format_code(fmt, "to", preserve_format)
         for a in args:
             if isinstance(a, _C.dtype):
                 dtype = a
@@ -74,8 +85,14 @@ class TensorConversions:
             elif a is not None and not isinstance(a, bool):
                 _device(a)
         if dtype is None or dtype == self.dtype:
-            return self.clone() if want_copy else self
-        return _C.to_dtype(self, dtype)
+            # torch's to() aliases unless a copy or another layout is asked for
+            keeps_layout = code == preserve_format._code or (
+                code == suggest_memory_format(self)._code
+            )
+            if not want_copy and keeps_layout:
+                return self
+            dtype = self.dtype
+        return _C.to_dtype(self, dtype, code)
 
     def cpu(self) -> Tensor:
         return self
@@ -121,9 +138,32 @@ class TensorConversions:
         dtype = getattr(dtype, "dtype", dtype)
         return self.to(dtype)
 
-    def clone(self) -> Tensor:
-        """A copy with its own memory."""
-        return self._clone()
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy with its own memory, laid out as ``memory_format`` says
+        (by default the tensor's own layout)."""
+        return self._clone(format_code(memory_format, "clone", preserve_format))
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """Itself if laid out in ``memory_format`` (row-major by default),
+        else a copy that is."""
+        code = format_code(memory_format, "contiguous", contiguous_format)
+        if code == contiguous_format._code:
+            return _C.TensorBase.contiguous(self)
+        if self.is_contiguous(memory_format=memory_format):
+            return self
+        if code == preserve_format._code:
+            raise RuntimeError(
+                "preserve memory format is unsupported by the contiguous operator"
+            )
+        return self.clone(memory_format=memory_format)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements are laid out as ``memory_format`` lays them
+        (row-major by default), size-1 dims aside."""
+        code = format_code(memory_format, "is_contiguous", contiguous_format)
+        # preserve_format is answered as row-major, as torch answers it
+        fmt = {2: channels_last, 3: channels_last_3d}.get(code, contiguous_format)
+        return is_contiguous_as(self, fmt)
 
     def new_tensor(
         self,

@@ -64,9 +64,10 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return _tensor("select", input).select(dim, index)
 
 
-def clone(input: Tensor) -> Tensor:
-    """A copy with its own memory (differentiable)."""
-    return _tensor("clone", input).clone()
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy with its own memory (differentiable), laid out as
+    ``memory_format`` says (by default as ``input``)."""
+    return _tensor("clone", input).clone(memory_format=memory_format)
 
 
 def detach(input: Tensor) -> Tensor:

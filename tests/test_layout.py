@@ -252,3 +252,94 @@ def test_logit_bce_loss_takes_the_target_layout(layouts: str) -> None:
 
     # its log1p(exp(-|x|)) is the C library's, within an ulp of torch's
     check(fn, exact=False)
+
+
+FORMATS = ["preserve_format", "contiguous_format", "channels_last", "channels_last_3d"]
+SHAPED: dict[str, Callable[[Any], Any]] = {
+    "matrix_t": lambda L: L.tensor(BASE).t(),
+    "nchw": lambda L: L.tensor(RNG_NCHW),
+    "nhwc_view": lambda L: L.tensor(RNG_NCHW).permute(0, 2, 3, 1),
+    "nchw_step": lambda L: L.tensor(RNG_NCHW)[:, ::2],
+    "ncdhw": lambda L: L.tensor(RNG_NCDHW),
+}
+RNG_NCHW = RNG.standard_normal((2, 3, 4, 5)).astype(np.float32)
+RNG_NCDHW = RNG.standard_normal((2, 3, 2, 4, 5)).astype(np.float32)
+FORMAT_CALLS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "clone": lambda L, t, f: t.clone(memory_format=f),
+    "torch_clone": lambda L, t, f: L.clone(t, memory_format=f),
+    "contiguous": lambda L, t, f: t.contiguous(memory_format=f),
+    "to": lambda L, t, f: t.to(memory_format=f),
+    "to_double": lambda L, t, f: t.to(L.float64, memory_format=f),
+    "to_copy": lambda L, t, f: t.to(t.dtype, copy=True, memory_format=f),
+    "zeros_like": lambda L, t, f: L.zeros_like(t, memory_format=f),
+    "full_like": lambda L, t, f: L.full_like(t, 2.5, memory_format=f),
+    "empty_like": lambda L, t, f: L.empty_like(t, memory_format=f).fill_(1.0),
+    "randn_like": lambda L, t, f: (L.manual_seed(3), L.randn_like(t, memory_format=f))[
+        1
+    ],
+    "randint_like": lambda L, t, f: (
+        L.manual_seed(3),
+        L.randint_like(t, 0, 9, memory_format=f),
+    )[1],
+}
+
+
+@pytest.mark.parametrize("shaped", sorted(SHAPED))
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("call", sorted(FORMAT_CALLS))
+def test_memory_format_arguments(shaped: str, fmt: str, call: str) -> None:
+    """Each call with each format: torch's layout and values, or its error."""
+
+    def fn(L: Any) -> Any:
+        t = SHAPED[shaped](L)
+        out = FORMAT_CALLS[call](L, t, getattr(L, fmt))
+        return out, out is t  # to() and contiguous() may return t itself
+
+    try:
+        want = fn(torch)
+    except RuntimeError:
+        same_error(fn)
+        return
+    got = fn(G)
+    assert_same_layout(got[0], want[0])
+    assert got[1] == want[1]
+
+
+@pytest.mark.parametrize("shaped", sorted(SHAPED))
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_is_contiguous_in_a_format(shaped: str, fmt: str) -> None:
+    def fn(L: Any) -> Any:
+        t = SHAPED[shaped](L)
+        return [
+            t.is_contiguous(memory_format=getattr(L, fmt)),
+            t.clone(memory_format=L.contiguous_format).is_contiguous(
+                memory_format=getattr(L, fmt)
+            ),
+        ]
+
+    assert fn(G) == fn(torch)
+
+
+def test_memory_format_objects_and_refusals() -> None:
+    for name in FORMATS:
+        fmt = getattr(G, name)
+        assert repr(fmt) == repr(getattr(torch, name)).replace("torch.", "gdlite.")
+        assert fmt is getattr(G, name)
+    assert type(G.channels_last).__name__ == type(torch.channels_last).__name__
+    same_error(lambda L: L.tensor(BASE).clone(memory_format=1))
+    same_error(lambda L: L.tensor(BASE).contiguous(memory_format="contiguous"))
+    same_error(lambda L: L.zeros_like(L.tensor(BASE), memory_format=0))
+    same_error(lambda L: L.tensor(BASE).t().contiguous(memory_format=L.preserve_format))
+
+
+def test_clone_in_a_format_records_torch_node_and_gradient() -> None:
+    def fn(L: Any) -> Any:
+        x = L.tensor(RNG_NCHW).requires_grad_()
+        y = x.clone(memory_format=L.channels_last)
+        z = x.to(L.float64, memory_format=L.channels_last)
+        ((y * 2).sum() + z.sum()).backward()
+        return type(y.grad_fn).__name__, type(z.grad_fn).__name__, x.grad
+
+    got, want = fn(G), fn(torch)
+    assert got[:2] == want[:2]
+    assert_same_layout(got[2], want[2])

@@ -217,3 +217,56 @@ def test_grad_mode_is_per_thread():
         t.join()
     assert results == {"off": False, "on": True}
     assert np.array_equal((gdlite.ones(2) * 3).numpy(), np.full(2, 3, np.float32))
+
+
+SWAPPED_DATA_OPS = [
+    "f.double()",
+    "f + f",
+    "f * 2",
+    "f.exp()",
+    "f.t().clone()",
+    "f.t() * f.t()",
+    "f.to(G.int32)",
+    "f.sum()",
+    "f.sum(0)",
+    "f.var()",
+    "f.norm()",
+    "f.max()",
+    "f.argmax()",
+    "f.prod()",
+    "f.cumsum(0)",
+    "f.sigmoid()",
+    "f ** 2.5",
+    "f.softmax(0)",
+    "f @ f",
+    "G.nn.functional.mse_loss(f, f)",
+    "f.mul_(2)",
+    "G.empty(2048, 2048).copy_(f)",
+]
+
+
+@pytest.mark.parametrize("expr", SWAPPED_DATA_OPS)
+def test_op_survives_another_thread_replacing_its_inputs_data(expr):
+    # The op releases the GIL in its loop; the other thread, waiting for it,
+    # then gives f new data, which drops f's only reference to its first
+    # storage. The op must still read (and write) memory it holds.
+    out = run_probe(
+        f"""
+        import sys, threading
+        import gdlite as G
+        sys.setswitchinterval(1.0)  # the swap runs only while the op lets go
+        for _ in range(3):
+            f = G.ones(2048, 2048)
+            go = threading.Event()
+            def swap():
+                go.wait()
+                f.data = G.zeros(3)
+            t = threading.Thread(target=swap)
+            t.start()
+            go.set()
+            {expr}
+            t.join()
+        print("ok")
+        """
+    )
+    assert out.strip() == "ok"

@@ -334,9 +334,23 @@ unsigned gd_decomposition_saves(gd_decomposition name);
 gd_status gd_to_dtype(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
 gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out); /* new ref, maybe t */
 gd_status gd_clone(const gd_tensor *t, gd_tensor **out);
-/* A copy in `dtype` keeping t's layout (gd_preserved_strides), as the clone
- * and to ops make it. */
-gd_status gd_clone_like(const gd_tensor *t, gd_dtype dtype, gd_tensor **out);
+/* PyTorch's memory formats, as clone, to and the *_like functions take
+ * them (the order is the clone op's args.i[0]). */
+typedef enum {
+    GD_FORMAT_PRESERVE,
+    GD_FORMAT_CONTIGUOUS,
+    GD_FORMAT_CHANNELS_LAST,    /* rank 4: N, H, W, C in memory */
+    GD_FORMAT_CHANNELS_LAST_3D, /* rank 5: N, D, H, W, C */
+} gd_memory_format;
+/* The dense strides of a new tensor shaped as t in `format` (PRESERVE:
+ * gd_preserved_strides); a channels-last format of another rank is refused
+ * with PyTorch's message. */
+gd_status gd_format_strides(gd_memory_format format, const gd_tensor *t,
+                            int64_t *strides);
+/* A copy of t in `dtype` laid out in `format`, as the clone and to ops make
+ * it. */
+gd_status gd_clone_as(const gd_tensor *t, gd_dtype dtype, gd_memory_format format,
+                      gd_tensor **out);
 /* dst[...] = src broadcast to dst's shape, converting dtype. */
 gd_status gd_copy_(gd_tensor *dst, const gd_tensor *src);
 /* Sets every element; NaN or an out-of-range value for an integer dtype is

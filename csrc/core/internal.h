@@ -124,6 +124,16 @@ gd_status gd_empty_result(gd_dtype dtype, int nins, const gd_tensor *const *ins,
  * at the outermost. Between the two: element data only. */
 void *gd_loop_begin(int64_t work);
 void gd_loop_end(void *state);
+/* The same for a loop over the operands `ops`, which another thread may give
+ * new data (`.data = ...`) while the lock is released: each operand's storage
+ * is held from gd_unlock_for to gd_relock, so what the loop reads stays. */
+typedef struct {
+    void *state;
+    int n;
+    gd_storage *held[GD_ITER_MAX_OPERANDS];
+} gd_unlocked;
+void gd_unlock_for(gd_unlocked *u, int64_t work, int nops, const gd_tensor *const *ops);
+void gd_relock(gd_unlocked *u);
 /* Between keep_lock(true) and keep_lock(false) loops do not unlock: for
  * writes into memory that another thread's call may write too (the engine
  * accumulating into a leaf's .grad, as PyTorch's AccumulateGrad does under

@@ -107,10 +107,9 @@ bool gd_result_strides(int nins, const gd_tensor *const *ins, int ndim,
         dense_alike =
             dense_alike && gd_is_non_overlapping_dense(t) && same_strides(t, ins[0]);
     }
-    static const int nhwc_order[4] = {1, 3, 2, 0};
     int perm[GD_MAX_DIMS];
     if (same_shape && !contiguous && nhwc) {
-        dense_strides(ndim, shape, nhwc_order, true, strides);
+        gd_format_strides(GD_FORMAT_CHANNELS_LAST, ins[0], strides);
     } else if (same_shape && !contiguous && dense_alike) {
         memcpy(strides, ins[0]->strides, sizeof(int64_t) * (size_t)ndim);
     } else if ((same_shape && contiguous) || dim_order(nins, ins, ndim, shape, perm)) {
@@ -129,6 +128,29 @@ gd_status gd_empty_result(gd_dtype dtype, int nins, const gd_tensor *const *ins,
     if (gd_result_strides(nins, ins, ndim, shape, strides))
         return gd_empty(dtype, ndim, shape, out);
     return gd_empty_dense(dtype, ndim, shape, strides, out);
+}
+
+gd_status gd_format_strides(gd_memory_format format, const gd_tensor *t,
+                            int64_t *strides) {
+    static const int nhwc[4] = {1, 3, 2, 0}, ndhwc[5] = {1, 4, 3, 2, 0};
+    switch (format) {
+    case GD_FORMAT_PRESERVE:
+        gd_preserved_strides(t, strides);
+        return GD_OK;
+    case GD_FORMAT_CHANNELS_LAST:
+        GD_CHECK(t->ndim == 4, GD_ERR_RUNTIME,
+                 "required rank 4 tensor to use channels_last format");
+        dense_strides(4, t->shape, nhwc, true, strides);
+        return GD_OK;
+    case GD_FORMAT_CHANNELS_LAST_3D:
+        GD_CHECK(t->ndim == 5, GD_ERR_RUNTIME,
+                 "required rank 5 tensor to use channels_last_3d format");
+        dense_strides(5, t->shape, ndhwc, true, strides);
+        return GD_OK;
+    default:
+        dense_strides(t->ndim, t->shape, NULL, true, strides);
+        return GD_OK;
+    }
 }
 
 void gd_preserved_strides(const gd_tensor *t, int64_t *strides) {
@@ -205,17 +227,17 @@ void gd_iterate_split(int nops, const gd_tensor *const *ops, int ndim,
     int64_t work = 1;
     for (int d = 0; d < n; d++)
         work *= dims[d];
+    gd_unlocked lock;
+    gd_unlock_for(&lock, work, nops, ops);
     if (grain && n == 1) { /* one run: ATen's chunks on the pool */
-        void *lock = gd_loop_begin(work);
         gd_loop_split(loop, nops, data, strides[0], work, ctx, grain);
-        gd_loop_end(lock);
+        gd_relock(&lock);
         return;
     }
     int inner = n - 1;
     int64_t counter[GD_MAX_DIMS]; /* only the outer `inner` dims count */
     for (int d = 0; d < inner; d++)
         counter[d] = 0;
-    void *lock = gd_loop_begin(work);
     for (;;) {
         loop(data, strides[inner], dims[inner], ctx);
         int d = inner - 1;
@@ -231,7 +253,7 @@ void gd_iterate_split(int nops, const gd_tensor *const *ops, int ndim,
         if (d < 0)
             break;
     }
-    gd_loop_end(lock);
+    gd_relock(&lock);
 }
 
 typedef struct {

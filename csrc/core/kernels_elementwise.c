@@ -98,10 +98,12 @@ gd_status gd_clone(const gd_tensor *t, gd_tensor **out) {
     return copy_as(t, t->dtype, NULL, true, out);
 }
 
-gd_status gd_clone_like(const gd_tensor *t, gd_dtype dtype, gd_tensor **out) {
+gd_status gd_clone_as(const gd_tensor *t, gd_dtype dtype, gd_memory_format format,
+                      gd_tensor **out) {
     int64_t strides[GD_MAX_DIMS];
-    gd_preserved_strides(t, strides);
-    return copy_as(t, dtype, strides, true, out);
+    *out = NULL;
+    gd_status st = gd_format_strides(format, t, strides);
+    return st ? st : copy_as(t, dtype, strides, true, out);
 }
 
 gd_status gd_contiguous(const gd_tensor *t, gd_tensor **out) {
@@ -547,12 +549,14 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
-        void *lock = gd_loop_begin(a->numel);
+        const gd_tensor *held[2] = {a, b};
+        gd_unlocked lock;
+        gd_unlock_for(&lock, a->numel, 2, held);
         if (gd_dtype_is_floating(compute)) /* integer loops may report to ctx */
             gd_loop_split(loop, 3, data, strides, a->numel, &ctx, GD_GRAIN);
         else
             loop(data, strides, a->numel, &ctx);
-        gd_loop_end(lock);
+        gd_relock(&lock);
         goto check;
     }
     if ((st = gd_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))

@@ -178,9 +178,10 @@ static bool run_split(gd_op op, gd_loop_fn loop, gd_tensor *out, const gd_tensor
     int64_t size = (int64_t)gd_dtype_size(out->dtype);
     char *data[2] = {gd_data_ptr(out), gd_data_ptr(in)};
     int64_t strides[2] = {size, size};
-    void *lock = gd_loop_begin(out->numel);
+    gd_unlocked lock;
+    gd_unlock_for(&lock, out->numel, 1, &in);
     gd_loop_split(loop, 2, data, strides, out->numel, NULL, split_grain(op));
-    gd_loop_end(lock);
+    gd_relock(&lock);
     return true;
 }
 

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- recording ---------------------------------------------------------- */
@@ -68,10 +69,9 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     case GD_OP_STACK:
         return gd_stack(n, in, a->i[0], &outs[0]);
     case GD_OP_TO_DTYPE:
-        return gd_clone_like(in[0], a->dtype, &outs[0]);
-    case GD_OP_CLONE: /* i[0] set: memory_format=contiguous_format (reshape's) */
-        return a->i[0] ? gd_clone(in[0], &outs[0])
-                       : gd_clone_like(in[0], in[0]->dtype, &outs[0]);
+        return gd_clone_as(in[0], a->dtype, (gd_memory_format)a->i[0], &outs[0]);
+    case GD_OP_CLONE: /* i[0]: the gd_memory_format (contiguous: reshape's) */
+        return gd_clone_as(in[0], in[0]->dtype, (gd_memory_format)a->i[0], &outs[0]);
     case GD_OP_INDEX_SELECT:
         return gd_index_select(in[0], a->i[0], in[1], &outs[0]);
     case GD_OP_GATHER:
@@ -279,7 +279,7 @@ static bool needs_record(bool grad_on, gd_op op, int n, gd_tensor *const *in) {
 static gd_status reshape_copy(gd_tensor *in, const gd_op_args *args, gd_tensor **outs) {
     gd_op_args a;
     gd_op_args_init(&a);
-    a.i[0] = 1; /* contiguous */
+    a.i[0] = GD_FORMAT_CONTIGUOUS;
     gd_tensor *clone = NULL;
     gd_status st = gd_call(GD_OP_CLONE, 1, &in, &a, &clone);
     if (st)
@@ -291,8 +291,53 @@ static gd_status reshape_copy(gd_tensor *in, const gd_op_args *args, gd_tensor *
     return st;
 }
 
+/* Kernels release the embedder's lock in their loops, and another thread
+ * may give an input new data (`.data = ...`) meanwhile: a call holds its
+ * inputs' storages throughout, so what its loops read stays allocated. */
+#define PINNED_LOCAL 8
+typedef struct {
+    int n;
+    gd_storage **held, *local[PINNED_LOCAL];
+} pinned;
+
+static gd_status pin(pinned *p, int n, gd_tensor *const *in) {
+    p->n = 0;
+    p->held = n <= PINNED_LOCAL ? p->local : malloc(sizeof(gd_storage *) * (size_t)n);
+    if (!p->held)
+        return gd_error(GD_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!in[i])
+            continue;
+        gd_storage_incref(in[i]->storage);
+        p->held[p->n++] = in[i]->storage;
+    }
+    return GD_OK;
+}
+
+static void unpin(pinned *p) {
+    for (int i = 0; i < p->n; i++)
+        gd_storage_decref(p->held[i]);
+    if (p->held != p->local)
+        free(p->held);
+}
+
+static gd_status call_pinned(gd_op op, int n, gd_tensor *const *inputs,
+                             const gd_op_args *args, gd_tensor **outs);
+
 gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args,
                   gd_tensor **outs) {
+    pinned p;
+    outs[0] = NULL;
+    gd_status st = pin(&p, n, inputs);
+    if (st)
+        return st;
+    st = call_pinned(op, n, inputs, args, outs);
+    unpin(&p);
+    return st;
+}
+
+static gd_status call_pinned(gd_op op, int n, gd_tensor *const *inputs,
+                             const gd_op_args *args, gd_tensor **outs) {
     gd_op_args defaults;
     if (!args) {
         gd_op_args_init(&defaults);
@@ -455,7 +500,21 @@ static gd_status check_inplace(gd_tensor *dst) {
     return GD_OK;
 }
 
+static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
+                              const gd_op_args *args);
+
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
+    pinned p;
+    gd_status st = pin(&p, n, inputs);
+    if (st)
+        return st;
+    st = call_pinned_(op, n, inputs, args);
+    unpin(&p);
+    return st;
+}
+
+static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
+                              const gd_op_args *args) {
     gd_op_args defaults;
     gd_tensor *dst = inputs[0];
     if (!args) {

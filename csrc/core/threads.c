@@ -40,6 +40,26 @@ void gd_loop_end(void *state) {
     loop_relock(state == &null_state ? NULL : state);
 }
 
+void gd_unlock_for(gd_unlocked *u, int64_t work, int nops,
+                   const gd_tensor *const *ops) {
+    u->n = 0;
+    u->state = NULL;
+    if (work < GD_UNLOCK_MIN_WORK || !loop_unlock || unlocked || keep_lock)
+        return;
+    for (int i = 0; i < nops && i < GD_ITER_MAX_OPERANDS; i++) {
+        gd_storage_incref(ops[i]->storage);
+        u->held[u->n++] = ops[i]->storage;
+    }
+    u->state = gd_loop_begin(work);
+}
+
+void gd_relock(gd_unlocked *u) {
+    gd_loop_end(u->state);
+    for (int i = 0; i < u->n; i++)
+        gd_storage_decref(u->held[i]);
+    u->n = 0;
+}
+
 void gd_loop_keep_lock(bool keep) {
     keep_lock += keep ? 1 : -1;
 }

@@ -7,18 +7,22 @@
 
 /* ---- creation ----------------------------------------------------------- */
 
-/* full(shape, value, dtype[, like]): value None leaves the elements
- * uninitialised; `like`, a tensor of that shape, gives *_like's layout
- * (preserve_format) and PyTorch's size error for explicit strides. */
+/* full(shape, value, dtype[, like[, format]]): value None leaves the
+ * elements uninitialised; `like`, a tensor of that shape, makes it a *_like
+ * result, laid out in `format` (a gd_memory_format, default preserve) with
+ * PyTorch's size error for explicit strides. */
 static PyObject *fn_full(PyObject *mod, PyObject *args) {
     (void)mod;
     shape_arg_t s;
     PyObject *value, *like = Py_None;
     gd_dtype dt;
     gd_tensor *out = NULL;
-    if (!PyArg_ParseTuple(args, "O&OO&|O", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
-                          &dt, &like))
+    int format = GD_FORMAT_PRESERVE;
+    if (!PyArg_ParseTuple(args, "O&OO&|Oi", gdpy_shape_arg, &s, &value, gdpy_dtype_arg,
+                          &dt, &like, &format))
         return NULL;
+    if (format < GD_FORMAT_PRESERVE || format > GD_FORMAT_CHANNELS_LAST_3D)
+        return PyErr_Format(PyExc_ValueError, "unknown memory format %d", format);
     int64_t numel, strides[GD_MAX_DIMS], exact = 0;
     size_t nbytes;
     double v = 0;
@@ -48,8 +52,9 @@ static PyObject *fn_full(PyObject *mod, PyObject *args) {
         if (ref->ndim != s.ndim ||
             memcmp(ref->shape, s.v, sizeof(int64_t) * (size_t)s.ndim) != 0)
             return PyErr_Format(PyExc_ValueError, "like's shape differs");
-        gd_preserved_strides(ref, strides);
-        st = gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes);
+        st = gd_format_strides((gd_memory_format)format, ref, strides);
+        if (!st)
+            st = gd_shape_nbytes_strided(dt, s.ndim, s.v, &numel, &nbytes);
         if (!st)
             st = gd_empty_dense(dt, s.ndim, s.v, strides, &out);
     }

@@ -162,9 +162,13 @@ static PyObject *fn_to_dtype(PyObject *mod, PyObject *args) {
     gd_tensor *in[1];
     gd_op_args a;
     gd_op_args_init(&a);
-    if (!PyArg_ParseTuple(args, "O&O&", gdpy_tensor_arg, &in[0], gdpy_dtype_arg,
-                          &a.dtype))
+    int format = GD_FORMAT_PRESERVE;
+    if (!PyArg_ParseTuple(args, "O&O&|i", gdpy_tensor_arg, &in[0], gdpy_dtype_arg,
+                          &a.dtype, &format))
         return NULL;
+    if (format < GD_FORMAT_PRESERVE || format > GD_FORMAT_CHANNELS_LAST_3D)
+        return PyErr_Format(PyExc_ValueError, "unknown memory format %d", format);
+    a.i[0] = format;
     return gdpy_call_result(GD_OP_TO_DTYPE, 1, in, &a);
 }
 
@@ -713,7 +717,8 @@ PyMethodDef gdpy_functions[] = {
     {"unary_", fn_unary_, METH_VARARGS, "unary_(op, a): in place"},
     {"clamp", fn_clamp, METH_VARARGS, "clamp(a, min|None, max|None, inplace)"},
     {"where", fn_where, METH_VARARGS, "where(cond, a, b)"},
-    {"to_dtype", fn_to_dtype, METH_VARARGS, "to_dtype(a, dtype): converted copy"},
+    {"to_dtype", fn_to_dtype, METH_VARARGS,
+     "to_dtype(a, dtype[, format]): converted copy"},
     {"copy_", fn_copy_, METH_VARARGS,
      "copy_(dst, src, decomposition=default): broadcast copy"},
     {"fill_", fn_fill_, METH_VARARGS, "fill_(dst, value)"},

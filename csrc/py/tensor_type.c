@@ -547,7 +547,7 @@ static PyObject *tensor_contiguous(PyObject *self, PyObject *unused) {
         return gdpy_raise(st);
     gd_op_args args;
     gd_op_args_init(&args);
-    args.i[0] = 1; /* memory_format=contiguous_format */
+    args.i[0] = GD_FORMAT_CONTIGUOUS;
     return gdpy_call_result(GD_OP_CLONE, 1, &t, &args);
 }
 
@@ -561,10 +561,18 @@ static PyObject *tensor_zero_(PyObject *self, PyObject *unused) {
     return st ? gdpy_raise(st) : Py_NewRef(self);
 }
 
-static PyObject *tensor_clone(PyObject *self, PyObject *unused) {
-    (void)unused;
+/* _clone([format]): format a gd_memory_format (default: preserve). */
+static PyObject *tensor_clone(PyObject *self, PyObject *args) {
+    gd_op_args a;
+    gd_op_args_init(&a);
+    int format = GD_FORMAT_PRESERVE;
+    if (!PyArg_ParseTuple(args, "|i", &format))
+        return NULL;
+    if (format < GD_FORMAT_PRESERVE || format > GD_FORMAT_CHANNELS_LAST_3D)
+        return PyErr_Format(PyExc_ValueError, "unknown memory format %d", format);
+    a.i[0] = format;
     gd_tensor *in[1] = {gdpy_tensor(self)};
-    return gdpy_call_result(GD_OP_CLONE, 1, in, NULL);
+    return gdpy_call_result(GD_OP_CLONE, 1, in, &a);
 }
 
 static PyObject *tensor_strides(PyObject *self, PyObject *unused) {
@@ -699,7 +707,7 @@ static PyMethodDef tensor_methods[] = {
     {"is_contiguous", tensor_is_contiguous, METH_NOARGS, "Row-major and dense?"},
     {"contiguous", tensor_contiguous, METH_NOARGS,
      "This tensor if contiguous, else a contiguous copy."},
-    {"_clone", tensor_clone, METH_NOARGS, "A contiguous copy."},
+    {"_clone", tensor_clone, METH_VARARGS, "A copy in a memory format."},
     {"_strides", tensor_strides, METH_NOARGS, "Strides in elements."},
     {"storage_offset", tensor_storage_offset, METH_NOARGS,
      "Offset of the first element in the storage, in elements."},
