@@ -576,7 +576,10 @@ void gd_fill_logspace(gd_dtype dtype, void *out, int64_t n, double start, double
  * GD_UNLOCK_MIN_WORK elements, and `relock`, called after it with what unlock
  * returned. Between the two the core touches only the elements of tensors its
  * caller owns for the whole call: no reference counts, no allocation, no graph,
- * no generator. Unset (the default), nothing is called.
+ * no generator. Another thread may meanwhile give an input new data
+ * (gd_set_data), so gd_call and gd_call_ hold their inputs' storages for the
+ * call, and the elementwise loops their operands' while unlocked: what a loop
+ * reads stays allocated. Unset (the default), nothing is called.
  */
 #define GD_UNLOCK_MIN_WORK 65536
 typedef void *(*gd_unlock_fn)(void);
