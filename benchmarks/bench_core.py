@@ -98,6 +98,20 @@ def cases() -> list[tuple[str, dict[str, Callable[[], object]], str]]:
             "numpy",
         )
     )
+    # A transposed operand: read and written in memory order, as torch does.
+    m = rng.random((1000, 1000), np.float32)
+    gm, tm, mt = gdlite.from_numpy(m).t(), torch.from_numpy(m).t(), m.T
+    for label, g_fn, t_fn, n_fn in (
+        (
+            "a.t() + a.t() 1e6 float32",
+            lambda: gm + gm,
+            lambda: tm + tm,
+            lambda: mt + mt,
+        ),
+        ("a.t().exp() 1e6 float32", gm.exp, tm.exp, lambda: np.exp(mt)),
+        ("a.t().clone() 1e6 float32", gm.clone, tm.clone, lambda: mt.copy("K")),
+    ):
+        out.append((label, {"gdlite": g_fn, "torch": t_fn, "numpy": n_fn}, "numpy"))
     for size in (256, 1024):
         for dt in (np.float32, np.float64):
             p, q = (

@@ -312,12 +312,16 @@ def slot_dispatch(name: str, x: Any, y: Any) -> Any:
     class may override ``__torch_function__``: ``(result,)`` through the
     handlers, or None when the slot computes the result itself (no operand
     overrides it, or dispatch is disabled). A right operand that is the
-    tensor dispatches its reflected operator, as Python would call it."""
+    tensor dispatches its reflected operator, as Python would call it;
+    ``__setitem__`` passes ``(key, value)`` as y."""
     if _disabled_depth():
         return None
-    if not isinstance(x, _C.TensorBase):
-        name, x, y = "__r" + name[2:], y, x
-    args = (x, y)
+    if name == "__setitem__":  # y: (key, value)
+        args = (x, *y)
+    else:
+        if not isinstance(x, _C.TensorBase):
+            name, x, y = "__r" + name[2:], y, x
+        args = (x, y)
     if not overloaded_args(args):
         return None
     func = getattr(_tensor_class, _SLOT_METHODS.get(name, name))

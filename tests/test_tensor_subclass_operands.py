@@ -237,3 +237,33 @@ def test_plain_operands_stay_plain_with_subclasses_defined() -> None:
     x = t
     x += p
     assert x is t and type(x) is G.Tensor
+
+
+SETITEMS = {
+    "slice": lambda L, t, m: t.__setitem__(slice(1, None), m[:2]),
+    "int": lambda L, t, m: t.__setitem__(0, m[2]),
+    "index_tensor": lambda L, t, m: t.__setitem__(L.tensor([0, 2]), m[:2] * 3),
+    "mask": lambda L, t, m: t.__setitem__(t == 0, m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETITEMS))
+def test_assigning_a_subclass_into_a_plain_tensor_calls_its_handler(name: str) -> None:
+    """``plain[key] = sub`` goes through the subclass's __torch_function__
+    with Tensor.__setitem__, as in PyTorch; the plain tensor stays plain."""
+    seen = {}
+    for lib, L in LIBS.items():
+        calls: list[str] = []
+
+        class Logged(L.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                calls.append(func.__name__)
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        t = L.zeros(3)
+        m = L.tensor(DATA).as_subclass(Logged)
+        calls.clear()
+        SETITEMS[name](L, t, m)
+        seen[lib] = (calls, type(t).__name__, t.numpy().tolist())
+    assert seen["gdlite"] == seen["torch"]

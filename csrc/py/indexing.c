@@ -450,6 +450,19 @@ int gdpy_setitem(PyObject *self, PyObject *idx, PyObject *value) {
         PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
         return -1;
     }
+    if (gdpy.slot_dispatch && Py_TYPE(value) != gdpy.tensor_class &&
+        gdpy_is_tensor(value)) {
+        /* a plain tensor given a subclass's values (a subclass's own
+         * __setitem__ dispatches in Python): its __torch_function__ runs */
+        PyObject *key_value = PyTuple_Pack(2, idx, value);
+        PyObject *done =
+            key_value ? gdpy_slot_torch_function("__setitem__", self, key_value) : NULL;
+        Py_XDECREF(key_value);
+        if (done || PyErr_Occurred()) {
+            Py_XDECREF(done);
+            return done ? 0 : -1;
+        }
+    }
     /* With gradients to track, assignment is recorded as index_put. */
     bool tracked = gd_grad_enabled() &&
                    (gd_requires_grad(gdpy_tensor(self)) ||
