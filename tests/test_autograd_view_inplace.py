@@ -560,15 +560,40 @@ def test_retain_grad_and_hooks_follow_torch(name):
     _assert_same(g["out"], t["out"])
 
 
-def test_create_graph_through_copy_slices_refuses_rather_than_drop_history():
-    """The view's part of the base's gradient depends on w here; gdlite has no
-    graph for writing it into the base's gradient, and says so."""
-    x = G.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
-    w = G.tensor([2.0], requires_grad=True)
-    y = x * x
-    y[1:3].mul_(w)
-    with pytest.raises(NotImplementedError, match="CopySlices"):
-        G.autograd.grad(y.sum(), x, create_graph=True)
+# Second derivatives through CopySlices and AsStridedBackward0 whose gradient
+# carries a history (the view's part depends on the leaves): torch's values
+# and node names, and the third derivative too where the graph goes on.
+GRAPH_THROUGH_VIEWS = {
+    "copy_slices": "y = x * x; y[1:3].mul_(w)\n"
+    "g, = m.autograd.grad((y * y).sum(), x, create_graph=True)\n"
+    "h, = m.autograd.grad((g * k).sum(), x, create_graph=True)\n"
+    "out = [g, h, m.autograd.grad(h.sum(), w)[0]]",
+    "index_assign": "y = x * 2; y[0] = x[1] ** 2\n"
+    "g, = m.autograd.grad((y ** 2).sum(), x, create_graph=True)\n"
+    "out = [g, m.autograd.grad(g.sum(), x)[0]]",
+    "view_of_clone": "y = x.clone(); y[1:].mul_(x[:3])\n"
+    "g, = m.autograd.grad((y ** 2 * k).sum(), x, create_graph=True)\n"
+    "out = [g, m.autograd.grad(g.sum(), x)[0]]",
+    "regenerated_view": "y = x * 2; v = y[0:2]; y.mul_(x)\n"
+    "g, = m.autograd.grad((v ** 3).sum(), x, create_graph=True)\n"
+    "out = [g, g.grad_fn, m.autograd.grad(g.sum(), x)[0]]",
+    "regenerated_strided_view": "y = (x * c).view(2, 2); v = y.t()[1]; y.add_(x.view(2, 2))\n"
+    "g, = m.autograd.grad((v.exp() * w).sum(), x, create_graph=True)\n"
+    "out = [g, m.autograd.grad((g * k).sum(), [x, c, w])]",
+    "hessian_vector": "y = x * 1.0; y[::2] = x[::2] ** 3\n"
+    "g, = m.autograd.grad(y.sum(), x, create_graph=True)\n"
+    "(g * k).sum().backward(); out = [g, x.grad]",
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPH_THROUGH_VIEWS))
+def test_create_graph_through_in_place_views_matches_torch(name):
+    g, t = _both(GRAPH_THROUGH_VIEWS[name])
+    for a, b in zip(g["out"], t["out"], strict=True):
+        if isinstance(b, tuple):
+            _assert_same(list(a), list(b))
+        else:
+            _assert_same([a], [b])
 
 
 def test_create_graph_through_copy_slices_without_history_matches_torch():

@@ -152,6 +152,15 @@ gd_status gd_g_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
     return gd_call(GD_OP_GATHER, 2, in, &args, out);
 }
 
+gd_status gd_g_scatter_add(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                           const gd_tensor *src, gd_tensor **out) {
+    gd_op_args args;
+    gd_op_args_init(&args);
+    args.i[0] = dim;
+    gd_tensor *in[3] = {(gd_tensor *)a, (gd_tensor *)src, (gd_tensor *)index};
+    return gd_call(GD_OP_SCATTER_ADD, 3, in, &args, out);
+}
+
 gd_status gd_g_to_dtype(const gd_tensor *a, gd_dtype dtype, gd_tensor **out) {
     if (!gd_grad_enabled())
         return gd_to_dtype(a, dtype, out);

@@ -124,6 +124,8 @@ gd_status gd_empty_result(gd_dtype dtype, int nins, const gd_tensor *const *ins,
  * at the outermost. Between the two: element data only. */
 void *gd_loop_begin(int64_t work);
 void gd_loop_end(void *state);
+/* Whether a loop over `work` elements would unlock now. */
+bool gd_loops_may_unlock(int64_t work);
 /* The same for a loop over the operands `ops`, which another thread may give
  * new data (`.data = ...`) while the lock is released: each operand's storage
  * is held from gd_unlock_for to gd_relock, so what the loop reads stays. */
@@ -416,6 +418,8 @@ gd_status gd_g_where(const gd_tensor *cond, const gd_tensor *a, const gd_tensor 
                      gd_dtype common, gd_tensor **out);
 gd_status gd_g_gather(const gd_tensor *a, int64_t dim, const gd_tensor *index,
                       gd_tensor **out);
+gd_status gd_g_scatter_add(const gd_tensor *a, int64_t dim, const gd_tensor *index,
+                           const gd_tensor *src, gd_tensor **out);
 gd_status gd_g_to_dtype(const gd_tensor *a, gd_dtype dtype, gd_tensor **out);
 gd_status gd_g_clamp(const gd_tensor *a, double min, double max, gd_tensor **out);
 

@@ -550,12 +550,13 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
         const gd_tensor *held[2] = {a, b};
+        int64_t n = a->numel; /* read with the lock: another thread may set .data */
         gd_unlocked lock;
-        gd_unlock_for(&lock, a->numel, 2, held);
+        gd_unlock_for(&lock, n, 2, held);
         if (gd_dtype_is_floating(compute)) /* integer loops may report to ctx */
-            gd_loop_split(loop, 3, data, strides, a->numel, &ctx, GD_GRAIN);
+            gd_loop_split(loop, 3, data, strides, n, &ctx, GD_GRAIN);
         else
-            loop(data, strides, a->numel, &ctx);
+            loop(data, strides, n, &ctx);
         gd_relock(&lock);
         goto check;
     }

@@ -513,9 +513,9 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         }
         return GD_OK;
     }
-    void *lock = gd_loop_begin(a->numel);
     if (!norm && out->numel == 1) {
-        /* std_var_all_cpu: the float mean, then squared deviations in double. */
+        /* std_var_all_cpu: the float mean, then squared deviations in double
+         * (the mean's tensor made and freed with the lock held). */
         gd_tensor *m = NULL;
         bool use_all[GD_MAX_DIMS];
         for (int d = 0; d < a->ndim; d++)
@@ -526,7 +526,6 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
             st = gd_sum_floating(a, use_all, false, true, m);
         if (st) {
             gd_tensor_decref(m);
-            gd_loop_end(lock);
             return st;
         }
         double mean =
@@ -537,6 +536,7 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         fo.kind = F_DEV2;
         fo.mean = mean;
         fold_acc acc;
+        void *lock = gd_loop_begin(a->numel);
         fold_split(f32, &all, base, &fo, true, &acc);
         double dof = (double)a->numel - param;
         double var = acc.m2 / (dof > 0 ? dof : 0.0);
@@ -549,6 +549,7 @@ gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
         gd_loop_end(lock);
         return GD_OK;
     }
+    void *lock = gd_loop_begin(a->numel);
     rows_job jobs[GD_MAX_THREADS];
     int64_t rows = out->numel;
     int n = rows > 1 ? fold_threads() : 1;

@@ -292,52 +292,76 @@ static gd_status reshape_copy(gd_tensor *in, const gd_op_args *args, gd_tensor *
 }
 
 /* Kernels release the embedder's lock in their loops, and another thread
- * may give an input new data (`.data = ...`) meanwhile: a call holds its
- * inputs' storages throughout, so what its loops read stays allocated. */
-#define PINNED_LOCAL 8
+ * may give an input new data (`.data = ...`) meanwhile, rewriting its
+ * header. A call big enough to unlock runs its kernel on private aliases of
+ * the inputs (headers of their own on the same storages, which they keep
+ * alive), so all a kernel reads, before a loop or after one, stays one
+ * tensor. Recording still sees the inputs themselves. */
+#define PRIVATE_LOCAL 8
 typedef struct {
     int n;
-    gd_storage **held, *local[PINNED_LOCAL];
-} pinned;
+    gd_tensor **t, *local[PRIVATE_LOCAL];
+} private_inputs;
 
-static gd_status pin(pinned *p, int n, gd_tensor *const *in) {
+static gd_status privatize(private_inputs *p, int n, gd_tensor *const *in) {
+    int64_t work = 0;
     p->n = 0;
-    p->held = n <= PINNED_LOCAL ? p->local : malloc(sizeof(gd_storage *) * (size_t)n);
-    if (!p->held)
+    p->t = p->local;
+    for (int i = 0; i < n; i++)
+        if (in[i] && in[i]->numel > work)
+            work = in[i]->numel;
+    if (!gd_loops_may_unlock(work))
+        return GD_OK;
+    if (n > PRIVATE_LOCAL && !(p->t = malloc(sizeof(gd_tensor *) * (size_t)n)))
         return gd_error(GD_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-        if (!in[i])
-            continue;
-        gd_storage_incref(in[i]->storage);
-        p->held[p->n++] = in[i]->storage;
+    for (; p->n < n; p->n++) {
+        gd_tensor *t = in[p->n];
+        p->t[p->n] = NULL;
+        if (t && t->on_stack) { /* the caller's own, for this call only */
+            gd_tensor_incref(t);
+            p->t[p->n] = t;
+        } else if (t) {
+            gd_status st = gd_alias(t, &p->t[p->n]);
+            if (st) {
+                p->n++;
+                return st;
+            }
+        }
     }
     return GD_OK;
 }
 
-static void unpin(pinned *p) {
-    for (int i = 0; i < p->n; i++)
-        gd_storage_decref(p->held[i]);
-    if (p->held != p->local)
-        free(p->held);
+/* What the kernel runs on: the aliases, or the inputs for a small call. */
+static gd_tensor *const *kernel_inputs(const private_inputs *p, gd_tensor *const *in) {
+    return p->n ? p->t : in;
 }
 
-static gd_status call_pinned(gd_op op, int n, gd_tensor *const *inputs,
-                             const gd_op_args *args, gd_tensor **outs);
+static void private_free(private_inputs *p) {
+    for (int i = 0; i < p->n; i++)
+        gd_tensor_decref(p->t[i]);
+    if (p->t != p->local)
+        free(p->t);
+    p->n = 0;
+}
+
+static gd_status call_on(gd_op op, int n, gd_tensor *const *inputs,
+                         gd_tensor *const *kernel_in, const gd_op_args *args,
+                         gd_tensor **outs);
 
 gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args,
                   gd_tensor **outs) {
-    pinned p;
+    private_inputs p;
     outs[0] = NULL;
-    gd_status st = pin(&p, n, inputs);
-    if (st)
-        return st;
-    st = call_pinned(op, n, inputs, args, outs);
-    unpin(&p);
+    gd_status st = privatize(&p, n, inputs);
+    if (!st)
+        st = call_on(op, n, inputs, kernel_inputs(&p, inputs), args, outs);
+    private_free(&p);
     return st;
 }
 
-static gd_status call_pinned(gd_op op, int n, gd_tensor *const *inputs,
-                             const gd_op_args *args, gd_tensor **outs) {
+static gd_status call_on(gd_op op, int n, gd_tensor *const *inputs,
+                         gd_tensor *const *kernel_in, const gd_op_args *args,
+                         gd_tensor **outs) {
     gd_op_args defaults;
     if (!args) {
         gd_op_args_init(&defaults);
@@ -353,7 +377,7 @@ static gd_status call_pinned(gd_op op, int n, gd_tensor *const *inputs,
         needs_record(grad_on, op, n, inputs) &&
         gd_reshape_copies(inputs[0], args->ndims, args->dims))
         return reshape_copy(inputs[0], args, outs);
-    gd_status st = forward(op, n, inputs, args, outs);
+    gd_status st = forward(op, n, kernel_in, args, outs);
     if (st)
         return st;
     if (args->decomposition == GD_DECOMP_UNSAFE_VIEW)
@@ -500,21 +524,20 @@ static gd_status check_inplace(gd_tensor *dst) {
     return GD_OK;
 }
 
-static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
-                              const gd_op_args *args);
+static gd_status call_on_(gd_op op, int n, gd_tensor *const *inputs,
+                          gd_tensor *const *kernel_in, const gd_op_args *args);
 
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
-    pinned p;
-    gd_status st = pin(&p, n, inputs);
-    if (st)
-        return st;
-    st = call_pinned_(op, n, inputs, args);
-    unpin(&p);
+    private_inputs p;
+    gd_status st = privatize(&p, n, inputs);
+    if (!st)
+        st = call_on_(op, n, inputs, kernel_inputs(&p, inputs), args);
+    private_free(&p);
     return st;
 }
 
-static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
-                              const gd_op_args *args) {
+static gd_status call_on_(gd_op op, int n, gd_tensor *const *inputs,
+                          gd_tensor *const *kernel_in, const gd_op_args *args) {
     gd_op_args defaults;
     gd_tensor *dst = inputs[0];
     if (!args) {
@@ -531,7 +554,7 @@ static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
                     (st = check_inplace(dst))))
         return st;
     if (!needs_record(grad_on, op, n, inputs) || !gd_dtype_is_floating(dst->dtype)) {
-        if (!(st = inplace_kernel(op, inputs, args)))
+        if (!(st = inplace_kernel(op, kernel_in, args)))
             gd_bump_version(dst);
         return st;
     }
@@ -542,7 +565,7 @@ static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
     gd_node *copy_slices = NULL;
     bool view = gd_is_tracked_view(dst);
     GD_CHECK(n <= GD_ITER_MAX_OPERANDS, GD_ERR_RUNTIME, "too many operands");
-    if ((st = gd_clone(dst, &snapshot)))
+    if ((st = gd_clone(kernel_in[0], &snapshot)))
         return st;
     if (gd_requires_grad(dst) && dst->autograd && dst->autograd->grad_fn) {
         gd_autograd_meta *sm = NULL;
@@ -554,13 +577,13 @@ static gd_status call_pinned_(gd_op op, int n, gd_tensor *const *inputs,
     }
     in[0] = snapshot;
     for (int i = 1; i < n; i++)
-        in[i] = inputs[i];
+        in[i] = kernel_in[i];
     if ((st = inplace_result(op, n, in, args, &result)) ||
         (st = record(op, n, in, args, &result)))
         goto done;
     gd_node *fn = result->autograd->grad_fn;
     if ((view && (st = gd_view_copy_slices(dst, fn, n, inputs, &copy_slices))) ||
-        (st = gd_copy_(dst, result)))
+        (st = gd_copy_(kernel_in[0], result)))
         goto done;
     gd_bump_version(dst);
     /* a view's saved result names its regenerated node */

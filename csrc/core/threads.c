@@ -40,11 +40,15 @@ void gd_loop_end(void *state) {
     loop_relock(state == &null_state ? NULL : state);
 }
 
+bool gd_loops_may_unlock(int64_t work) {
+    return work >= GD_UNLOCK_MIN_WORK && loop_unlock && !unlocked && !keep_lock;
+}
+
 void gd_unlock_for(gd_unlocked *u, int64_t work, int nops,
                    const gd_tensor *const *ops) {
     u->n = 0;
     u->state = NULL;
-    if (work < GD_UNLOCK_MIN_WORK || !loop_unlock || unlocked || keep_lock)
+    if (!gd_loops_may_unlock(work))
         return;
     for (int i = 0; i < nops && i < GD_ITER_MAX_OPERANDS; i++) {
         gd_storage_incref(ops[i]->storage);

@@ -8,7 +8,8 @@
  *
  * Both backward rules work in storage coordinates: a zero buffer covering
  * the elements of the base, with the base and the view each laid over it by
- * their own sizes, strides and offsets. */
+ * their own sizes, strides and offsets; under create_graph, with recorded
+ * gathers and scatters at the view's positions in the base. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -112,16 +113,92 @@ static gd_status lay_out(const view_layout *v, gd_dtype dtype, laid_out *l) {
     return st;
 }
 
-/* Higher-order gradients through these two nodes are not followed: refused
- * whenever the gradient itself carries a history. */
-static gd_status refuse_graph(const char *name) {
-    return gd_error(GD_ERR_NOTIMPL,
-                    "gdlite cannot differentiate the gradient of %s (create_graph=True "
-                    "through an in-place change of a view or of its base)",
-                    name);
+/* ---- under create_graph -------------------------------------------------- */
+
+/* With a gradient that carries a history, both rules are written with
+ * recorded ops, so what they give can be differentiated again: the view's
+ * elements are found in the base by their row-major positions (the base laid
+ * over a buffer of its own positions, read through the view), gathered from
+ * and scattered into the flattened base. */
+typedef struct {
+    gd_tensor *positions; /* int64 [view numel]: where each view element is */
+    gd_tensor *inside;    /* bool [base numel]: the base elements the view covers */
+    int64_t base_n, view_n;
+} view_positions;
+
+static void view_positions_free(view_positions *p) {
+    gd_tensor_decref(p->positions);
+    gd_tensor_decref(p->inside);
+}
+
+static int64_t geometry_numel(const geometry *g) {
+    int64_t n = 1;
+    for (int d = 0; d < g->ndim; d++)
+        n *= g->shape[d];
+    return n;
+}
+
+static gd_status positions_of(const view_layout *v, view_positions *p) {
+    laid_out l = {NULL, NULL, NULL};
+    gd_tensor *numbered = NULL, *found = NULL;
+    p->positions = p->inside = NULL;
+    p->base_n = geometry_numel(&v->base);
+    p->view_n = geometry_numel(&v->view);
+    gd_status st = lay_out(v, GD_INT64, &l);
+    if (!st)
+        st = gd_empty(GD_INT64, v->base.ndim, v->base.shape, &numbered);
+    for (int64_t i = 0; !st && i < p->base_n; i++)
+        ((int64_t *)gd_data_ptr(numbered))[i] = i;
+    if (!st)
+        st = gd_copy_(l.on_base, numbered);
+    if (!st)
+        st = gd_clone(l.on_view, &found);
+    if (!st)
+        st = gd_reshape(found, 1, &p->view_n, &p->positions);
+    if (!st)
+        st = gd_zeros(GD_BOOL, 1, &p->base_n, &p->inside);
+    for (int64_t i = 0; !st && i < p->view_n; i++) {
+        int64_t at = ((const int64_t *)gd_data_ptr(p->positions))[i];
+        ((gd_bool_t *)gd_data_ptr(p->inside))[at] = 1;
+    }
+    gd_tensor_decref(numbered);
+    gd_tensor_decref(found);
+    laid_out_free(&l);
+    if (st)
+        view_positions_free(p);
+    return st;
+}
+
+/* flat (the view's elements in row-major order) added into zeros shaped as
+ * the base, recorded: where the view repeats an element, its values sum. */
+static gd_status scatter_into_base(const view_layout *v, const view_positions *p,
+                                   gd_tensor *flat, gd_tensor **out) {
+    gd_tensor *zeros = NULL, *placed = NULL;
+    gd_status st = gd_zeros(flat->dtype, 1, &p->base_n, &zeros);
+    if (!st)
+        st = gd_g_scatter_add(zeros, 0, p->positions, flat, &placed);
+    if (!st)
+        st = gd_g_reshape(placed, v->base.ndim, v->base.shape, out);
+    gd_tensor_decref(zeros);
+    gd_tensor_decref(placed);
+    return st;
 }
 
 /* ---- AsStridedBackward0 ------------------------------------------------- */
+
+static gd_status as_strided_backward_graph(const view_layout *v, gd_tensor *g,
+                                           gd_tensor **out) {
+    view_positions p;
+    gd_tensor *flat = NULL;
+    gd_status st = positions_of(v, &p);
+    if (st)
+        return st;
+    if (!(st = gd_g_reshape(g, 1, &p.view_n, &flat)))
+        st = scatter_into_base(v, &p, flat, out);
+    gd_tensor_decref(flat);
+    view_positions_free(&p);
+    return st;
+}
 
 /* grad (the view's shape) added into zeros of the base's shape, at the
  * view's place: dims the view repeats (stride 0) are summed first. */
@@ -135,7 +212,7 @@ static gd_status as_strided_backward(void *context, gd_node *node, bool retain_g
     if (n_inputs < 1 || !node->inputs[0].node)
         return GD_OK;
     if (gd_grad_enabled() && gd_requires_grad(g))
-        return refuse_graph(node->name);
+        return as_strided_backward_graph(v, g, &grad_inputs[0]);
     view_layout once = *v;
     int64_t dims[GD_MAX_DIMS];
     int n_dims = 0;
@@ -258,6 +335,42 @@ static void copy_slices_free(void *context) {
     free(c);
 }
 
+/* The view's part of the base's gradient g, recorded. */
+static gd_status slice_graph(const view_layout *v, gd_tensor *g, view_positions *p,
+                             gd_tensor **out) {
+    gd_tensor *flat = NULL, *picked = NULL;
+    gd_status st = positions_of(v, p);
+    if (!st)
+        st = gd_g_reshape(g, 1, &p->base_n, &flat);
+    if (!st)
+        st = gd_g_gather(flat, 0, p->positions, &picked);
+    if (!st)
+        st = gd_g_reshape(picked, v->view.ndim, v->view.shape, out);
+    gd_tensor_decref(flat);
+    gd_tensor_decref(picked);
+    return st;
+}
+
+/* g with the view's part replaced by `part` (zeros where NULL), recorded. */
+static gd_status replace_slice_graph(const view_layout *v, const view_positions *p,
+                                     gd_tensor *g, gd_tensor *part, gd_tensor **out) {
+    gd_tensor *flat_part = NULL, *placed = NULL;
+    gd_status st = GD_OK;
+    if (part && !(st = gd_g_reshape(part, 1, &p->view_n, &flat_part)))
+        st = scatter_into_base(v, p, flat_part, &placed);
+    if (!st && !part)
+        st = gd_zeros(g->dtype, v->base.ndim, v->base.shape, &placed);
+    gd_tensor *inside = NULL;
+    if (!st)
+        st = gd_reshape(p->inside, v->base.ndim, v->base.shape, &inside);
+    if (!st)
+        st = gd_g_where(inside, placed, g, g->dtype, out);
+    gd_tensor_decref(inside);
+    gd_tensor_decref(flat_part);
+    gd_tensor_decref(placed);
+    return st;
+}
+
 /* The base's gradient, with the view's part replaced by fn's gradient for
  * the view's old values; fn's other inputs get fn's gradients. */
 static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_graph,
@@ -267,24 +380,26 @@ static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_
     copy_slices_context *c = context;
     gd_node *fn = c->fn;
     gd_tensor *g = grads[0], *slice = NULL, *local[GD_LOCAL_SLOTS], **fn_grads;
-    laid_out l;
-    if (gd_grad_enabled() && gd_requires_grad(g))
-        return refuse_graph(node->name);
+    laid_out l = {NULL, NULL, NULL};
+    view_positions p = {NULL, NULL, 0, 0};
+    bool graph = gd_grad_enabled() && gd_requires_grad(g);
     if (!(fn_grads = gd_slots(fn->n_inputs, local)))
         return gd_error(GD_ERR_NOMEM, "out of memory");
-    gd_status st = lay_out(&c->layout, g->dtype, &l);
-    if (!st)
+    gd_status st = graph ? slice_graph(&c->layout, g, &p, &slice)
+                         : lay_out(&c->layout, g->dtype, &l);
+    if (!st && !graph)
         st = gd_copy_(l.on_base, g);
-    if (!st)
+    if (!st && !graph)
         st = gd_clone(l.on_view, &slice);
     fn->graph = gd_grad_enabled(); /* as the engine sets it for the nodes it runs */
     if (!st)
         st = gd_run_backward_rule(fn, slice, fn_grads);
-    if (!st && gd_grad_enabled() && fn_grads[0] && gd_requires_grad(fn_grads[0]))
-        st = refuse_graph(node->name);
-    if (!st)
+    bool needed = n_inputs > 0 && node->inputs[0].node;
+    if (!st && graph && needed)
+        st = replace_slice_graph(&c->layout, &p, g, fn_grads[0], &grad_inputs[0]);
+    if (!st && !graph)
         st = fn_grads[0] ? gd_copy_(l.on_view, fn_grads[0]) : gd_fill_(l.on_view, 0.0);
-    if (!st && n_inputs > 0 && node->inputs[0].node)
+    if (!st && !graph && needed)
         st = gd_clone(l.on_base, &grad_inputs[0]);
     for (int i = 1; i < n_inputs && i < fn->n_inputs && !st; i++) {
         grad_inputs[i] = fn_grads[i];
@@ -297,6 +412,7 @@ static gd_status copy_slices_backward(void *context, gd_node *node, bool retain_
     gd_slots_free(fn_grads, local);
     gd_tensor_decref(slice);
     laid_out_free(&l);
+    view_positions_free(&p);
     return st;
 }
 
