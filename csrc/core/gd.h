@@ -577,9 +577,11 @@ void gd_fill_logspace(gd_dtype dtype, void *out, int64_t n, double start, double
  * returned. Between the two the core touches only the elements of tensors its
  * caller owns for the whole call: no reference counts, no allocation, no graph,
  * no generator. Another thread may meanwhile give an input new data
- * (gd_set_data), so gd_call and gd_call_ hold their inputs' storages for the
- * call, and the elementwise loops their operands' while unlocked: what a loop
- * reads stays allocated. Unset (the default), nothing is called.
+ * (gd_set_data), so gd_call and gd_call_ run a kernel that may unlock on
+ * private aliases of their inputs (headers of their own, holding the same
+ * storages), and the elementwise loops hold their operands' storages while
+ * unlocked: what a kernel reads stays allocated and consistent. Unset (the
+ * default), nothing is called.
  */
 #define GD_UNLOCK_MIN_WORK 65536
 typedef void *(*gd_unlock_fn)(void);
