@@ -577,7 +577,8 @@ GRAPH_THROUGH_VIEWS = {
     "regenerated_view": "y = x * 2; v = y[0:2]; y.mul_(x)\n"
     "g, = m.autograd.grad((v ** 3).sum(), x, create_graph=True)\n"
     "out = [g, g.grad_fn, m.autograd.grad(g.sum(), x)[0]]",
-    "regenerated_strided_view": "y = (x * c).view(2, 2); v = y.t()[1]; y.add_(x.view(2, 2))\n"
+    "regenerated_strided_view": "y = (x * c).view(2, 2); v = y.t()[1]\n"
+    "y.add_(x.view(2, 2))\n"
     "g, = m.autograd.grad((v.exp() * w).sum(), x, create_graph=True)\n"
     "out = [g, m.autograd.grad((g * k).sum(), [x, c, w])]",
     "hessian_vector": "y = x * 1.0; y[::2] = x[::2] ** 3\n"

@@ -256,9 +256,11 @@ def test_assigning_a_subclass_into_a_plain_tensor_calls_its_handler(name: str) -
         calls: list[str] = []
 
         class Logged(L.Tensor):
+            seen = calls
+
             @classmethod
             def __torch_function__(cls, func, types, args=(), kwargs=None):
-                calls.append(func.__name__)
+                cls.seen.append(func.__name__)
                 return super().__torch_function__(func, types, args, kwargs or {})
 
         t = L.zeros(3)
