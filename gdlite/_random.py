@@ -12,7 +12,6 @@ from typing import Any
 
 from . import _C, _creation
 from ._creation import _check_device, _filled, _size_args, _with_grad, int64
-from ._memory_format import format_code, preserve_format
 
 Generator = _C.Generator
 default_generator = _C.default_generator
@@ -112,9 +111,7 @@ def _drawn_like(
     (input's layout by default), filled in memory order as torch fills."""
     _check_device(device)
     generator = _generator(generator, name)
-    code = format_code(memory_format, name, preserve_format)
-    dtype = input.dtype if dtype is None else _creation.as_dtype(dtype)
-    out = _C.full(tuple(input.shape), None, dtype, input, code)
+    out = _creation._like(name, input, None, dtype, device, False, memory_format)
     _C.random_fill(kind, out, 0.0, 1.0, generator)
     return out
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import _C
-from ._creation import _check_device, _with_grad
+from ._creation import _check_device, _like, _with_grad
 from ._grad_mode import is_grad_enabled
-from ._memory_format import format_code, preserve_format
 from ._random import _GEN, _invalid_combination, _long
 
 _RANGE_MESSAGE = (
@@ -82,10 +81,8 @@ def randint_like(
         raise _invalid_combination(
             "randint_like", (input, *args), shown, _RANDINT_LIKE_SIGNATURES
         ) from None
-    dtype = input.dtype if dtype is None else dtype
-    code = format_code(memory_format, "randint_like", preserve_format)
     # torch's empty_like(input).random_(low, high): drawn in memory order
-    out = _C.full(tuple(input.shape), None, dtype, input, code)
+    out = _like("randint_like", input, None, dtype, device, False, memory_format)
     _C.random_(out, lo, hi, generator)
     return _with_grad(out, requires_grad)
 

@@ -177,12 +177,7 @@ static gd_status keep(gd_tensor *g, const gd_tensor *leaf, gd_tensor **out) {
     }
     if (!leaf || !gd_is_non_overlapping_dense(leaf))
         return gd_clone(g, out);
-    gd_status st = gd_empty_dense(g->dtype, g->ndim, g->shape, leaf->strides, out);
-    if (!st && (st = gd_copy_(*out, g))) {
-        gd_tensor_decref(*out);
-        *out = NULL;
-    }
-    return st;
+    return gd_copy_strided(g, g->dtype, leaf->strides, out);
 }
 
 /* Under create_graph leaf.grad keeps its history: a recorded copy of the

@@ -347,6 +347,9 @@ typedef enum {
  * with PyTorch's message. */
 gd_status gd_format_strides(gd_memory_format format, const gd_tensor *t,
                             int64_t *strides);
+/* A copy of t in `dtype` with `strides`, a dense order of its dims. */
+gd_status gd_copy_strided(const gd_tensor *t, gd_dtype dtype, const int64_t *strides,
+                          gd_tensor **out);
 /* A copy of t in `dtype` laid out in `format`, as the clone and to ops make
  * it. */
 gd_status gd_clone_as(const gd_tensor *t, gd_dtype dtype, gd_memory_format format,

@@ -88,6 +88,9 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
  * elements, and ctx is shared, so the loop must not write it. */
 void gd_loop_split(gd_loop_fn loop, int nops, char *const *data, const int64_t *strides,
                    int64_t n, void *ctx, int64_t grain);
+/* Row-major strides for `shape` (a size-0 dim counts as 1), as PyTorch's
+ * contiguous tensors have. */
+void gd_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
 /* Whether gd_reshape to a valid `shape` would copy (no view fits). */
 bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *shape);
 

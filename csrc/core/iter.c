@@ -59,28 +59,30 @@ static bool dim_order(int nops, const gd_tensor *const *ops, int ndim,
     return row_major;
 }
 
-/* Dense strides laying the dims out in `perm`'s order (perm NULL: row-major).
- * A size-0 dim counts as 1 for contiguous strides and *_like's; in
+/* Dense strides laying the dims out in `perm`'s order, fastest first. A
+ * size-0 dim counts as 1 for *_like's and the channels-last formats; in
  * TensorIterator's own layout it zeroes the strides after it. */
 static void dense_strides(int ndim, const int64_t *shape, const int *perm,
                           bool zero_as_one, int64_t *strides) {
     int64_t next = 1;
     for (int i = 0; i < ndim; i++) {
-        int d = perm ? perm[i] : ndim - 1 - i;
+        int d = perm[i];
         strides[d] = next;
         next *= shape[d] == 0 && zero_as_one ? 1 : shape[d];
     }
 }
 
+/* The channels-last formats' dims, fastest first: C, W, H, N (and D). */
+static const int nhwc_order[4] = {1, 3, 2, 0}, ndhwc_order[5] = {1, 4, 3, 2, 0};
+
 /* PyTorch's is_contiguous(memory_format=channels_last): a 4-d tensor laid
  * out as N, H, W, C (size-1 dims not counted). */
 static bool channels_last(const gd_tensor *t) {
-    static const int order[4] = {1, 3, 2, 0};
     int64_t expected = 1;
     if (t->ndim != 4)
         return false;
     for (int k = 0; k < 4; k++) {
-        int d = order[k];
+        int d = nhwc_order[k];
         if (t->shape[d] == 1)
             continue;
         if (t->strides[d] != expected)
@@ -113,7 +115,7 @@ bool gd_result_strides(int nins, const gd_tensor *const *ins, int ndim,
     } else if (same_shape && !contiguous && dense_alike) {
         memcpy(strides, ins[0]->strides, sizeof(int64_t) * (size_t)ndim);
     } else if ((same_shape && contiguous) || dim_order(nins, ins, ndim, shape, perm)) {
-        dense_strides(ndim, shape, NULL, true, strides);
+        gd_contiguous_strides(ndim, shape, strides);
         return true;
     } else {
         dense_strides(ndim, shape, perm, false, strides);
@@ -132,7 +134,6 @@ gd_status gd_empty_result(gd_dtype dtype, int nins, const gd_tensor *const *ins,
 
 gd_status gd_format_strides(gd_memory_format format, const gd_tensor *t,
                             int64_t *strides) {
-    static const int nhwc[4] = {1, 3, 2, 0}, ndhwc[5] = {1, 4, 3, 2, 0};
     switch (format) {
     case GD_FORMAT_PRESERVE:
         gd_preserved_strides(t, strides);
@@ -140,15 +141,15 @@ gd_status gd_format_strides(gd_memory_format format, const gd_tensor *t,
     case GD_FORMAT_CHANNELS_LAST:
         GD_CHECK(t->ndim == 4, GD_ERR_RUNTIME,
                  "required rank 4 tensor to use channels_last format");
-        dense_strides(4, t->shape, nhwc, true, strides);
+        dense_strides(4, t->shape, nhwc_order, true, strides);
         return GD_OK;
     case GD_FORMAT_CHANNELS_LAST_3D:
         GD_CHECK(t->ndim == 5, GD_ERR_RUNTIME,
                  "required rank 5 tensor to use channels_last_3d format");
-        dense_strides(5, t->shape, ndhwc, true, strides);
+        dense_strides(5, t->shape, ndhwc_order, true, strides);
         return GD_OK;
     default:
-        dense_strides(t->ndim, t->shape, NULL, true, strides);
+        gd_contiguous_strides(t->ndim, t->shape, strides);
         return GD_OK;
     }
 }

@@ -98,6 +98,11 @@ gd_status gd_clone(const gd_tensor *t, gd_tensor **out) {
     return copy_as(t, t->dtype, NULL, true, out);
 }
 
+gd_status gd_copy_strided(const gd_tensor *t, gd_dtype dtype, const int64_t *strides,
+                          gd_tensor **out) {
+    return copy_as(t, dtype, strides, true, out);
+}
+
 gd_status gd_clone_as(const gd_tensor *t, gd_dtype dtype, gd_memory_format format,
                       gd_tensor **out) {
     int64_t strides[GD_MAX_DIMS];
@@ -549,10 +554,9 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
-        const gd_tensor *held[2] = {a, b};
         int64_t n = a->numel; /* read with the lock: another thread may set .data */
         gd_unlocked lock;
-        gd_unlock_for(&lock, n, 2, held);
+        gd_unlock_for(&lock, n, 2, ins);
         if (gd_dtype_is_floating(compute)) /* integer loops may report to ctx */
             gd_loop_split(loop, 3, data, strides, n, &ctx, GD_GRAIN);
         else

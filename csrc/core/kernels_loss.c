@@ -346,12 +346,7 @@ static gd_status dense_in(const gd_tensor *t, gd_dtype dtype, const int64_t *str
         *out = (gd_tensor *)t;
         return GD_OK;
     }
-    gd_status st = gd_empty_dense(dtype, t->ndim, t->shape, strides, out);
-    if (!st && (st = gd_copy_(*out, t))) {
-        gd_tensor_decref(*out);
-        *out = NULL;
-    }
-    return st;
+    return gd_copy_strided(t, dtype, strides, out);
 }
 
 /* a and b converted to their common floating dtype, in one dense layout so
@@ -372,18 +367,12 @@ static gd_status pair_dense(const char *kernel, const gd_tensor *a, const gd_ten
              gd_format_shape(sb, sizeof sb, b->ndim, b->shape));
     if (!gd_dtype_is_floating(dt))
         return not_implemented(kernel, dt);
-    gd_status st;
-    if (!layout) {
-        st = dense(a, dt, ac);
-        if (!st && (st = dense(b, dt, bc))) {
-            gd_tensor_decref(*ac);
-            *ac = NULL;
-        }
-        return st;
-    }
     int64_t strides[GD_MAX_DIMS];
-    gd_result_strides(nlayout, layout, a->ndim, a->shape, strides);
-    st = dense_in(a, dt, strides, ac);
+    if (layout)
+        gd_result_strides(nlayout, layout, a->ndim, a->shape, strides);
+    else
+        gd_contiguous_strides(a->ndim, a->shape, strides);
+    gd_status st = dense_in(a, dt, strides, ac);
     if (!st && (st = dense_in(b, dt, strides, bc))) {
         gd_tensor_decref(*ac);
         *ac = NULL;

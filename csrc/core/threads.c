@@ -21,12 +21,16 @@ void gd_set_loop_unlock(gd_unlock_fn unlock, gd_relock_fn relock) {
     loop_relock = relock;
 }
 
+bool gd_loops_may_unlock(int64_t work) {
+    /* The size first: most loops are small, and thread-locals cost a lookup. */
+    return work >= GD_UNLOCK_MIN_WORK && loop_unlock && !unlocked && !keep_lock;
+}
+
 /* The token for "unlocked, and the embedder's state was NULL". */
 static char null_state;
 
 void *gd_loop_begin(int64_t work) {
-    /* The size first: most loops are small, and thread-locals cost a lookup. */
-    if (work < GD_UNLOCK_MIN_WORK || !loop_unlock || unlocked || keep_lock)
+    if (!gd_loops_may_unlock(work))
         return NULL;
     void *state = loop_unlock();
     unlocked = true;
@@ -38,10 +42,6 @@ void gd_loop_end(void *state) {
         return;
     unlocked = false;
     loop_relock(state == &null_state ? NULL : state);
-}
-
-bool gd_loops_may_unlock(int64_t work) {
-    return work >= GD_UNLOCK_MIN_WORK && loop_unlock && !unlocked && !keep_lock;
 }
 
 void gd_unlock_for(gd_unlocked *u, int64_t work, int nops,
