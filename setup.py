@@ -60,7 +60,8 @@ setup(
                 scipy_openblas32.get_include_dir(),
             ],
             library_dirs=[scipy_openblas32.get_lib_dir()],
-            libraries=[scipy_openblas32.get_library()],
+            # dl: MKL is opened at run time where it is installed (csrc/core/mkl.c)
+            libraries=[scipy_openblas32.get_library(), "dl"],
             define_macros=[("BLAS_SYMBOL_PREFIX", "scipy_")],
             extra_compile_args=extra_compile,
             extra_link_args=extra_link,

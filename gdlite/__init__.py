@@ -16,6 +16,7 @@ if _os.environ.get("GDLITE_EXT_DIR"):
 
 from . import _C, _functional, autograd, cuda
 from . import _indexing as _indexing  # noqa: F401 - registers advanced indexing
+from . import _mkl as _mkl  # noqa: F401 - opens MKL where it is installed
 from ._as_torch import as_torch
 from ._creation import (
     arange,

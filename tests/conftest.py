@@ -23,3 +23,14 @@ def _collect_only_this_tests_objects() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+@pytest.fixture
+def own_kernels():
+    """gdlite's own math and product kernels: MKL switched off for the test."""
+    import gdlite
+
+    active = gdlite._C._mkl_state()[1]
+    gdlite._C._mkl_enable(False)
+    yield
+    gdlite._C._mkl_enable(active)

@@ -366,7 +366,7 @@ AGREEMENT = {
 
 
 @pytest.mark.parametrize("name", RANGES)
-def test_float32_math_is_nearest_float(name):
+def test_float32_math_is_nearest_float(name, own_kernels):
     lo, hi = RANGES[name]
     x = values("float32", lo, hi, N, seed=10)
     got = getattr(G, name)(G.from_numpy(x)).numpy()
@@ -438,7 +438,7 @@ FLOAT64_OWN = {
 
 
 @pytest.mark.parametrize("name", FLOAT64_OWN)
-def test_float64_math_is_nearly_always_correctly_rounded(name):
+def test_float64_math_is_nearly_always_correctly_rounded(name, own_kernels):
     # exp by Tang's table method, sin, cos, log and tanh with their leading
     # terms in double-double arithmetic. Oracle: the function in extended
     # precision (NumPy's long double), rounded once to double. Nearly every

@@ -591,6 +591,28 @@ typedef void *(*gd_unlock_fn)(void);
 typedef void (*gd_relock_fn)(void *state);
 void gd_set_loop_unlock(gd_unlock_fn unlock, gd_relock_fn relock);
 
+/* ---- Intel MKL ------------------------------------------------------------ */
+
+/*
+ * PyTorch's x86-64 CPU build computes exp, log, tanh, sin, cos, tan and sqrt
+ * with Intel MKL's vector math, and matrix, matrix-vector and dot products
+ * with MKL's BLAS. Their results are not correctly rounded and the
+ * algorithms are unpublished, so PyTorch's bits come only from the same
+ * routines. gd_mkl_load opens MKL's single dynamic library (libmkl_rt) at
+ * `path` and, from then on, those kernels call it: running on PyTorch's
+ * default thread count (gd_torch_threads), on OpenMP threads as PyTorch's
+ * MKL does (the dot products' sums depend on it), or on one thread when
+ * GNU libgomp is missing. Without MKL the kernels
+ * compute their own results: the math correctly rounded, the products
+ * through OpenBLAS. Load once, before any other thread calls the core.
+ * gd_mkl_enable(false) switches back to the core's own kernels (tests
+ * compare the two); it is not thread-safe either.
+ */
+gd_status gd_mkl_load(const char *path);
+bool gd_mkl_loaded(void);
+bool gd_mkl_active(void); /* loaded and enabled */
+void gd_mkl_enable(bool enable);
+
 /* ---- random numbers: PyTorch's CPU streams ------------------------------ */
 
 /*

@@ -472,9 +472,10 @@ gd_status gd_math_pow_number(const gd_tensor *base, const gd_tensor *exponent_te
  * fuses it; g and y of one float dtype and shape. */
 gd_status gd_math_tanh_backward(const gd_tensor *g, const gd_tensor *y,
                                 gd_tensor **out);
-/* kernels_math_nearest.c: the loop computing unary `op` on `dtype` to the
- * nearest representable value (float32 exp, log, tanh, sin, cos; sqrt), or
- * NULL for the C library's. */
+/* kernels_math_nearest.c: the loop computing unary `op` on `dtype`: MKL's
+ * (gd_mkl_vml_loop) where it is loaded, else to the nearest representable
+ * value (float32 exp, log, tanh, sin, cos; sqrt), or NULL for the C
+ * library's. */
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype);
 /* x ** e over n contiguous float32 elements, the exponents at e (ey = 1)
  * or *e for all (ey = 0): to the nearest float, in place of SLEEF's powf,
@@ -514,6 +515,32 @@ gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim
  * (contiguous, the result's shape), in PyTorch's CPU order (kernels_fold.c). */
 gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
                            double param, gd_tensor *out);
+
+/* Intel MKL's BLAS routines (mkl.c) that PyTorch's products call; the CBLAS
+ * enums are passed as the ints they are. */
+typedef struct {
+    void (*sgemm)(int layout, int ta, int tb, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta,
+                  float *c, int ldc);
+    void (*dgemm)(int layout, int ta, int tb, int m, int n, int k, double alpha,
+                  const double *a, int lda, const double *b, int ldb, double beta,
+                  double *c, int ldc);
+    void (*sgemv)(int layout, int trans, int m, int n, float alpha, const float *a,
+                  int lda, const float *x, int incx, float beta, float *y, int incy);
+    void (*dgemv)(int layout, int trans, int m, int n, double alpha, const double *a,
+                  int lda, const double *x, int incx, double beta, double *y, int incy);
+    float (*sdot)(int n, const float *x, int incx, const float *y, int incy);
+    double (*ddot)(int n, const double *x, int incx, const double *y, int incy);
+} gd_mkl_blas;
+/* MKL's BLAS while MKL is loaded and enabled, else NULL. */
+const gd_mkl_blas *gd_mkl(void);
+/* The loop computing unary `op` on `dtype` with MKL's vector math as PyTorch
+ * does (exp, log, tanh, sin, cos, tan, sqrt; float32, float64), or NULL
+ * when MKL is off or has no such routine. */
+gd_loop_fn gd_mkl_vml_loop(gd_op op, gd_dtype dtype);
+/* MKL's sqrt of n contiguous elements (only while gd_mkl() is not NULL). */
+void gd_mkl_sqrt_f32(float *o, const float *x, int64_t n);
+void gd_mkl_sqrt_f64(double *o, const double *x, int64_t n);
 
 /* Matrices below this many multiply-adds skip BLAS (call overhead dominates). */
 #define GD_SMALL_MATMUL 4096

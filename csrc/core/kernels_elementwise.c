@@ -400,10 +400,13 @@ COMPARE(double, f64)
                     o[i] = 1 / (e == -1 ? x[i] : x[i] * x[i]);                         \
                 return;                                                                \
             }                                                                          \
-            if (e == (T)0.5 || e == (T) - 0.5) {                                       \
+            if (e == (T)0.5) { /* torch.sqrt: MKL's where it is loaded */              \
                 gd_math_loop(GD_OP_SQRT, DTYPE)(d, s, n, NULL);                        \
-                for (int64_t i = 0; e < 0 && i < n; i++)                               \
-                    o[i] = 1 / o[i];                                                   \
+                return;                                                                \
+            }                                                                          \
+            if (e == (T) - 0.5) { /* rsqrt: 1 / a correctly rounded sqrt */            \
+                for (int64_t i = 0; i < n; i++)                                        \
+                    o[i] = 1 / (T)sqrt((double)x[i]);                                  \
                 return;                                                                \
             }                                                                          \
             VECTOR_GENERAL;                                                            \

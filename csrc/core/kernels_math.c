@@ -10,8 +10,9 @@
  *   and are not correctly rounded: float32 sqrt is off by one unit in the
  *   last place for about 17% of inputs (errors up to ~0.75 ulp, more often
  *   for even exponents), float32 log for ~4%, cos ~6%, sin ~3%, exp ~1%.
- *   MKL's algorithms are not published, so these are computed here to the
- *   nearest representable value, which is what MKL returns for most
+ *   MKL's algorithms are not published: where MKL is loaded (mkl.c)
+ *   gd_math_loop calls the same routines; otherwise these are computed here
+ *   to the nearest representable value, which is what MKL returns for most
  *   inputs: float32 in double precision (kernels_math_nearest.c), float64
  *   exp, sin, cos, log and tanh with double-double steps
  *   (kernels_math_f64.c), sqrt by the hardware. x ** 0.5 is torch.sqrt, so

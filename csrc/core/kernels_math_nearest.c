@@ -399,6 +399,9 @@ MATH_LOOP(sqrt_f32, 0, float, SQRT_F32, sqrt_f32_avx2, sqrt_f32_avx2)
 MATH_LOOP(sqrt_f64, 0, double, SQRT_F64, sqrt_f64_avx2, sqrt_f64_avx2)
 
 gd_loop_fn gd_math_loop(gd_op op, gd_dtype dtype) {
+    gd_loop_fn vml = gd_mkl_vml_loop(op, dtype);
+    if (vml)
+        return vml;
     if (dtype == GD_FLOAT64)
         return op == GD_OP_SQRT ? sqrt_f64 : gd_math_loop_f64(op);
     if (dtype != GD_FLOAT32)

@@ -113,11 +113,75 @@ static gd_status pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
     return GD_OK;
 }
 
+/* MKL's gemm for c (M x N, row-major) = beta c + alpha m1 @ m2, called as
+ * ATen's addmm_impl_cpu_ calls BLAS (column-major): c taken transposed when
+ * N > 1 (the operands then swap), each operand as it lies if its layout
+ * allows, else a row-major copy; then cpublas's normalisation of the leading
+ * dims of size-1 matrices. The transpose flags decide MKL's kernels, so they
+ * decide the bits. */
+static gd_status aten_gemm(const gd_mkl_blas *mk, gd_dtype dt, int64_t M, int64_t N,
+                           int64_t K, mat_ref m1, mat_ref m2, char *c, double alpha,
+                           double beta) {
+    bool tc = N > 1;
+    int64_t m = tc ? N : M, n = tc ? M : N, k = K;
+    mat_ref x[2] = {tc ? m2 : m1, tc ? m1 : m2}; /* ATen's a and b */
+    int64_t rows[2] = {tc ? K : M, tc ? M : K}, cols[2] = {tc ? N : K, tc ? K : N};
+    int64_t need[2][2] = {{m, k},
+                          {k, n}}; /* lda, ldb lower bounds: as is, transposed */
+    bool trans[2];
+    int64_t ld[2];
+    gd_tensor *copy[2] = {NULL, NULL};
+    gd_status st = GD_OK;
+    for (int i = 0; i < 2; i++) {
+        int64_t s0 = x[i].rs, s1 = x[i].cs; /* strides of the [rows, cols] operand */
+        int64_t lo0 = need[i][0] > 1 ? need[i][0] : 1,
+                lo1 = need[i][1] > 1 ? need[i][1] : 1;
+        if ((tc ? s1 : s0) == 1 && (tc ? s0 : s1) >= lo0) {
+            trans[i] = false;
+        } else if ((tc ? s0 : s1) == 1 && (tc ? s1 : s0) >= lo1) {
+            trans[i] = true;
+        } else {
+            if ((st = pack(dt, x[i], rows[i], cols[i], &copy[i], &x[i])))
+                goto done;
+            trans[i] = !tc;
+        }
+        ld[i] = trans[i] == tc ? x[i].cs : x[i].rs;
+    }
+    int64_t ldc = tc ? N : 1;
+    /* cpublas normalize_last_dims */
+    if (n == 1)
+        ldc = m;
+    if (trans[0] ? m == 1 : k == 1)
+        ld[0] = trans[0] ? k : m;
+    if (trans[1] ? k == 1 : n == 1)
+        ld[1] = trans[1] ? n : k;
+    void *lock = gd_loop_begin(m * n * k);
+    int ta = trans[0] ? CblasTrans : CblasNoTrans,
+        tb = trans[1] ? CblasTrans : CblasNoTrans;
+    if (dt == GD_FLOAT32)
+        mk->sgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, (float)alpha,
+                  (const float *)x[0].data, (int)ld[0], (const float *)x[1].data,
+                  (int)ld[1], (float)beta, (float *)c, (int)ldc);
+    else
+        mk->dgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, alpha,
+                  (const double *)x[0].data, (int)ld[0], (const double *)x[1].data,
+                  (int)ld[1], beta, (double *)c, (int)ldc);
+    gd_loop_end(lock);
+done:
+    gd_tensor_decref(copy[0]);
+    gd_tensor_decref(copy[1]);
+    return st;
+}
+
 /* c (m x n, row-major) = beta * c + alpha * (a @ b), as BLAS gemm defines it:
  * with beta == 0, c's old contents (NaN included) are not read. */
 static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
-                       mat_ref b, char *c, double alpha, double beta) {
-    if (!gd_dtype_is_floating(dt) || m * n * k <= GD_SMALL_MATMUL || k == 0) {
+                       mat_ref b, char *c, double alpha, double beta, bool naive) {
+    const gd_mkl_blas *mk = gd_dtype_is_floating(dt) ? gd_mkl() : NULL;
+    /* PyTorch calls MKL's gemm for every size; OpenBLAS's call costs more
+     * than a small product. */
+    if (naive || !gd_dtype_is_floating(dt) || k == 0 || m == 0 || n == 0 ||
+        (!mk && m * n * k <= GD_SMALL_MATMUL)) {
         void *lock = gd_loop_begin(m * n * (k > 0 ? k : 1));
         naive_mm(dt, m, n, k, a, b, c, alpha, beta);
         gd_loop_end(lock);
@@ -125,6 +189,8 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
     }
     GD_CHECK(m < INT_MAX && n < INT_MAX && k < INT_MAX, GD_ERR_RUNTIME,
              "matmul: matrix too large for BLAS");
+    if (mk)
+        return aten_gemm(mk, dt, m, n, k, a, b, c, alpha, beta);
     gd_tensor *abuf = NULL, *bbuf = NULL;
     enum CBLAS_TRANSPOSE ta = CblasNoTrans, tb = CblasNoTrans;
     int64_t lda = 0, ldb = 0;
@@ -167,6 +233,33 @@ static bool foldable(int ndim, const int64_t *shape, const int64_t *strides,
     return true;
 }
 
+/* b's last two dims swapped (b.mT), as a shape and strides. */
+static void swap_last(const gd_tensor *b, int64_t *shape, int64_t *strides) {
+    memcpy(shape, b->shape, sizeof(int64_t) * (size_t)b->ndim);
+    memcpy(strides, b->strides, sizeof(int64_t) * (size_t)b->ndim);
+    shape[b->ndim - 2] = b->shape[b->ndim - 1];
+    shape[b->ndim - 1] = b->shape[b->ndim - 2];
+    strides[b->ndim - 2] = b->strides[b->ndim - 1];
+    strides[b->ndim - 1] = b->strides[b->ndim - 2];
+}
+
+/* torch.matmul's should_fold: a's batch dims fold into the rows of one mm or
+ * mv (fold_a), or b.mT's do, a being the small operand (fold_b), when the
+ * small operand requires grad or the fold needs no copy. */
+static void fold_plan(const gd_tensor *a, const gd_tensor *b, bool *fold_a,
+                      bool *fold_b) {
+    *fold_a =
+        a->ndim >= 3 && b->ndim <= 2 &&
+        (gd_requires_grad(b) || foldable(a->ndim, a->shape, a->strides, a->numel));
+    *fold_b = false;
+    if (b->ndim >= 3 && a->ndim <= 2) {
+        int64_t sh[GD_MAX_DIMS], str[GD_MAX_DIMS];
+        swap_last(b, sh, str);
+        *fold_b = gd_requires_grad(a) ||
+                  (a->ndim == 1 && foldable(b->ndim, sh, str, b->numel));
+    }
+}
+
 /* PyTorch computes a batched product by folding batch dims into rows (one mm)
  * or flattening them (one bmm over expanded inputs), and sizes its result in
  * that shape: the shape its size errors name. Checks the expanded inputs'
@@ -181,22 +274,8 @@ static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int n
     gd_status st;
     for (int d = 0; d < nbatch; d++)
         ok &= !__builtin_mul_overflow(rows, batch[d], &rows);
-    bool fold_a =
-        a->ndim >= 3 && b->ndim <= 2 &&
-        (gd_requires_grad(b) || foldable(a->ndim, a->shape, a->strides, a->numel));
-    /* b's transpose is folded when a is a vector and the layout allows it */
-    bool fold_b = false;
-    if (b->ndim >= 3 && a->ndim <= 2) {
-        int64_t sh[GD_MAX_DIMS], str[GD_MAX_DIMS];
-        memcpy(sh, b->shape, sizeof(int64_t) * (size_t)b->ndim);
-        memcpy(str, b->strides, sizeof(int64_t) * (size_t)b->ndim);
-        sh[b->ndim - 2] = b->shape[b->ndim - 1];
-        sh[b->ndim - 1] = b->shape[b->ndim - 2];
-        str[b->ndim - 2] = b->strides[b->ndim - 1];
-        str[b->ndim - 1] = b->strides[b->ndim - 2];
-        fold_b = gd_requires_grad(a) ||
-                 (a->ndim == 1 && foldable(b->ndim, sh, str, b->numel));
-    }
+    bool fold_a, fold_b;
+    fold_plan(a, b, &fold_a, &fold_b);
     if (fold_a) {
         ok &= !__builtin_mul_overflow(rows, m, &shape[nd++]);
         if (b->ndim == 2)
@@ -231,6 +310,196 @@ static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int n
     if (!ok)
         return GD_OK; /* the real result shape reports it */
     return gd_shape_nbytes(dt, nd, shape, &numel, &nbytes);
+}
+
+/* The batched product over broadcast batch dims, one 2-D product per matrix
+ * (torch's bmm; with `aten_small`, the products below 400 multiply-adds in
+ * the plain loop, as ATen's bmm sums them). */
+static gd_status batched(const gd_tensor *a, const gd_tensor *b, int nbatch,
+                         const int64_t *batch, int64_t m, int64_t k, int64_t n,
+                         bool aten_small, gd_tensor *out) {
+    bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
+    int na = a_vec ? 0 : a->ndim - 2, nb = b_vec ? 0 : b->ndim - 2;
+    bool small = aten_small && k * m * n < 400;
+    int64_t nmat = 1;
+    for (int d = 0; d < nbatch; d++)
+        nmat *= batch[d];
+    size_t elsize = gd_dtype_size(a->dtype);
+    const char *abase = (const char *)a->storage->data, *bbase = b->storage->data;
+    for (int64_t bi = 0; bi < nmat; bi++) {
+        int64_t aoff = a->offset, boff = b->offset, rem = bi;
+        for (int d = nbatch - 1; d >= 0; d--) {
+            int64_t idx = rem % batch[d];
+            rem /= batch[d];
+            int da = d - (nbatch - na), db = d - (nbatch - nb);
+            if (da >= 0 && a->shape[da] != 1)
+                aoff += idx * a->strides[da];
+            if (db >= 0 && b->shape[db] != 1)
+                boff += idx * b->strides[db];
+        }
+        mat_ref ma = {abase + (size_t)aoff * elsize,
+                      a_vec ? 0 : a->strides[a->ndim - 2], a->strides[a->ndim - 1]};
+        mat_ref mb = {bbase + (size_t)boff * elsize,
+                      b_vec ? b->strides[0] : b->strides[b->ndim - 2],
+                      b_vec ? 0 : b->strides[b->ndim - 1]};
+        char *c = gd_data_ptr(out) + (size_t)(bi * m * n) * elsize;
+        gd_status st = mm_2d(a->dtype, m, n, k, ma, mb, c, 1.0, 0.0, small);
+        if (st)
+            return st;
+    }
+    return GD_OK;
+}
+
+/* ---- with MKL: PyTorch's decomposition, each step MKL's routine ---------- */
+
+/* torch.dot: MKL's dot (a length-1 dot with unit increments, as ATen). */
+static void mkl_dot(const gd_mkl_blas *mk, gd_dtype dt, int64_t k, const char *x,
+                    int64_t incx, const char *y, int64_t incy, char *out) {
+    if (k == 1)
+        incx = incy = 1;
+    if (dt == GD_FLOAT32)
+        *(float *)out =
+            mk->sdot((int)k, (const float *)x, (int)incx, (const float *)y, (int)incy);
+    else
+        *(double *)out = mk->ddot((int)k, (const double *)x, (int)incx,
+                                  (const double *)y, (int)incy);
+}
+
+/* torch.mv (addmv with beta 0): MKL's gemv on the matrix as ATen hands it over:
+ * column-major ('n'), row-major ('t'), else a row-major copy. A vector with
+ * no positive stride takes ATen's own loop, which sums like naive_mm. */
+static gd_status mkl_mv(const gd_mkl_blas *mk, gd_dtype dt, int64_t m, int64_t k,
+                        mat_ref a, mat_ref x, char *y) {
+    if (x.rs <= 0)
+        return mm_2d(dt, m, 1, k, a, x, y, 1.0, 0.0, true);
+    gd_tensor *copy = NULL;
+    int order = CblasColMajor, trans, rows, cols, lda;
+    if (a.rs == 1 && (k == 1 || a.cs >= (m > 1 ? m : 1))) {
+        trans = CblasNoTrans, rows = (int)m, cols = (int)k;
+        lda = k == 1 ? (int)m : (int)a.cs;
+    } else {
+        if (!(a.cs == 1 && (m == 1 || a.rs >= (k > 1 ? k : 1)))) {
+            gd_status st = pack(dt, a, m, k, &copy, &a);
+            if (st)
+                return st;
+        }
+        trans = CblasTrans, rows = (int)k, cols = (int)m;
+        lda = m == 1 ? (int)k : (int)a.rs;
+    }
+    void *lock = gd_loop_begin(m * k);
+    if (dt == GD_FLOAT32)
+        mk->sgemv(order, trans, rows, cols, 1.0f, (const float *)a.data, lda,
+                  (const float *)x.data, (int)x.rs, 0.0f, (float *)y, 1);
+    else
+        mk->dgemv(order, trans, rows, cols, 1.0, (const double *)a.data, lda,
+                  (const double *)x.data, (int)x.rs, 0.0, (double *)y, 1);
+    gd_loop_end(lock);
+    gd_tensor_decref(copy);
+    return GD_OK;
+}
+
+/* One folded product: rows x k matrix `a` times b (a k-vector when n is 0,
+ * else k x n) into c, as torch's mv or mm. */
+static gd_status mkl_folded(const gd_mkl_blas *mk, gd_dtype dt, int64_t rows, int64_t k,
+                            int64_t n, mat_ref a, mat_ref b, char *c) {
+    if (n == 0)
+        return mkl_mv(mk, dt, rows, k, a, b, c);
+    return mm_2d(dt, rows, n, k, a, b, c, 1.0, 0.0, false);
+}
+
+/* An operand's batch dims folded into rows, as reshape(-1, cols) gives them:
+ * a view when the dims of size above 1 among t's first ndim-1 nest (its row
+ * stride the innermost one's), else a contiguous copy. */
+static gd_status fold_rows(const gd_tensor *t, gd_tensor **copy, mat_ref *x) {
+    int64_t rs = 0, inner = 0;
+    bool nested = true;
+    for (int d = t->ndim - 2; d >= 0; d--) {
+        if (t->shape[d] == 1)
+            continue;
+        if (rs == 0)
+            rs = t->strides[d];
+        else if (t->strides[d] != inner)
+            nested = false;
+        inner = t->strides[d] * t->shape[d];
+    }
+    if (!nested) {
+        gd_status st = gd_empty(t->dtype, t->ndim, t->shape, copy);
+        if (st || (st = gd_copy_(*copy, t)))
+            return st;
+        t = *copy;
+        rs = t->strides[t->ndim - 2];
+    }
+    int64_t cols = t->shape[t->ndim - 1], cs = t->strides[t->ndim - 1];
+    *x = (mat_ref){gd_data_ptr(t), rs ? rs : cols * cs, cs};
+    return GD_OK;
+}
+
+/* torch.matmul on floating tensors, as PyTorch decomposes it (dot, mv, mm;
+ * batch dims folded into one mm or mv; else bmm, whose products below 400
+ * multiply-adds ATen sums in its own loop) with MKL for each step. */
+static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
+                            const gd_tensor *b, int nbatch, const int64_t *batch,
+                            int64_t m, int64_t k, int64_t n, gd_tensor *out) {
+    gd_dtype dt = a->dtype;
+    bool fold_a, fold_b;
+    fold_plan(a, b, &fold_a, &fold_b);
+    size_t es = gd_dtype_size(dt);
+    char *c = gd_data_ptr(out);
+    gd_tensor *copy = NULL, *view = NULL, *tmp = NULL;
+    gd_status st = GD_OK;
+    int64_t rows = 1;
+    for (int d = 0; d < nbatch; d++)
+        rows *= batch[d];
+    if (rows * (m > n ? m : n) >= INT_MAX || k >= INT_MAX) /* beyond MKL's ints */
+        return batched(a, b, nbatch, batch, m, k, n, false, out);
+    if (fold_a) { /* a's rows (batch, i) times b */
+        mat_ref ma,
+            mb = {gd_data_ptr(b), b->strides[0], b->ndim == 2 ? b->strides[1] : 0};
+        if (!(st = fold_rows(a, &copy, &ma))) {
+            st = mkl_folded(mk, dt, rows * m, k, b->ndim == 2 ? n : 0, ma, mb, c);
+        }
+    } else if (fold_b) { /* b.mT's rows (batch, j) times a (or a.t()) */
+        mat_ref mt, ma = {gd_data_ptr(a), a->ndim == 2 ? a->strides[1] : a->strides[0],
+                          a->ndim == 2 ? a->strides[0] : 0};
+        if ((st = gd_transpose(b, b->ndim - 2, b->ndim - 1, &view)) ||
+            (st = fold_rows(view, &copy, &mt)))
+            goto done;
+        if (a->ndim == 1) {
+            st = mkl_folded(mk, dt, rows * n, k, 0, mt, ma, c);
+        } else { /* (b.mT @ a.t()).mT, made contiguous */
+            int64_t shape[2] = {rows * n, m};
+            if ((st = gd_empty(dt, 2, shape, &tmp)))
+                goto done;
+            if (!(st = mkl_folded(mk, dt, rows * n, k, m, mt, ma, gd_data_ptr(tmp)))) {
+                const char *t = gd_data_ptr(tmp);
+                for (int64_t r = 0; r < rows; r++)
+                    for (int64_t i = 0; i < m; i++)
+                        for (int64_t j = 0; j < n; j++)
+                            memcpy(c + (size_t)((r * m + i) * n + j) * es,
+                                   t + (size_t)((r * n + j) * m + i) * es, es);
+            }
+        }
+    } else if (nbatch == 0) {
+        /* a vector is a.unsqueeze(0): its row stride k times its stride */
+        mat_ref ma = {gd_data_ptr(a), a->ndim == 2 ? a->strides[0] : k * a->strides[0],
+                      a->strides[a->ndim - 1]};
+        mat_ref mb = {gd_data_ptr(b), b->strides[0], b->ndim == 2 ? b->strides[1] : 0};
+        if (a->ndim == 1 && b->ndim == 1) {
+            void *lock = gd_loop_begin(k);
+            mkl_dot(mk, dt, k, ma.data, ma.cs, mb.data, mb.rs, c);
+            gd_loop_end(lock);
+        } else if (b->ndim == 1)
+            st = mkl_mv(mk, dt, m, k, ma, mb, c);
+        else
+            st = mm_2d(dt, m, n, k, ma, mb, c, 1.0, 0.0, false);
+    } else {
+        st = batched(a, b, nbatch, batch, m, k, n, true, out);
+    }
+done:
+    gd_tensor_decref(tmp);
+    gd_tensor_decref(copy);
+    gd_tensor_decref(view);
+    return st;
 }
 
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
@@ -308,33 +577,15 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
     if ((st = check_result_size(a, b, nbatch, batch, m, k, n, a->dtype)) ||
         (st = gd_empty(a->dtype, out_ndim, out_shape, out)))
         return st;
-    int64_t nmat = 1;
-    for (int d = 0; d < nbatch; d++)
-        nmat *= batch[d];
-    size_t elsize = gd_dtype_size(a->dtype);
-    const char *abase = (const char *)a->storage->data, *bbase = b->storage->data;
-    for (int64_t bi = 0; bi < nmat; bi++) {
-        int64_t aoff = a->offset, boff = b->offset, rem = bi;
-        for (int d = nbatch - 1; d >= 0; d--) {
-            int64_t idx = rem % batch[d];
-            rem /= batch[d];
-            int da = d - (nbatch - na), db = d - (nbatch - nb);
-            if (da >= 0 && a->shape[da] != 1)
-                aoff += idx * a->strides[da];
-            if (db >= 0 && b->shape[db] != 1)
-                boff += idx * b->strides[db];
-        }
-        mat_ref ma = {abase + (size_t)aoff * elsize,
-                      a_vec ? 0 : a->strides[a->ndim - 2], a->strides[a->ndim - 1]};
-        mat_ref mb = {bbase + (size_t)boff * elsize,
-                      b_vec ? b->strides[0] : b->strides[b->ndim - 2],
-                      b_vec ? 0 : b->strides[b->ndim - 1]};
-        char *c = gd_data_ptr(*out) + (size_t)(bi * m * n) * elsize;
-        if ((st = mm_2d(a->dtype, m, n, k, ma, mb, c, 1.0, 0.0))) {
-            gd_tensor_decref(*out);
-            *out = NULL;
-            return st;
-        }
+    const gd_mkl_blas *mk = gd_dtype_is_floating(a->dtype) ? gd_mkl() : NULL;
+    if (mk && (*out)->numel > 0)
+        st = mkl_matmul(mk, a, b, nbatch, batch, m, k, n, *out);
+    else
+        st = batched(a, b, nbatch, batch, m, k, n, false, *out);
+    if (st) {
+        gd_tensor_decref(*out);
+        *out = NULL;
+        return st;
     }
     return GD_OK;
 }
@@ -383,7 +634,7 @@ gd_status gd_addmm(const gd_tensor *self, const gd_tensor *mat1, const gd_tensor
         goto done;
     mat_ref ma = {gd_data_ptr(mat1), mat1->strides[0], mat1->strides[1]};
     mat_ref mb = {gd_data_ptr(mat2), mat2->strides[0], mat2->strides[1]};
-    st = mm_2d(dt, m, n, k, ma, mb, gd_data_ptr(*out), alpha, beta);
+    st = mm_2d(dt, m, n, k, ma, mb, gd_data_ptr(*out), alpha, beta, false);
 done:
     gd_tensor_decref(bias);
     if (st) {

@@ -70,24 +70,28 @@ static int64_t adam_fast_f64(double *p, const double *g, double *ea, double *eas
 #define SFX f32
 #define FMA fmaf
 #define SQRT sqrtf
+#define MKL_SQRT gd_mkl_sqrt_f32
 #define ABS fabsf
 #include "optim_loops.h"
 #undef T
 #undef SFX
 #undef FMA
 #undef SQRT
+#undef MKL_SQRT
 #undef ABS
 
 #define T double
 #define SFX f64
 #define FMA fma
 #define SQRT sqrt
+#define MKL_SQRT gd_mkl_sqrt_f64
 #define ABS fabs
 #include "optim_loops.h"
 #undef T
 #undef SFX
 #undef FMA
 #undef SQRT
+#undef MKL_SQRT
 #undef ABS
 
 #if defined(__GNUC__) && defined(__x86_64__)

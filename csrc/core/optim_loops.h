@@ -47,6 +47,39 @@ static inline T FN(grad)(T g, T p, bool maximize, double wd) {
             __VA_ARGS__                                                                \
     }
 
+/* The square roots of a block: MKL's where it is loaded (PyTorch's sqrt is
+ * MKL's vector sqrt, not correctly rounded), else the correctly rounded one. */
+static void FN(roots)(T *r, const T *x, int64_t n) {
+    if (gd_mkl()) {
+        MKL_SQRT(r, x, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        r[i] = SQRT(x[i]);
+}
+
+/* A loop with square roots, in blocks: the state step (after BLOCKS_BEGIN) updates
+ * element i's state and leaves the arguments of its roots in arg[r][j]; the block's
+ * roots are taken together (MKL's sqrt is a vector routine); the apply step
+ * (after BLOCKS_ROOTS) finishes element i with root[r][j]. */
+#define ROOT_BLOCK 128
+#define BLOCKS_BEGIN(nops)                                                             \
+    {                                                                                  \
+        const bool unit = FN(unit)(nops, st);                                          \
+        T arg[2][ROOT_BLOCK], root[2][ROOT_BLOCK];                                     \
+        for (int64_t blk = 0; blk < n; blk += ROOT_BLOCK) {                            \
+            int64_t len = n - blk < ROOT_BLOCK ? n - blk : ROOT_BLOCK;                 \
+            for (int64_t j = 0, i = blk; j < len; j++, i++) {
+#define BLOCKS_ROOTS(nroots)                                                           \
+    }                                                                                  \
+    for (int r = 0; r < (nroots); r++)                                                 \
+        FN(roots)(root[r], arg[r], len);                                               \
+    for (int64_t j = 0, i = blk; j < len; j++, i++) {
+#define BLOCKS_END                                                                     \
+    }                                                                                  \
+    }                                                                                  \
+    }
+
 static bool FN(unit)(int nops, const int64_t *st) {
     for (int k = 0; k < nops; k++)
         if (st[k] != (int64_t)sizeof(T))
@@ -91,14 +124,18 @@ GD_OPTIM_LOOP static void FN(sgd_loop)(char **d, const int64_t *st, int64_t n,
 GD_OPTIM_LOOP static void FN(adagrad_loop)(char **d, const int64_t *st, int64_t n,
                                            void *ctx) {
     const adagrad_ctx c = *(const adagrad_ctx *)ctx;
-    RUNS(3, {
-        T *p = AT(0, i), *sum = AT(2, i);
-        T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
-        T s = FMA(g, g, *sum);
-        *sum = s;
-        T std = SQRT(s) + (T)c.eps;
-        *p = *p + (T)-c.clr * g / std;
-    })
+    BLOCKS_BEGIN(3)
+    T *p = AT(0, i), *sum = AT(2, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T s = FMA(g, g, *sum);
+    *sum = s;
+    arg[0][j] = s;
+    BLOCKS_ROOTS(1)
+    T *p = AT(0, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T std = root[0][j] + (T)c.eps;
+    *p = *p + (T)-c.clr * g / std;
+    BLOCKS_END
 }
 
 /* Operands: param, grad, square_avg, momentum_buffer, grad_avg. */
@@ -106,37 +143,38 @@ GD_OPTIM_LOOP static void FN(rmsprop_loop)(char **d, const int64_t *st, int64_t 
                                            void *ctx) {
     const rmsprop_ctx c = *(const rmsprop_ctx *)ctx;
     const T w = (T)(1 - c.alpha);
-    RUNS(5, {
-        T *p = AT(0, i), *sq = AT(2, i);
-        T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
-        T s = FMA(w * g, g, *sq * (T)c.alpha);
-        *sq = s;
-        T avg;
-        if (c.centered) {
-            T *ga = AT(4, i);
-            T a = FN(lerp)(*ga, g, w);
-            *ga = a;
-            avg = SQRT(FMA(-a, a, s));
-        } else {
-            avg = SQRT(s);
-        }
-        avg = avg + (T)c.eps;
-        if (c.momentum > 0) {
-            T *buf = AT(3, i);
-            T b = *buf * (T)c.momentum + g / avg;
-            *buf = b;
-            *p = FMA(b, (T)-c.lr, *p);
-        } else {
-            *p = *p + (T)-c.lr * g / avg;
-        }
-    })
+    BLOCKS_BEGIN(5)
+    T *p = AT(0, i), *sq = AT(2, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T s = FMA(w * g, g, *sq * (T)c.alpha);
+    *sq = s;
+    if (c.centered) {
+        T *ga = AT(4, i);
+        T a = FN(lerp)(*ga, g, w);
+        *ga = a;
+        s = FMA(-a, a, s);
+    }
+    arg[0][j] = s;
+    BLOCKS_ROOTS(1)
+    T *p = AT(0, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T avg = root[0][j] + (T)c.eps;
+    if (c.momentum > 0) {
+        T *buf = AT(3, i);
+        T b = *buf * (T)c.momentum + g / avg;
+        *buf = b;
+        *p = FMA(b, (T)-c.lr, *p);
+    } else {
+        *p = *p + (T)-c.lr * g / avg;
+    }
+    BLOCKS_END
 }
 
 /* One Adam element; the flags are constants in the common case's loop, so
  * that loop has no branches and vectorises. */
-static inline void FN(adam_one)(T *p, const T *gp, T *ea, T *eas, T *mx,
-                                const adam_ctx *c, bool maximize, bool amsgrad,
-                                bool decay) {
+static inline T FN(adam_state)(T *p, const T *gp, T *ea, T *eas, T *mx,
+                               const adam_ctx *c, bool maximize, bool amsgrad,
+                               bool decay) {
     const T w1 = (T)(1 - c->beta1), w2 = (T)(1 - c->beta2);
     T g = *gp;
     if (maximize)
@@ -155,8 +193,19 @@ static inline void FN(adam_one)(T *p, const T *gp, T *ea, T *eas, T *mx,
         v = FN(maximum)(*mx, v);
         *mx = v;
     }
-    T denom = SQRT(v) / (T)c->bias_correction2_sqrt + (T)c->eps;
-    *p = *p + (T)-c->step_size * m / denom;
+    return v; /* the argument of the root */
+}
+
+static inline void FN(adam_apply)(T *p, const T *ea, const adam_ctx *c, T root) {
+    T denom = root / (T)c->bias_correction2_sqrt + (T)c->eps;
+    *p = *p + (T)-c->step_size * *ea / denom;
+}
+
+static inline void FN(adam_one)(T *p, const T *gp, T *ea, T *eas, T *mx,
+                                const adam_ctx *c, bool maximize, bool amsgrad,
+                                bool decay) {
+    T v = FN(adam_state)(p, gp, ea, eas, mx, c, maximize, amsgrad, decay);
+    FN(adam_apply)(p, ea, c, SQRT(v));
 }
 
 /* Operands: param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq. */
@@ -164,16 +213,18 @@ GD_OPTIM_LOOP static void FN(adam_loop)(char **d, const int64_t *st, int64_t n,
                                         void *ctx) {
     const adam_ctx c = *(const adam_ctx *)ctx;
     const bool decay = c.weight_decay != 0;
-    if (FN(unit)(5, st) && !c.maximize && !c.amsgrad && !decay) {
+    if (!gd_mkl() && FN(unit)(5, st) && !c.maximize && !c.amsgrad && !decay) {
         T *p = (T *)d[0], *g = (T *)d[1], *ea = (T *)d[2], *eas = (T *)d[3];
         for (int64_t i = OPT_CAT(adam_fast, SFX)(p, g, ea, eas, n, &c); i < n; i++)
             FN(adam_one)(p + i, g + i, ea + i, eas + i, NULL, &c, false, false, false);
         return;
     }
-    RUNS(5, {
-        FN(adam_one)(AT(0, i), AT(1, i), AT(2, i), AT(3, i), AT(4, i), &c, c.maximize,
-                     c.amsgrad, decay);
-    })
+    BLOCKS_BEGIN(5)
+    arg[0][j] = FN(adam_state)(AT(0, i), AT(1, i), AT(2, i), AT(3, i), AT(4, i), &c,
+                               c.maximize, c.amsgrad, decay);
+    BLOCKS_ROOTS(1)
+    FN(adam_apply)(AT(0, i), AT(2, i), &c, root[0][j]);
+    BLOCKS_END
 }
 
 /* Operands: param, grad, square_avg, acc_delta. */
@@ -181,16 +232,20 @@ GD_OPTIM_LOOP static void FN(adadelta_loop)(char **d, const int64_t *st, int64_t
                                             void *ctx) {
     const adadelta_ctx c = *(const adadelta_ctx *)ctx;
     const T w = (T)(1 - c.rho);
-    RUNS(4, {
-        T *p = AT(0, i), *sq = AT(2, i), *acc = AT(3, i);
-        T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
-        T s = FMA(w * g, g, *sq * (T)c.rho);
-        *sq = s;
-        T std = SQRT(s + (T)c.eps);
-        T delta = SQRT(*acc + (T)c.eps) / std * g;
-        *acc = FMA(w * delta, delta, *acc * (T)c.rho);
-        *p = FMA(delta, (T)-c.lr, *p);
-    })
+    BLOCKS_BEGIN(4)
+    T *p = AT(0, i), *sq = AT(2, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T s = FMA(w * g, g, *sq * (T)c.rho);
+    *sq = s;
+    arg[0][j] = s + (T)c.eps;
+    arg[1][j] = *AT(3, i) + (T)c.eps;
+    BLOCKS_ROOTS(2)
+    T *p = AT(0, i), *acc = AT(3, i);
+    T g = FN(grad)(*AT(1, i), *p, c.maximize, c.weight_decay);
+    T delta = root[1][j] / root[0][j] * g;
+    *acc = FMA(w * delta, delta, *acc * (T)c.rho);
+    *p = FMA(delta, (T)-c.lr, *p);
+    BLOCKS_END
 }
 
 /* Operands: param, grad, exp_avg, exp_avg_sq. */
@@ -198,25 +253,29 @@ GD_OPTIM_LOOP static void FN(nadam_loop)(char **d, const int64_t *st, int64_t n,
                                          void *ctx) {
     const nadam_ctx c = *(const nadam_ctx *)ctx;
     const T w1 = (T)(1 - c.beta1), w2 = (T)(1 - c.beta2);
-    RUNS(4, {
-        T *p = AT(0, i), *ea = AT(2, i), *eas = AT(3, i);
-        T g = *AT(1, i);
-        if (c.maximize)
-            g = -g;
-        if (c.weight_decay != 0) {
-            if (c.decoupled)
-                *p = *p * (T)c.decay;
-            else
-                g = FMA(*p, (T)c.weight_decay, g);
-        }
-        T m = FN(lerp)(*ea, g, w1);
-        *ea = m;
-        T v = FMA(w2 * g, g, *eas * (T)c.beta2);
-        *eas = v;
-        T denom = SQRT(v / (T)c.bias_correction2) + (T)c.eps;
-        T q = *p + (T)c.grad_coef * g / denom;
-        *p = q + (T)c.avg_coef * m / denom;
-    })
+    /* grad, negated for maximize, plus weight_decay * param unless decoupled */
+#define NADAM_GRAD(p)                                                                  \
+    (c.weight_decay != 0 && !c.decoupled                                               \
+         ? FMA(*(p), (T)c.weight_decay, c.maximize ? -*AT(1, i) : *AT(1, i))           \
+         : (c.maximize ? -*AT(1, i) : *AT(1, i)))
+    BLOCKS_BEGIN(4)
+    T *p = AT(0, i), *ea = AT(2, i), *eas = AT(3, i);
+    T g = NADAM_GRAD(p);
+    if (c.weight_decay != 0 && c.decoupled)
+        *p = *p * (T)c.decay;
+    T m = FN(lerp)(*ea, g, w1);
+    *ea = m;
+    T v = FMA(w2 * g, g, *eas * (T)c.beta2);
+    *eas = v;
+    arg[0][j] = v / (T)c.bias_correction2;
+    BLOCKS_ROOTS(1)
+    T *p = AT(0, i);
+    T g = NADAM_GRAD(p);
+    T denom = root[0][j] + (T)c.eps;
+    T q = *p + (T)c.grad_coef * g / denom;
+    *p = q + (T)c.avg_coef * *AT(2, i) / denom;
+    BLOCKS_END
+#undef NADAM_GRAD
 }
 
 /* Operands: param, grad, exp_avg, exp_inf. */
@@ -237,6 +296,10 @@ GD_OPTIM_LOOP static void FN(adamax_loop)(char **d, const int64_t *st, int64_t n
 
 #undef AT
 #undef RUNS
+#undef BLOCKS_BEGIN
+#undef BLOCKS_ROOTS
+#undef BLOCKS_END
+#undef ROOT_BLOCK
 #undef FN
 #undef OPT_CAT
 #undef OPT_CAT_

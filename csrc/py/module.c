@@ -126,6 +126,34 @@ static PyObject *set_default_float(PyObject *mod, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* Opens MKL (see gd.h); the package calls it once, at import. */
+static PyObject *mkl_load(PyObject *mod, PyObject *arg) {
+    (void)mod;
+    PyObject *bytes;
+    if (!PyUnicode_FSConverter(arg, &bytes))
+        return NULL;
+    gd_status st = gd_mkl_load(PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    if (st)
+        return gdpy_raise(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mkl_enable(PyObject *mod, PyObject *arg) {
+    (void)mod;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0)
+        return NULL;
+    gd_mkl_enable(on);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mkl_state(PyObject *mod, PyObject *unused) {
+    (void)mod, (void)unused;
+    return Py_BuildValue("(OO)", gd_mkl_loaded() ? Py_True : Py_False,
+                         gd_mkl_active() ? Py_True : Py_False);
+}
+
 static PyMethodDef registration_methods[] = {
     {"_set_default_float", set_default_float, METH_O,
      "Sets the dtype Python floats become (gdlite.set_default_dtype)."},
@@ -136,6 +164,12 @@ static PyMethodDef registration_methods[] = {
     {"_set_torch_function_hook", set_torch_function_hook, METH_VARARGS,
      "Registers the function operators call when an operand's class overrides "
      "__torch_function__, and the disabled __torch_function__."},
+    {"_mkl_load", mkl_load, METH_O,
+     "Opens Intel MKL's libmkl_rt at the path given; the math and product "
+     "kernels then call it, as PyTorch's do."},
+    {"_mkl_enable", mkl_enable, METH_O,
+     "Switches the kernels between MKL's routines and their own."},
+    {"_mkl_state", mkl_state, METH_NOARGS, "(loaded, in use) for MKL."},
     {NULL, NULL, 0, NULL},
 };
 

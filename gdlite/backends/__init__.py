@@ -1,6 +1,6 @@
 """Backend switches course code sets (``torch.backends.cudnn.deterministic =
 True``): gdlite runs on the CPU only, so they are plain settable flags."""
 
-from gdlite.backends import cudnn
+from gdlite.backends import cudnn, mkl
 
-__all__ = ["cudnn"]
+__all__ = ["cudnn", "mkl"]
