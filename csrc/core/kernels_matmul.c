@@ -407,31 +407,17 @@ static gd_status mkl_folded(const gd_mkl_blas *mk, gd_dtype dt, int64_t rows, in
     return mm_2d(dt, rows, n, k, a, b, c, 1.0, 0.0, false);
 }
 
-/* An operand's batch dims folded into rows, as reshape(-1, cols) gives them:
- * a view when the dims of size above 1 among t's first ndim-1 nest (its row
- * stride the innermost one's), else a contiguous copy. */
-static gd_status fold_rows(const gd_tensor *t, gd_tensor **copy, mat_ref *x) {
-    int64_t rs = 0, inner = 0;
-    bool nested = true;
-    for (int d = t->ndim - 2; d >= 0; d--) {
-        if (t->shape[d] == 1)
-            continue;
-        if (rs == 0)
-            rs = t->strides[d];
-        else if (t->strides[d] != inner)
-            nested = false;
-        inner = t->strides[d] * t->shape[d];
-    }
-    if (!nested) {
-        gd_status st = gd_empty(t->dtype, t->ndim, t->shape, copy);
-        if (st || (st = gd_copy_(*copy, t)))
-            return st;
-        t = *copy;
-        rs = t->strides[t->ndim - 2];
-    }
-    int64_t cols = t->shape[t->ndim - 1], cs = t->strides[t->ndim - 1];
-    *x = (mat_ref){gd_data_ptr(t), rs ? rs : cols * cs, cs};
-    return GD_OK;
+/* An operand's batch dims folded into `rows` rows, as torch's
+ * reshape(rows, cols) gives them: a view where one exists, else a contiguous
+ * copy (*folded, released by the caller). */
+static gd_status fold_rows(const gd_tensor *t, int64_t rows, gd_tensor **folded,
+                           mat_ref *x) {
+    int64_t shape[2] = {rows, t->shape[t->ndim - 1]};
+    gd_status st = gd_reshape(t, 2, shape, folded);
+    if (!st)
+        *x = (mat_ref){gd_data_ptr(*folded), (*folded)->strides[0],
+                       (*folded)->strides[1]};
+    return st;
 }
 
 /* torch.matmul on floating tensors, as PyTorch decomposes it (dot, mv, mm;
@@ -443,9 +429,8 @@ static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
     gd_dtype dt = a->dtype;
     bool fold_a, fold_b;
     fold_plan(a, b, &fold_a, &fold_b);
-    size_t es = gd_dtype_size(dt);
     char *c = gd_data_ptr(out);
-    gd_tensor *copy = NULL, *view = NULL, *tmp = NULL;
+    gd_tensor *folded = NULL, *view = NULL, *tmp = NULL, *tmp_t = NULL;
     gd_status st = GD_OK;
     int64_t rows = 1;
     for (int d = 0; d < nbatch; d++)
@@ -455,29 +440,26 @@ static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
     if (fold_a) { /* a's rows (batch, i) times b */
         mat_ref ma,
             mb = {gd_data_ptr(b), b->strides[0], b->ndim == 2 ? b->strides[1] : 0};
-        if (!(st = fold_rows(a, &copy, &ma))) {
+        if (!(st = fold_rows(a, rows * m, &folded, &ma)))
             st = mkl_folded(mk, dt, rows * m, k, b->ndim == 2 ? n : 0, ma, mb, c);
-        }
     } else if (fold_b) { /* b.mT's rows (batch, j) times a (or a.t()) */
         mat_ref mt, ma = {gd_data_ptr(a), a->ndim == 2 ? a->strides[1] : a->strides[0],
                           a->ndim == 2 ? a->strides[0] : 0};
         if ((st = gd_transpose(b, b->ndim - 2, b->ndim - 1, &view)) ||
-            (st = fold_rows(view, &copy, &mt)))
+            (st = fold_rows(view, rows * n, &folded, &mt)))
             goto done;
         if (a->ndim == 1) {
             st = mkl_folded(mk, dt, rows * n, k, 0, mt, ma, c);
         } else { /* (b.mT @ a.t()).mT, made contiguous */
-            int64_t shape[2] = {rows * n, m};
-            if ((st = gd_empty(dt, 2, shape, &tmp)))
-                goto done;
-            if (!(st = mkl_folded(mk, dt, rows * n, k, m, mt, ma, gd_data_ptr(tmp)))) {
-                const char *t = gd_data_ptr(tmp);
-                for (int64_t r = 0; r < rows; r++)
-                    for (int64_t i = 0; i < m; i++)
-                        for (int64_t j = 0; j < n; j++)
-                            memcpy(c + (size_t)((r * m + i) * n + j) * es,
-                                   t + (size_t)((r * n + j) * m + i) * es, es);
-            }
+            int64_t shape[GD_MAX_DIMS];
+            int nd = out->ndim;
+            memcpy(shape, out->shape, sizeof(int64_t) * (size_t)nd);
+            shape[nd - 2] = n;
+            shape[nd - 1] = m;
+            if (!(st = gd_empty(dt, nd, shape, &tmp)) &&
+                !(st = mkl_folded(mk, dt, rows * n, k, m, mt, ma, gd_data_ptr(tmp))) &&
+                !(st = gd_transpose(tmp, nd - 2, nd - 1, &tmp_t)))
+                st = gd_copy_(out, tmp_t);
         }
     } else if (nbatch == 0) {
         /* a vector is a.unsqueeze(0): its row stride k times its stride */
@@ -496,8 +478,9 @@ static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
         st = batched(a, b, nbatch, batch, m, k, n, true, out);
     }
 done:
+    gd_tensor_decref(tmp_t);
     gd_tensor_decref(tmp);
-    gd_tensor_decref(copy);
+    gd_tensor_decref(folded);
     gd_tensor_decref(view);
     return st;
 }

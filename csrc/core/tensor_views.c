@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Resolves one -1 in a requested shape against `numel`. */
+/* Checks a requested shape and resolves its one -1 against `numel`. */
 static gd_status infer_shape(int ndim, const int64_t *req, int64_t numel,
                              int64_t *shape) {
     int infer = -1;
     int64_t known = 1;
     char buf[256];
+    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
+             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++) {
         if (req[d] == -1) {
             GD_CHECK(infer < 0, GD_ERR_RUNTIME, "only one dimension can be inferred");
@@ -74,8 +76,6 @@ static bool view_strides(const gd_tensor *t, int ndim, const int64_t *shape,
 gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
-             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
@@ -89,8 +89,6 @@ gd_status gd_view(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor **
 
 bool gd_reshape_copies(const gd_tensor *t, int ndim, const int64_t *req) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
-    if (ndim > GD_MAX_DIMS)
-        return false;
     for (int d = 0; d < ndim; d++) /* an invalid shape: gd_reshape says why */
         if (req[d] < -1)
             return false;
@@ -103,8 +101,6 @@ gd_status gd_reshape(const gd_tensor *t, int ndim, const int64_t *req,
                      gd_tensor **out) {
     int64_t shape[GD_MAX_DIMS], strides[GD_MAX_DIMS];
     *out = NULL;
-    GD_CHECK(ndim <= GD_MAX_DIMS, GD_ERR_RUNTIME,
-             "gdlite supports at most %d dimensions, got %d", GD_MAX_DIMS, ndim);
     gd_status st = infer_shape(ndim, req, t->numel, shape);
     if (st)
         return st;
