@@ -435,7 +435,9 @@ static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
     int64_t rows = 1;
     for (int d = 0; d < nbatch; d++)
         rows *= batch[d];
-    if (rows * (m > n ? m : n) >= INT_MAX || k >= INT_MAX) /* beyond MKL's ints */
+    /* Beyond MKL's ints, or empty sums (zeros, which MKL's gemv leaves
+     * unwritten for an empty matrix): the plain products. */
+    if (rows * (m > n ? m : n) >= INT_MAX || k >= INT_MAX || k == 0)
         return batched(a, b, nbatch, batch, m, k, n, false, out);
     if (fold_a) { /* a's rows (batch, i) times b */
         mat_ref ma,
