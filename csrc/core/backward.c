@@ -480,14 +480,60 @@ static gd_status bw_norm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
 
 /* ---- linear algebra ----------------------------------------------------- */
 
-/* self: grad @ other^T; other: self^T @ grad, with vectors as 1-row/1-column
- * matrices and batch dims summed by the engine */
+/* alpha * (x @ y) with x or y transposed first, or the result transposed
+ * after: the product PyTorch's mm_mat1/mm_mat2_backward compute. */
+static gd_tensor *scaled_mm(rule_ctx *c, gd_tensor *x, bool tx, gd_tensor *y, bool ty,
+                            bool t_out, double alpha) {
+    if (tx)
+        x = transposed(c, x, 0, 1);
+    if (ty)
+        y = transposed(c, y, 0, 1);
+    gd_tensor *r = mm(c, x, y);
+    if (t_out)
+        r = transposed(c, r, 0, 1);
+    return alpha == 1 || !r ? r : bin_num(c, GD_OP_MUL, r, alpha);
+}
+
+/* A matrix stored column-major (weight.t() is): PyTorch's mm_mat1_backward
+ * and mm_mat2_backward compute its gradient transposed, in the same layout. */
+static bool column_major(const gd_tensor *t) {
+    return t->strides[0] == 1 && t->strides[1] == t->shape[0];
+}
+
+/* The products PyTorch's matmul decomposes into, each with its own rule.
+ * dot: grad * other and grad * self (as 1-element products); mv: grad.ger(vec)
+ * and self^T.mv(grad); a vector times a matrix is a.unsqueeze(0).mm(b), so it
+ * and matrix @ matrix follow mm's rules; batched: grad @ other^T and
+ * self^T @ grad, batch dims summed by the engine. */
 static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (c.st)
         return finish(&c);
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
+    if (a->ndim <= 2 && b->ndim == 2) {
+        gd_tensor *A = a_vec ? unsqueezed(&c, a, 0) : a;
+        gd_tensor *G = a_vec ? unsqueezed(&c, g, 0) : g;
+        if (NEED(0) && A) {
+            gd_tensor *ga = column_major(A)
+                                ? scaled_mm(&c, b, false, G, true, true, 1)
+                                : scaled_mm(&c, G, false, b, true, false, 1);
+            give(&c, a_vec ? squeezed(&c, ga, 0) : ga, &gi[0]);
+        }
+        if (NEED(1) && A)
+            give(&c,
+                 column_major(b) ? scaled_mm(&c, G, true, A, false, true, 1)
+                                 : scaled_mm(&c, A, true, G, false, false, 1),
+                 &gi[1]);
+        return finish(&c);
+    }
+    if (a->ndim == 2 && b_vec) {
+        if (NEED(0))
+            give(&c, mm(&c, unsqueezed(&c, g, 1), unsqueezed(&c, b, 0)), &gi[0]);
+        if (NEED(1))
+            give(&c, mm(&c, transposed(&c, a, 0, 1), g), &gi[1]);
+        return finish(&c);
+    }
     gd_tensor *A = a, *B = b, *G = g;
     if (a_vec)
         A = unsqueezed(&c, a, 0);
@@ -504,20 +550,6 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
         give(&c, b_vec ? squeezed(&c, gb, -1) : gb, &gi[1]);
     }
     return finish(&c);
-}
-
-/* alpha * (x @ y) with x or y transposed first, or the result transposed
- * after: the product PyTorch's mm_mat1/mm_mat2_backward compute. */
-static gd_tensor *scaled_mm(rule_ctx *c, gd_tensor *x, bool tx, gd_tensor *y, bool ty,
-                            bool t_out, double alpha) {
-    if (tx)
-        x = transposed(c, x, 0, 1);
-    if (ty)
-        y = transposed(c, y, 0, 1);
-    gd_tensor *r = mm(c, x, y);
-    if (t_out)
-        r = transposed(c, r, 0, 1);
-    return alpha == 1 || !r ? r : bin_num(c, GD_OP_MUL, r, alpha);
 }
 
 /* self: grad * beta (summed to self's shape by the engine);
