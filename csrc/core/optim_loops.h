@@ -213,10 +213,27 @@ GD_OPTIM_LOOP static void FN(adam_loop)(char **d, const int64_t *st, int64_t n,
                                         void *ctx) {
     const adam_ctx c = *(const adam_ctx *)ctx;
     const bool decay = c.weight_decay != 0;
-    if (!gd_mkl() && FN(unit)(5, st) && !c.maximize && !c.amsgrad && !decay) {
+    if (FN(unit)(5, st) && !c.maximize && !c.amsgrad && !decay) {
         T *p = (T *)d[0], *g = (T *)d[1], *ea = (T *)d[2], *eas = (T *)d[3];
-        for (int64_t i = OPT_CAT(adam_fast, SFX)(p, g, ea, eas, n, &c); i < n; i++)
-            FN(adam_one)(p + i, g + i, ea + i, eas + i, NULL, &c, false, false, false);
+        if (!gd_mkl()) {
+            for (int64_t i = OPT_CAT(adam_fast, SFX)(p, g, ea, eas, n, &c); i < n; i++)
+                FN(adam_one)(p + i, g + i, ea + i, eas + i, NULL, &c, false, false,
+                             false);
+            return;
+        }
+        /* the common case with MKL's roots: branch-free blocks that vectorise */
+        T arg[ROOT_BLOCK], root[ROOT_BLOCK];
+        for (int64_t blk = 0; blk < n; blk += ROOT_BLOCK) {
+            int64_t len = n - blk < ROOT_BLOCK ? n - blk : ROOT_BLOCK;
+#pragma GCC ivdep
+            for (int64_t j = 0; j < len; j++)
+                arg[j] = FN(adam_state)(p + blk + j, g + blk + j, ea + blk + j,
+                                        eas + blk + j, NULL, &c, false, false, false);
+            FN(roots)(root, arg, len);
+#pragma GCC ivdep
+            for (int64_t j = 0; j < len; j++)
+                FN(adam_apply)(p + blk + j, ea + blk + j, &c, root[j]);
+        }
         return;
     }
     BLOCKS_BEGIN(5)
