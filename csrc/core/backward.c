@@ -500,55 +500,158 @@ static bool column_major(const gd_tensor *t) {
     return t->strides[0] == 1 && t->strides[1] == t->shape[0];
 }
 
-/* The products PyTorch's matmul decomposes into, each with its own rule.
- * dot: grad * other and grad * self (as 1-element products); mv: grad.ger(vec)
- * and self^T.mv(grad); a vector times a matrix is a.unsqueeze(0).mm(b), so it
- * and matrix @ matrix follow mm's rules; batched: grad @ other^T and
- * self^T @ grad, batch dims summed by the engine. */
+/* mm's gradients (mm_mat1_backward, mm_mat2_backward): G @ y^T for x and
+ * x^T @ G for y, each computed transposed when its matrix is column-major. */
+static gd_tensor *mm_grad_x(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *G) {
+    if (!x || !y || !G)
+        return NULL;
+    return column_major(x) ? scaled_mm(c, y, false, G, true, true, 1)
+                           : scaled_mm(c, G, false, y, true, false, 1);
+}
+
+static gd_tensor *mm_grad_y(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *G) {
+    if (!x || !y || !G)
+        return NULL;
+    return column_major(y) ? scaled_mm(c, G, true, x, false, true, 1)
+                           : scaled_mm(c, x, true, G, false, false, 1);
+}
+
+static gd_tensor *expanded(rule_ctx *c, gd_tensor *a, int ndim, const int64_t *shape) {
+    gd_tensor *out = NULL;
+    if (c->st || !a)
+        return NULL;
+    return track(c, gd_g_expand(a, ndim, shape, &out), &out);
+}
+
+/* x (R x k, folded) @ y as mm (y a matrix) or mv (y a vector), g the result's
+ * gradient in R rows: the gradients of x and y, each if wanted. */
+static void folded_grads(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *g,
+                         int64_t R, bool want_x, bool want_y, gd_tensor **gx,
+                         gd_tensor **gy) {
+    if (y && y->ndim == 2) {
+        int64_t shape[2] = {R, y->shape[1]};
+        gd_tensor *G = reshaped(c, g, 2, shape);
+        *gx = want_x ? mm_grad_x(c, x, y, G) : NULL;
+        *gy = want_y ? mm_grad_y(c, x, y, G) : NULL;
+    } else { /* mv: grad.ger(vec) and x^T.mv(grad) */
+        gd_tensor *G = reshaped(c, g, 1, &R);
+        *gx = want_x ? mm(c, unsqueezed(c, G, 1), unsqueezed(c, y, 0)) : NULL;
+        *gy = want_y ? mm(c, transposed(c, x, 0, 1), G) : NULL;
+    }
+}
+
+/* The products PyTorch's matmul decomposes into (args.i[0], the plan the
+ * forward took), each with its own rule. dot: grad * other and grad * self
+ * (1-element products); mv: grad.ger(vec) and self^T.mv(grad); a vector
+ * times a matrix is a.unsqueeze(0).mm(b), so it and matrix @ matrix follow
+ * mm's rules. Folded: the same on the folded matrix. bmm: grad.bmm(B^T) and
+ * A^T.bmm(grad) on the operands expanded to the batch and flattened, summed
+ * back to each input's shape by the engine (expand's backward). */
 static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     RULE_CTX(c);
     gd_tensor *a = SAVED_SELF, *b = SAVED_OTHER;
     if (c.st)
         return finish(&c);
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
-    if (a->ndim <= 2 && b->ndim == 2) {
-        gd_tensor *A = a_vec ? unsqueezed(&c, a, 0) : a;
-        gd_tensor *G = a_vec ? unsqueezed(&c, g, 0) : g;
-        if (NEED(0) && A) {
-            gd_tensor *ga = column_major(A)
-                                ? scaled_mm(&c, b, false, G, true, true, 1)
-                                : scaled_mm(&c, G, false, b, true, false, 1);
-            give(&c, a_vec ? squeezed(&c, ga, 0) : ga, &gi[0]);
-        }
-        if (NEED(1) && A)
-            give(&c,
-                 column_major(b) ? scaled_mm(&c, G, true, A, false, true, 1)
-                                 : scaled_mm(&c, A, true, G, false, false, 1),
-                 &gi[1]);
-        return finish(&c);
-    }
-    if (a->ndim == 2 && b_vec) {
+    gd_matmul_plan plan = (gd_matmul_plan)node->args.i[0];
+    if (plan == GD_MATMUL_AUTO)
+        plan = gd_matmul_plan_for(a, b);
+    if (plan == GD_MATMUL_DIRECT && a->ndim == 2 && b_vec) {
         if (NEED(0))
             give(&c, mm(&c, unsqueezed(&c, g, 1), unsqueezed(&c, b, 0)), &gi[0]);
         if (NEED(1))
             give(&c, mm(&c, transposed(&c, a, 0, 1), g), &gi[1]);
         return finish(&c);
     }
-    gd_tensor *A = a, *B = b, *G = g;
-    if (a_vec)
-        A = unsqueezed(&c, a, 0);
-    if (b_vec)
-        B = unsqueezed(&c, b, 1);
-    if (a_vec && G)
-        G = unsqueezed(&c, G, G->ndim - (b_vec ? 0 : 1));
-    if (b_vec && G)
-        G = unsqueezed(&c, G, G->ndim);
-    if (NEED(0))
-        give(&c, mm(&c, G, transposed(&c, B, -1, -2)), &gi[0]);
-    if (NEED(1)) {
-        gd_tensor *gb = mm(&c, transposed(&c, A, -1, -2), G);
-        give(&c, b_vec ? squeezed(&c, gb, -1) : gb, &gi[1]);
+    if (plan == GD_MATMUL_DIRECT && !(a_vec && b_vec)) {
+        gd_tensor *A = a_vec ? unsqueezed(&c, a, 0) : a;
+        gd_tensor *G = a_vec ? unsqueezed(&c, g, 0) : g;
+        if (NEED(0)) {
+            gd_tensor *ga = mm_grad_x(&c, A, b, G);
+            give(&c, a_vec ? squeezed(&c, ga, 0) : ga, &gi[0]);
+        }
+        if (NEED(1))
+            give(&c, mm_grad_y(&c, A, b, G), &gi[1]);
+        return finish(&c);
     }
+    if (plan == GD_MATMUL_SQUEEZE_A || plan == GD_MATMUL_SQUEEZE_B) {
+        if (plan == GD_MATMUL_SQUEEZE_A)
+            a = squeezed(&c, a, 0);
+        else
+            b = squeezed(&c, b, 0);
+        plan = plan == GD_MATMUL_SQUEEZE_A ? GD_MATMUL_FOLD_B : GD_MATMUL_FOLD_A;
+        if (c.st)
+            return finish(&c);
+    }
+    int64_t k = a->shape[a->ndim - 1];
+    if (plan == GD_MATMUL_FOLD_A) { /* a.reshape(R, k) @ b, viewed as the result */
+        int64_t shape[2] = {a->numel / (k ? k : 1), k};
+        if (k == 0) /* as reshape(-1, 0) could not: the leading dims' product */
+            for (int d = 0; d < a->ndim - 1; d++)
+                shape[0] = d ? shape[0] * a->shape[d] : a->shape[d];
+        gd_tensor *ga = NULL, *gb = NULL;
+        folded_grads(&c, reshaped(&c, a, 2, shape), b, g, shape[0], NEED(0), NEED(1),
+                     &ga, &gb);
+        if (ga)
+            give(&c, reshaped(&c, ga, a->ndim, a->shape), &gi[0]);
+        if (gb)
+            give(&c, gb, &gi[1]);
+        return finish(&c);
+    }
+    if (plan == GD_MATMUL_FOLD_B) {
+        /* b.mT.reshape(R, k) @ a.t() (or a), viewed, then .mT.contiguous() */
+        gd_tensor *t1 = transposed(&c, b, -1, -2);
+        int64_t shape[2] = {1, k};
+        for (int d = 0; d < b->ndim - 1 && t1; d++)
+            shape[0] *= t1->shape[d];
+        gd_tensor *gt = a_vec ? g : transposed(&c, g, -1, -2), *gt1 = NULL, *gt2 = NULL;
+        folded_grads(&c, reshaped(&c, t1, 2, shape),
+                     a_vec ? a : transposed(&c, a, 0, 1), gt, shape[0], NEED(1),
+                     NEED(0), &gt1, &gt2);
+        if (gt2)
+            give(&c, a_vec ? gt2 : transposed(&c, gt2, 0, 1), &gi[0]);
+        if (gt1 && t1)
+            give(&c, transposed(&c, reshaped(&c, gt1, t1->ndim, t1->shape), -1, -2),
+                 &gi[1]);
+        return finish(&c);
+    }
+    if (plan == GD_MATMUL_BMM) {
+        /* a and b expanded to the batch, flattened to (B, rows, cols) */
+        int na = a_vec ? 0 : a->ndim - 2, nb = b_vec ? 0 : b->ndim - 2, nbatch;
+        int64_t batch[GD_MAX_DIMS + 2], nmat = 1;
+        if ((c.st = gd_broadcast_shapes(na, a->shape, nb, b->shape, &nbatch, batch)))
+            return finish(&c);
+        for (int d = 0; d < nbatch; d++)
+            nmat *= batch[d];
+        int64_t m = a_vec ? 1 : a->shape[a->ndim - 2],
+                n = b_vec ? 1 : b->shape[b->ndim - 1];
+        int64_t a3[3] = {nmat, m, k}, b3[3] = {nmat, k, n}, g3[3] = {nmat, m, n};
+        batch[nbatch] = m, batch[nbatch + 1] = k;
+        gd_tensor *A =
+            expanded(&c, a_vec ? unsqueezed(&c, a, 0) : a, nbatch + 2, batch);
+        A = reshaped(&c, A, 3, a3);
+        batch[nbatch] = k, batch[nbatch + 1] = n;
+        gd_tensor *B = expanded(&c, b, nbatch + (b_vec ? 1 : 2), batch);
+        B = b_vec ? unsqueezed(&c, reshaped(&c, B, 2, b3), 2) : reshaped(&c, B, 3, b3);
+        gd_tensor *G =
+            b_vec ? unsqueezed(&c, reshaped(&c, g, 2, g3), 2) : reshaped(&c, g, 3, g3);
+        if (NEED(0)) { /* back to batch + (m, k), or batch + (k) for a vector */
+            gd_tensor *ga = mm(&c, G, transposed(&c, B, 1, 2));
+            batch[nbatch] = a_vec ? k : m, batch[nbatch + 1] = k;
+            give(&c, reshaped(&c, ga, nbatch + (a_vec ? 1 : 2), batch), &gi[0]);
+        }
+        if (NEED(1)) {
+            gd_tensor *gb = mm(&c, transposed(&c, A, 1, 2), G);
+            batch[nbatch] = k, batch[nbatch + 1] = n;
+            give(&c, reshaped(&c, gb, nbatch + (b_vec ? 1 : 2), batch), &gi[1]);
+        }
+        return finish(&c);
+    }
+    /* dot */
+    if (NEED(0))
+        give(&c, bin(&c, GD_OP_MUL, g, b), &gi[0]);
+    if (NEED(1))
+        give(&c, bin(&c, GD_OP_MUL, g, a), &gi[1]);
     return finish(&c);
 }
 

@@ -423,7 +423,9 @@ gd_status gd_scan_as(gd_op op, const gd_tensor *a, int64_t dim, bool reverse,
 
 /* ---- linear algebra ----------------------------------------------------- */
 
-/* torch.matmul: 1-D/2-D/batched with broadcasting of batch dims. */
+/* torch.matmul: 1-D/2-D/batched with broadcasting of batch dims, in
+ * PyTorch's steps (dot, mv, mm, a folded batch or bmm: gd_matmul_plan in
+ * internal.h, decided by the operands' shapes, strides and requires_grad). */
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out);
 /* torch.addmm: beta * self + alpha * (mat1 @ mat2), self broadcast to the
  * result; with beta == 0 self's values are not read. */

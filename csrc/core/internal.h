@@ -516,6 +516,24 @@ gd_status gd_prod_floating(const gd_tensor *a, const bool *reduced, bool keepdim
 gd_status gd_fold_floating(gd_op op, const gd_tensor *a, const bool *reduced,
                            double param, gd_tensor *out);
 
+/* How PyTorch's matmul decomposes a product (kernels_matmul.c): as it is
+ * (dot, mv, mm), folding a's or b.mT's batch dims into the rows of one mm or
+ * mv, as one bmm over both operands expanded to the batch, or (3-D @ 3-D, a
+ * batch of one that requires grad) squeezing that operand and folding. The
+ * backward follows the same steps, so a node keeps the plan (args.i[0]). */
+typedef enum {
+    GD_MATMUL_AUTO = 0, /* decide from the operands */
+    GD_MATMUL_DIRECT,
+    GD_MATMUL_FOLD_A,
+    GD_MATMUL_FOLD_B,
+    GD_MATMUL_BMM,
+    GD_MATMUL_SQUEEZE_A,
+    GD_MATMUL_SQUEEZE_B,
+} gd_matmul_plan;
+gd_matmul_plan gd_matmul_plan_for(const gd_tensor *a, const gd_tensor *b);
+gd_status gd_matmul_planned(const gd_tensor *a, const gd_tensor *b, gd_matmul_plan plan,
+                            gd_tensor **out);
+
 /* Intel MKL's BLAS routines (mkl.c) that PyTorch's products call; the CBLAS
  * enums are passed as the ints they are. */
 typedef struct {
@@ -531,6 +549,17 @@ typedef struct {
                   int lda, const double *x, int incx, double beta, double *y, int incy);
     float (*sdot)(int n, const float *x, int incx, const float *y, int incy);
     double (*ddot)(int n, const double *x, int incx, const double *y, int incy);
+    /* one group of `*size` products, every argument but the pointers shared */
+    void (*sgemm_batch)(int layout, const int *ta, const int *tb, const int *m,
+                        const int *n, const int *k, const float *alpha, const float **a,
+                        const int *lda, const float **b, const int *ldb,
+                        const float *beta, float **c, const int *ldc, int groups,
+                        const int *size);
+    void (*dgemm_batch)(int layout, const int *ta, const int *tb, const int *m,
+                        const int *n, const int *k, const double *alpha,
+                        const double **a, const int *lda, const double **b,
+                        const int *ldb, const double *beta, double **c, const int *ldc,
+                        int groups, const int *size);
 } gd_mkl_blas;
 /* MKL's BLAS while MKL is loaded and enabled, else NULL. */
 const gd_mkl_blas *gd_mkl(void);

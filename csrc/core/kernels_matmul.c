@@ -1,17 +1,11 @@
 /* Matrix products: torch.matmul's shape rules over one 2-D kernel that calls
  * BLAS for floating matrices, and the naive loop it is tested against. */
-#include "internal.h"
+#include "kernels_matmul.h"
 
 #include <cblas.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One matrix operand: element (i, j) at data + i*rs + j*cs (in elements). */
-typedef struct {
-    const char *data;
-    int64_t rs, cs;
-} mat_ref;
 
 /* c = beta * c + alpha * (a @ b), in PyTorch's order: the product summed in
  * the element type, then scaled and added; with beta == 0, c is only written. */
@@ -95,7 +89,7 @@ static bool blas_layout(mat_ref x, int64_t rows, int64_t cols, enum CBLAS_TRANSP
 
 /* Copies a strided matrix into a new row-major tensor the caller releases
  * (allocated like every tensor, so its size is checked). */
-static gd_status pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
+gd_status gd_mat_pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
                       gd_tensor **buf, mat_ref *packed) {
     int64_t shape[2] = {rows, cols};
     size_t elsize = gd_dtype_size(dt);
@@ -113,70 +107,10 @@ static gd_status pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
     return GD_OK;
 }
 
-/* MKL's gemm for c (M x N, row-major) = beta c + alpha m1 @ m2, called as
- * ATen's addmm_impl_cpu_ calls BLAS (column-major): c taken transposed when
- * N > 1 (the operands then swap), each operand as it lies if its layout
- * allows, else a row-major copy; then cpublas's normalisation of the leading
- * dims of size-1 matrices. The transpose flags decide MKL's kernels, so they
- * decide the bits. */
-static gd_status aten_gemm(const gd_mkl_blas *mk, gd_dtype dt, int64_t M, int64_t N,
-                           int64_t K, mat_ref m1, mat_ref m2, char *c, double alpha,
-                           double beta) {
-    bool tc = N > 1;
-    int64_t m = tc ? N : M, n = tc ? M : N, k = K;
-    mat_ref x[2] = {tc ? m2 : m1, tc ? m1 : m2}; /* ATen's a and b */
-    int64_t rows[2] = {tc ? K : M, tc ? M : K}, cols[2] = {tc ? N : K, tc ? K : N};
-    int64_t need[2][2] = {{m, k},
-                          {k, n}}; /* lda, ldb lower bounds: as is, transposed */
-    bool trans[2];
-    int64_t ld[2];
-    gd_tensor *copy[2] = {NULL, NULL};
-    gd_status st = GD_OK;
-    for (int i = 0; i < 2; i++) {
-        int64_t s0 = x[i].rs, s1 = x[i].cs; /* strides of the [rows, cols] operand */
-        int64_t lo0 = need[i][0] > 1 ? need[i][0] : 1,
-                lo1 = need[i][1] > 1 ? need[i][1] : 1;
-        if ((tc ? s1 : s0) == 1 && (tc ? s0 : s1) >= lo0) {
-            trans[i] = false;
-        } else if ((tc ? s0 : s1) == 1 && (tc ? s1 : s0) >= lo1) {
-            trans[i] = true;
-        } else {
-            if ((st = pack(dt, x[i], rows[i], cols[i], &copy[i], &x[i])))
-                goto done;
-            trans[i] = !tc;
-        }
-        ld[i] = trans[i] == tc ? x[i].cs : x[i].rs;
-    }
-    int64_t ldc = tc ? N : 1;
-    /* cpublas normalize_last_dims */
-    if (n == 1)
-        ldc = m;
-    if (trans[0] ? m == 1 : k == 1)
-        ld[0] = trans[0] ? k : m;
-    if (trans[1] ? k == 1 : n == 1)
-        ld[1] = trans[1] ? n : k;
-    void *lock = gd_loop_begin(m * n * k);
-    int ta = trans[0] ? CblasTrans : CblasNoTrans,
-        tb = trans[1] ? CblasTrans : CblasNoTrans;
-    if (dt == GD_FLOAT32)
-        mk->sgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, (float)alpha,
-                  (const float *)x[0].data, (int)ld[0], (const float *)x[1].data,
-                  (int)ld[1], (float)beta, (float *)c, (int)ldc);
-    else
-        mk->dgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, alpha,
-                  (const double *)x[0].data, (int)ld[0], (const double *)x[1].data,
-                  (int)ld[1], beta, (double *)c, (int)ldc);
-    gd_loop_end(lock);
-done:
-    gd_tensor_decref(copy[0]);
-    gd_tensor_decref(copy[1]);
-    return st;
-}
-
 /* c (m x n, row-major) = beta * c + alpha * (a @ b), as BLAS gemm defines it:
  * with beta == 0, c's old contents (NaN included) are not read. */
-static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
-                       mat_ref b, char *c, double alpha, double beta, bool naive) {
+gd_status gd_mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b,
+                   char *c, double alpha, double beta, bool naive) {
     const gd_mkl_blas *mk = gd_dtype_is_floating(dt) ? gd_mkl() : NULL;
     /* PyTorch calls MKL's gemm for every size; OpenBLAS's call costs more
      * than a small product. */
@@ -190,18 +124,18 @@ static gd_status mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a,
     GD_CHECK(m < INT_MAX && n < INT_MAX && k < INT_MAX, GD_ERR_RUNTIME,
              "matmul: matrix too large for BLAS");
     if (mk)
-        return aten_gemm(mk, dt, m, n, k, a, b, c, alpha, beta);
+        return gd_mkl_gemm(mk, dt, m, n, k, a, b, c, alpha, beta);
     gd_tensor *abuf = NULL, *bbuf = NULL;
     enum CBLAS_TRANSPOSE ta = CblasNoTrans, tb = CblasNoTrans;
     int64_t lda = 0, ldb = 0;
     gd_status st = GD_OK;
     if (!blas_layout(a, m, k, &ta, &lda)) {
-        if ((st = pack(dt, a, m, k, &abuf, &a)))
+        if ((st = gd_mat_pack(dt, a, m, k, &abuf, &a)))
             goto done;
         blas_layout(a, m, k, &ta, &lda);
     }
     if (!blas_layout(b, k, n, &tb, &ldb)) {
-        if ((st = pack(dt, b, k, n, &bbuf, &b)))
+        if ((st = gd_mat_pack(dt, b, k, n, &bbuf, &b)))
             goto done;
         blas_layout(b, k, n, &tb, &ldb);
     }
@@ -243,28 +177,41 @@ static void swap_last(const gd_tensor *b, int64_t *shape, int64_t *strides) {
     strides[b->ndim - 1] = b->strides[b->ndim - 2];
 }
 
-/* torch.matmul's should_fold: a's batch dims fold into the rows of one mm or
- * mv (fold_a), or b.mT's do, a being the small operand (fold_b), when the
- * small operand requires grad or the fold needs no copy. */
-static void fold_plan(const gd_tensor *a, const gd_tensor *b, bool *fold_a,
-                      bool *fold_b) {
-    *fold_a =
-        a->ndim >= 3 && b->ndim <= 2 &&
-        (gd_requires_grad(b) || foldable(a->ndim, a->shape, a->strides, a->numel));
-    *fold_b = false;
+gd_matmul_plan gd_matmul_plan_for(const gd_tensor *a, const gd_tensor *b) {
+    if (a->ndim <= 2 && b->ndim <= 2)
+        return GD_MATMUL_DIRECT;
+    /* torch's should_fold: the big operand's batch dims fold into the rows
+     * of one mm or mv when the small operand requires grad (its gradient is
+     * then one product, not a sum of a batch of them) or no copy is needed */
+    if (a->ndim >= 3 && b->ndim <= 2)
+        return gd_requires_grad(b) || foldable(a->ndim, a->shape, a->strides, a->numel)
+                   ? GD_MATMUL_FOLD_A
+                   : GD_MATMUL_BMM;
     if (b->ndim >= 3 && a->ndim <= 2) {
         int64_t sh[GD_MAX_DIMS], str[GD_MAX_DIMS];
         swap_last(b, sh, str);
-        *fold_b = gd_requires_grad(a) ||
-                  (a->ndim == 1 && foldable(b->ndim, sh, str, b->numel));
+        return gd_requires_grad(a) ||
+                       (a->ndim == 1 && foldable(b->ndim, sh, str, b->numel))
+                   ? GD_MATMUL_FOLD_B
+                   : GD_MATMUL_BMM;
     }
+    /* 3-D @ 3-D with different batches: a batch of one that requires grad is
+     * squeezed first, and the product folds */
+    if (a->ndim == 3 && b->ndim == 3 && a->shape[0] != b->shape[0]) {
+        if (a->shape[0] == 1 && gd_requires_grad(a))
+            return GD_MATMUL_SQUEEZE_A;
+        if (b->shape[0] == 1 && gd_requires_grad(b))
+            return GD_MATMUL_SQUEEZE_B;
+    }
+    return GD_MATMUL_BMM;
 }
 
 /* PyTorch computes a batched product by folding batch dims into rows (one mm)
  * or flattening them (one bmm over expanded inputs), and sizes its result in
  * that shape: the shape its size errors name. Checks the expanded inputs'
  * element counts and the result's byte size in that form. */
-static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int nbatch,
+static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b,
+                                   gd_matmul_plan plan, int nbatch,
                                    const int64_t *batch, int64_t m, int64_t k,
                                    int64_t n, gd_dtype dt) {
     int64_t shape[GD_MAX_DIMS + 2], rows = 1, numel;
@@ -274,15 +221,15 @@ static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int n
     gd_status st;
     for (int d = 0; d < nbatch; d++)
         ok &= !__builtin_mul_overflow(rows, batch[d], &rows);
-    bool fold_a, fold_b;
-    fold_plan(a, b, &fold_a, &fold_b);
+    bool fold_a = plan == GD_MATMUL_FOLD_A || plan == GD_MATMUL_SQUEEZE_B,
+         fold_b = plan == GD_MATMUL_FOLD_B || plan == GD_MATMUL_SQUEEZE_A;
     if (fold_a) {
         ok &= !__builtin_mul_overflow(rows, m, &shape[nd++]);
-        if (b->ndim == 2)
+        if (b->ndim >= 2)
             shape[nd++] = n;
     } else if (fold_b) {
         ok &= !__builtin_mul_overflow(rows, n, &shape[nd++]);
-        if (a->ndim == 2)
+        if (a->ndim >= 2)
             shape[nd++] = m;
     } else if (nbatch > 0) {
         /* both inputs are expanded to the full batch first */
@@ -315,7 +262,7 @@ static gd_status check_result_size(const gd_tensor *a, const gd_tensor *b, int n
 /* The batched product over broadcast batch dims, one 2-D product per matrix
  * (torch's bmm; with `aten_small`, the products below 400 multiply-adds in
  * the plain loop, as ATen's bmm sums them). */
-static gd_status batched(const gd_tensor *a, const gd_tensor *b, int nbatch,
+gd_status gd_matmul_loop(const gd_tensor *a, const gd_tensor *b, int nbatch,
                          const int64_t *batch, int64_t m, int64_t k, int64_t n,
                          bool aten_small, gd_tensor *out) {
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
@@ -343,151 +290,19 @@ static gd_status batched(const gd_tensor *a, const gd_tensor *b, int nbatch,
                       b_vec ? b->strides[0] : b->strides[b->ndim - 2],
                       b_vec ? 0 : b->strides[b->ndim - 1]};
         char *c = gd_data_ptr(out) + (size_t)(bi * m * n) * elsize;
-        gd_status st = mm_2d(a->dtype, m, n, k, ma, mb, c, 1.0, 0.0, small);
+        gd_status st = gd_mm_2d(a->dtype, m, n, k, ma, mb, c, 1.0, 0.0, small);
         if (st)
             return st;
     }
     return GD_OK;
 }
 
-/* ---- with MKL: PyTorch's decomposition, each step MKL's routine ---------- */
-
-/* torch.dot: MKL's dot (a length-1 dot with unit increments, as ATen). */
-static void mkl_dot(const gd_mkl_blas *mk, gd_dtype dt, int64_t k, const char *x,
-                    int64_t incx, const char *y, int64_t incy, char *out) {
-    if (k == 1)
-        incx = incy = 1;
-    if (dt == GD_FLOAT32)
-        *(float *)out =
-            mk->sdot((int)k, (const float *)x, (int)incx, (const float *)y, (int)incy);
-    else
-        *(double *)out = mk->ddot((int)k, (const double *)x, (int)incx,
-                                  (const double *)y, (int)incy);
-}
-
-/* torch.mv (addmv with beta 0): MKL's gemv on the matrix as ATen hands it over:
- * column-major ('n'), row-major ('t'), else a row-major copy. A vector with
- * no positive stride takes ATen's own loop, which sums like naive_mm. */
-static gd_status mkl_mv(const gd_mkl_blas *mk, gd_dtype dt, int64_t m, int64_t k,
-                        mat_ref a, mat_ref x, char *y) {
-    if (x.rs <= 0)
-        return mm_2d(dt, m, 1, k, a, x, y, 1.0, 0.0, true);
-    gd_tensor *copy = NULL;
-    int order = CblasColMajor, trans, rows, cols, lda;
-    if (a.rs == 1 && (k == 1 || a.cs >= (m > 1 ? m : 1))) {
-        trans = CblasNoTrans, rows = (int)m, cols = (int)k;
-        lda = k == 1 ? (int)m : (int)a.cs;
-    } else {
-        if (!(a.cs == 1 && (m == 1 || a.rs >= (k > 1 ? k : 1)))) {
-            gd_status st = pack(dt, a, m, k, &copy, &a);
-            if (st)
-                return st;
-        }
-        trans = CblasTrans, rows = (int)k, cols = (int)m;
-        lda = m == 1 ? (int)k : (int)a.rs;
-    }
-    void *lock = gd_loop_begin(m * k);
-    if (dt == GD_FLOAT32)
-        mk->sgemv(order, trans, rows, cols, 1.0f, (const float *)a.data, lda,
-                  (const float *)x.data, (int)x.rs, 0.0f, (float *)y, 1);
-    else
-        mk->dgemv(order, trans, rows, cols, 1.0, (const double *)a.data, lda,
-                  (const double *)x.data, (int)x.rs, 0.0, (double *)y, 1);
-    gd_loop_end(lock);
-    gd_tensor_decref(copy);
-    return GD_OK;
-}
-
-/* One folded product: rows x k matrix `a` times b (a k-vector when n is 0,
- * else k x n) into c, as torch's mv or mm. */
-static gd_status mkl_folded(const gd_mkl_blas *mk, gd_dtype dt, int64_t rows, int64_t k,
-                            int64_t n, mat_ref a, mat_ref b, char *c) {
-    if (n == 0)
-        return mkl_mv(mk, dt, rows, k, a, b, c);
-    return mm_2d(dt, rows, n, k, a, b, c, 1.0, 0.0, false);
-}
-
-/* An operand's batch dims folded into `rows` rows, as torch's
- * reshape(rows, cols) gives them: a view where one exists, else a contiguous
- * copy (*folded, released by the caller). */
-static gd_status fold_rows(const gd_tensor *t, int64_t rows, gd_tensor **folded,
-                           mat_ref *x) {
-    int64_t shape[2] = {rows, t->shape[t->ndim - 1]};
-    gd_status st = gd_reshape(t, 2, shape, folded);
-    if (!st)
-        *x = (mat_ref){gd_data_ptr(*folded), (*folded)->strides[0],
-                       (*folded)->strides[1]};
-    return st;
-}
-
-/* torch.matmul on floating tensors, as PyTorch decomposes it (dot, mv, mm;
- * batch dims folded into one mm or mv; else bmm, whose products below 400
- * multiply-adds ATen sums in its own loop) with MKL for each step. */
-static gd_status mkl_matmul(const gd_mkl_blas *mk, const gd_tensor *a,
-                            const gd_tensor *b, int nbatch, const int64_t *batch,
-                            int64_t m, int64_t k, int64_t n, gd_tensor *out) {
-    gd_dtype dt = a->dtype;
-    bool fold_a, fold_b;
-    fold_plan(a, b, &fold_a, &fold_b);
-    char *c = gd_data_ptr(out);
-    gd_tensor *folded = NULL, *view = NULL, *tmp = NULL, *tmp_t = NULL;
-    gd_status st = GD_OK;
-    int64_t rows = 1;
-    for (int d = 0; d < nbatch; d++)
-        rows *= batch[d];
-    /* Beyond MKL's ints, or empty sums (zeros, which MKL's gemv leaves
-     * unwritten for an empty matrix): the plain products. */
-    if (rows * (m > n ? m : n) >= INT_MAX || k >= INT_MAX || k == 0)
-        return batched(a, b, nbatch, batch, m, k, n, false, out);
-    if (fold_a) { /* a's rows (batch, i) times b */
-        mat_ref ma,
-            mb = {gd_data_ptr(b), b->strides[0], b->ndim == 2 ? b->strides[1] : 0};
-        if (!(st = fold_rows(a, rows * m, &folded, &ma)))
-            st = mkl_folded(mk, dt, rows * m, k, b->ndim == 2 ? n : 0, ma, mb, c);
-    } else if (fold_b) { /* b.mT's rows (batch, j) times a (or a.t()) */
-        mat_ref mt, ma = {gd_data_ptr(a), a->ndim == 2 ? a->strides[1] : a->strides[0],
-                          a->ndim == 2 ? a->strides[0] : 0};
-        if ((st = gd_transpose(b, b->ndim - 2, b->ndim - 1, &view)) ||
-            (st = fold_rows(view, rows * n, &folded, &mt)))
-            goto done;
-        if (a->ndim == 1) {
-            st = mkl_folded(mk, dt, rows * n, k, 0, mt, ma, c);
-        } else { /* (b.mT @ a.t()).mT, made contiguous */
-            int64_t shape[GD_MAX_DIMS];
-            int nd = out->ndim;
-            memcpy(shape, out->shape, sizeof(int64_t) * (size_t)nd);
-            shape[nd - 2] = n;
-            shape[nd - 1] = m;
-            if (!(st = gd_empty(dt, nd, shape, &tmp)) &&
-                !(st = mkl_folded(mk, dt, rows * n, k, m, mt, ma, gd_data_ptr(tmp))) &&
-                !(st = gd_transpose(tmp, nd - 2, nd - 1, &tmp_t)))
-                st = gd_copy_(out, tmp_t);
-        }
-    } else if (nbatch == 0) {
-        /* a vector is a.unsqueeze(0): its row stride k times its stride */
-        mat_ref ma = {gd_data_ptr(a), a->ndim == 2 ? a->strides[0] : k * a->strides[0],
-                      a->strides[a->ndim - 1]};
-        mat_ref mb = {gd_data_ptr(b), b->strides[0], b->ndim == 2 ? b->strides[1] : 0};
-        if (a->ndim == 1 && b->ndim == 1) {
-            void *lock = gd_loop_begin(k);
-            mkl_dot(mk, dt, k, ma.data, ma.cs, mb.data, mb.rs, c);
-            gd_loop_end(lock);
-        } else if (b->ndim == 1)
-            st = mkl_mv(mk, dt, m, k, ma, mb, c);
-        else
-            st = mm_2d(dt, m, n, k, ma, mb, c, 1.0, 0.0, false);
-    } else {
-        st = batched(a, b, nbatch, batch, m, k, n, true, out);
-    }
-done:
-    gd_tensor_decref(tmp_t);
-    gd_tensor_decref(tmp);
-    gd_tensor_decref(folded);
-    gd_tensor_decref(view);
-    return st;
-}
-
 gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
+    return gd_matmul_planned(a, b, GD_MATMUL_AUTO, out);
+}
+
+gd_status gd_matmul_planned(const gd_tensor *a, const gd_tensor *b, gd_matmul_plan plan,
+                            gd_tensor **out) {
     *out = NULL;
     GD_CHECK(
         a->ndim >= 1 && b->ndim >= 1, GD_ERR_RUNTIME,
@@ -559,14 +374,16 @@ gd_status gd_matmul(const gd_tensor *a, const gd_tensor *b, gd_tensor **out) {
         out_shape[out_ndim++] = m;
     if (!b_vec)
         out_shape[out_ndim++] = n;
-    if ((st = check_result_size(a, b, nbatch, batch, m, k, n, a->dtype)) ||
+    if (plan == GD_MATMUL_AUTO)
+        plan = gd_matmul_plan_for(a, b);
+    if ((st = check_result_size(a, b, plan, nbatch, batch, m, k, n, a->dtype)) ||
         (st = gd_empty(a->dtype, out_ndim, out_shape, out)))
         return st;
     const gd_mkl_blas *mk = gd_dtype_is_floating(a->dtype) ? gd_mkl() : NULL;
     if (mk && (*out)->numel > 0)
-        st = mkl_matmul(mk, a, b, nbatch, batch, m, k, n, *out);
+        st = gd_mkl_matmul(mk, a, b, plan, nbatch, batch, m, k, n, *out);
     else
-        st = batched(a, b, nbatch, batch, m, k, n, false, *out);
+        st = gd_matmul_loop(a, b, nbatch, batch, m, k, n, false, *out);
     if (st) {
         gd_tensor_decref(*out);
         *out = NULL;
@@ -619,7 +436,7 @@ gd_status gd_addmm(const gd_tensor *self, const gd_tensor *mat1, const gd_tensor
         goto done;
     mat_ref ma = {gd_data_ptr(mat1), mat1->strides[0], mat1->strides[1]};
     mat_ref mb = {gd_data_ptr(mat2), mat2->strides[0], mat2->strides[1]};
-    st = mm_2d(dt, m, n, k, ma, mb, gd_data_ptr(*out), alpha, beta, false);
+    st = gd_mm_2d(dt, m, n, k, ma, mb, gd_data_ptr(*out), alpha, beta, false);
 done:
     gd_tensor_decref(bias);
     if (st) {

@@ -104,6 +104,8 @@ gd_status gd_mkl_load(const char *path) {
     *(void **)&mkl.blas.dgemv = symbol("cblas_dgemv", &missing);
     *(void **)&mkl.blas.sdot = symbol("cblas_sdot", &missing);
     *(void **)&mkl.blas.ddot = symbol("cblas_ddot", &missing);
+    *(void **)&mkl.blas.sgemm_batch = symbol("cblas_sgemm_batch", &missing);
+    *(void **)&mkl.blas.dgemm_batch = symbol("cblas_dgemm_batch", &missing);
     *(void **)&mkl.set_threading_layer = symbol("MKL_Set_Threading_Layer", &missing);
     *(void **)&mkl.set_interface_layer = symbol("MKL_Set_Interface_Layer", &missing);
     *(void **)&mkl.set_num_threads = symbol("MKL_Set_Num_Threads", &missing);

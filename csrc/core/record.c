@@ -44,7 +44,7 @@ static gd_status forward(gd_op op, int n, gd_tensor *const *in, const gd_op_args
     case GD_OP_WHERE:
         return gd_where(in[0], in[1], in[2], a->dtype, &outs[0]);
     case GD_OP_MATMUL:
-        return gd_matmul(in[0], in[1], &outs[0]);
+        return gd_matmul_planned(in[0], in[1], (gd_matmul_plan)a->i[0], &outs[0]);
     case GD_OP_ADDMM:
         return gd_addmm(in[0], in[1], in[2], a->beta, a->alpha, &outs[0]);
     case GD_OP_VIEW: /* i[0] set: reshape, which copies when no view fits */
@@ -201,7 +201,19 @@ static gd_decomposition decomposition_for(gd_op op, gd_tensor *const *in,
             return GD_DECOMP_MV;
         if (da == 1 && db == 2)
             return GD_DECOMP_VECTOR_MATRIX;
-        return da == 2 && db == 2 ? GD_DECOMP_DEFAULT : GD_DECOMP_BATCHED;
+        if (da == 2 && db == 2)
+            return GD_DECOMP_DEFAULT;
+        if ((a->i[0] == GD_MATMUL_FOLD_B && da == 2) ||
+            a->i[0] == GD_MATMUL_SQUEEZE_A) {
+            int64_t m = in[0]->shape[da - 2], n = in[1]->shape[db - 1], rows = m * n;
+            for (int d = 0; d < db - 2; d++)
+                rows *= in[1]->shape[d];
+            /* .contiguous() of a transposed result with one row or column,
+             * or none, returns it as it is */
+            return m == 1 || n == 1 || rows == 0 ? GD_DECOMP_FOLDED_B_VIEW
+                                                 : GD_DECOMP_FOLDED_B;
+        }
+        return GD_DECOMP_BATCHED;
     }
     case GD_OP_SUM:
         return dims_given ? GD_DECOMP_SUM_DIM : GD_DECOMP_DEFAULT;
@@ -372,6 +384,15 @@ static gd_status call_on(gd_op op, int n, gd_tensor *const *inputs,
     if (two_outputs)
         outs[1] = NULL;
     bool grad_on = gd_grad_enabled();
+    /* matmul's plan reads whether the inputs require grad, which the kernel's
+     * private aliases do not carry; the node keeps it for the backward */
+    gd_op_args planned;
+    if (op == GD_OP_MATMUL && args->i[0] == GD_MATMUL_AUTO && n == 2 &&
+        inputs[0]->ndim >= 1 && inputs[1]->ndim >= 1) {
+        gd_op_args_copy(&planned, args);
+        planned.i[0] = gd_matmul_plan_for(inputs[0], inputs[1]);
+        args = &planned;
+    }
     /* Unrecorded, gd_reshape's own copy is the same result without nodes. */
     if (op == GD_OP_VIEW && args->i[0] && args->decomposition == GD_DECOMP_DEFAULT &&
         needs_record(grad_on, op, n, inputs) &&
