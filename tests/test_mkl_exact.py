@@ -230,6 +230,32 @@ def test_optimizer_steps_give_torchs_bits(name, kw, dtype):
     assert bits_equal(runs[1][1], runs[0][1])
 
 
+def test_adam_on_many_small_parameters_gives_torchs_bits():
+    # Small contiguous parameters share one MKL call for their roots; sizes
+    # up to and past the batch's room, both dtypes, a strided one between
+    # them, and a parameter without a gradient.
+    rng = np.random.default_rng(7)
+    sizes = [1, 3, 10, 256, 257, 40, 7, 128, 255, 2, 90, 300, 5] * 4
+    dtypes = [np.float32, np.float64, np.float32]
+    starts = [rng.normal(size=n).astype(dtypes[i % 3]) for i, n in enumerate(sizes)]
+    grads = [
+        [rng.normal(size=x.size).astype(x.dtype) for x in starts] for _ in range(6)
+    ]
+    runs = []
+    for lib in (torch, gdlite):
+        ps = [lib.tensor(x, requires_grad=True) for x in starts]
+        ps[5] = lib.tensor(np.repeat(starts[5], 2))[::2].detach().requires_grad_()
+        opt = lib.optim.Adam(ps, lr=0.01)
+        for gs in grads:
+            opt.zero_grad()
+            for i, (p, g) in enumerate(zip(ps, gs, strict=True)):
+                p.grad = None if i == 9 else lib.tensor(g)
+            opt.step()
+        runs.append([p.detach().numpy().copy() for p in ps])
+    for got, want in zip(runs[1], runs[0], strict=True):
+        assert bits_equal(got, want)
+
+
 def test_switching_mkl_off_gives_the_own_kernels(own_kernels):
     # The own float32 sqrt is correctly rounded, which MKL's is not for ~17%
     # of inputs: switched off, gdlite gives the nearest float everywhere.

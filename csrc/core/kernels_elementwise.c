@@ -524,6 +524,17 @@ static gd_status scaled_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
 /* `layout_ins`: the operands whose layout the result takes: 2; 1 where
  * ATen runs the op as a unary one of a (tensor ** number); 0 for a
  * contiguous result (number ** tensor). */
+/* Strides exactly those of a new contiguous tensor, size-1 dims included. */
+static bool canonical_strides(const gd_tensor *t) {
+    int64_t expected = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->strides[d] != expected)
+            return false;
+        expected *= t->shape[d];
+    }
+    return true;
+}
+
 static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
                              gd_dtype common, const double *alpha, int layout_ins,
                              gd_tensor **out) {
@@ -551,13 +562,22 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
          * same-shaped or one-element operand needs no broadcasting walk. */
         size_t es = gd_dtype_size(compute);
         const gd_tensor *ins[2] = {a, b}; /* the layout may differ in size-1 dims */
-        if ((st = gd_empty_result(gd_op_returns_bool(op) ? GD_BOOL : compute,
-                                  layout_ins, ins, a->ndim, a->shape, out)))
+        gd_dtype rdt = gd_op_returns_bool(op) ? GD_BOOL : compute;
+        /* with a's strides the canonical ones, TensorIterator's result is
+         * contiguous whatever b's size-1 dims say (they decide no order) */
+        st = canonical_strides(a)
+                 ? gd_empty(rdt, a->ndim, a->shape, out)
+                 : gd_empty_result(rdt, layout_ins, ins, a->ndim, a->shape, out);
+        if (st)
             return st;
         char *data[3] = {gd_data_ptr(*out), gd_data_ptr(a), gd_data_ptr(b)};
         int64_t strides[3] = {(int64_t)gd_dtype_size((*out)->dtype), (int64_t)es,
                               same_shape ? (int64_t)es : 0};
         int64_t n = a->numel; /* read with the lock: another thread may set .data */
+        if (n < GD_GRAIN) {   /* one piece on this thread, the lock kept */
+            loop(data, strides, n, &ctx);
+            goto check;
+        }
         gd_unlocked lock;
         gd_unlock_for(&lock, n, 2, ins);
         if (gd_dtype_is_floating(compute)) /* integer loops may report to ctx */

@@ -371,6 +371,83 @@ gd_status gd_rmsprop_step(int n, gd_tensor *const *params, gd_tensor *const *gra
     return GD_OK;
 }
 
+/* Small Adam parameters with MKL's roots: the roots of many parameters in
+ * one MKL call (a call costs about as much as a few hundred roots). Each
+ * parameter keeps its own step's constants; the results are those of one
+ * parameter at a time, since the roots are taken element by element. */
+#define BATCH_ROOTS 1024
+#define BATCH_PARAMS 64
+typedef struct {
+    int n;        /* parameters held */
+    int64_t used; /* roots held */
+    gd_dtype dtype;
+    gd_tensor *ops[BATCH_PARAMS][4];
+    adam_ctx ctx[BATCH_PARAMS];
+    int64_t off[BATCH_PARAMS];
+    union {
+        float f32[BATCH_ROOTS];
+        double f64[BATCH_ROOTS];
+    } arg, root;
+} small_batch;
+
+GD_OPTIM_LOOP static void adam_batch_flush(small_batch *b) {
+    if (b->n == 0)
+        return;
+    bool f32 = b->dtype == GD_FLOAT32;
+    if (f32)
+        roots_f32(b->root.f32, b->arg.f32, b->used);
+    else
+        roots_f64(b->root.f64, b->arg.f64, b->used);
+    for (int i = 0; i < b->n; i++) {
+        gd_tensor **o = b->ops[i];
+        int64_t len = o[0]->numel;
+        if (f32)
+            adam_applies_f32((float *)gd_data_ptr(o[0]),
+                             (const float *)gd_data_ptr(o[2]), len, &b->ctx[i],
+                             b->root.f32 + b->off[i]);
+        else
+            adam_applies_f64((double *)gd_data_ptr(o[0]),
+                             (const double *)gd_data_ptr(o[2]), len, &b->ctx[i],
+                             b->root.f64 + b->off[i]);
+    }
+    b->n = 0;
+    b->used = 0;
+}
+
+/* Takes parameter `ops` (param, grad, exp_avg, exp_avg_sq) into the batch
+ * if it is small, contiguous and of one dtype with the rest: its state step
+ * now, its update at the flush. */
+GD_OPTIM_LOOP static bool adam_batch_add(small_batch *b, gd_tensor **ops,
+                                         const adam_ctx *c) {
+    int64_t len = ops[0]->numel;
+    if (len > BATCH_ROOTS / 4)
+        return false;
+    for (int k = 0; k < 4; k++)
+        if (ops[k]->dtype != ops[0]->dtype || !gd_is_contiguous(ops[k]) ||
+            ops[k]->numel != len)
+            return false;
+    if (b->n == BATCH_PARAMS || b->used + len > BATCH_ROOTS ||
+        (b->n && b->dtype != ops[0]->dtype))
+        adam_batch_flush(b);
+    int i = b->n++;
+    b->dtype = ops[0]->dtype;
+    memcpy(b->ops[i], ops, sizeof b->ops[i]);
+    b->ctx[i] = *c;
+    b->off[i] = b->used;
+    if (b->dtype == GD_FLOAT32)
+        adam_states_f32((float *)gd_data_ptr(ops[0]),
+                        (const float *)gd_data_ptr(ops[1]),
+                        (float *)gd_data_ptr(ops[2]), (float *)gd_data_ptr(ops[3]), len,
+                        c, b->arg.f32 + b->used);
+    else
+        adam_states_f64((double *)gd_data_ptr(ops[0]),
+                        (const double *)gd_data_ptr(ops[1]),
+                        (double *)gd_data_ptr(ops[2]), (double *)gd_data_ptr(ops[3]),
+                        len, c, b->arg.f64 + b->used);
+    b->used += len;
+    return true;
+}
+
 gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
                        gd_tensor *const *exp_avgs, gd_tensor *const *exp_avg_sqs,
                        gd_tensor *const *max_exp_avg_sqs, gd_tensor *const *steps,
@@ -386,6 +463,8 @@ gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
     adam_ctx c = {
         o->beta1, o->beta2, o->eps,     o->weight_decay, 1 - o->lr * o->weight_decay,
         0,        0,        o->amsgrad, o->maximize,     o->decoupled_weight_decay};
+    small_batch batch = {.n = 0};
+    bool batching = gd_mkl() && !o->amsgrad && !o->maximize && o->weight_decay == 0;
     for (int i = 0; i < n; i++) {
         double step = advance(steps[i]);
         double bias_correction1 = 1 - pow(o->beta1, step);
@@ -393,8 +472,11 @@ gd_status gd_adam_step(int n, gd_tensor *const *params, gd_tensor *const *grads,
         c.step_size = o->lr / bias_correction1;
         c.bias_correction2_sqrt = pow(bias_correction2, 0.5);
         operands(i, params, grads, 3, states, ops);
+        if (batching && adam_batch_add(&batch, ops, &c))
+            continue;
         run(LOOP_FOR(adam_loop, params[i]), 5, ops, &c);
     }
+    adam_batch_flush(&batch);
     bump(n, params);
     for (int k = 0; k < 3; k++)
         bump(n, states[k]);

@@ -208,6 +208,25 @@ static inline void FN(adam_one)(T *p, const T *gp, T *ea, T *eas, T *mx,
     FN(adam_apply)(p, ea, c, SQRT(v));
 }
 
+/* The common Adam case (contiguous; no maximize, amsgrad or weight decay)
+ * in two halves around the roots: the arguments of n roots into arg, then
+ * the update from them. Between the two, one MKL call can take the roots of
+ * many small parameters (optim.c). */
+static inline void FN(adam_states)(T *p, const T *g, T *ea, T *eas, int64_t n,
+                                   const adam_ctx *c, T *arg) {
+#pragma GCC ivdep
+    for (int64_t j = 0; j < n; j++)
+        arg[j] =
+            FN(adam_state)(p + j, g + j, ea + j, eas + j, NULL, c, false, false, false);
+}
+
+static inline void FN(adam_applies)(T *p, const T *ea, int64_t n, const adam_ctx *c,
+                                    const T *root) {
+#pragma GCC ivdep
+    for (int64_t j = 0; j < n; j++)
+        FN(adam_apply)(p + j, ea + j, c, root[j]);
+}
+
 /* Operands: param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq. */
 GD_OPTIM_LOOP static void FN(adam_loop)(char **d, const int64_t *st, int64_t n,
                                         void *ctx) {
@@ -225,14 +244,9 @@ GD_OPTIM_LOOP static void FN(adam_loop)(char **d, const int64_t *st, int64_t n,
         T arg[ROOT_BLOCK], root[ROOT_BLOCK];
         for (int64_t blk = 0; blk < n; blk += ROOT_BLOCK) {
             int64_t len = n - blk < ROOT_BLOCK ? n - blk : ROOT_BLOCK;
-#pragma GCC ivdep
-            for (int64_t j = 0; j < len; j++)
-                arg[j] = FN(adam_state)(p + blk + j, g + blk + j, ea + blk + j,
-                                        eas + blk + j, NULL, &c, false, false, false);
+            FN(adam_states)(p + blk, g + blk, ea + blk, eas + blk, len, &c, arg);
             FN(roots)(root, arg, len);
-#pragma GCC ivdep
-            for (int64_t j = 0; j < len; j++)
-                FN(adam_apply)(p + blk + j, ea + blk + j, &c, root[j]);
+            FN(adam_applies)(p + blk, ea + blk, len, &c, root);
         }
         return;
     }

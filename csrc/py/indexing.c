@@ -256,8 +256,11 @@ static int fast_rows(gd_tensor *t, PyObject *const *items, Py_ssize_t k,
         int r = 1;
         if (gdpy_is_tensor(o)) {
             gd_tensor *ix = gdpy_tensor(o);
-            for (int64_t i = 0; i < n; i++)
-                out[j * n + i] = gd_get_flat_int(ix, i);
+            if (ix->dtype == GD_INT64 && gd_is_contiguous(ix))
+                memcpy(out + j * n, gd_data_ptr(ix), sizeof(int64_t) * (size_t)n);
+            else
+                for (int64_t i = 0; i < n; i++)
+                    out[j * n + i] = gd_get_flat_int(ix, i);
         } else {
             r = fill_positions(o, out + j * n, (Py_ssize_t)n);
         }
