@@ -683,6 +683,18 @@ static gd_status binary_inplace_impl(gd_op op, gd_tensor *dst, const gd_tensor *
         gd_tensor_decref(result);
         return st;
     }
+    bool b_same = b->ndim == dst->ndim &&
+                  memcmp(b->shape, dst->shape, sizeof(int64_t) * (size_t)nd) == 0;
+    if (b->dtype == compute && dst->numel < GD_GRAIN && (b_same || b->numel == 1) &&
+        gd_is_contiguous(dst) && gd_is_contiguous(b)) {
+        /* small and contiguous (a gradient accumulating, a scalar update):
+         * one run, no iteration setup */
+        int64_t es = (int64_t)gd_dtype_size(compute);
+        char *data[3] = {gd_data_ptr(dst), gd_data_ptr(dst), gd_data_ptr(b)};
+        int64_t strides[3] = {es, es, b_same ? es : 0};
+        loop(data, strides, dst->numel, &ctx);
+        return ctx.err ? gd_error(GD_ERR_RUNTIME, "ZeroDivisionError") : GD_OK;
+    }
     if ((st = gd_as_dtype(b, compute, &cb)))
         return st;
     const gd_tensor *ops[3] = {dst, dst, cb};
