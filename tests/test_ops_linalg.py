@@ -178,3 +178,25 @@ ERRORS = {
 @pytest.mark.parametrize("case", ERRORS)
 def test_errors_like_torch(case):
     raises_like_torch(lambda lib: ERRORS[case](lib), (), ())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_single_term_products_are_the_plain_products_with_their_sign_of_zero(dtype):
+    # k == 1: each result is one product, as BLAS gives it (-0.0 for
+    # -1 * 0, where a sum started from 0 would give +0.0); with and without
+    # MKL, matmul, mm and the outer product of the mv gradient agree.
+    a = np.array([[-1.0], [1.0], [0.0], [-0.0], [3.5], [np.inf]], dtype)
+    b = np.array([[0.0, -0.0, 1.0, -1.0, 2.25, np.nan]], dtype)
+    want = torch.tensor(a) @ torch.tensor(b)
+    for got in (G.tensor(a) @ G.tensor(b), G.mm(G.tensor(a), G.tensor(b))):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        assert np.array_equal(np.signbit(got.numpy()), np.signbit(want.numpy()))
+    m = np.array([[2.0, -3.0], [0.5, 1.0]], dtype)
+    v = np.array([-0.0, 4.0], dtype)
+    grads = []
+    for lib in (torch, G):
+        mt = lib.tensor(m, requires_grad=True)
+        (mt @ lib.tensor(v)).backward(lib.tensor(np.array([1.0, -0.0], dtype)))
+        grads.append(mt.grad.numpy())
+    assert np.array_equal(np.signbit(grads[1]), np.signbit(grads[0]))
+    np.testing.assert_array_equal(grads[1], grads[0])

@@ -107,11 +107,31 @@ gd_status gd_mat_pack(gd_dtype dt, mat_ref x, int64_t rows, int64_t cols,
     return GD_OK;
 }
 
+/* c (m x n) = a (m x 1) @ b (1 x n): the products alone. */
+#define OUTER(T, m, n, a, b, c)                                                        \
+    for (int64_t i = 0; i < (m); i++)                                                  \
+        for (int64_t j = 0; j < (n); j++)                                              \
+            ((T *)(c))[i * (n) + j] =                                                  \
+                ((const T *)(a).data)[i * (a).rs] * ((const T *)(b).data)[j * (b).cs];
+
 /* c (m x n, row-major) = beta * c + alpha * (a @ b), as BLAS gemm defines it:
  * with beta == 0, c's old contents (NaN included) are not read. */
 gd_status gd_mm_2d(gd_dtype dt, int64_t m, int64_t n, int64_t k, mat_ref a, mat_ref b,
                    char *c, double alpha, double beta, bool naive) {
     const gd_mkl_blas *mk = gd_dtype_is_floating(dt) ? gd_mkl() : NULL;
+    if (!naive && k == 1 && alpha == 1 && beta == 0 && gd_dtype_is_floating(dt)) {
+        /* One term per sum, nothing added: each result is one rounded
+         * product whatever the routine (BLAS's sign of zero included, where
+         * a loop adding to 0 would give +0), so no call is needed. */
+        void *lock = gd_loop_begin(m * n);
+        if (dt == GD_FLOAT32) {
+            OUTER(float, m, n, a, b, c)
+        } else {
+            OUTER(double, m, n, a, b, c)
+        }
+        gd_loop_end(lock);
+        return GD_OK;
+    }
     /* PyTorch calls MKL's gemm for every size; OpenBLAS's call costs more
      * than a small product. */
     if (naive || !gd_dtype_is_floating(dt) || k == 0 || m == 0 || n == 0 ||
