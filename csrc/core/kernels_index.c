@@ -228,10 +228,9 @@ static gd_status check_rows(const layout *L, const int64_t *ix, bool wrap,
     return GD_OK;
 }
 
-/* Reading or writing rows that are one contiguous run of whole 8-byte words,
- * at most 64 bytes. */
-static bool short_rows(io_mode mode, const layout *L, size_t elsize, size_t chunk) {
-    return (mode == MODE_READ || mode == MODE_WRITE) && chunk <= 64 && chunk % 8 == 0 &&
+/* Reading or writing rows that are each one contiguous run. */
+static bool run_rows(io_mode mode, const layout *L, size_t elsize) {
+    return (mode == MODE_READ || mode == MODE_WRITE) &&
            (L->post.nd == 0 ||
             (L->post.nd == 1 && L->post.strides[0] == (int64_t)elsize));
 }
@@ -260,19 +259,23 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
                 else
                     copy_elem(base + off, q, elsize);
             }
-        } else if (short_rows(mode, L, elsize, chunk)) {
-            /* rows of a few words (x[idx] on a narrow matrix): word copies
-             * beat a memcpy call per row */
+        } else if (run_rows(mode, L, elsize)) {
+            /* rows that are one contiguous run: copied here, a row of a few
+             * words by words (x[idx] on a narrow matrix), longer ones by one
+             * memcpy each */
+            bool words = chunk <= 64 && chunk % 8 == 0;
             for (int64_t b = 0; b < L->B; b++) {
                 int64_t off = poff;
                 for (int j = 0; j < L->k; j++)
                     off += ix[j * L->B + b] * L->dstride[j];
                 char *q = o + (size_t)(p * L->B + b) * chunk, *r = base + off;
-                for (size_t w = 0; w < chunk; w += 8)
-                    if (mode == MODE_READ)
-                        memcpy(q + w, r + w, 8);
-                    else
-                        memcpy(r + w, q + w, 8);
+                char *to = mode == MODE_READ ? q : r;
+                const char *from = mode == MODE_READ ? r : q;
+                if (!words)
+                    memcpy(to, from, chunk);
+                else
+                    for (size_t w = 0; w < chunk; w += 8)
+                        memcpy(to + w, from + w, 8);
             }
         } else {
             for (int64_t b = 0; b < L->B; b++) {
@@ -417,6 +420,16 @@ static gd_status check_select_index(const gd_tensor *index) {
     return GD_OK;
 }
 
+/* A tensor seen with at least one dim (PyTorch's ensure_nonempty_dim): itself
+ * (a new reference), or a 0-d tensor viewed with shape [1]. */
+static gd_status at_least_1d(const gd_tensor *t, gd_tensor **out) {
+    if (!t->ndim)
+        return gd_view(t, 1, (int64_t[]){1}, out);
+    gd_tensor_incref((gd_tensor *)t);
+    *out = (gd_tensor *)t;
+    return GD_OK;
+}
+
 gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *index,
                           gd_tensor **out) {
     gd_tensor *rows = NULL, *av = NULL;
@@ -432,8 +445,7 @@ gd_status gd_index_select(const gd_tensor *a, int64_t dim, const gd_tensor *inde
              "index_select(): Index to scalar can have only 1 value, got %lld value(s)",
              (long long)index->numel);
     /* A 0-d tensor is indexed as one of shape [1]. */
-    if ((st = a->ndim ? gd_alias(a, &av) : gd_view(a, 1, (int64_t[]){1}, &av)) ||
-        (st = index_rows(index, &rows)))
+    if ((st = at_least_1d(a, &av)) || (st = index_rows(index, &rows)))
         goto done;
     int64_t shape[GD_MAX_DIMS];
     memcpy(shape, av->shape, sizeof(int64_t) * (size_t)av->ndim);
@@ -462,8 +474,7 @@ gd_status gd_index_add_dim_(gd_tensor *a, int64_t dim, const gd_tensor *index,
     if ((st = check_select_index(index)) ||
         (st = gd_wrap_dim(dim, a->ndim ? a->ndim : 1, &d)))
         return st;
-    if ((st = a->ndim ? gd_alias(a, &av) : gd_view(a, 1, (int64_t[]){1}, &av)) ||
-        (st = index_rows(index, &rows)))
+    if ((st = at_least_1d(a, &av)) || (st = index_rows(index, &rows)))
         goto done;
     int64_t rest = 1;
     for (int e = 0; e < av->ndim; e++)
@@ -489,11 +500,6 @@ done:
 }
 
 /* ---- gather and scatter_add --------------------------------------------- */
-
-/* A tensor seen with at least one dim (PyTorch's ensure_nonempty_dim). */
-static gd_status at_least_1d(const gd_tensor *t, gd_tensor **out) {
-    return t->ndim ? gd_alias(t, out) : gd_view(t, 1, (int64_t[]){1}, out);
-}
 
 static inline int64_t read_index(const char *p, size_t isize) {
     return isize == 8 ? *(const int64_t *)p : *(const int32_t *)p;
