@@ -230,6 +230,26 @@ def test_optimizer_steps_give_torchs_bits(name, kw, dtype):
     assert bits_equal(runs[1][1], runs[0][1])
 
 
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    OPTIMIZERS + [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True})],
+)
+def test_optimizer_steps_on_a_large_parameter_give_torchs_bits(name, kw):
+    # 200,000 elements: the step runs in ATen's chunks on the worker pool
+    rng = np.random.default_rng(8)
+    start = rng.normal(size=200_000).astype(np.float32)
+    grads = rng.normal(size=(3, 200_000)).astype(np.float32)
+    runs = []
+    for lib in (torch, gdlite):
+        p = lib.tensor(start, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **kw)
+        for g in grads:
+            p.grad = lib.tensor(g)
+            opt.step()
+        runs.append(p.detach().numpy().copy())
+    assert bits_equal(runs[1], runs[0])
+
+
 def test_adam_on_many_small_parameters_gives_torchs_bits():
     # Small contiguous parameters share one MKL call for their roots; sizes
     # up to and past the batch's room, both dtypes, a strided one between

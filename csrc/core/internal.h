@@ -58,7 +58,7 @@ typedef void (*gd_loop_fn)(char **data, const int64_t *strides, int64_t n, void 
 #define GD_VECTOR_CLONES
 #endif
 
-#define GD_ITER_MAX_OPERANDS 4
+#define GD_ITER_MAX_OPERANDS 5 /* Adam's loop: param, grad and three states */
 
 /* A gd_loop_fn `name` writing EXPR of each element x of its input (type TI)
  * as a TO: a contiguous path the compiler vectorises, and a strided one.

@@ -274,7 +274,7 @@ static void *run_flat_job(void *arg) {
 void gd_loop_split(gd_loop_fn loop, int nops, char *const *data, const int64_t *strides,
                    int64_t n, void *ctx, int64_t grain) {
     int64_t size;
-    if (gd_aten_chunks(n, grain, &size) < 2) {
+    if (nops > GD_ITER_MAX_OPERANDS || gd_aten_chunks(n, grain, &size) < 2) {
         loop((char **)data, strides, n, ctx);
         return;
     }
