@@ -239,7 +239,10 @@ static void run(gd_loop_fn loop, int nops, gd_tensor *const *ops, void *ctx) {
             st[k] = elsize;
         /* elements are independent: ATen's chunks on the worker pool, as
          * torch's foreach-free step runs each op across its threads */
-        gd_loop_split(loop, nops, data, st, numel, ctx, GD_GRAIN);
+        if (numel < GD_GRAIN)
+            loop(data, st, numel, ctx);
+        else
+            gd_loop_split(loop, nops, data, st, numel, ctx, GD_GRAIN);
     } else {
         /* The last dim is the inner loop; an odometer walks the others. */
         const int64_t inner = shape[nd - 1], outer = numel / inner;
