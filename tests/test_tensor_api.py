@@ -346,6 +346,13 @@ def test_expand_is_a_view() -> None:
         lambda L: L.tensor(5.0).expand(3),
         lambda L: L.tensor([[1.0], [2.0]]).expand(2, 0),
         lambda L: L.zeros(1, 3).expand(0, 3),
+        # new leading dims of size 1 take a contiguous stride, not 0
+        lambda L: L.ones(3).expand(1, 3),
+        lambda L: L.ones(3).expand(2, 1, 3),
+        lambda L: L.ones(5)[::2].expand(1, 1, 3),
+        lambda L: L.ones(2, 1).expand(1, 2, 4),
+        lambda L: L.ones(2, 3)[:, :1].expand(1, 2, 1),
+        lambda L: L.tensor(5.0).expand(1, 1),
     ):
         v, tv = make(G), make(torch)
         assert_same(v, tv)

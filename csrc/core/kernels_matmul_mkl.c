@@ -139,22 +139,6 @@ static gd_status fold_rows(const gd_tensor *t, int64_t rows, gd_tensor **folded,
     return st;
 }
 
-/* t expanded to `shape` with the strides PyTorch's expand gives: a new dim
- * of size 1 takes the stride a contiguous one would have, only a stretched
- * dim gets 0. (The strides decide the BLAS flags below, so they must agree.) */
-static gd_status torch_expand(const gd_tensor *t, int nd, const int64_t *shape,
-                              gd_tensor **out) {
-    int64_t strides[GD_MAX_DIMS];
-    for (int i = nd - 1; i >= 0; i--) {
-        int d = i - (nd - t->ndim);
-        int64_t size = d >= 0 ? t->shape[d] : 1;
-        strides[i] = d >= 0 ? t->strides[d] : shape[i + 1] * strides[i + 1];
-        if (size != shape[i])
-            strides[i] = 0;
-    }
-    return gd_as_strided(t, nd, shape, strides, t->offset, out);
-}
-
 /* An operand of torch's bmm path: t.expand(batch + (rows, cols)) reshaped to
  * (B, rows, cols), a view where possible, else a contiguous copy; a vector
  * right operand as (B, k) with a last dim of size 1 (unsqueeze(2)). */
@@ -169,7 +153,7 @@ static gd_status bmm_operand(const gd_tensor *t, int nbatch, const int64_t *batc
     if (!vector)
         shape[nd++] = cols;
     int64_t flat_shape[3] = {nmat, rows, cols};
-    gd_status st = torch_expand(t, nd, shape, &expanded);
+    gd_status st = gd_expand(t, nd, shape, &expanded);
     if (!st)
         st = gd_reshape(expanded, vector ? 2 : 3, flat_shape, vector ? &flat : out);
     if (!st && vector) {

@@ -187,7 +187,12 @@ gd_status gd_expand(const gd_tensor *t, int ndim, const int64_t *req, gd_tensor 
                 "non-existing dimension %d",
                 (long long)req[i], i);
             shape[i] = req[i];
-            strides[i] = 0;
+            /* PyTorch's inferExpandGeometry: a new dim of size 1 takes the
+             * stride a contiguous dim there would have (a 0-d tensor: 0),
+             * only a stretched one 0 */
+            strides[i] = req[i] != 1 || t->ndim == 0
+                             ? 0
+                             : (i + 1 < ndim ? shape[i + 1] * strides[i + 1] : 1);
             continue;
         }
         int64_t size = req[i] == -1 ? t->shape[d] : req[i];
