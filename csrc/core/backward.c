@@ -494,26 +494,23 @@ static gd_tensor *scaled_mm(rule_ctx *c, gd_tensor *x, bool tx, gd_tensor *y, bo
     return alpha == 1 || !r ? r : bin_num(c, GD_OP_MUL, r, alpha);
 }
 
-/* A matrix stored column-major (weight.t() is): PyTorch's mm_mat1_backward
- * and mm_mat2_backward compute its gradient transposed, in the same layout. */
-static bool column_major(const gd_tensor *t) {
-    return t->strides[0] == 1 && t->strides[1] == t->shape[0];
+/* mm's gradients (mm_mat1_backward, mm_mat2_backward), times alpha:
+ * G @ y^T for x and x^T @ G for y, each computed transposed when its matrix
+ * was column-major. */
+static gd_tensor *mm_grad_x(rule_ctx *c, bool x_column_major, gd_tensor *y,
+                            gd_tensor *G, double alpha) {
+    if (!y || !G)
+        return NULL;
+    return x_column_major ? scaled_mm(c, y, false, G, true, true, alpha)
+                          : scaled_mm(c, G, false, y, true, false, alpha);
 }
 
-/* mm's gradients (mm_mat1_backward, mm_mat2_backward): G @ y^T for x and
- * x^T @ G for y, each computed transposed when its matrix is column-major. */
-static gd_tensor *mm_grad_x(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *G) {
-    if (!x || !y || !G)
+static gd_tensor *mm_grad_y(rule_ctx *c, gd_tensor *x, bool y_column_major,
+                            gd_tensor *G, double alpha) {
+    if (!x || !G)
         return NULL;
-    return column_major(x) ? scaled_mm(c, y, false, G, true, true, 1)
-                           : scaled_mm(c, G, false, y, true, false, 1);
-}
-
-static gd_tensor *mm_grad_y(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *G) {
-    if (!x || !y || !G)
-        return NULL;
-    return column_major(y) ? scaled_mm(c, G, true, x, false, true, 1)
-                           : scaled_mm(c, x, true, G, false, false, 1);
+    return y_column_major ? scaled_mm(c, G, true, x, false, true, alpha)
+                          : scaled_mm(c, x, true, G, false, false, alpha);
 }
 
 static gd_tensor *expanded(rule_ctx *c, gd_tensor *a, int ndim, const int64_t *shape) {
@@ -523,16 +520,17 @@ static gd_tensor *expanded(rule_ctx *c, gd_tensor *a, int ndim, const int64_t *s
     return track(c, gd_g_expand(a, ndim, shape, &out), &out);
 }
 
-/* x (R x k, folded) @ y as mm (y a matrix) or mv (y a vector), g the result's
- * gradient in R rows: the gradients of x and y, each if wanted. */
+/* x (R x k: a matrix, or one folded from a batch) @ y as mm (y a matrix) or
+ * mv (y a vector), g the result's gradient, read in R rows: the gradients of
+ * x and y, each if wanted. */
 static void folded_grads(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *g,
                          int64_t R, bool want_x, bool want_y, gd_tensor **gx,
                          gd_tensor **gy) {
     if (y && y->ndim == 2) {
         int64_t shape[2] = {R, y->shape[1]};
         gd_tensor *G = reshaped(c, g, 2, shape);
-        *gx = want_x ? mm_grad_x(c, x, y, G) : NULL;
-        *gy = want_y ? mm_grad_y(c, x, y, G) : NULL;
+        *gx = want_x && x ? mm_grad_x(c, gd_is_column_major(x), y, G, 1) : NULL;
+        *gy = want_y && y ? mm_grad_y(c, x, gd_is_column_major(y), G, 1) : NULL;
     } else { /* mv: grad.ger(vec) and x^T.mv(grad) */
         gd_tensor *G = reshaped(c, g, 1, &R);
         *gx = want_x ? mm(c, unsqueezed(c, G, 1), unsqueezed(c, y, 0)) : NULL;
@@ -556,22 +554,15 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     gd_matmul_plan plan = (gd_matmul_plan)node->args.i[0];
     if (plan == GD_MATMUL_AUTO)
         plan = gd_matmul_plan_for(a, b);
-    if (plan == GD_MATMUL_DIRECT && a->ndim == 2 && b_vec) {
-        if (NEED(0))
-            give(&c, mm(&c, unsqueezed(&c, g, 1), unsqueezed(&c, b, 0)), &gi[0]);
-        if (NEED(1))
-            give(&c, mm(&c, transposed(&c, a, 0, 1), g), &gi[1]);
-        return finish(&c);
-    }
     if (plan == GD_MATMUL_DIRECT && !(a_vec && b_vec)) {
-        gd_tensor *A = a_vec ? unsqueezed(&c, a, 0) : a;
-        gd_tensor *G = a_vec ? unsqueezed(&c, g, 0) : g;
-        if (NEED(0)) {
-            gd_tensor *ga = mm_grad_x(&c, A, b, G);
+        /* mm, or mv; a vector times a matrix as a.unsqueeze(0).mm(b) */
+        gd_tensor *ga = NULL, *gb = NULL;
+        folded_grads(&c, a_vec ? unsqueezed(&c, a, 0) : a, b, g,
+                     a_vec ? 1 : a->shape[0], NEED(0), NEED(1), &ga, &gb);
+        if (ga)
             give(&c, a_vec ? squeezed(&c, ga, 0) : ga, &gi[0]);
-        }
-        if (NEED(1))
-            give(&c, mm_grad_y(&c, A, b, G), &gi[1]);
+        if (gb)
+            give(&c, gb, &gi[1]);
         return finish(&c);
     }
     if (plan == GD_MATMUL_SQUEEZE_A || plan == GD_MATMUL_SQUEEZE_B) {
@@ -585,10 +576,9 @@ static gd_status bw_matmul(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     }
     int64_t k = a->shape[a->ndim - 1];
     if (plan == GD_MATMUL_FOLD_A) { /* a.reshape(R, k) @ b, viewed as the result */
-        int64_t shape[2] = {a->numel / (k ? k : 1), k};
-        if (k == 0) /* as reshape(-1, 0) could not: the leading dims' product */
-            for (int d = 0; d < a->ndim - 1; d++)
-                shape[0] = d ? shape[0] * a->shape[d] : a->shape[d];
+        int64_t shape[2] = {1, k};  /* R: the leading dims' product (k may be 0) */
+        for (int d = 0; d < a->ndim - 1; d++)
+            shape[0] *= a->shape[d];
         gd_tensor *ga = NULL, *gb = NULL;
         folded_grads(&c, reshaped(&c, a, 2, shape), b, g, shape[0], NEED(0), NEED(1),
                      &ga, &gb);
@@ -664,20 +654,11 @@ static gd_status bw_addmm(gd_node *node, gd_tensor *g, gd_tensor **gi) {
     double beta = node->args.beta, alpha = node->args.alpha;
     if (NEED(0))
         give(&c, beta == 1 ? g : bin_num(&c, GD_OP_MUL, g, beta), &gi[0]);
-    if (NEED(1)) {
-        gd_tensor *mat2 = SAVED_INPUT2;
-        if (node->args.i[0])
-            give(&c, scaled_mm(&c, mat2, false, g, true, true, alpha), &gi[1]);
-        else
-            give(&c, scaled_mm(&c, g, false, mat2, true, false, alpha), &gi[1]);
-    }
-    if (NEED(2)) {
-        gd_tensor *mat1 = SAVED_OTHER;
-        if (node->args.i[1])
-            give(&c, scaled_mm(&c, g, true, mat1, false, true, alpha), &gi[2]);
-        else
-            give(&c, scaled_mm(&c, mat1, true, g, false, false, alpha), &gi[2]);
-    }
+    /* the layouts were taken at the forward (record.c): mat1 is not kept */
+    if (NEED(1))
+        give(&c, mm_grad_x(&c, node->args.i[0], SAVED_INPUT2, g, alpha), &gi[1]);
+    if (NEED(2))
+        give(&c, mm_grad_y(&c, SAVED_OTHER, node->args.i[1], g, alpha), &gi[2]);
     return finish(&c);
 }
 

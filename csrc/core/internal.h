@@ -531,6 +531,11 @@ typedef enum {
     GD_MATMUL_SQUEEZE_B,
 } gd_matmul_plan;
 gd_matmul_plan gd_matmul_plan_for(const gd_tensor *a, const gd_tensor *b);
+/* A matrix stored column-major (weight.t() is): PyTorch's mm_mat1_backward
+ * and mm_mat2_backward compute its gradient transposed, in the same layout. */
+static inline bool gd_is_column_major(const gd_tensor *t) {
+    return t->strides[0] == 1 && t->strides[1] == t->shape[0];
+}
 gd_status gd_matmul_planned(const gd_tensor *a, const gd_tensor *b, gd_matmul_plan plan,
                             gd_tensor **out);
 

@@ -251,15 +251,13 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
     int64_t dstep = by_row ? 1 : nnz, kstep = by_row ? nd : 1;
     int64_t inner = shape_m[nd - 1], rows = inner ? sm.n / inner : 0;
     lock = gd_loop_begin(sm.n);
-    if (nd == 1) { /* a vector: its positions, branch-free (at < nnz on each
-                    * write, in case another thread changed the mask) */
+    if (nd == 1) /* a vector: its positions, branch-free (at < nnz on each
+                  * write, in case another thread changed the mask) */
         for (int64_t j = 0; j < inner && at < nnz; j++) {
             o[at] = j;
             at += v[j] != 0;
         }
-        rows = 0;
-    }
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t r = 0; nd > 1 && r < rows; r++) {
         const gd_bool_t *row = v + r * inner;
         for (int64_t j = 0; j < inner && at < nnz; j++) {
             if (!row[j])

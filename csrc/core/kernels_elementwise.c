@@ -521,9 +521,6 @@ static gd_status scaled_loop_for(gd_op op, gd_dtype compute, gd_loop_fn *loop) {
     return GD_OK;
 }
 
-/* `layout_ins`: the operands whose layout the result takes: 2; 1 where
- * ATen runs the op as a unary one of a (tensor ** number); 0 for a
- * contiguous result (number ** tensor). */
 /* Strides exactly those of a new contiguous tensor, size-1 dims included. */
 static bool canonical_strides(const gd_tensor *t) {
     int64_t expected = 1;
@@ -535,6 +532,18 @@ static bool canonical_strides(const gd_tensor *t) {
     return true;
 }
 
+/* a and b each read as one contiguous run of a's elements: b of a's shape
+ * (*same) or a single element, both contiguous. */
+static bool one_run(const gd_tensor *a, const gd_tensor *b, bool *same) {
+    *same = a->ndim == b->ndim &&
+            memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+    return (*same || (b->numel == 1 && b->ndim <= a->ndim)) && gd_is_contiguous(a) &&
+           gd_is_contiguous(b);
+}
+
+/* `layout_ins`: the operands whose layout the result takes: 2; 1 where
+ * ATen runs the op as a unary one of a (tensor ** number); 0 for a
+ * contiguous result (number ** tensor). */
 static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
                              gd_dtype common, const double *alpha, int layout_ins,
                              gd_tensor **out) {
@@ -552,12 +561,9 @@ static gd_status binary_impl(gd_op op, const gd_tensor *a, const gd_tensor *b,
     if ((st = binary_loop_for(op, compute, &loop)) ||
         (alpha && (st = scaled_loop_for(op, compute, &loop))))
         return st;
-    bool same_shape =
-        a->ndim == b->ndim &&
-        memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
-    bool b_single = b->numel == 1 && b->ndim <= a->ndim;
+    bool same_shape;
     if (a->dtype == compute && b->dtype == compute && a->numel > 0 &&
-        (same_shape || b_single) && gd_is_contiguous(a) && gd_is_contiguous(b)) {
+        one_run(a, b, &same_shape)) {
         /* Fast path for the common small case: a contiguous tensor with a
          * same-shaped or one-element operand needs no broadcasting walk. */
         size_t es = gd_dtype_size(compute);
@@ -683,10 +689,8 @@ static gd_status binary_inplace_impl(gd_op op, gd_tensor *dst, const gd_tensor *
         gd_tensor_decref(result);
         return st;
     }
-    bool b_same = b->ndim == dst->ndim &&
-                  memcmp(b->shape, dst->shape, sizeof(int64_t) * (size_t)nd) == 0;
-    if (b->dtype == compute && dst->numel < GD_GRAIN && (b_same || b->numel == 1) &&
-        gd_is_contiguous(dst) && gd_is_contiguous(b)) {
+    bool b_same;
+    if (b->dtype == compute && dst->numel < GD_GRAIN && one_run(dst, b, &b_same)) {
         /* small and contiguous (a gradient accumulating, a scalar update):
          * one run, no iteration setup */
         int64_t es = (int64_t)gd_dtype_size(compute);

@@ -244,47 +244,32 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
     for (int d = 0; d < L->pre.nd; d++)
         pidx[d] = 0;
     size_t chunk = mode == MODE_FILL ? 0 : (size_t)L->post.numel * elsize;
+    /* How an entry moves, the same for all: one element (a fill writes its
+     * one value), one contiguous run (a few words copied as words, as a
+     * memcpy call per row costs more; longer ones by one memcpy), or the
+     * general walk over post's dims. */
+    bool single = L->post.numel == 1 && mode != MODE_ADD;
+    bool run = !single && run_rows(mode, L, elsize);
+    bool words = run && chunk <= 64 && chunk % 8 == 0;
     for (int64_t p = 0; p < L->pre.numel; p++) {
         int64_t poff = 0;
         for (int d = 0; d < L->pre.nd; d++)
             poff += pidx[d] * L->pre.strides[d];
-        if (L->post.numel == 1 && mode != MODE_ADD) { /* one element each */
-            for (int64_t b = 0; b < L->B; b++) {
-                int64_t off = poff;
-                for (int j = 0; j < L->k; j++)
-                    off += ix[j * L->B + b] * L->dstride[j];
-                char *q = o + (size_t)(p * L->B + b) * chunk;
-                if (mode == MODE_READ)
-                    copy_elem(q, base + off, elsize);
-                else
-                    copy_elem(base + off, q, elsize);
-            }
-        } else if (run_rows(mode, L, elsize)) {
-            /* rows that are one contiguous run: copied here, a row of a few
-             * words by words (x[idx] on a narrow matrix), longer ones by one
-             * memcpy each */
-            bool words = chunk <= 64 && chunk % 8 == 0;
-            for (int64_t b = 0; b < L->B; b++) {
-                int64_t off = poff;
-                for (int j = 0; j < L->k; j++)
-                    off += ix[j * L->B + b] * L->dstride[j];
-                char *q = o + (size_t)(p * L->B + b) * chunk, *r = base + off;
-                char *to = mode == MODE_READ ? q : r;
-                const char *from = mode == MODE_READ ? r : q;
-                if (!words)
-                    memcpy(to, from, chunk);
-                else
-                    for (size_t w = 0; w < chunk; w += 8)
-                        memcpy(to + w, from + w, 8);
-            }
-        } else {
-            for (int64_t b = 0; b < L->B; b++) {
-                int64_t off = poff;
-                for (int j = 0; j < L->k; j++)
-                    off += ix[j * L->B + b] * L->dstride[j];
-                block_move(mode, a->dtype, elsize, &L->post, base + off,
-                           o + (size_t)(p * L->B + b) * chunk);
-            }
+        for (int64_t b = 0; b < L->B; b++) {
+            char *r = base + poff, *q = o + (size_t)(p * L->B + b) * chunk;
+            for (int j = 0; j < L->k; j++)
+                r += ix[j * L->B + b] * L->dstride[j];
+            char *to = mode == MODE_READ ? q : r;
+            const char *from = mode == MODE_READ ? r : q;
+            if (single)
+                copy_elem(to, from, elsize);
+            else if (words)
+                for (size_t w = 0; w < chunk; w += 8)
+                    memcpy(to + w, from + w, 8);
+            else if (run)
+                memcpy(to, from, chunk);
+            else
+                block_move(mode, a->dtype, elsize, &L->post, r, q);
         }
         for (int d = L->pre.nd - 1; d >= 0; d--) {
             if (++pidx[d] < L->pre.shape[d])

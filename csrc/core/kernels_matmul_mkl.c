@@ -9,6 +9,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cpublas's normalize_last_dims: the leading dims of size-1 matrices, as
+ * ATen sets them before it calls BLAS (idempotent). */
+static void normalize_last_dims(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                                int64_t *lda, int64_t *ldb, int64_t *ldc) {
+    if (n == 1)
+        *ldc = m;
+    if (ta ? m == 1 : k == 1)
+        *lda = ta ? k : m;
+    if (tb ? k == 1 : n == 1)
+        *ldb = tb ? n : k;
+}
+
+/* cpublas::gemm as ATen calls it with MKL: the leading dims normalised, then
+ * MKL's column-major gemm. The caller has checked the sizes fit in ints. */
+static void cpublas_gemm(const gd_mkl_blas *mk, gd_dtype dt, bool ta, bool tb,
+                         int64_t m, int64_t n, int64_t k, double alpha, const void *a,
+                         int64_t lda, const void *b, int64_t ldb, double beta, void *c,
+                         int64_t ldc) {
+    normalize_last_dims(ta, tb, m, n, k, &lda, &ldb, &ldc);
+    int fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
+    void *lock = gd_loop_begin(m * n * k);
+    if (dt == GD_FLOAT32)
+        mk->sgemm(CblasColMajor, fa, fb, (int)m, (int)n, (int)k, (float)alpha, a,
+                  (int)lda, b, (int)ldb, (float)beta, c, (int)ldc);
+    else
+        mk->dgemm(CblasColMajor, fa, fb, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+                  (int)ldb, beta, c, (int)ldc);
+    gd_loop_end(lock);
+}
+
 /* MKL's gemm for c (M x N, row-major) = beta c + alpha m1 @ m2, called as
  * ATen's addmm_impl_cpu_ calls BLAS (column-major): c taken transposed when
  * N > 1 (the operands then swap), each operand as it lies if its layout
@@ -43,26 +73,8 @@ gd_status gd_mkl_gemm(const gd_mkl_blas *mk, gd_dtype dt, int64_t M, int64_t N,
         }
         ld[i] = trans[i] == tc ? x[i].cs : x[i].rs;
     }
-    int64_t ldc = tc ? N : 1;
-    /* cpublas normalize_last_dims */
-    if (n == 1)
-        ldc = m;
-    if (trans[0] ? m == 1 : k == 1)
-        ld[0] = trans[0] ? k : m;
-    if (trans[1] ? k == 1 : n == 1)
-        ld[1] = trans[1] ? n : k;
-    void *lock = gd_loop_begin(m * n * k);
-    int ta = trans[0] ? CblasTrans : CblasNoTrans,
-        tb = trans[1] ? CblasTrans : CblasNoTrans;
-    if (dt == GD_FLOAT32)
-        mk->sgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, (float)alpha,
-                  (const float *)x[0].data, (int)ld[0], (const float *)x[1].data,
-                  (int)ld[1], (float)beta, (float *)c, (int)ldc);
-    else
-        mk->dgemm(CblasColMajor, ta, tb, (int)m, (int)n, (int)k, alpha,
-                  (const double *)x[0].data, (int)ld[0], (const double *)x[1].data,
-                  (int)ld[1], beta, (double *)c, (int)ldc);
-    gd_loop_end(lock);
+    cpublas_gemm(mk, dt, trans[0], trans[1], m, n, k, alpha, x[0].data, ld[0],
+                 x[1].data, ld[1], beta, c, tc ? N : 1);
 done:
     gd_tensor_decref(copy[0]);
     gd_tensor_decref(copy[1]);
@@ -207,16 +219,15 @@ static gd_status aten_bmm(const gd_mkl_blas *mk, const gd_tensor *a3,
     bool ta = items_transposed(b3), tb = items_transposed(a3);
     int64_t m = N, n = M, k = K;
     int64_t lda = b3->strides[ta ? 2 : 1], ldb = a3->strides[tb ? 2 : 1], ldc = N;
-    if (n == 1) /* cpublas normalize_last_dims */
-        ldc = m;
-    if (ta ? m == 1 : k == 1)
-        lda = ta ? k : m;
-    if (tb ? k == 1 : n == 1)
-        ldb = tb ? n : k;
+    normalize_last_dims(ta, tb, m, n, k, &lda, &ldb, &ldc);
     bool blas_ok = lda < INT_MAX && ldb < INT_MAX && ldc < INT_MAX &&
                    lda >= (ta ? k : m) && lda >= 1 && ldb >= (tb ? n : k) && ldb >= 1 &&
                    ldc >= m && ldc >= 1 && nmat < INT_MAX;
     GD_CHECK(blas_ok, GD_ERR_RUNTIME, "matmul: batch too large for BLAS");
+    if (nmat == 1) { /* gemm_batched_with_stride: one matrix is a plain gemm */
+        cpublas_gemm(mk, dt, ta, tb, m, n, k, 1.0, pb, lda, pa, ldb, 0.0, c, ldc);
+        return GD_OK;
+    }
     const void **ptrs = malloc(sizeof(void *) * 3 * (size_t)nmat);
     GD_CHECK(ptrs, GD_ERR_NOMEM, "matmul: out of memory");
     for (int64_t i = 0; i < nmat; i++) {
@@ -228,13 +239,7 @@ static gd_status aten_bmm(const gd_mkl_blas *mk, const gd_tensor *a3,
         ildc = (int)ldc, count = (int)nmat;
     int fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
     void *lock = gd_loop_begin(nmat * m * n * k);
-    if (nmat == 1 && dt == GD_FLOAT32)
-        mk->sgemm(CblasColMajor, fa, fb, im, in, ik, 1.0f, ptrs[0], ilda, ptrs[1], ildb,
-                  0.0f, (float *)c, ildc);
-    else if (nmat == 1)
-        mk->dgemm(CblasColMajor, fa, fb, im, in, ik, 1.0, ptrs[0], ilda, ptrs[1], ildb,
-                  0.0, (double *)c, ildc);
-    else if (dt == GD_FLOAT32) {
+    if (dt == GD_FLOAT32) {
         const float one = 1.0f, zero = 0.0f;
         mk->sgemm_batch(CblasColMajor, &fa, &fb, &im, &in, &ik, &one,
                         (const float **)ptrs, &ilda, (const float **)ptrs + nmat, &ildb,

@@ -144,8 +144,7 @@ static gd_status save_for(gd_node *node, gd_decomposition name, int n,
         saves &= (gd_requires_grad(in[2]) ? GD_SAVE_OTHER : 0u) |
                  (gd_requires_grad(in[1]) ? GD_SAVE_INPUT2 : 0u);
         for (int j = 0; j < 2; j++) /* column-major: its rule transposes */
-            node->args.i[j] = in[j + 1]->strides[0] == 1 &&
-                              in[j + 1]->strides[1] == in[j + 1]->shape[0];
+            node->args.i[j] = gd_is_column_major(in[j + 1]);
     }
     gd_status st = GD_OK;
     if (saves & GD_SAVE_SELF)
