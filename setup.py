@@ -31,6 +31,13 @@ sanitize = os.environ.get("GDLITE_SANITIZE") == "1"
 thread_sanitize = os.environ.get("GDLITE_SANITIZE") == "thread"
 extra_compile = warnings + binding_relaxed + ["-O3"]
 extra_link = [f"-Wl,-rpath,{scipy_openblas32.get_lib_dir()}"]
+if not (sanitize or thread_sanitize):
+    # One shared object whose only export is PyInit__C: calls between the
+    # core's files are direct and, with link-time optimisation, inlined (the
+    # per-op plumbing of small tensors is mostly such calls). The link step
+    # compiles, so it gets the same flags.
+    extra_compile += ["-fvisibility=hidden", "-flto=auto"]
+    extra_link += extra_compile
 if thread_sanitize:
     # Free lists stay on: they are per thread, and their release at thread
     # exit is part of what this build checks.
