@@ -94,6 +94,14 @@ PRODUCT_SHAPES += [
     for m, k, n in ((1, 1, 1), (2, 2, 2), (60, 1, 1), (60, 2, 1), (3, 4, 5),
                     (16, 16, 16), (64, 64, 64), (100, 30, 7), (257, 129, 65))
 ]  # fmt: skip
+# Products MKL would split across its threads that run on one thread here
+# (at most 64 terms, both result dims from 8, up to 2**19 multiply-adds: an
+# MLP's layers), at the rule's edges, and just past them.
+PRODUCT_SHAPES += [
+    ((m, k), (k, n))
+    for m, k, n in ((32, 64, 128), (128, 32, 64), (8, 64, 1024), (100, 64, 50),
+                    (9, 64, 700), (64, 65, 64), (7, 64, 1024), (8, 64, 1025))
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -565,9 +565,16 @@ typedef struct {
                         const double **a, const int *lda, const double **b,
                         const int *ldb, const double *beta, double **c, const int *ldc,
                         int groups, const int *size);
+    /* MKL_Set_Num_Threads_Local: this thread's count (0: the global one);
+     * returns the previous setting */
+    int (*set_num_threads_local)(int);
 } gd_mkl_blas;
 /* MKL's BLAS while MKL is loaded and enabled, else NULL. */
 const gd_mkl_blas *gd_mkl(void);
+/* May MKL's gemm of an m x n result over k terms run on this thread alone?
+ * Only where its result is the same as at torch's thread count (see mkl.c)
+ * and its threads would not pay for their start-up. */
+bool gd_mkl_gemm_serial(int64_t m, int64_t n, int64_t k);
 /* The loop computing unary `op` on `dtype` with MKL's vector math as PyTorch
  * does (exp, log, tanh, sin, cos, tan, sqrt; float32, float64), or NULL
  * when MKL is off or has no such routine. */

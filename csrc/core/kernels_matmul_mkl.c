@@ -30,12 +30,16 @@ static void cpublas_gemm(const gd_mkl_blas *mk, gd_dtype dt, bool ta, bool tb,
     normalize_last_dims(ta, tb, m, n, k, &lda, &ldb, &ldc);
     int fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
     void *lock = gd_loop_begin(m * n * k);
+    bool serial = gd_mkl_gemm_serial(m, n, k);
+    int threads = serial ? mk->set_num_threads_local(1) : 0;
     if (dt == GD_FLOAT32)
         mk->sgemm(CblasColMajor, fa, fb, (int)m, (int)n, (int)k, (float)alpha, a,
                   (int)lda, b, (int)ldb, (float)beta, c, (int)ldc);
     else
         mk->dgemm(CblasColMajor, fa, fb, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
                   (int)ldb, beta, c, (int)ldc);
+    if (serial)
+        mk->set_num_threads_local(threads);
     gd_loop_end(lock);
 }
 
