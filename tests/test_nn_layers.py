@@ -121,6 +121,32 @@ def test_linear_small_is_exact():
     np.testing.assert_array_equal(arr(gm.bias.grad), arr(tm.bias.grad))
 
 
+@pytest.mark.parametrize("replace", ["weight", "bias", "both", "bias None"])
+def test_linear_reads_weights_held_outside_its_parameters(replace):
+    """A reparametrisation deletes the parameter and sets a plain attribute
+    (or sets bias to None); forward then uses that, as torch's does."""
+    gm, tm = pair(lambda lib: lib.nn.Linear(3, 2), 4)
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    for lib, m in ((G, gm), (torch, tm)):
+        if replace == "bias None":
+            m.bias = None
+            continue
+        if replace in ("weight", "both"):
+            del m.weight
+            m.weight = lib.tensor(w) * 2
+        if replace in ("bias", "both"):
+            del m.bias
+            m.bias = lib.tensor(b) - 1
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    got, want = gm(G.tensor(x)), tm(torch.tensor(x))
+    np.testing.assert_array_equal(arr(got), arr(want))
+    assert ("weight" in dict(gm.named_parameters())) == (
+        "weight" in dict(tm.named_parameters())
+    )
+
+
 @pytest.mark.parametrize("shape", [(4, 5), (5,), (2, 4, 5), (0, 5)])
 def test_linear_bad_input_shape(shape):
     same_error(lambda lib: lib.nn.Linear(2, 3)(lib.zeros(shape)))

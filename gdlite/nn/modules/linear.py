@@ -61,7 +61,16 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Any) -> Any:
-        return F.linear(input, self.weight, self.bias)
+        # The registry read directly: `self.weight` goes through
+        # Module.__getattr__, which costs more than a small layer's product.
+        # A weight held elsewhere (deleted and set as a plain attribute, as
+        # reparametrisations do) is read as an attribute.
+        params = self._parameters
+        try:
+            weight, bias = params["weight"], params["bias"]
+        except KeyError:
+            weight, bias = self.weight, self.bias
+        return F.linear(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (
