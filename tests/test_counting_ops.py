@@ -221,6 +221,50 @@ def test_nonzero_random(arr, dtype):
 
 
 @pytest.mark.parametrize(
+    "shape", [(15,), (16,), (17,), (100,), (1000,), (100, 8), (33, 7), (3, 50, 17)]
+)
+@pytest.mark.parametrize("density", [0.0, 0.002, 0.16, 0.5, 1.0])
+def test_mask_positions_of_long_masks(shape, density):
+    """Long masks (scanned sixteen bytes at a time, rows stepped or jumped)
+    give NumPy's positions, for nonzero, x[mask] and x[mask] = v."""
+    rng = np.random.default_rng(int(density * 1000) + len(shape))
+    mask = rng.random(shape) < density
+    want = np.stack(np.nonzero(mask), axis=1)
+    np.testing.assert_array_equal(G.nonzero(G.from_numpy(mask.copy())).numpy(), want)
+    x = rng.standard_normal(shape + (3,)).astype(np.float32)
+    np.testing.assert_array_equal(
+        G.from_numpy(x.copy())[G.from_numpy(mask.copy())].numpy(), x[mask]
+    )
+    got = G.from_numpy(x.copy())
+    got[G.from_numpy(mask.copy())] = 7.0
+    expected = x.copy()
+    expected[mask] = 7.0
+    np.testing.assert_array_equal(got.numpy(), expected)
+    # one element per position (the mask covers every dim): read, fill, write
+    y = rng.standard_normal(shape)
+    np.testing.assert_array_equal(G.from_numpy(y)[G.from_numpy(mask)].numpy(), y[mask])
+    values = rng.standard_normal(int(mask.sum()))
+    for value, lib_value in ((-1.5, -1.5), (values, G.from_numpy(values))):
+        got, expected = G.from_numpy(y.copy()), y.copy()
+        got[G.from_numpy(mask)] = lib_value
+        expected[mask] = value
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_mask_bytes_other_than_one_are_true():
+    raw = np.zeros(40, np.uint8)
+    raw[[3, 17, 31, 39]] = [2, 255, 1, 128]
+    mask = raw.view(np.bool_)
+    np.testing.assert_array_equal(
+        G.nonzero(G.from_numpy(mask)).numpy().ravel(), np.flatnonzero(raw)
+    )
+    x = np.arange(40.0)
+    np.testing.assert_array_equal(
+        G.from_numpy(x)[G.from_numpy(mask)].numpy(), x[raw != 0]
+    )
+
+
+@pytest.mark.parametrize(
     "call",
     [
         lambda m: m.nonzero(m.tensor(5)),

@@ -12,6 +12,9 @@
 #include "internal.h"
 
 #include <float.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +226,68 @@ gd_status gd_histc(const gd_tensor *a, int64_t bins, double min, double max,
 
 /* ---- nonzero and mask positions ------------------------------------------ */
 
+/* A bit per byte of v[0..16): set where the byte is nonzero. */
+static inline unsigned nonzero_bits16(const gd_bool_t *v) {
+#if defined(__SSE2__)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)v);
+    return ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) &
+           0xFFFFu;
+#else
+    unsigned bits = 0;
+    for (int i = 0; i < 16; i++)
+        bits |= (unsigned)(v[i] != 0) << i;
+    return bits;
+#endif
+}
+
+/* The flat positions of the nonzero bytes of v[0..n), at most `cap` of
+ * them, into pos; returns how many it wrote. Sixteen bytes at a time, so a
+ * sparse mask costs about its length / 16 plus its true elements. */
+static int64_t flat_true(const gd_bool_t *v, int64_t n, int64_t *pos, int64_t cap) {
+    int64_t at = 0, i = 0;
+    for (; i + 16 <= n && at < cap; i += 16)
+        for (unsigned bits = nonzero_bits16(v + i); bits && at < cap; bits &= bits - 1)
+            pos[at++] = i + __builtin_ctz(bits);
+    for (; i < n && at < cap; i++) { /* branch-free: at < cap on each write */
+        pos[at] = i;
+        at += v[i] != 0;
+    }
+    return at;
+}
+
+/* Coordinates of the ascending flat positions flat[0..n) in `shape` (nd > 1):
+ * coordinate d of entry k at o[d * dstep + k * kstep]. flat may be the last
+ * coordinate's row (entry k is read before it is written). Consecutive
+ * positions mostly share a row or move to the next, so rows are stepped;
+ * a jump further divides. */
+static void flat_to_coords(const int64_t *flat, int64_t n, int nd, const int64_t *shape,
+                           int64_t *o, int64_t dstep, int64_t kstep) {
+    int64_t inner = shape[nd - 1], row_start = 0, coord[GD_MAX_DIMS] = {0};
+    for (int64_t k = 0; k < n; k++) {
+        int64_t f = flat[k];
+        if (f - row_start >= inner) {
+            if (f - row_start < 2 * inner) {
+                row_start += inner;
+                for (int d = nd - 2; d >= 0; d--) {
+                    if (++coord[d] < shape[d])
+                        break;
+                    coord[d] = 0;
+                }
+            } else {
+                int64_t r = f / inner;
+                row_start = r * inner;
+                for (int d = nd - 2; d >= 0; d--) {
+                    coord[d] = r % shape[d];
+                    r /= shape[d];
+                }
+            }
+        }
+        for (int d = 0; d < nd - 1; d++)
+            o[d * dstep + k * kstep] = coord[d];
+        o[(nd - 1) * dstep + k * kstep] = f - row_start;
+    }
+}
+
 /* The positions of the nonzero elements of `mask` (any dtype; 0-d counts as
  * one element of no dims) written into int64 `shape`: element k of
  * coordinate d at o[d * dstep + k * kstep]. */
@@ -234,7 +299,7 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
         return st;
     snapshot sm = snap(m);
     const gd_bool_t *v = (const gd_bool_t *)sm.data;
-    int64_t nnz = 0, nd = m->ndim, shape_m[GD_MAX_DIMS];
+    int64_t nnz = 0, nd = m->ndim, shape_m[GD_MAX_DIMS], *flat, *own = NULL;
     memcpy(shape_m, m->shape, sizeof(int64_t) * (size_t)nd);
     void *lock = gd_loop_begin(sm.n);
     for (int64_t i = 0; i < sm.n; i++)
@@ -247,37 +312,30 @@ static gd_status true_positions(const gd_tensor *mask, bool by_row, gd_tensor **
         st = gd_empty(GD_INT64, 2, shape, out);
     if (st || nd == 0)
         goto done;
-    int64_t *o = (int64_t *)gd_data_ptr(*out), at = 0, coord[GD_MAX_DIMS] = {0};
+    int64_t *o = (int64_t *)gd_data_ptr(*out);
     int64_t dstep = by_row ? 1 : nnz, kstep = by_row ? nd : 1;
-    int64_t inner = shape_m[nd - 1], rows = inner ? sm.n / inner : 0;
-    lock = gd_loop_begin(sm.n);
-    if (nd == 1) /* a vector: its positions, branch-free (at < nnz on each
-                  * write, in case another thread changed the mask) */
-        for (int64_t j = 0; j < inner && at < nnz; j++) {
-            o[at] = j;
-            at += v[j] != 0;
-        }
-    for (int64_t r = 0; nd > 1 && r < rows; r++) {
-        const gd_bool_t *row = v + r * inner;
-        for (int64_t j = 0; j < inner && at < nnz; j++) {
-            if (!row[j])
-                continue;
-            for (int d = 0; d < nd - 1; d++)
-                o[d * dstep + at * kstep] = coord[d];
-            o[(nd - 1) * dstep + at++ * kstep] = j;
-        }
-        for (int d = (int)nd - 2; d >= 0; d--) {
-            if (++coord[d] < shape_m[d])
-                break;
-            coord[d] = 0;
-        }
+    /* The flat positions go where the last coordinate's do when those are
+     * contiguous ([nd, nnz] rows, or a vector), else to a buffer of their own. */
+    if (!by_row || nd == 1)
+        flat = o + (nd - 1) * dstep;
+    else if (!(flat = own = malloc(sizeof(int64_t) * (size_t)(nnz ? nnz : 1)))) {
+        st = gd_error(GD_ERR_NOMEM, "out of memory");
+        gd_tensor_decref(*out);
+        *out = NULL;
+        goto done;
     }
+    lock = gd_loop_begin(sm.n);
+    /* at <= nnz even if another thread changed the mask since the count */
+    int64_t at = flat_true(v, sm.n, flat, nnz);
+    if (nd > 1)
+        flat_to_coords(flat, at, (int)nd, shape_m, o, dstep, kstep);
     gd_loop_end(lock);
     /* a writer racing the count can leave fewer true elements than counted */
     for (; at < nnz; at++)
         for (int d = 0; d < nd; d++)
             o[d * dstep + at * kstep] = 0;
 done:
+    free(own);
     gd_storage_decref(sm.keep);
     gd_tensor_decref(m);
     return st;
