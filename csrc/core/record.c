@@ -314,13 +314,36 @@ typedef struct {
     gd_tensor **t, *local[PRIVATE_LOCAL];
 } private_inputs;
 
-static gd_status privatize(private_inputs *p, int n, gd_tensor *const *in) {
+/* The elements a call's loops may run over, which decides whether they may
+ * unlock: the largest input's, except for an advanced index, whose loops
+ * run over the index and the result only (a few rows of a large input). */
+static int64_t call_work(gd_op op, int n, gd_tensor *const *in,
+                         const gd_op_args *args) {
     int64_t work = 0;
-    p->n = 0;
-    p->t = p->local;
     for (int i = 0; i < n; i++)
         if (in[i] && in[i]->numel > work)
             work = in[i]->numel;
+    if (op != GD_OP_INDEX || n != 2 || !args || !in[0] || !in[1] || args->ndims < 1 ||
+        args->ndims > in[0]->ndim)
+        return work;
+    const gd_tensor *a = in[0], *ix = in[1];
+    int64_t indexed = 1, result;
+    for (int j = 0; j < args->ndims; j++) {
+        int d;
+        if (gd_wrap_dim(args->dims[j], a->ndim, &d))
+            return work; /* the kernel reports it */
+        indexed *= a->shape[d];
+    }
+    if (indexed == 0 ||
+        __builtin_mul_overflow(ix->numel / args->ndims, a->numel / indexed, &result))
+        return work;
+    return result > ix->numel ? result : ix->numel;
+}
+
+static gd_status privatize(private_inputs *p, int64_t work, int n,
+                           gd_tensor *const *in) {
+    p->n = 0;
+    p->t = p->local;
     if (!gd_loops_may_unlock(work))
         return GD_OK;
     if (n > PRIVATE_LOCAL && !(p->t = malloc(sizeof(gd_tensor *) * (size_t)n)))
@@ -363,7 +386,7 @@ gd_status gd_call(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *a
                   gd_tensor **outs) {
     private_inputs p;
     outs[0] = NULL;
-    gd_status st = privatize(&p, n, inputs);
+    gd_status st = privatize(&p, call_work(op, n, inputs, args), n, inputs);
     if (!st)
         st = call_on(op, n, inputs, kernel_inputs(&p, inputs), args, outs);
     private_free(&p);
@@ -549,7 +572,7 @@ static gd_status call_on_(gd_op op, int n, gd_tensor *const *inputs,
 
 gd_status gd_call_(gd_op op, int n, gd_tensor *const *inputs, const gd_op_args *args) {
     private_inputs p;
-    gd_status st = privatize(&p, n, inputs);
+    gd_status st = privatize(&p, call_work(op, n, inputs, args), n, inputs);
     if (!st)
         st = call_on_(op, n, inputs, kernel_inputs(&p, inputs), args);
     private_free(&p);
