@@ -194,25 +194,41 @@ static void make_layout(const gd_tensor *a, int k, const int *dims, int64_t B,
     block_coalesce(&L->post);
 }
 
+/* Are all of row[0..n) in [lo, size)? Is any negative? Branch-free, so it
+ * vectorises: an index is checked far more often than it fails. */
+GD_VECTOR_CLONES
+static void rows_in_range(const int64_t *row, int64_t n, int64_t lo, int64_t size,
+                          bool *bad, bool *negative) {
+    int64_t out = 0, neg = 0;
+    for (int64_t b = 0; b < n; b++) {
+        out |= (int64_t)(row[b] < lo) | (int64_t)(row[b] >= size);
+        neg |= (int64_t)(row[b] < 0);
+    }
+    *bad |= out != 0;
+    *negative |= neg != 0;
+}
+
 /* Checks the index rows (k x B, contiguous int64) against the sizes and
  * writes wrapped copies into `wrapped` when some are negative. */
 static gd_status check_rows(const layout *L, const int64_t *ix, bool wrap,
                             const char *msg, int64_t **wrapped) {
     *wrapped = NULL;
-    bool negative = false;
-    for (int64_t b = 0; b < L->B; b++)
+    bool bad = false, negative = false;
+    for (int j = 0; j < L->k; j++)
+        rows_in_range(ix + j * L->B, L->B, wrap ? -L->dsize[j] : 0, L->dsize[j], &bad,
+                      &negative);
+    /* the first bad one, as PyTorch names it */
+    for (int64_t b = 0; bad && b < L->B; b++)
         for (int j = 0; j < L->k; j++) {
             int64_t v = ix[j * L->B + b], size = L->dsize[j];
-            bool ok = wrap ? (v >= -size && v < size) : (v >= 0 && v < size);
-            if (!ok) {
-                if (msg)
-                    return gd_error(GD_ERR_INDEX, "%s", msg);
-                return gd_error(GD_ERR_INDEX,
-                                "index %lld is out of bounds for dimension %d with "
-                                "size %lld",
-                                (long long)v, j, (long long)size);
-            }
-            negative |= v < 0;
+            if (wrap ? (v >= -size && v < size) : (v >= 0 && v < size))
+                continue;
+            if (msg)
+                return gd_error(GD_ERR_INDEX, "%s", msg);
+            return gd_error(GD_ERR_INDEX,
+                            "index %lld is out of bounds for dimension %d with "
+                            "size %lld",
+                            (long long)v, j, (long long)size);
         }
     if (!negative)
         return GD_OK;
@@ -235,6 +251,37 @@ static bool run_rows(io_mode mode, const layout *L, size_t elsize) {
             (L->post.nd == 1 && L->post.strides[0] == (int64_t)elsize));
 }
 
+/* index_walk's entries of one element each over one or two indexed dims
+ * and nothing before them (x[mask] = v, x[rows, cols]): a tight loop per
+ * element size. */
+static void single_moves(io_mode mode, size_t elsize, char *base, const layout *L,
+                         const int64_t *ix, char *o) {
+    int64_t B = L->B, s0 = L->dstride[0], s1 = L->k > 1 ? L->dstride[1] : 0;
+    const int64_t *i0 = ix, *i1 = L->k > 1 ? ix + B : ix; /* s1 == 0 for k == 1 */
+#define SINGLE_MOVES(T)                                                                \
+    {                                                                                  \
+        T v = 0; /* a fill's one value */                                              \
+        if (mode == MODE_FILL)                                                         \
+            memcpy(&v, o, sizeof v);                                                   \
+        for (int64_t b = 0; b < B; b++) {                                              \
+            char *at = base + i0[b] * s0 + i1[b] * s1;                                 \
+            if (mode == MODE_READ)                                                     \
+                memcpy(o + (size_t)b * sizeof(T), at, sizeof(T));                      \
+            else if (mode == MODE_FILL)                                                \
+                memcpy(at, &v, sizeof(T));                                             \
+            else                                                                       \
+                memcpy(at, o + (size_t)b * sizeof(T), sizeof(T));                      \
+        }                                                                              \
+    }
+    if (elsize == 8)
+        SINGLE_MOVES(uint64_t)
+    else if (elsize == 4)
+        SINGLE_MOVES(uint32_t)
+    else
+        SINGLE_MOVES(uint8_t)
+#undef SINGLE_MOVES
+}
+
 /* Walks [pre, b, post]: `o` is contiguous in that order. */
 static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
                        const int64_t *ix, char *o) {
@@ -249,6 +296,10 @@ static void index_walk(io_mode mode, const gd_tensor *a, const layout *L,
      * memcpy call per row costs more; longer ones by one memcpy), or the
      * general walk over post's dims. */
     bool single = L->post.numel == 1 && mode != MODE_ADD;
+    if (single && L->pre.numel == 1 && L->k <= 2) {
+        single_moves(mode, elsize, base, L, ix, o);
+        return;
+    }
     bool run = !single && run_rows(mode, L, elsize);
     bool words = run && chunk <= 64 && chunk % 8 == 0;
     for (int64_t p = 0; p < L->pre.numel; p++) {
