@@ -188,6 +188,45 @@ def test_fold_decision_of_large_operands_sees_requires_grad():
     assert bits_equal(bg.grad.numpy(), bt.grad.numpy())
 
 
+SECOND_ORDER_SHAPES = [
+    ((5, 7), (7,)), ((60, 30), (30,)), ((4, 6, 7), (7,)), ((7,), (7, 5)),
+    ((30,), (30, 60)), ((7,), (7,)), ((6, 7), (7, 5)), ((3, 6, 7), (7, 5)),
+]  # fmt: skip
+
+
+def second_order(lib, arrays, dtype):
+    """The first gradients of a @ b (with a graph) and the gradients of a
+    weighted sum of them, for a, b and the first backward's seed."""
+    xs = [lib.tensor(x, requires_grad=True) for x in arrays]
+    y = xs[0] @ xs[1]
+    seed = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(dtype)
+    go = lib.tensor(seed, requires_grad=True)
+    grads = lib.autograd.grad(y, xs, go, create_graph=True)
+    total = sum(
+        (
+            g * lib.tensor(np.linspace(0.5, 2, g.numel()).astype(dtype)).view(g.shape)
+        ).sum()
+        for g in grads
+    )
+    again = lib.autograd.grad(total, [*xs, go], materialize_grads=True)
+    names = [type(g.grad_fn).__name__ for g in grads]
+    return [t.detach().numpy() for t in (*grads, *again)], names
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("sa", "sb"), SECOND_ORDER_SHAPES)
+def test_second_derivatives_of_products_give_torchs_bits(sa, sb, dtype):
+    # mv's gradient for the matrix is grad.ger(vec), which torch computes as
+    # grad.reshape(-1, 1) * vec: a MulBackward0 whose own gradients are sums
+    rng = np.random.default_rng(len(sa) * 100 + sa[0])
+    arrays = [rng.normal(size=sa).astype(dtype), rng.normal(size=sb).astype(dtype)]
+    got, got_names = second_order(gdlite, arrays, dtype)
+    want, want_names = second_order(torch, arrays, dtype)
+    assert got_names == want_names
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert bits_equal(g, w), i
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_linear_layer_gives_torchs_bits(dtype):
     # addmm: the bias is gemm's C, with beta 1

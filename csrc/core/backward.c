@@ -531,9 +531,10 @@ static void folded_grads(rule_ctx *c, gd_tensor *x, gd_tensor *y, gd_tensor *g,
         gd_tensor *G = reshaped(c, g, 2, shape);
         *gx = want_x && x ? mm_grad_x(c, gd_is_column_major(x), y, G, 1) : NULL;
         *gy = want_y && y ? mm_grad_y(c, x, gd_is_column_major(y), G, 1) : NULL;
-    } else { /* mv: grad.ger(vec) and x^T.mv(grad) */
+    } else { /* mv: grad.ger(vec) (outer: grad.reshape(R, 1) * vec) and x^T.mv(grad) */
         gd_tensor *G = reshaped(c, g, 1, &R);
-        *gx = want_x ? mm(c, unsqueezed(c, G, 1), unsqueezed(c, y, 0)) : NULL;
+        int64_t column[2] = {R, 1};
+        *gx = want_x ? bin(c, GD_OP_MUL, reshaped(c, G, 2, column), y) : NULL;
         *gy = want_y ? mm(c, transposed(c, x, 0, 1), G) : NULL;
     }
 }
