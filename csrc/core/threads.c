@@ -1,9 +1,10 @@
 /* Letting other threads run during long numeric loops (gd_set_loop_unlock),
  * and the thread count PyTorch's CPU kernels split their work by. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _GNU_SOURCE /* clock_gettime; sched_getcpu and CPU sets on Linux */
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,8 @@ static uint64_t pool_generation; /* bumped (under pool_wake) per batch */
 static pool_batch *pool_current; /* the running batch, or NULL */
 static int pool_users;           /* workers that may be reading pool_current */
 static int pool_workers;         /* started in this process */
+static pthread_t pool_tids[GD_MAX_THREADS];
+static int pool_kept_off = -1; /* the CPU the workers are kept off (-1: none) */
 static bool pool_atfork_set;
 
 static uint64_t now_ns(void) {
@@ -198,6 +201,7 @@ static void pool_after_fork_child(void) {
     pool_current = NULL;
     pool_users = 0;
     pool_workers = 0;
+    pool_kept_off = -1;
 }
 
 /* Starts workers up to `want` (called holding pool_busy). */
@@ -218,14 +222,40 @@ static void pool_grow(int want) {
         pthread_attr_destroy(&attr);
         if (failed)
             return;
-        pool_workers++;
+        pool_tids[pool_workers++] = tid;
+        pool_kept_off = -1; /* the new one has every CPU: set again */
     }
+}
+
+/* A sleeping worker woken by the caller is often placed on the caller's
+ * CPU (the scheduler's wake-affine choice), where it waits behind the
+ * caller, and the load balancer leaves it there for a long while (about a
+ * second on a 2-CPU VM): every batch then runs on the caller alone, at half
+ * speed. So the workers may run on every CPU the process may, but the one
+ * the caller is on; when the caller moves, they follow (a syscall per worker,
+ * only then). Called holding pool_busy. */
+static void keep_workers_off_caller_cpu(void) {
+#if defined(__linux__)
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == pool_kept_off)
+        return;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed))
+        return;
+    CPU_CLR(cpu, &allowed);
+    if (CPU_COUNT(&allowed) == 0)
+        return;
+    for (int i = 0; i < pool_workers; i++)
+        pthread_setaffinity_np(pool_tids[i], sizeof allowed, &allowed);
+    pool_kept_off = cpu;
+#endif
 }
 
 bool gd_run_pooled(void *(*job)(void *), void *args, size_t size, int n) {
     if (n < 2 || pthread_mutex_trylock(&pool_busy))
         return false;
     pool_grow(n - 1 < GD_MAX_THREADS ? n - 1 : GD_MAX_THREADS);
+    keep_workers_off_caller_cpu();
     pool_batch b = {.job = job, .args = args, .size = size, .n = n};
     __atomic_store_n(&pool_current, &b, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&pool_wake);
