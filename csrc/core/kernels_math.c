@@ -110,37 +110,32 @@ bool gd_math_avx512(void) {
 /* ---- sigmoid -------------------------------------------------------------- */
 
 #ifdef GD_MATH_X86
-/* Whole multiples of 16 (float32) or 8 (float64) elements: under AVX-512,
- * ATen's steps are twice that. */
-AVX512 static void sigmoid_body_f32_avx512(float *o, const float *x, int64_t n) {
-    const __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
-    for (int64_t i = 0; i < n; i += 16) {
-        __m512 e = exp_u10_f32x16(_mm512_xor_ps(_mm512_loadu_ps(x + i), sign));
-        _mm512_storeu_ps(o + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+/* Whole steps of ATen's loop, two vectors each (32 float32 or 16 float64
+ * elements under AVX-512, 16 or 8 under AVX2): the two vectors are
+ * independent, so their exps overlap. */
+#define SIGMOID_BODY(name, attr, T, V, W, load, store, xor_, add, div, set1, exp)      \
+    attr static void name(T *o, const T *x, int64_t n) {                               \
+        const V one = set1((T)1), sign = set1((T) - 0.0);                              \
+        for (int64_t i = 0; i < n; i += 2 * W) {                                       \
+            V e0 = exp(xor_(load(x + i), sign)),                                       \
+              e1 = exp(xor_(load(x + i + W), sign));                                   \
+            store(o + i, div(one, add(one, e0)));                                      \
+            store(o + i + W, div(one, add(one, e1)));                                  \
+        }                                                                              \
     }
-}
-AVX512 static void sigmoid_body_f64_avx512(double *o, const double *x, int64_t n) {
-    const __m512d one = _mm512_set1_pd(1.0), sign = _mm512_set1_pd(-0.0);
-    for (int64_t i = 0; i < n; i += 8) {
-        __m512d e = exp_u10_f64x8(_mm512_xor_pd(_mm512_loadu_pd(x + i), sign));
-        _mm512_storeu_pd(o + i, _mm512_div_pd(one, _mm512_add_pd(one, e)));
-    }
-}
-/* Whole multiples of 8 (float32) or 4 (float64) elements. */
-AVX2 static void sigmoid_body_f32_avx2(float *o, const float *x, int64_t n) {
-    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
-    for (int64_t i = 0; i < n; i += 8) {
-        __m256 e = exp_u10_f32x8(_mm256_xor_ps(_mm256_loadu_ps(x + i), sign));
-        _mm256_storeu_ps(o + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
-    }
-}
-AVX2 static void sigmoid_body_f64_avx2(double *o, const double *x, int64_t n) {
-    const __m256d one = _mm256_set1_pd(1.0), sign = _mm256_set1_pd(-0.0);
-    for (int64_t i = 0; i < n; i += 4) {
-        __m256d e = exp_u10_f64x4(_mm256_xor_pd(_mm256_loadu_pd(x + i), sign));
-        _mm256_storeu_pd(o + i, _mm256_div_pd(one, _mm256_add_pd(one, e)));
-    }
-}
+SIGMOID_BODY(sigmoid_body_f32_avx512, AVX512, float, __m512, 16, _mm512_loadu_ps,
+             _mm512_storeu_ps, _mm512_xor_ps, _mm512_add_ps, _mm512_div_ps,
+             _mm512_set1_ps, exp_u10_f32x16)
+SIGMOID_BODY(sigmoid_body_f64_avx512, AVX512, double, __m512d, 8, _mm512_loadu_pd,
+             _mm512_storeu_pd, _mm512_xor_pd, _mm512_add_pd, _mm512_div_pd,
+             _mm512_set1_pd, exp_u10_f64x8)
+SIGMOID_BODY(sigmoid_body_f32_avx2, AVX2, float, __m256, 8, _mm256_loadu_ps,
+             _mm256_storeu_ps, _mm256_xor_ps, _mm256_add_ps, _mm256_div_ps,
+             _mm256_set1_ps, exp_u10_f32x8)
+SIGMOID_BODY(sigmoid_body_f64_avx2, AVX2, double, __m256d, 4, _mm256_loadu_pd,
+             _mm256_storeu_pd, _mm256_xor_pd, _mm256_add_pd, _mm256_div_pd,
+             _mm256_set1_pd, exp_u10_f64x4)
+#undef SIGMOID_BODY
 #endif
 
 /* 1 / (1 + exp(-x)) with SLEEF's exp on [0, body) and the C library's on
