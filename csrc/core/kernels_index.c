@@ -40,6 +40,18 @@ static void add_run(gd_dtype dtype, char *dst, int64_t dstep, const char *src,
 #undef ADD_LOOP
 }
 
+/* BODY(T) with T the unsigned type of `elsize` bytes (8, 4, else 1): an
+ * element moves as one word of its size. */
+#define BY_ELEMENT_SIZE(elsize, BODY)                                                  \
+    do {                                                                               \
+        if ((elsize) == 8)                                                             \
+            BODY(uint64_t)                                                             \
+        else if ((elsize) == 4)                                                        \
+            BODY(uint32_t)                                                             \
+        else                                                                           \
+            BODY(uint8_t)                                                              \
+    } while (0)
+
 static inline void copy_elem(char *dst, const char *src, size_t elsize) {
     if (elsize == 8)
         memcpy(dst, src, 8);
@@ -60,12 +72,7 @@ static void move_run(io_mode mode, gd_dtype dtype, size_t elsize, char *a,
         for (int64_t i = 0; i < n; i++)                                                \
             memcpy(a + i * astep, &v, sizeof v);                                       \
     }
-        if (elsize == 8)
-            FILL_LOOP(uint64_t)
-        else if (elsize == 4)
-            FILL_LOOP(uint32_t)
-        else
-            FILL_LOOP(uint8_t)
+        BY_ELEMENT_SIZE(elsize, FILL_LOOP);
 #undef FILL_LOOP
         return;
     }
@@ -90,12 +97,7 @@ static void move_run(io_mode mode, gd_dtype dtype, size_t elsize, char *a,
         else                                                                           \
             memcpy(p, q, sizeof(T));                                                   \
     }
-    if (elsize == 8)
-        STRIDED_LOOP(uint64_t)
-    else if (elsize == 4)
-        STRIDED_LOOP(uint32_t)
-    else
-        STRIDED_LOOP(uint8_t)
+    BY_ELEMENT_SIZE(elsize, STRIDED_LOOP);
 #undef STRIDED_LOOP
 }
 
@@ -273,12 +275,7 @@ static void single_moves(io_mode mode, size_t elsize, char *base, const layout *
                 memcpy(at, o + (size_t)b * sizeof(T), sizeof(T));                      \
         }                                                                              \
     }
-    if (elsize == 8)
-        SINGLE_MOVES(uint64_t)
-    else if (elsize == 4)
-        SINGLE_MOVES(uint32_t)
-    else
-        SINGLE_MOVES(uint8_t)
+    BY_ELEMENT_SIZE(elsize, SINGLE_MOVES);
 #undef SINGLE_MOVES
 }
 
