@@ -5,9 +5,11 @@ Two tables:
 - agreement: the fraction of 10^6 random inputs per function and dtype
   (over each function's useful range, mixed with tiny and huge magnitudes)
   where gdlite's result has exactly PyTorch's bits, forward and backward;
-- speed: median time of one call at 10^5 and 10^7 elements in gdlite,
-  PyTorch and NumPy, and PyTorch's time over gdlite's (above 1: gdlite is
-  faster).
+- speed: time per call at 10^5 and 10^7 elements in gdlite, PyTorch and
+  NumPy (the median of repeated loops, each sized to take ~20 ms, as in
+  bench_core.py: a single call of a few microseconds is below the clock's
+  and the scheduler's noise), and PyTorch's time over gdlite's (above 1:
+  gdlite is faster).
 
     .venv/bin/python benchmarks/bench_math.py [--quick] [--only agreement|speed]
         [--torch-threads N]
@@ -16,12 +18,10 @@ Two tables:
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
+from bench_core import per_call
 
 import gdlite
 
@@ -176,19 +176,6 @@ def agreement_table(n: int) -> None:
         )
 
 
-def per_call(fn: Callable[[], object], repeats: int) -> float:
-    # PyTorch's OpenMP threads spin for a while after use; a pause lets them
-    # go idle so they do not slow the next library down.
-    time.sleep(0.3)
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def fmt(seconds: float) -> str:
     return f"{seconds * 1e6:10.1f}"
 
@@ -206,7 +193,7 @@ def speed_table(sizes: list[int], repeats: int) -> None:
                 args = inputs(name, dt, n, rng, wide=False)
                 tg = [gdlite.from_numpy(a) for a in args]
                 tt = [torch.from_numpy(a) for a in args]
-                reps = repeats if n <= 10**5 else max(3, repeats // 10)
+                reps = repeats if n <= 10**5 else max(3, repeats // 3)
                 g = per_call(lambda f=name, a=tg: call(gdlite, f, a), reps)
                 t = per_call(lambda f=name, a=tt: call(torch, f, a), reps)
                 p = per_call(lambda f=name, a=args: numpy_call(f, a), reps)
@@ -231,7 +218,7 @@ def main() -> None:
     if opts.only != "speed":
         agreement_table(10**5 if opts.quick else 10**6)
     if opts.only != "agreement":
-        speed_table([10**5] if opts.quick else [10**5, 10**7], 21)
+        speed_table([10**5] if opts.quick else [10**5, 10**7], 9)
 
 
 if __name__ == "__main__":
