@@ -53,12 +53,9 @@ static void add_run(gd_dtype dtype, char *dst, int64_t dstep, const char *src,
     } while (0)
 
 static inline void copy_elem(char *dst, const char *src, size_t elsize) {
-    if (elsize == 8)
-        memcpy(dst, src, 8);
-    else if (elsize == 4)
-        memcpy(dst, src, 4);
-    else
-        memcpy(dst, src, 1);
+#define COPY_ONE(T) memcpy(dst, src, sizeof(T));
+    BY_ELEMENT_SIZE(elsize, COPY_ONE);
+#undef COPY_ONE
 }
 
 /* Moves n elements between a strided run of `a` and a contiguous run `o`. */

@@ -315,16 +315,17 @@ typedef struct {
 } private_inputs;
 
 /* The elements a call's loops may run over, which decides whether they may
- * unlock: the largest input's, except for an advanced index, whose loops
- * run over the index and the result only (a few rows of a large input). */
+ * unlock: the largest input's, or less for an advanced index, whose loops
+ * run over the index and the result only (a few rows of a large input).
+ * Small calls, most of them, stop at the first test. */
 static int64_t call_work(gd_op op, int n, gd_tensor *const *in,
                          const gd_op_args *args) {
     int64_t work = 0;
     for (int i = 0; i < n; i++)
         if (in[i] && in[i]->numel > work)
             work = in[i]->numel;
-    if (op != GD_OP_INDEX || n != 2 || !args || !in[0] || !in[1] || args->ndims < 1 ||
-        args->ndims > in[0]->ndim)
+    if (!gd_loops_may_unlock(work) || op != GD_OP_INDEX || n != 2 || !args || !in[0] ||
+        !in[1] || args->ndims < 1 || args->ndims > in[0]->ndim)
         return work;
     const gd_tensor *a = in[0], *ix = in[1];
     int64_t indexed = 1, result;
@@ -337,7 +338,9 @@ static int64_t call_work(gd_op op, int n, gd_tensor *const *in,
     if (indexed == 0 ||
         __builtin_mul_overflow(ix->numel / args->ndims, a->numel / indexed, &result))
         return work;
-    return result > ix->numel ? result : ix->numel;
+    if (result < ix->numel)
+        result = ix->numel;
+    return result < work ? result : work;
 }
 
 static gd_status privatize(private_inputs *p, int64_t work, int n,
